@@ -1,0 +1,75 @@
+#ifndef TIDU_DICT_H
+#define TIDU_DICT_H
+/*
+ * The data dictionary (schema/dictionary.csv, schema/choices.csv), the
+ * divisions (schema/divisions.csv) and the key industrial chains
+ * (schema/chains.csv), compiled into the binary. Loaded once, on first use;
+ * every pointer returned here is borrowed and lives as long as the process.
+ */
+#include <stddef.h>
+
+#include "tidu/buf.h"
+
+typedef enum {
+	TIDU_T_TEXT,     /* any UTF-8 without NUL */
+	TIDU_T_INT,      /* decimal integer within [min, max] */
+	TIDU_T_REAL,     /* finite decimal number within [min, max] */
+	TIDU_T_DATE,     /* YYYY-MM-DD, a real calendar day */
+	TIDU_T_BOOL,     /* 1/0 (true/false, yes/no, 是/否 accepted) */
+	TIDU_T_ENUM,     /* one value of a choice list */
+	TIDU_T_SET,      /* comma-separated values of a choice list */
+	TIDU_T_USCC,     /* unified social credit code */
+	TIDU_T_DISTRICT, /* code from the divisions list */
+	TIDU_T_PHONE,    /* digits, spaces, '+', '-' */
+	TIDU_T_INDUSTRY, /* GB/T 4754-2017 code, e.g. C3484 or 3484 */
+	TIDU_T_CHAIN     /* code from the chains list */
+} tidu_type;
+
+typedef struct {
+	const char *entity;  /* "firm", "firm_year" or "visit" */
+	const char *key;     /* dictionary key, also the column name */
+	tidu_type type;
+	const char *choices; /* choice list name for enum/set, else "" */
+	int has_min, has_max;
+	double min, max;
+	const char *zh, *en; /* labels */
+} tidu_field;
+
+/* The field `key` of `entity`, or NULL. */
+const tidu_field *tidu_dict_field(const char *entity, const char *key);
+
+/* The field whose key, Chinese or English label is `name`, or NULL. */
+const tidu_field *tidu_dict_lookup(const char *entity, const char *name);
+
+/* The i-th field of `entity` in dictionary order, or NULL past the end. */
+const tidu_field *tidu_dict_nth(const char *entity, size_t i);
+
+/* The label of `f` in the current language. */
+const char *tidu_dict_label(const tidu_field *f);
+
+/* The label of a choice in the current language, or NULL if unknown. */
+const char *tidu_dict_choice_label(const char *list, const char *value);
+
+/* Comma-separated values of a choice list (for messages and help). */
+const char *tidu_dict_choice_values(const char *list);
+
+/* The name of a district code in the current language, or NULL. */
+const char *tidu_dict_district_name(const char *code);
+
+/* The i-th division code (with a code), or NULL past the end. */
+const char *tidu_dict_district_nth(size_t i);
+
+/* 1 if `code` is a known key industrial chain. */
+int tidu_dict_chain_valid(const char *code);
+
+/* SQLite storage class of a field: SQLITE_INTEGER, SQLITE_FLOAT or SQLITE_TEXT. */
+int tidu_dict_sqltype(const tidu_field *f);
+
+/*
+ * Validates `in` for field `f` and writes its canonical text to `out`
+ * (numbers in shortest form, booleans as 1/0, sets sorted and unique, USCC
+ * upper-case). TIDU_EINVAL with a message naming the field and the value.
+ */
+int tidu_dict_canonical(const tidu_field *f, const char *in, tidu_buf *out);
+
+#endif

@@ -1,0 +1,58 @@
+#ifndef TIDU_FIRM_H
+#define TIDU_FIRM_H
+/*
+ * Firms and their yearly figures, written through the record layer so that
+ * every change is logged. A write is all-or-nothing: one bad KEY=VALUE and
+ * the store is left as it was.
+ */
+#include <stddef.h>
+
+#include "tidu/store.h"
+
+/* One KEY=VALUE pair. KEY is a firm field, or YEAR.KEY for a firm-year field. */
+typedef struct {
+	const char *key;
+	const char *value; /* "" clears the field */
+} tidu_kv;
+
+/*
+ * Splits "KEY=VALUE" at the first '='. TIDU_EINVAL if there is no '=' or the
+ * key is empty. `out` points into `arg`'s copy held in *owned (free it).
+ */
+int tidu_kv_split(const char *arg, tidu_kv *out, char **owned);
+
+/*
+ * Adds a firm: validates the USCC, requires a name (in `kv`), defaults the
+ * district to the store's. TIDU_EEXISTS if the firm is already stored.
+ * Writes the canonical USCC to `uscc_out` (19 bytes) if not NULL.
+ */
+int tidu_firm_add(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n,
+		  char *uscc_out);
+
+/* Changes fields of a stored firm. TIDU_ENOTFOUND if it is not stored. */
+int tidu_firm_set(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n);
+
+/* Result of an import. */
+typedef struct {
+	size_t rows;      /* data rows read */
+	size_t added;     /* firms added */
+	size_t updated;   /* firms already stored and updated */
+	const char *encoding; /* "UTF-8", "GB18030", ... (static) */
+} tidu_import_result;
+
+/* Called for every problem found in a file: line 0 for file-level problems. */
+typedef void (*tidu_import_error_cb)(void *ctx, size_t line, const char *message);
+
+/*
+ * Imports firms from CSV `data`: a header of dictionary keys or their
+ * Chinese/English labels (YEAR.KEY for firm-year fields), UTF-8 with or
+ * without BOM, or GBK/GB18030 as Excel and WPS save it. New firms are added,
+ * stored firms updated; an empty cell leaves a field as it is. All or
+ * nothing: on any bad row nothing is written, `on_error` hears of every bad
+ * row and TIDU_EINVAL is returned.
+ */
+int tidu_firm_import(tidu_store *s, const char *data, size_t len,
+		     tidu_import_result *result, tidu_import_error_cb on_error,
+		     void *ctx);
+
+#endif

@@ -1,0 +1,55 @@
+#ifndef TIDU_RECORD_H
+#define TIDU_RECORD_H
+/*
+ * The one write path of the store. An edit is a set of field values for one
+ * entity instance (a firm, a firm-year, a visit); applying it updates the
+ * entity's row, its per-field clocks and appends one row to the change log,
+ * all inside the caller's transaction. Every local write goes through here,
+ * so nothing reaches the store without its change record (docs/design.md).
+ */
+#include <stdint.h>
+
+#include "tidu/store.h"
+
+typedef struct tidu_edit tidu_edit;
+
+/* Entities. The key is the text form used in the change log. */
+#define TIDU_ENTITY_FIRM "firm"           /* key: USCC */
+#define TIDU_ENTITY_FIRM_YEAR "firm_year" /* key: USCC "/" year */
+#define TIDU_ENTITY_VISIT "visit"         /* key: UUIDv7 */
+
+/* A new, empty edit of `entity` `key`. Owned by the caller (tidu_edit_free). */
+tidu_edit *tidu_edit_new(const char *entity, const char *key);
+void tidu_edit_free(tidu_edit *e);
+
+/*
+ * Adds field `field` = `value` (NULL or "" clears the field) after
+ * validating it against the dictionary and putting it in canonical form.
+ * TIDU_EINVAL naming field and value; the edit is unchanged then. A later
+ * value for the same field replaces the earlier one.
+ */
+int tidu_edit_set(tidu_edit *e, const char *field, const char *value);
+
+/* The change-log key of the edited entity. Borrowed. */
+const char *tidu_edit_key(const tidu_edit *e);
+
+/* Number of fields in the edit. */
+size_t tidu_edit_count(const tidu_edit *e);
+
+/* The canonical value set for `field` in this edit, NULL if not set. */
+const char *tidu_edit_get(const tidu_edit *e, const char *field, int *is_set);
+
+/*
+ * Applies the edit inside the caller's open transaction: creates the row if
+ * missing, writes the fields, advances their clocks and logs the change with
+ * a new HLC. An edit with no fields does nothing.
+ */
+int tidu_edit_apply(tidu_store *s, const tidu_edit *e);
+
+/* Whether a live (not deleted) row of `entity` `key` exists: 1, 0 or <0. */
+int tidu_record_exists(tidu_store *s, const char *entity, const char *key);
+
+/* Number of change-log rows not yet sealed into a change set. */
+int tidu_record_pending(tidu_store *s, int64_t *out);
+
+#endif

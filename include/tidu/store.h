@@ -1,0 +1,112 @@
+#ifndef TIDU_STORE_H
+#define TIDU_STORE_H
+/*
+ * The local store: an encrypted SQLite database `tidu.db` (and its WAL) in a
+ * home directory, opened through the "tidu" VFS (vfs.h) with the data key
+ * unwrapped from the key header (keyfile.h). Schema migrations from schema/
+ * are applied on open. One tidu_store is one open connection; it is not
+ * shared between threads.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "tidu/buf.h"
+#include "tidu/error.h"
+
+typedef struct tidu_store tidu_store;
+
+#define TIDU_DB_NAME "tidu.db"
+#define TIDU_DEVICE_ID_LEN 16 /* hex characters */
+
+/* Identity of a new store, given at `tidu init`. */
+typedef struct {
+	const char *district; /* division code from schema/divisions.csv */
+	const char *officer;  /* officer's name, any UTF-8 */
+	const char *role;     /* "officer", "district" or "city" */
+} tidu_store_identity;
+
+/*
+ * Resolves the home directory: `home` if not NULL, else $TIDU_HOME, else
+ * $XDG_DATA_HOME/tidu, else $HOME/.local/share/tidu. Writes it to `out`.
+ */
+int tidu_store_home(const char *home, tidu_buf *out);
+
+/* 1 if `home` holds a store database. */
+int tidu_store_exists(const char *home);
+
+/*
+ * Creates a new store in `home` (created with mode 0700 if missing) protected
+ * by the passphrase. Writes the recovery key text to `recovery`
+ * (TIDU_RECOVERY_TEXT_MAX bytes). TIDU_EEXISTS if a store is there already,
+ * TIDU_EINVAL for a bad identity. On failure nothing is left behind.
+ * `*out` belongs to the caller (tidu_store_free).
+ */
+int tidu_store_create(tidu_store **out, const char *home,
+		      const tidu_store_identity *id, const char *pass,
+		      size_t passlen, char *recovery, size_t recovery_size);
+
+/*
+ * Opens the store in `home` with the passphrase. TIDU_ENOTFOUND if there is
+ * no store, TIDU_EPASS for a wrong passphrase (the files are not touched),
+ * TIDU_ECORRUPT if the key header or the database is damaged.
+ */
+int tidu_store_open(tidu_store **out, const char *home, const char *pass,
+		    size_t passlen);
+
+/* As tidu_store_open(), with the recovery key instead of the passphrase. */
+int tidu_store_open_recovery(tidu_store **out, const char *home,
+			     const char *recovery);
+
+/* Closes the store (checkpointing its WAL) and wipes its keys. NULL is ok. */
+void tidu_store_free(tidu_store *s);
+
+/* Replaces the passphrase key slot; the database is not re-encrypted. */
+int tidu_store_set_passphrase(tidu_store *s, const char *pass, size_t passlen);
+
+/*
+ * Checks a store without trusting it: both key header copies, the
+ * authentication tag of every page of the database and WAL, then SQLite's
+ * integrity_check. TIDU_ECORRUPT with a message naming what is damaged.
+ */
+int tidu_store_check(const char *home, const char *pass, size_t passlen);
+
+/* Borrowed accessors. */
+sqlite3 *tidu_store_db(const tidu_store *s);
+const char *tidu_store_path(const tidu_store *s);  /* path of tidu.db */
+const char *tidu_store_device(const tidu_store *s);
+const char *tidu_store_district(const tidu_store *s);
+const char *tidu_store_officer(const tidu_store *s);
+const char *tidu_store_role(const tidu_store *s);
+int tidu_store_schema_version(const tidu_store *s);
+
+/* Transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK. */
+int tidu_store_begin(tidu_store *s);
+int tidu_store_commit(tidu_store *s);
+void tidu_store_rollback(tidu_store *s);
+
+/*
+ * A cached prepared statement for `sql` (reset and unbound, ready to bind).
+ * Borrowed: it stays valid until the store is freed. NULL on error, with the
+ * error set.
+ */
+sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql);
+
+/*
+ * Sets the error for a failed SQLite call `rc` while doing `what`, mapping
+ * SQLite's codes to tidu's (corruption and failed page authentication become
+ * TIDU_ECORRUPT). Returns the tidu code.
+ */
+int tidu_store_sqlerr(tidu_store *s, int rc, const char *what);
+
+/* Reads / writes a row of the local meta table. get returns a new string. */
+int tidu_store_meta_get(tidu_store *s, const char *key, char **out);
+int tidu_store_meta_set(tidu_store *s, const char *key, const char *value);
+
+/*
+ * Hybrid logical clock: returns the next HLC of this store (48-bit ms << 16
+ * | 16-bit counter), persisted in meta within the caller's transaction.
+ */
+int tidu_store_hlc_next(tidu_store *s, int64_t *out);
+
+#endif

@@ -1,0 +1,340 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "tidu/alloc.h"
+#include "tidu/utf8.h"
+
+static int exit_code_for(int error)
+{
+	switch (error) {
+	case TIDU_EINVAL:
+	case TIDU_ENOTFOUND:
+	case TIDU_EEXISTS:
+		return EXIT_USAGE;
+	case TIDU_EPASS:
+		return EXIT_PASS;
+	case TIDU_ECORRUPT:
+		return EXIT_CORRUPT;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+int cli_fail(int error)
+{
+	const char *msg = tidu_error_message();
+
+	fprintf(stderr, "tidu: %s\n", *msg ? msg : _("unknown error"));
+	return exit_code_for(error);
+}
+
+int cli_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tidu: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tidu: %s", _("warning: "));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_print_padded(FILE *f, const char *s, size_t cols)
+{
+	size_t w = tidu_utf8_columns(s);
+
+	fputs(s, f);
+	while (w++ < cols)
+		fputc(' ', f);
+}
+
+void cli_help(const cli_spec *spec)
+{
+	static const cli_opt globals[] = {
+		{"home", OPT_STRING, "DIR", N_("store directory (default $TIDU_HOME, else ~/.local/share/tidu)"), NULL},
+		{"passphrase-file", OPT_STRING, "FILE", N_("read the passphrase from FILE"), NULL},
+		{"help", OPT_FLAG, NULL, N_("show this help"), NULL},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const cli_opt *lists[2] = {spec->opts, globals};
+	size_t l;
+
+	printf("%s %s\n%s\n\n%s\n", _("usage:"), spec->usage, _(spec->summary),
+	       _("Options:"));
+	for (l = 0; l < 2; l++) {
+		const cli_opt *o;
+
+		for (o = lists[l]; o && o->name; o++) {
+			tidu_buf b = TIDU_BUF_INIT;
+
+			tidu_buf_printf(&b, "--%s%s%s", o->name, o->arg ? " " : "",
+					o->arg ? o->arg : "");
+			printf("  ");
+			cli_print_padded(stdout, b.ptr, 28);
+			printf("%s\n", _(o->help));
+			tidu_buf_free(&b);
+		}
+	}
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t len)
+{
+	const cli_opt *o;
+
+	for (o = opts; o && o->name; o++)
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o;
+	return NULL;
+}
+
+int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
+	      char ***args, int *nargs)
+{
+	static const cli_opt none[] = {{NULL, 0, NULL, NULL, NULL}};
+	int i, only_args = 0;
+
+	*args = tidu_calloc((size_t)argc + 1, sizeof(**args));
+	*nargs = 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		const cli_opt *o;
+		size_t len;
+
+		if (!tidu_utf8_valid(a, strlen(a)))
+			return cli_error(EXIT_USAGE,
+				_("argument %d is not valid UTF-8"), i);
+		if (only_args || a[0] != '-' || a[1] != '-' || !a[2]) {
+			if (!only_args && !strcmp(a, "--")) {
+				only_args = 1;
+				continue;
+			}
+			if (!only_args && a[0] == '-' && a[1] && a[1] != '-' &&
+			    strcmp(a, "-h"))
+				return cli_error(EXIT_USAGE,
+					_("unknown option '%s': run '%s --help'"),
+					a, spec->usage);
+			if (!strcmp(a, "-h") && !only_args) {
+				cli_help(spec);
+				return -1;
+			}
+			(*args)[(*nargs)++] = argv[i];
+			continue;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		len = eq ? (size_t)(eq - a) : strlen(a);
+		if (len == 4 && !strncmp(a, "help", 4)) {
+			cli_help(spec);
+			return -1;
+		}
+		if ((len == 4 && !strncmp(a, "home", 4)) ||
+		    (len == 15 && !strncmp(a, "passphrase-file", 15))) {
+			const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+
+			if (!v)
+				return cli_error(EXIT_USAGE,
+					_("option '--%.*s' needs a value"), (int)len, a);
+			if (len == 4)
+				ctx->home = v;
+			else
+				ctx->passfile = v;
+			continue;
+		}
+		o = find_opt(spec->opts ? spec->opts : none, a, len);
+		if (!o)
+			return cli_error(EXIT_USAGE,
+				_("unknown option '--%.*s': run 'tidu ... --help'"),
+				(int)len, a);
+		if (o->kind == OPT_FLAG) {
+			if (eq)
+				return cli_error(EXIT_USAGE,
+					_("option '--%s' takes no value"), o->name);
+			*(int *)o->target = 1;
+		} else {
+			const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+
+			if (!v)
+				return cli_error(EXIT_USAGE,
+					_("option '--%s' needs a value"), o->name);
+			if (!tidu_utf8_valid(v, strlen(v)))
+				return cli_error(EXIT_USAGE,
+					_("value of '--%s' is not valid UTF-8"), o->name);
+			*(const char **)o->target = v;
+		}
+	}
+	if (*nargs < spec->min_args ||
+	    (spec->max_args >= 0 && *nargs > spec->max_args))
+		return cli_error(EXIT_USAGE, _("usage: %s"), spec->usage);
+	return EXIT_OK;
+}
+
+int cli_home(const cli_ctx *ctx, tidu_buf *home)
+{
+	return tidu_store_home(ctx->home, home) < 0 ? cli_fail(TIDU_EINVAL) : EXIT_OK;
+}
+
+static int read_file(const char *path, tidu_buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return cli_error(EXIT_PASS, _("cannot read passphrase file '%s': %s"),
+				 path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		tidu_buf_put(out, chunk, n);
+	fclose(f);
+	return EXIT_OK;
+}
+
+/* Reads one line from the terminal on stdin with echo off. */
+static int prompt_line(const char *prompt, tidu_buf *out)
+{
+	struct termios old, quiet;
+	int c, restored;
+
+	fprintf(stderr, "%s", prompt);
+	fflush(stderr);
+	if (tcgetattr(STDIN_FILENO, &old) < 0)
+		return cli_error(EXIT_PASS, _("cannot use the terminal: %s"),
+				 strerror(errno));
+	quiet = old;
+	quiet.c_lflag &= (tcflag_t)~ECHO;
+	quiet.c_lflag |= ECHONL;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	while ((c = getchar()) != EOF && c != '\n')
+		tidu_buf_putc(out, (char)c);
+	restored = tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	(void)restored;
+	if (c == EOF)
+		return cli_error(EXIT_PASS, "%s", _("no passphrase given"));
+	return EXIT_OK;
+}
+
+int cli_passphrase(const char *file, const char *envname, const char *prompt,
+		   int confirm, tidu_buf *out)
+{
+	const char *env = getenv(envname);
+	int code;
+
+	tidu_buf_clear(out);
+	if (file) {
+		if ((code = read_file(file, out)) != EXIT_OK)
+			return code;
+		/* One trailing newline (LF or CRLF) is not part of it. */
+		if (out->len && out->ptr[out->len - 1] == '\n')
+			tidu_buf_truncate(out, out->len - 1);
+		if (out->len && out->ptr[out->len - 1] == '\r')
+			tidu_buf_truncate(out, out->len - 1);
+	} else if (env) {
+		tidu_buf_puts(out, env);
+	} else if (isatty(STDIN_FILENO)) {
+		tidu_buf again = TIDU_BUF_INIT;
+
+		if ((code = prompt_line(prompt, out)) != EXIT_OK)
+			return code;
+		if (confirm) {
+			if ((code = prompt_line(_("Repeat the passphrase: "), &again)) != EXIT_OK) {
+				tidu_buf_free(&again);
+				return code;
+			}
+			if (again.len != out->len ||
+			    (out->len && sodium_memcmp(again.ptr, out->ptr, out->len))) {
+				sodium_memzero(again.ptr, again.len);
+				tidu_buf_free(&again);
+				return cli_error(EXIT_PASS, "%s", _("the passphrases do not match"));
+			}
+			sodium_memzero(again.ptr, again.len);
+		}
+		tidu_buf_free(&again);
+	} else {
+		return cli_error(EXIT_PASS,
+			_("no passphrase: use --passphrase-file FILE, set %s, or run on a terminal"),
+			envname);
+	}
+	if (out->len == 0)
+		return cli_error(EXIT_PASS, "%s", _("the passphrase is empty"));
+	return EXIT_OK;
+}
+
+static void wipe(tidu_buf *b)
+{
+	if (b->ptr)
+		sodium_memzero(b->ptr, b->cap);
+	tidu_buf_free(b);
+}
+
+int cli_open_store(const cli_ctx *ctx, tidu_store **out)
+{
+	tidu_buf home = TIDU_BUF_INIT, pass = TIDU_BUF_INIT;
+	int code, error;
+
+	*out = NULL;
+	if ((code = cli_home(ctx, &home)) != EXIT_OK)
+		goto done;
+	if (!tidu_store_exists(home.ptr)) {
+		code = cli_error(EXIT_USAGE, _("no store in '%s': run 'tidu init' first"),
+				 home.ptr);
+		goto done;
+	}
+	if ((code = cli_passphrase(ctx->passfile, "TIDU_PASSPHRASE",
+				   _("Passphrase: "), 0, &pass)) != EXIT_OK)
+		goto done;
+	if ((error = tidu_store_open(out, home.ptr, pass.ptr, pass.len)) < 0)
+		code = cli_fail(error);
+done:
+	wipe(&pass);
+	tidu_buf_free(&home);
+	return code;
+}
+
+void cli_print_json(tidu_buf *json)
+{
+	fwrite(json->ptr ? json->ptr : "", 1, json->len, stdout);
+	fputc('\n', stdout);
+}
+
+int cli_dispatch(cli_ctx *ctx, const char *command, const cli_sub *subs,
+		 int argc, char **argv)
+{
+	const cli_sub *sub;
+	int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+	for (sub = subs; argc >= 2 && sub->name; sub++)
+		if (!strcmp(argv[1], sub->name))
+			return sub->fn(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && !help)
+		return cli_error(EXIT_USAGE,
+			_("unknown command '%s %s': run 'tidu %s --help'"),
+			command, argv[1], command);
+	printf("%s tidu %s", _("usage:"), command);
+	for (sub = subs; sub->name; sub++)
+		printf("%s%s", sub == subs ? " " : "|", sub->name);
+	printf(" ...\n\n");
+	for (sub = subs; sub->name; sub++) {
+		printf("  ");
+		cli_print_padded(stdout, sub->name, 10);
+		printf("%s\n", _(sub->summary));
+	}
+	return help ? EXIT_OK : EXIT_USAGE;
+}

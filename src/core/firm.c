@@ -1,0 +1,496 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tidu/alloc.h"
+#include "tidu/csv.h"
+#include "tidu/dict.h"
+#include "tidu/firm.h"
+#include "tidu/i18n.h"
+#include "tidu/parse.h"
+#include "tidu/record.h"
+#include "tidu/uscc.h"
+
+int tidu_kv_split(const char *arg, tidu_kv *out, char **owned)
+{
+	char *copy, *eq;
+
+	*owned = NULL;
+	eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return tidu_error_set(TIDU_EINVAL,
+			_("expected KEY=VALUE, got '%s'"), arg);
+	copy = tidu_strdup(arg);
+	eq = copy + (eq - arg);
+	*eq = '\0';
+	out->key = copy;
+	out->value = eq + 1;
+	*owned = copy;
+	return 0;
+}
+
+/* The edits of one firm write: the firm itself and any firm-years. */
+typedef struct {
+	tidu_edit *firm;
+	tidu_edit **years;
+	size_t nyears;
+} firm_edits;
+
+static void edits_free(firm_edits *fe)
+{
+	size_t i;
+
+	tidu_edit_free(fe->firm);
+	for (i = 0; i < fe->nyears; i++)
+		tidu_edit_free(fe->years[i]);
+	free(fe->years);
+	memset(fe, 0, sizeof(*fe));
+}
+
+static tidu_edit *year_edit(firm_edits *fe, const char *uscc, int64_t year)
+{
+	char key[48];
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s/%lld", uscc, (long long)year);
+	for (i = 0; i < fe->nyears; i++)
+		if (!strcmp(tidu_edit_key(fe->years[i]), key))
+			return fe->years[i];
+	fe->years = tidu_reallocarray(fe->years, fe->nyears + 1, sizeof(*fe->years));
+	return fe->years[fe->nyears++] = tidu_edit_new(TIDU_ENTITY_FIRM_YEAR, key);
+}
+
+/*
+ * Splits "2025.revenue" into a year and a field name; 0 if `key` has no
+ * year prefix, TIDU_EINVAL for a bad year.
+ */
+static int split_year(const char *key, int64_t *year, const char **field)
+{
+	const char *dot = strchr(key, '.');
+	char digits[16];
+	size_t len;
+
+	if (!dot)
+		return 0;
+	len = (size_t)(dot - key);
+	if (len == 0 || len >= sizeof(digits) || strspn(key, "0123456789") != len)
+		return 0;
+	memcpy(digits, key, len);
+	digits[len] = '\0';
+	if (tidu_parse_int64(digits, year) < 0 || *year < 1949 || *year > 2100)
+		return tidu_error_set(TIDU_EINVAL,
+			_("invalid year '%s' in '%s': use 1949 to 2100"), digits, key);
+	*field = dot + 1;
+	return 1;
+}
+
+/* Builds the edits for `kv` (keys already resolved to dictionary keys). */
+static int build_edits(firm_edits *fe, const char *uscc, const tidu_kv *kv,
+		       size_t n)
+{
+	size_t i;
+	int error;
+
+	fe->firm = tidu_edit_new(TIDU_ENTITY_FIRM, uscc);
+	for (i = 0; i < n; i++) {
+		const char *field = kv[i].key;
+		int64_t year = 0;
+		int has_year = split_year(kv[i].key, &year, &field);
+
+		if (has_year < 0)
+			return has_year;
+		if (has_year) {
+			if (!tidu_dict_field(TIDU_ENTITY_FIRM_YEAR, field))
+				return tidu_error_set(TIDU_EINVAL,
+					_("unknown firm-year field '%s' in '%s'"),
+					field, kv[i].key);
+			error = tidu_edit_set(year_edit(fe, uscc, year), field,
+					      kv[i].value);
+		} else {
+			if (!strcmp(field, "uscc"))
+				return tidu_error_set(TIDU_EINVAL,
+					"%s", _("the USCC of a firm cannot be changed"));
+			if (!tidu_dict_field(TIDU_ENTITY_FIRM, field))
+				return tidu_error_set(TIDU_EINVAL,
+					tidu_dict_field(TIDU_ENTITY_FIRM_YEAR, field)
+					? _("'%s' is a yearly field: write YEAR.%s=VALUE")
+					: _("unknown field '%s'%.0s"),
+					field, field);
+			error = tidu_edit_set(fe->firm, field, kv[i].value);
+		}
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int get_int(sqlite3_stmt *st, int col, int64_t *v)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	*v = sqlite3_column_int64(st, col);
+	return 1;
+}
+
+/* Rules between fields, checked on the row as it is after the write. */
+static int check_firm(tidu_store *s, const char *uscc)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT ip_class1, ip_class1_self, ip_class1_high_value, "
+		"employees, rd_staff FROM firm WHERE uscc=?1");
+	int64_t ip1 = 0, self = 0, high = 0, emp = 0, rd = 0;
+	int has_ip1, has_self, has_high, has_emp, has_rd, rc, error = 0;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "checking a firm");
+	}
+	has_ip1 = get_int(st, 0, &ip1);
+	has_self = get_int(st, 1, &self);
+	has_high = get_int(st, 2, &high);
+	has_emp = get_int(st, 3, &emp);
+	has_rd = get_int(st, 4, &rd);
+	sqlite3_reset(st);
+	if (has_self && self > (has_ip1 ? ip1 : 0))
+		error = tidu_error_set(TIDU_EINVAL,
+			_("'ip_class1_self' (%lld) cannot exceed 'ip_class1' (%lld) for firm '%s'"),
+			(long long)self, (long long)ip1, uscc);
+	else if (has_high && high > (has_ip1 ? ip1 : 0))
+		error = tidu_error_set(TIDU_EINVAL,
+			_("'ip_class1_high_value' (%lld) cannot exceed 'ip_class1' (%lld) for firm '%s'"),
+			(long long)high, (long long)ip1, uscc);
+	else if (has_rd && has_emp && rd > emp)
+		error = tidu_error_set(TIDU_EINVAL,
+			_("'rd_staff' (%lld) cannot exceed 'employees' (%lld) for firm '%s'"),
+			(long long)rd, (long long)emp, uscc);
+	return error;
+}
+
+static int check_year(tidu_store *s, const char *key)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT revenue, main_revenue FROM firm_year "
+		"WHERE uscc=?1 AND year=?2");
+	const char *slash = strchr(key, '/');
+	int error = 0, rc;
+
+	if (!st || !slash)
+		return st ? 0 : TIDU_ERROR;
+	sqlite3_bind_text(st, 1, key, (int)(slash - key), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, strtoll(slash + 1, NULL, 10));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+	    sqlite3_column_type(st, 1) != SQLITE_NULL &&
+	    sqlite3_column_double(st, 1) > sqlite3_column_double(st, 0))
+		error = tidu_error_set(TIDU_EINVAL,
+			_("'main_revenue' (%g) cannot exceed 'revenue' (%g) for '%s'"),
+			sqlite3_column_double(st, 1), sqlite3_column_double(st, 0), key);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		error = tidu_store_sqlerr(s, rc, "checking a firm-year");
+	sqlite3_reset(st);
+	return error;
+}
+
+enum { MODE_ADD, MODE_SET, MODE_UPSERT };
+
+/*
+ * Writes one firm inside the caller's transaction. `*added` says whether the
+ * firm was new. Nothing is committed here.
+ */
+static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
+		      size_t n, int mode, char *uscc_out, int *added)
+{
+	firm_edits fe = {0};
+	char uscc[TIDU_USCC_LEN + 1];
+	size_t i;
+	int exists, error, name_set = 0;
+
+	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
+		return error;
+	if (uscc_out)
+		memcpy(uscc_out, uscc, sizeof(uscc));
+	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) < 0)
+		return exists;
+	if (exists && mode == MODE_ADD)
+		return tidu_error_set(TIDU_EEXISTS,
+			_("firm '%s' is already in the store: use 'tidu firm set'"), uscc);
+	if (!exists && mode == MODE_SET)
+		return tidu_error_set(TIDU_ENOTFOUND,
+			_("firm '%s' is not in the store: add it with 'tidu firm add'"), uscc);
+	if ((error = build_edits(&fe, uscc, kv, n)) < 0)
+		goto done;
+	if (!exists) {
+		int is_set;
+		const char *name = tidu_edit_get(fe.firm, "name", &is_set);
+
+		if (!name) {
+			error = tidu_error_set(TIDU_EINVAL,
+				_("firm '%s' needs a name"), uscc);
+			goto done;
+		}
+		if (!tidu_edit_get(fe.firm, "district", &is_set) &&
+		    (error = tidu_edit_set(fe.firm, "district",
+					   tidu_store_district(s))) < 0)
+			goto done;
+		if ((error = tidu_edit_set(fe.firm, "uscc", uscc)) < 0)
+			goto done;
+	} else if (tidu_edit_get(fe.firm, "name", &name_set) == NULL && name_set) {
+		error = tidu_error_set(TIDU_EINVAL,
+			_("the name of firm '%s' cannot be cleared"), uscc);
+		goto done;
+	}
+	if ((error = tidu_edit_apply(s, fe.firm)) < 0 ||
+	    (error = check_firm(s, uscc)) < 0)
+		goto done;
+	for (i = 0; i < fe.nyears; i++)
+		if ((error = tidu_edit_apply(s, fe.years[i])) < 0 ||
+		    (error = check_year(s, tidu_edit_key(fe.years[i]))) < 0)
+			goto done;
+	if (added)
+		*added = !exists;
+done:
+	edits_free(&fe);
+	return error;
+}
+
+static int in_transaction(tidu_store *s, const char *uscc, const tidu_kv *kv,
+			  size_t n, int mode, char *uscc_out)
+{
+	int error;
+
+	if ((error = tidu_store_begin(s)) < 0)
+		return error;
+	if ((error = firm_write(s, uscc, kv, n, mode, uscc_out, NULL)) < 0 ||
+	    (error = tidu_store_commit(s)) < 0) {
+		tidu_store_rollback(s);
+		return error;
+	}
+	return 0;
+}
+
+int tidu_firm_add(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n,
+		  char *uscc_out)
+{
+	return in_transaction(s, uscc, kv, n, MODE_ADD, uscc_out);
+}
+
+int tidu_firm_set(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n)
+{
+	if (n == 0)
+		return tidu_error_set(TIDU_EINVAL, "%s", _("nothing to set: give KEY=VALUE pairs"));
+	return in_transaction(s, uscc, kv, n, MODE_SET, NULL);
+}
+
+/*
+ * Resolves a CSV header cell to a dictionary key ("name", "2025.revenue").
+ * Accepts keys, Chinese or English labels, with an optional year prefix
+ * "2025." or "2025年".
+ */
+static int resolve_header(const char *cell, tidu_buf *out)
+{
+	const char *p = cell, *name;
+	const tidu_field *f;
+	size_t digits = strspn(cell, "0123456789");
+	char *trimmed;
+	size_t len;
+	int year = 0;
+
+	if (digits == 4 && (p[4] == '.' || !strncmp(p + 4, "年", 3))) {
+		year = 1;
+		name = p + (p[4] == '.' ? 5 : 7);
+	} else {
+		name = p;
+	}
+	while (*name == ' ')
+		name++;
+	len = strlen(name);
+	while (len && (name[len - 1] == ' ' || name[len - 1] == '\r'))
+		len--;
+	trimmed = tidu_strndup(name, len);
+	f = tidu_dict_lookup(year ? TIDU_ENTITY_FIRM_YEAR : TIDU_ENTITY_FIRM,
+			     trimmed);
+	free(trimmed);
+	tidu_buf_clear(out);
+	if (!f)
+		return tidu_error_set(TIDU_EINVAL, _("unknown column '%s'"), cell);
+	if (year)
+		tidu_buf_put(out, cell, 5);
+	if (year)
+		out->ptr[4] = '.';
+	tidu_buf_puts(out, f->key);
+	return 0;
+}
+
+/* A small open-addressing set of USCCs seen in a file, with their lines. */
+typedef struct {
+	char (*codes)[TIDU_USCC_LEN + 1];
+	size_t *lines;
+	size_t cap;
+} seen_set;
+
+static size_t seen_check(seen_set *set, const char *code, size_t line)
+{
+	size_t h = 5381, i;
+
+	for (i = 0; code[i]; i++)
+		h = h * 33 + (unsigned char)code[i];
+	for (i = h & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
+		if (!set->codes[i][0]) {
+			memcpy(set->codes[i], code, TIDU_USCC_LEN + 1);
+			set->lines[i] = line;
+			return 0;
+		}
+		if (!strcmp(set->codes[i], code))
+			return set->lines[i];
+	}
+}
+
+int tidu_firm_import(tidu_store *s, const char *data, size_t len,
+		     tidu_import_result *result, tidu_import_error_cb on_error,
+		     void *ctx)
+{
+	tidu_buf utf8 = TIDU_BUF_INIT, key = TIDU_BUF_INIT;
+	tidu_csv *csv = NULL;
+	char **keys = NULL;
+	tidu_kv *kv = NULL;
+	seen_set seen = {0};
+	size_t ncols = 0, nrows, r, c, uscc_col = (size_t)-1, bad = 0;
+	int error, began = 0;
+
+	memset(result, 0, sizeof(*result));
+	if ((error = tidu_csv_to_utf8(data, len, &utf8, &result->encoding)) < 0 ||
+	    (error = tidu_csv_parse(utf8.ptr ? utf8.ptr : "", utf8.len, &csv)) < 0) {
+		on_error(ctx, 0, tidu_error_message());
+		goto done;
+	}
+	nrows = tidu_csv_record_count(csv);
+	if (nrows == 0) {
+		error = tidu_error_set(TIDU_EINVAL, "%s", _("the file is empty: it needs a header row"));
+		on_error(ctx, 0, tidu_error_message());
+		goto done;
+	}
+	ncols = tidu_csv_field_count(csv, 0);
+	keys = tidu_calloc(ncols, sizeof(*keys));
+	kv = tidu_calloc(ncols, sizeof(*kv));
+	for (c = 0; c < ncols; c++) {
+		const char *cell = tidu_csv_field(csv, 0, c);
+
+		if (resolve_header(cell, &key) < 0) {
+			on_error(ctx, tidu_csv_line(csv, 0), tidu_error_message());
+			bad++;
+			continue;
+		}
+		for (r = 0; r < c; r++)
+			if (keys[r] && !strcmp(keys[r], key.ptr))
+				break;
+		if (r < c) {
+			tidu_error_set(TIDU_EINVAL, _("column '%s' appears twice"), cell);
+			on_error(ctx, tidu_csv_line(csv, 0), tidu_error_message());
+			bad++;
+			continue;
+		}
+		keys[c] = tidu_strdup(key.ptr);
+		if (!strcmp(key.ptr, "uscc"))
+			uscc_col = c;
+	}
+	if (!bad && uscc_col == (size_t)-1) {
+		tidu_error_set(TIDU_EINVAL, "%s", _("the header has no 'uscc' column"));
+		on_error(ctx, tidu_csv_line(csv, 0), tidu_error_message());
+		bad++;
+	}
+	if (bad) {
+		error = TIDU_EINVAL;
+		goto done;
+	}
+
+	for (seen.cap = 16; seen.cap < nrows * 2; seen.cap *= 2)
+		;
+	seen.codes = tidu_calloc(seen.cap, sizeof(*seen.codes));
+	seen.lines = tidu_calloc(seen.cap, sizeof(*seen.lines));
+	if ((error = tidu_store_begin(s)) < 0) {
+		on_error(ctx, 0, tidu_error_message());
+		goto done;
+	}
+	began = 1;
+	for (r = 1; r < nrows; r++) {
+		size_t line = tidu_csv_line(csv, r), n = 0, first;
+		char uscc[TIDU_USCC_LEN + 1];
+		int added = 0;
+
+		result->rows++;
+		if (tidu_csv_field_count(csv, r) != ncols) {
+			tidu_error_set(TIDU_EINVAL,
+				_("has %zu fields, the header has %zu"),
+				tidu_csv_field_count(csv, r), ncols);
+			on_error(ctx, line, tidu_error_message());
+			bad++;
+			continue;
+		}
+		if (tidu_uscc_validate(tidu_csv_field(csv, r, uscc_col), uscc) < 0) {
+			on_error(ctx, line, tidu_error_message());
+			bad++;
+			continue;
+		}
+		if ((first = seen_check(&seen, uscc, line))) {
+			tidu_error_set(TIDU_EINVAL,
+				_("firm '%s' appears again (first on line %zu)"),
+				uscc, first);
+			on_error(ctx, line, tidu_error_message());
+			bad++;
+			continue;
+		}
+		for (c = 0; c < ncols; c++) {
+			const char *v = tidu_csv_field(csv, r, c);
+
+			/* An empty cell leaves the field as it is. */
+			if (c == uscc_col || !v || !*v)
+				continue;
+			kv[n].key = keys[c];
+			kv[n].value = v;
+			n++;
+		}
+		error = firm_write(s, uscc, kv, n, MODE_UPSERT, NULL, &added);
+		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND ||
+		    error == TIDU_EEXISTS) {
+			on_error(ctx, line, tidu_error_message());
+			bad++;
+			continue;
+		}
+		if (error < 0) {
+			on_error(ctx, line, tidu_error_message());
+			goto done;
+		}
+		if (added)
+			result->added++;
+		else
+			result->updated++;
+	}
+	if (bad) {
+		error = tidu_error_set(TIDU_EINVAL,
+			_("%zu bad rows: nothing was imported"), bad);
+		goto done;
+	}
+	if ((error = tidu_store_commit(s)) < 0)
+		on_error(ctx, 0, tidu_error_message());
+	else
+		began = 0;
+done:
+	if (began)
+		tidu_store_rollback(s);
+	if (error < 0)
+		result->added = result->updated = 0;
+	for (c = 0; keys && c < ncols; c++)
+		free(keys[c]);
+	free(keys);
+	free(kv);
+	free(seen.codes);
+	free(seen.lines);
+	tidu_csv_free(csv);
+	tidu_buf_free(&utf8);
+	tidu_buf_free(&key);
+	return error;
+}

@@ -1,0 +1,437 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "tidu/alloc.h"
+#include "tidu/clock.h"
+#include "tidu/dict.h"
+#include "tidu/i18n.h"
+#include "tidu/json.h"
+#include "tidu/parse.h"
+#include "tidu/record.h"
+
+typedef struct {
+	const char *name;
+	const char *key_where; /* WHERE clause binding the key as ?1 (?2) */
+	const char *key_cols;  /* key column list */
+	int nkeys;
+} entity_def;
+
+static const entity_def entities[] = {
+	{TIDU_ENTITY_FIRM, "uscc=?1", "uscc", 1},
+	{TIDU_ENTITY_FIRM_YEAR, "uscc=?1 AND year=?2", "uscc, year", 2},
+	{TIDU_ENTITY_VISIT, "id=?1", "id", 1},
+};
+
+typedef struct {
+	const tidu_field *field;
+	char *value; /* canonical text, NULL = clear */
+} edit_field;
+
+struct tidu_edit {
+	const entity_def *entity;
+	char *key;
+	char *key1;   /* first key part */
+	int64_t year; /* second key part of firm_year */
+	edit_field *fields;
+	size_t n, cap;
+};
+
+static const entity_def *entity_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
+		if (!strcmp(entities[i].name, name))
+			return &entities[i];
+	return NULL;
+}
+
+tidu_edit *tidu_edit_new(const char *entity, const char *key)
+{
+	const entity_def *def = entity_find(entity);
+	tidu_edit *e;
+	const char *slash;
+
+	if (!def)
+		abort(); /* a programming error: entities are fixed */
+	e = tidu_calloc(1, sizeof(*e));
+	e->entity = def;
+	e->key = tidu_strdup(key);
+	if (def->nkeys == 2 && (slash = strchr(key, '/'))) {
+		e->key1 = tidu_strndup(key, (size_t)(slash - key));
+		e->year = strtoll(slash + 1, NULL, 10);
+	} else {
+		e->key1 = tidu_strdup(key);
+	}
+	return e;
+}
+
+void tidu_edit_free(tidu_edit *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->n; i++)
+		free(e->fields[i].value);
+	free(e->fields);
+	free(e->key);
+	free(e->key1);
+	free(e);
+}
+
+const char *tidu_edit_key(const tidu_edit *e)
+{
+	return e->key;
+}
+
+size_t tidu_edit_count(const tidu_edit *e)
+{
+	return e->n;
+}
+
+const char *tidu_edit_get(const tidu_edit *e, const char *field, int *is_set)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		if (!strcmp(e->fields[i].field->key, field)) {
+			if (is_set)
+				*is_set = 1;
+			return e->fields[i].value;
+		}
+	}
+	if (is_set)
+		*is_set = 0;
+	return NULL;
+}
+
+int tidu_edit_set(tidu_edit *e, const char *field, const char *value)
+{
+	const tidu_field *f = tidu_dict_field(e->entity->name, field);
+	tidu_buf canon = TIDU_BUF_INIT;
+	size_t i;
+	int error;
+
+	if (!f)
+		return tidu_error_set(TIDU_EINVAL, _("unknown field '%s'"), field);
+	if (value && *value &&
+	    (error = tidu_dict_canonical(f, value, &canon)) < 0) {
+		tidu_buf_free(&canon);
+		return error;
+	}
+	for (i = 0; i < e->n; i++)
+		if (e->fields[i].field == f)
+			break;
+	if (i == e->n) {
+		if (e->n == e->cap) {
+			e->cap = e->cap ? e->cap * 2 : 8;
+			e->fields = tidu_reallocarray(e->fields, e->cap,
+						      sizeof(*e->fields));
+		}
+		e->fields[e->n].field = f;
+		e->fields[e->n].value = NULL;
+		e->n++;
+	}
+	free(e->fields[i].value);
+	e->fields[i].value = value && *value ? tidu_buf_detach(&canon) : NULL;
+	tidu_buf_free(&canon);
+	return 0;
+}
+
+static void bind_key(sqlite3_stmt *st, const tidu_edit *e)
+{
+	sqlite3_bind_text(st, 1, e->key1, -1, SQLITE_STATIC);
+	if (e->entity->nkeys == 2)
+		sqlite3_bind_int64(st, 2, e->year);
+}
+
+static void split_key(const entity_def *def, const char *key, char **k1,
+		      int64_t *year)
+{
+	const char *slash = def->nkeys == 2 ? strchr(key, '/') : NULL;
+
+	*k1 = slash ? tidu_strndup(key, (size_t)(slash - key)) : tidu_strdup(key);
+	*year = slash ? strtoll(slash + 1, NULL, 10) : 0;
+}
+
+int tidu_record_exists(tidu_store *s, const char *entity, const char *key)
+{
+	const entity_def *def = entity_find(entity);
+	tidu_buf sql = TIDU_BUF_INIT;
+	sqlite3_stmt *st;
+	char *k1;
+	int64_t year;
+	int rc;
+
+	tidu_buf_printf(&sql, "SELECT 1 FROM %s WHERE %s AND _deleted=0",
+			def->name, def->key_where);
+	st = tidu_store_stmt(s, sql.ptr);
+	tidu_buf_free(&sql);
+	if (!st)
+		return TIDU_ERROR;
+	split_key(def, key, &k1, &year);
+	sqlite3_bind_text(st, 1, k1, -1, SQLITE_TRANSIENT);
+	if (def->nkeys == 2)
+		sqlite3_bind_int64(st, 2, year);
+	free(k1);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return tidu_store_sqlerr(s, rc, "looking up a record");
+}
+
+/*
+ * Per-field clocks. A row's `_clock` is "field\thlc\tdevice\n" lines sorted
+ * by field; it is small (one line per field ever written), so it is parsed
+ * into an array, updated and written back whole.
+ */
+typedef struct {
+	char *field;
+	int64_t hlc;
+	char *device;
+} clock_entry;
+
+typedef struct {
+	clock_entry *v;
+	size_t n, cap;
+} clock_vec;
+
+static void clock_parse(clock_vec *c, const char *text)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *tab1 = strchr(p, '\t'), *tab2, *nl;
+
+		if (!tab1 || !(tab2 = strchr(tab1 + 1, '\t')))
+			break;
+		nl = strchr(tab2 + 1, '\n');
+		if (!nl)
+			nl = tab2 + 1 + strlen(tab2 + 1);
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 16;
+			c->v = tidu_reallocarray(c->v, c->cap, sizeof(*c->v));
+		}
+		c->v[c->n].field = tidu_strndup(p, (size_t)(tab1 - p));
+		c->v[c->n].hlc = strtoll(tab1 + 1, NULL, 10);
+		c->v[c->n].device = tidu_strndup(tab2 + 1, (size_t)(nl - tab2 - 1));
+		c->n++;
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+static clock_entry *clock_find(clock_vec *c, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->v[i].field, field))
+			return &c->v[i];
+	return NULL;
+}
+
+static int clock_cmp(const void *a, const void *b)
+{
+	return strcmp(((const clock_entry *)a)->field,
+		      ((const clock_entry *)b)->field);
+}
+
+static void clock_format(clock_vec *c, tidu_buf *out)
+{
+	size_t i;
+
+	qsort(c->v, c->n, sizeof(*c->v), clock_cmp);
+	for (i = 0; i < c->n; i++)
+		tidu_buf_printf(out, "%s\t%lld\t%s\n", c->v[i].field,
+				(long long)c->v[i].hlc, c->v[i].device);
+}
+
+static void clock_free(clock_vec *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].field);
+		free(c->v[i].device);
+	}
+	free(c->v);
+}
+
+static int read_clock(tidu_store *s, const tidu_edit *e, clock_vec *c)
+{
+	tidu_buf sql = TIDU_BUF_INIT;
+	sqlite3_stmt *st;
+	int rc;
+
+	tidu_buf_printf(&sql, "SELECT _clock FROM %s WHERE %s", e->entity->name,
+			e->entity->key_where);
+	st = tidu_store_stmt(s, sql.ptr);
+	tidu_buf_free(&sql);
+	if (!st)
+		return TIDU_ERROR;
+	bind_key(st, e);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		clock_parse(c, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return tidu_store_sqlerr(s, rc, "reading a record");
+	return 0;
+}
+
+static void bind_value(sqlite3_stmt *st, int col, const edit_field *f)
+{
+	if (!f->value) {
+		sqlite3_bind_null(st, col);
+		return;
+	}
+	switch (tidu_dict_sqltype(f->field)) {
+	case SQLITE_INTEGER:
+		sqlite3_bind_int64(st, col, strtoll(f->value, NULL, 10));
+		break;
+	case SQLITE_FLOAT:
+		sqlite3_bind_double(st, col, tidu_strtod_c(f->value, NULL));
+		break;
+	default:
+		sqlite3_bind_text(st, col, f->value, -1, SQLITE_STATIC);
+	}
+}
+
+static int write_row(tidu_store *s, const tidu_edit *e, const char *clock)
+{
+	tidu_buf sql = TIDU_BUF_INIT;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, col;
+
+	tidu_buf_printf(&sql, "INSERT INTO %s(%s", e->entity->name,
+			e->entity->key_cols);
+	for (i = 0; i < e->n; i++)
+		tidu_buf_printf(&sql, ", \"%s\"", e->fields[i].field->key);
+	tidu_buf_printf(&sql, ", _clock) VALUES(?1%s",
+			e->entity->nkeys == 2 ? ", ?2" : "");
+	for (i = 0; i <= e->n; i++)
+		tidu_buf_printf(&sql, ", ?%zu", i + 3);
+	tidu_buf_printf(&sql, ") ON CONFLICT(%s) DO UPDATE SET _clock=excluded._clock",
+			e->entity->key_cols);
+	for (i = 0; i < e->n; i++)
+		tidu_buf_printf(&sql, ", \"%s\"=excluded.\"%s\"",
+				e->fields[i].field->key, e->fields[i].field->key);
+	st = tidu_store_stmt(s, sql.ptr);
+	tidu_buf_free(&sql);
+	if (!st)
+		return TIDU_ERROR;
+	bind_key(st, e);
+	if (e->entity->nkeys == 1)
+		sqlite3_bind_null(st, 2);
+	for (i = 0, col = 3; i < e->n; i++, col++)
+		bind_value(st, col, &e->fields[i]);
+	sqlite3_bind_text(st, col, clock, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "writing a record");
+}
+
+static int log_change(tidu_store *s, const tidu_edit *e, int64_t hlc,
+		      const char *fields_json)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"INSERT INTO change(entity, key, hlc, device, wall, fields) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, e->entity->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, hlc);
+	sqlite3_bind_text(st, 4, tidu_store_device(s), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, tidu_clock_now_ms());
+	sqlite3_bind_text(st, 6, fields_json, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "logging a change");
+}
+
+int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
+{
+	clock_vec clock = {0};
+	tidu_buf clock_text = TIDU_BUF_INIT, base = TIDU_BUF_INIT;
+	tidu_buf json = TIDU_BUF_INIT;
+	tidu_json_writer jw, *w = &jw;
+	int64_t hlc;
+	size_t i;
+	int error;
+
+	if (e->n == 0)
+		return 0;
+	if ((error = read_clock(s, e, &clock)) < 0 ||
+	    (error = tidu_store_hlc_next(s, &hlc)) < 0)
+		goto done;
+
+	tidu_json_writer_init(w, &json, 0);
+	tidu_json_begin_array(w);
+	for (i = 0; i < e->n; i++) {
+		const char *field = e->fields[i].field->key;
+		clock_entry *c = clock_find(&clock, field);
+
+		tidu_buf_clear(&base);
+		if (c) {
+			tidu_buf_printf(&base, "%lld:%s", (long long)c->hlc, c->device);
+			free(c->device);
+		} else {
+			if (clock.n == clock.cap) {
+				clock.cap = clock.cap ? clock.cap * 2 : 16;
+				clock.v = tidu_reallocarray(clock.v, clock.cap,
+							    sizeof(*clock.v));
+			}
+			c = &clock.v[clock.n++];
+			c->field = tidu_strdup(field);
+		}
+		c->hlc = hlc;
+		c->device = tidu_strdup(tidu_store_device(s));
+
+		tidu_json_begin_array(w);
+		tidu_json_write_string(w, field);
+		if (e->fields[i].value)
+			tidu_json_write_string(w, e->fields[i].value);
+		else
+			tidu_json_write_null(w);
+		tidu_json_write_string(w, tidu_buf_cstr(&base));
+		tidu_json_end_array(w);
+	}
+	tidu_json_end_array(w);
+	if ((error = tidu_json_writer_finish(w)) < 0)
+		goto done;
+	clock_format(&clock, &clock_text);
+
+	if ((error = write_row(s, e, clock_text.ptr)) < 0 ||
+	    (error = log_change(s, e, hlc, json.ptr)) < 0)
+		goto done;
+done:
+	tidu_buf_free(&json);
+	clock_free(&clock);
+	tidu_buf_free(&clock_text);
+	tidu_buf_free(&base);
+	return error;
+}
+
+int tidu_record_pending(tidu_store *s, int64_t *out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT count(*) FROM change WHERE seq IS NULL");
+	int rc;
+
+	*out = 0;
+	if (!st)
+		return TIDU_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, "counting changes");
+}

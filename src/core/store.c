@@ -1,0 +1,500 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "tidu/alloc.h"
+#include "tidu/clock.h"
+#include "tidu/dict.h"
+#include "tidu/embedded.h"
+#include "tidu/i18n.h"
+#include "tidu/keyfile.h"
+#include "tidu/store.h"
+#include "tidu/vfs.h"
+
+#define STMT_CACHE 32
+
+struct tidu_store {
+	sqlite3 *db;
+	char *path;      /* .../tidu.db */
+	char *device;
+	char *district;
+	char *officer;
+	char *role;
+	int schema_version;
+	int64_t hlc;     /* last HLC handed out or seen */
+	tidu_secret secret; /* data key and file id, wiped on free */
+	struct {
+		char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+	size_t ncache;
+};
+
+int tidu_store_home(const char *home, tidu_buf *out)
+{
+	const char *env;
+
+	tidu_buf_clear(out);
+	if (home && *home)
+		return tidu_buf_puts(out, home), 0;
+	if ((env = getenv("TIDU_HOME")) && *env)
+		return tidu_buf_puts(out, env), 0;
+	if ((env = getenv("XDG_DATA_HOME")) && *env)
+		return tidu_buf_printf(out, "%s/tidu", env), 0;
+	if ((env = getenv("HOME")) && *env)
+		return tidu_buf_printf(out, "%s/.local/share/tidu", env), 0;
+	return tidu_error_set(TIDU_EINVAL,
+		"%s", _("no home directory: use --home or set TIDU_HOME"));
+}
+
+static char *db_path(const char *home)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+
+	tidu_buf_printf(&b, "%s/%s", home, TIDU_DB_NAME);
+	return tidu_buf_detach(&b);
+}
+
+int tidu_store_exists(const char *home)
+{
+	char *p = db_path(home);
+	struct stat st;
+	int r = stat(p, &st) == 0;
+
+	free(p);
+	return r;
+}
+
+int tidu_store_sqlerr(tidu_store *s, int rc, const char *what)
+{
+	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	int prim = rc & 0xff;
+
+	if (rc == SQLITE_IOERR_DATA || prim == SQLITE_CORRUPT ||
+	    prim == SQLITE_NOTADB)
+		return tidu_error_set(TIDU_ECORRUPT,
+			_("store '%s' is corrupted or has been tampered with (%s: %s)"),
+			s && s->path ? s->path : "?", what, msg);
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return tidu_error_set(TIDU_ERROR,
+			_("store '%s' is busy: another tidu is using it (%s)"),
+			s && s->path ? s->path : "?", what);
+	if (prim == SQLITE_FULL)
+		return tidu_error_set(TIDU_ERROR, _("disk full while %s"), what);
+	return tidu_error_set(TIDU_ERROR, _("database error while %s: %s"),
+			      what, msg);
+}
+
+static int exec(tidu_store *s, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : tidu_store_sqlerr(s, rc, what);
+}
+
+sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->ncache; i++) {
+		if (strcmp(s->cache[i].sql, sql) == 0) {
+			sqlite3_reset(s->cache[i].stmt);
+			sqlite3_clear_bindings(s->cache[i].stmt);
+			return s->cache[i].stmt;
+		}
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+				NULL);
+	if (rc != SQLITE_OK) {
+		tidu_store_sqlerr(s, rc, "preparing a statement");
+		return NULL;
+	}
+	if (s->ncache == STMT_CACHE) {
+		/* Full: evict the oldest entry. */
+		sqlite3_finalize(s->cache[0].stmt);
+		free(s->cache[0].sql);
+		memmove(&s->cache[0], &s->cache[1],
+			sizeof(s->cache[0]) * (STMT_CACHE - 1));
+		s->ncache--;
+	}
+	s->cache[s->ncache].sql = tidu_strdup(sql);
+	s->cache[s->ncache].stmt = st;
+	s->ncache++;
+	return st;
+}
+
+int tidu_store_begin(tidu_store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+}
+
+int tidu_store_commit(tidu_store *s)
+{
+	return exec(s, "COMMIT", "committing");
+}
+
+void tidu_store_rollback(tidu_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int tidu_store_meta_get(tidu_store *s, const char *key, char **out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, "SELECT value FROM meta WHERE key=?1");
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = tidu_strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return tidu_error_set(TIDU_ENOTFOUND,
+			_("store setting '%s' is missing"), key);
+	return tidu_store_sqlerr(s, rc, "reading settings");
+}
+
+int tidu_store_meta_set(tidu_store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"INSERT INTO meta(key, value) VALUES(?1, ?2) "
+		"ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "writing settings");
+}
+
+int tidu_store_hlc_next(tidu_store *s, int64_t *out)
+{
+	int64_t now = tidu_clock_now_ms();
+	int64_t phys = now < 0 ? 0 : (now & 0xffffffffffffLL) << 16;
+	int64_t next = s->hlc + 1 > phys ? s->hlc + 1 : phys;
+	char text[32];
+	int error;
+
+	snprintf(text, sizeof(text), "%lld", (long long)next);
+	if ((error = tidu_store_meta_set(s, "hlc", text)) < 0)
+		return error;
+	s->hlc = next;
+	*out = next;
+	return 0;
+}
+
+/* Applies the migrations NNN_*.sql newer than PRAGMA user_version. */
+static int migrate(tidu_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, rc;
+	size_t i;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	rc = sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(s, rc, "reading the schema version");
+
+	for (i = 0; i < tidu_embedded_count; i++) {
+		const tidu_embedded_file *f = &tidu_embedded[i];
+		size_t len = strlen(f->name);
+		int n = atoi(f->name);
+		char pragma[64];
+		int error;
+
+		if (len < 8 || strcmp(f->name + len - 4, ".sql") != 0 || n <= 0)
+			continue;
+		if (n <= version)
+			continue;
+		if (n != version + 1)
+			return tidu_error_set(TIDU_ERROR,
+				_("schema migration %d is missing"), version + 1);
+		if ((error = tidu_store_begin(s)) < 0)
+			return error;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", n);
+		if ((error = exec(s, (const char *)f->data, "migrating the schema")) < 0 ||
+		    (error = exec(s, pragma, "migrating the schema")) < 0 ||
+		    (error = tidu_store_commit(s)) < 0) {
+			tidu_store_rollback(s);
+			return error;
+		}
+		version = n;
+	}
+	s->schema_version = version;
+	return 0;
+}
+
+static int load_identity(tidu_store *s)
+{
+	char *hlc = NULL;
+	int error;
+
+	if ((error = tidu_store_meta_get(s, "device", &s->device)) < 0 ||
+	    (error = tidu_store_meta_get(s, "district", &s->district)) < 0 ||
+	    (error = tidu_store_meta_get(s, "officer", &s->officer)) < 0 ||
+	    (error = tidu_store_meta_get(s, "role", &s->role)) < 0 ||
+	    (error = tidu_store_meta_get(s, "hlc", &hlc)) < 0)
+		return error == TIDU_ENOTFOUND ? tidu_error_set(TIDU_ECORRUPT,
+			_("store '%s' is incomplete: %s"), s->path,
+			tidu_error_message()) : error;
+	s->hlc = strtoll(hlc, NULL, 10);
+	free(hlc);
+	return 0;
+}
+
+/* Opens the SQLite connection once the key is attached to the VFS. */
+static int connect(tidu_store *s, int create)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    (create ? SQLITE_OPEN_CREATE : 0);
+	int rc, error;
+
+	rc = sqlite3_open_v2(s->path, &s->db, flags, TIDU_VFS_NAME);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(s, rc, "opening the store");
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 10000);
+	if (create && (error = tidu_vfs_configure_new(s->db)) < 0)
+		return error;
+	/*
+	 * WAL with synchronous=FULL: a commit is on disk when COMMIT returns.
+	 * temp_store=MEMORY: no plaintext temp files. secure_delete: freed
+	 * pages are zeroed before they are encrypted, not left readable.
+	 * mmap_size=0: the VFS has no xFetch anyway; say so.
+	 */
+	if ((error = exec(s, "PRAGMA journal_mode=WAL", "opening the store")) < 0 ||
+	    (error = exec(s,
+		"PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
+		"PRAGMA secure_delete=ON; PRAGMA mmap_size=0;"
+		"PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF",
+		"opening the store")) < 0)
+		return error;
+	/* Reading the schema authenticates page 1 and the schema pages. */
+	return migrate(s);
+}
+
+static tidu_store *store_alloc(const char *home)
+{
+	tidu_store *s = tidu_calloc(1, sizeof(*s));
+
+	s->path = db_path(home);
+	return s;
+}
+
+int tidu_store_create(tidu_store **out, const char *home,
+		      const tidu_store_identity *id, const char *pass,
+		      size_t passlen, char *recovery, size_t recovery_size)
+{
+	tidu_store *s = NULL;
+	tidu_secret secret;
+	unsigned char dev[TIDU_DEVICE_ID_LEN / 2];
+	char devhex[TIDU_DEVICE_ID_LEN + 1];
+	int error, created = 0;
+
+	*out = NULL;
+	memset(&secret, 0, sizeof(secret));
+	if (!tidu_dict_district_name(id->district))
+		return tidu_error_set(TIDU_EINVAL,
+			_("unknown district '%s': use a code from the division list"),
+			id->district ? id->district : "");
+	if (!id->officer || !*id->officer)
+		return tidu_error_set(TIDU_EINVAL, "%s", _("an officer name is required"));
+	if (strcmp(id->role, "officer") && strcmp(id->role, "district") &&
+	    strcmp(id->role, "city"))
+		return tidu_error_set(TIDU_EINVAL,
+			_("unknown role '%s': use officer, district or city"), id->role);
+	if (mkdir(home, 0700) < 0 && errno != EEXIST)
+		return tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
+				      home, strerror(errno));
+	if ((error = tidu_vfs_register()) < 0)
+		return error;
+
+	s = store_alloc(home);
+	if ((error = tidu_keyfile_create(s->path, pass, passlen, &secret,
+					 recovery, recovery_size)) < 0)
+		goto done;
+	created = 1;
+	if ((error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
+	    (error = connect(s, 1)) < 0)
+		goto done;
+
+	randombytes_buf(dev, sizeof(dev));
+	sodium_bin2hex(devhex, sizeof(devhex), dev, sizeof(dev));
+	if ((error = tidu_store_begin(s)) < 0)
+		goto done;
+	if ((error = tidu_store_meta_set(s, "device", devhex)) < 0 ||
+	    (error = tidu_store_meta_set(s, "district", id->district)) < 0 ||
+	    (error = tidu_store_meta_set(s, "officer", id->officer)) < 0 ||
+	    (error = tidu_store_meta_set(s, "role", id->role)) < 0 ||
+	    (error = tidu_store_meta_set(s, "hlc", "0")) < 0 ||
+	    (error = tidu_store_commit(s)) < 0) {
+		tidu_store_rollback(s);
+		goto done;
+	}
+	error = load_identity(s);
+	s->secret = secret;
+
+done:
+	tidu_secret_wipe(&secret);
+	if (error < 0) {
+		char *p = tidu_strdup(s ? s->path : "");
+		tidu_buf side = TIDU_BUF_INIT;
+
+		tidu_store_free(s);
+		if (created) {
+			/* Nothing half-made may stay behind. */
+			unlink(p);
+			tidu_buf_printf(&side, "%s-wal", p);
+			unlink(side.ptr);
+			tidu_buf_clear(&side);
+			tidu_buf_printf(&side, "%s-shm", p);
+			unlink(side.ptr);
+		}
+		tidu_buf_free(&side);
+		free(p);
+		return error;
+	}
+	*out = s;
+	return 0;
+}
+
+static int open_with(tidu_store **out, const char *home, const char *pass,
+		     size_t passlen, const char *recovery)
+{
+	tidu_store *s;
+	tidu_secret secret;
+	int error;
+
+	*out = NULL;
+	memset(&secret, 0, sizeof(secret));
+	if (!tidu_store_exists(home))
+		return tidu_error_set(TIDU_ENOTFOUND,
+			_("no store in '%s': run 'tidu init' first"), home);
+	if ((error = tidu_vfs_register()) < 0)
+		return error;
+	s = store_alloc(home);
+	error = recovery ? tidu_keyfile_unlock_recovery(s->path, recovery, &secret)
+			 : tidu_keyfile_unlock(s->path, pass, passlen, &secret);
+	if (error < 0)
+		goto done;
+	if ((error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
+	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0)
+		goto done;
+	s->secret = secret;
+done:
+	tidu_secret_wipe(&secret);
+	if (error < 0) {
+		tidu_store_free(s);
+		return error;
+	}
+	*out = s;
+	return 0;
+}
+
+int tidu_store_open(tidu_store **out, const char *home, const char *pass,
+		    size_t passlen)
+{
+	return open_with(out, home, pass, passlen, NULL);
+}
+
+int tidu_store_open_recovery(tidu_store **out, const char *home,
+			     const char *recovery)
+{
+	return open_with(out, home, NULL, 0, recovery);
+}
+
+void tidu_store_free(tidu_store *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->ncache; i++) {
+		sqlite3_finalize(s->cache[i].stmt);
+		free(s->cache[i].sql);
+	}
+	if (s->db)
+		sqlite3_close(s->db);
+	if (s->path)
+		tidu_vfs_detach_key(s->path);
+	free(s->path);
+	free(s->device);
+	free(s->district);
+	free(s->officer);
+	free(s->role);
+	tidu_secret_wipe(&s->secret);
+	free(s);
+}
+
+int tidu_store_set_passphrase(tidu_store *s, const char *pass, size_t passlen)
+{
+	return tidu_keyfile_set_passphrase(s->path, &s->secret, pass, passlen);
+}
+
+int tidu_store_check(const char *home, const char *pass, size_t passlen)
+{
+	tidu_store *s = NULL;
+	tidu_secret secret;
+	sqlite3_stmt *st = NULL;
+	unsigned bad = 0;
+	char *path = db_path(home);
+	int error, rc;
+
+	memset(&secret, 0, sizeof(secret));
+	if (!tidu_store_exists(home)) {
+		error = tidu_error_set(TIDU_ENOTFOUND,
+			_("no store in '%s': run 'tidu init' first"), home);
+		goto done;
+	}
+	if ((error = tidu_keyfile_unlock(path, pass, passlen, &secret)) < 0 ||
+	    (error = tidu_keyfile_check(path)) < 0 ||
+	    (error = tidu_vfs_verify_file(path, secret.key, secret.file_id, &bad)) < 0)
+		goto done;
+	if ((error = tidu_store_open(&s, home, pass, passlen)) < 0)
+		goto done;
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+
+		if (!r || strcmp(r, "ok") != 0)
+			error = tidu_error_set(TIDU_ECORRUPT,
+				_("store '%s' failed the integrity check: %s"),
+				path, r ? r : "?");
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_DONE && error == 0)
+		error = tidu_store_sqlerr(s, rc, "checking integrity");
+done:
+	sqlite3_finalize(st);
+	tidu_store_free(s);
+	tidu_secret_wipe(&secret);
+	free(path);
+	return error;
+}
+
+sqlite3 *tidu_store_db(const tidu_store *s) { return s->db; }
+const char *tidu_store_path(const tidu_store *s) { return s->path; }
+const char *tidu_store_device(const tidu_store *s) { return s->device; }
+const char *tidu_store_district(const tidu_store *s) { return s->district; }
+const char *tidu_store_officer(const tidu_store *s) { return s->officer; }
+const char *tidu_store_role(const tidu_store *s) { return s->role; }
+int tidu_store_schema_version(const tidu_store *s) { return s->schema_version; }

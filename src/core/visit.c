@@ -1,0 +1,77 @@
+#include <string.h>
+
+#include "tidu/i18n.h"
+#include "tidu/parse.h"
+#include "tidu/record.h"
+#include "tidu/uscc.h"
+#include "tidu/visit.h"
+
+static int visited_before(tidu_store *s, const char *uscc, int *out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT 1 FROM visit WHERE uscc=?1 AND _deleted=0 LIMIT 1");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return tidu_store_sqlerr(s, rc, "reading visits");
+	*out = rc == SQLITE_ROW;
+	return 0;
+}
+
+int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
+		   size_t n, char id_out[TIDU_UUID_LEN + 1])
+{
+	char uscc[TIDU_USCC_LEN + 1], today[11], id[TIDU_UUID_LEN + 1];
+	tidu_edit *e = NULL;
+	size_t i;
+	int error, exists, before = 0, is_set;
+
+	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
+		return error;
+	if ((error = tidu_uuid_v7(id)) < 0)
+		return error;
+	e = tidu_edit_new(TIDU_ENTITY_VISIT, id);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(kv[i].key, "uscc")) {
+			error = tidu_error_set(TIDU_EINVAL,
+				"%s", _("give the firm as the first argument, not as 'uscc='"));
+			goto done;
+		}
+		if ((error = tidu_edit_set(e, kv[i].key, kv[i].value)) < 0)
+			goto done;
+	}
+	if ((error = tidu_store_begin(s)) < 0)
+		goto done;
+	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) <= 0) {
+		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
+			_("firm '%s' is not in the store: add it with 'tidu firm add'"),
+			uscc);
+		goto rollback;
+	}
+	if ((error = visited_before(s, uscc, &before)) < 0)
+		goto rollback;
+	tidu_date_today(today);
+	if ((error = tidu_edit_set(e, "uscc", uscc)) < 0 ||
+	    (!tidu_edit_get(e, "date", &is_set) &&
+	     (error = tidu_edit_set(e, "date", today)) < 0) ||
+	    (!tidu_edit_get(e, "officer", &is_set) &&
+	     (error = tidu_edit_set(e, "officer", tidu_store_officer(s))) < 0) ||
+	    (!tidu_edit_get(e, "kind", &is_set) &&
+	     (error = tidu_edit_set(e, "kind", before ? "follow_up" : "first")) < 0))
+		goto rollback;
+	if ((error = tidu_edit_apply(s, e)) < 0 ||
+	    (error = tidu_store_commit(s)) < 0)
+		goto rollback;
+	memcpy(id_out, id, sizeof(id));
+	goto done;
+rollback:
+	tidu_store_rollback(s);
+done:
+	tidu_edit_free(e);
+	return error;
+}
