@@ -39,7 +39,8 @@ typedef struct tidu_csv tidu_csv;
  * Fields are separated by ','; a field starting with '"' is quoted and may
  * hold ',', '""' (one '"'), and CR, LF or CRLF newlines, kept as written.
  * A '"' inside an unquoted field is kept as a literal. Records end at LF
- * or CRLF (a bare CR outside quotes is data). Fields are not trimmed.
+ * or CRLF (a bare CR outside quotes is data, except as the very last byte).
+ * Fields are not trimmed.
  * Empty lines (no bytes at all) are skipped anywhere, so a trailing newline
  * or blank lines at the end make no record; a line of only commas does.
  * Each record remembers the 1-based line on which it starts (lines counted

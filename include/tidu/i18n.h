@@ -19,6 +19,9 @@ void tidu_i18n_set(const char *lang);
 int tidu_i18n_is_zh(void);
 
 /* The translation of `msgid` in the current language, else `msgid`. */
+#if defined(__GNUC__)
+__attribute__((format_arg(1)))
+#endif
 const char *tidu_gettext(const char *msgid);
 
 #define _(s) tidu_gettext(s)

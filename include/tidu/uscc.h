@@ -37,6 +37,12 @@ int tidu_uscc_validate(const char *in, char out[TIDU_USCC_LEN + 1]);
  * else 0. Callers use it for a warning only: firms registered elsewhere
  * may still be in scope.
  */
+/*
+ * The check character for the first 17 characters of `code`, which must all
+ * be in the USCC alphabet (used to make synthetic test and demo codes).
+ */
+char tidu_uscc_check_char(const char *code);
+
 int tidu_uscc_region_is_zhengzhou(const char *code);
 
 #endif

@@ -85,28 +85,68 @@ static size_t normalize(tidu_buf *norm, const char *in)
 	return keep_chars;
 }
 
+/* "'X' is not allowed" for the character at byte `i` of `code`. */
+static int bad_char(const char *code, size_t len, size_t i)
+{
+	tidu_buf q = TIDU_BUF_INIT, bad = TIDU_BUF_INIT;
+	uint32_t cp;
+	int n = tidu_utf8_decode(code + i, len - i, &cp);
+
+	if (n == 0 || cp < 0x20 || cp == 0x7f)
+		tidu_buf_printf(&bad, "\\x%02X", (unsigned char)code[i]);
+	else
+		tidu_buf_put(&bad, code + i, (size_t)n);
+	tidu_error_set(TIDU_EINVAL, _("invalid credit code '%s': '%s' is not allowed"),
+		       quote(&q, code), tidu_buf_cstr(&bad));
+	tidu_buf_free(&q);
+	tidu_buf_free(&bad);
+	return TIDU_EINVAL;
+}
+
+static int bad_length(const char *in, size_t chars)
+{
+	tidu_buf q = TIDU_BUF_INIT;
+
+	tidu_error_set(TIDU_EINVAL, _("invalid credit code '%s': %zu characters instead of 18"),
+		       quote(&q, in), chars);
+	tidu_buf_free(&q);
+	return TIDU_EINVAL;
+}
+
+/* Index of the first byte of `code` that is not in the alphabet, or `len`. */
+static size_t first_bad(const char *code, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && value_of(code[i]) >= 0; i++)
+		;
+	return i;
+}
+
 int tidu_uscc_normalize(const char *in, char out[TIDU_USCC_LEN + 1])
 {
-	tidu_buf norm = TIDU_BUF_INIT, q = TIDU_BUF_INIT;
+	tidu_buf norm = TIDU_BUF_INIT;
 	size_t chars = normalize(&norm, in);
 	int error = 0;
 
 	out[0] = '\0';
-	if (chars > TIDU_USCC_LEN || norm.len > TIDU_USCC_LEN) {
-		error = tidu_error_set(TIDU_EINVAL,
-				       _("invalid credit code '%s': %zu characters instead of 18"),
-				       quote(&q, in), chars);
+	if (chars > TIDU_USCC_LEN) {
+		error = bad_length(in, chars);
+		goto done;
+	}
+	if (norm.len > TIDU_USCC_LEN) {
+		/* Few enough characters, but some are not ASCII. */
+		error = bad_char(norm.ptr, norm.len, first_bad(norm.ptr, norm.len));
 		goto done;
 	}
 	memcpy(out, tidu_buf_cstr(&norm), norm.len + 1);
 done:
 	tidu_buf_free(&norm);
-	tidu_buf_free(&q);
 	return error;
 }
 
 /* The check character of the first 17 characters (all in the alphabet). */
-static char check_char(const char *code)
+char tidu_uscc_check_char(const char *code)
 {
 	int sum = 0, i;
 
@@ -117,7 +157,7 @@ static char check_char(const char *code)
 
 int tidu_uscc_validate(const char *in, char out[TIDU_USCC_LEN + 1])
 {
-	tidu_buf norm = TIDU_BUF_INIT, q = TIDU_BUF_INIT, bad = TIDU_BUF_INIT;
+	tidu_buf norm = TIDU_BUF_INIT;
 	size_t chars = normalize(&norm, in), i, limit;
 	const char *code = tidu_buf_cstr(&norm);
 	int error = 0;
@@ -127,9 +167,7 @@ int tidu_uscc_validate(const char *in, char out[TIDU_USCC_LEN + 1])
 	if (norm.len <= TIDU_USCC_LEN)
 		memcpy(out, code, norm.len + 1);
 	if (chars != TIDU_USCC_LEN) {
-		error = tidu_error_set(TIDU_EINVAL,
-				       _("invalid credit code '%s': %zu characters instead of 18"),
-				       quote(&q, in), chars);
+		error = bad_length(in, chars);
 		goto done;
 	}
 	/*
@@ -138,19 +176,8 @@ int tidu_uscc_validate(const char *in, char out[TIDU_USCC_LEN + 1])
 	 * as a wrong check character below, with the expected one.
 	 */
 	limit = norm.len == TIDU_USCC_LEN ? 17 : norm.len;
-	for (i = 0; i < limit && value_of(code[i]) >= 0; i++)
-		;
-	if (i < limit) {
-		uint32_t cp;
-		int n = tidu_utf8_decode(code + i, norm.len - i, &cp);
-
-		if (n == 0 || cp < 0x20 || cp == 0x7f)
-			tidu_buf_printf(&bad, "\\x%02X", (unsigned char)code[i]);
-		else
-			tidu_buf_put(&bad, code + i, (size_t)n);
-		error = tidu_error_set(TIDU_EINVAL,
-				       _("invalid credit code '%s': '%s' is not allowed"),
-				       quote(&q, code), tidu_buf_cstr(&bad));
+	if ((i = first_bad(code, limit)) < limit) {
+		error = bad_char(code, norm.len, i);
 		goto done;
 	}
 	for (i = 2; i < 8; i++) {
@@ -161,7 +188,7 @@ int tidu_uscc_validate(const char *in, char out[TIDU_USCC_LEN + 1])
 			goto done;
 		}
 	}
-	expected = check_char(code);
+	expected = tidu_uscc_check_char(code);
 	if (code[17] != expected) {
 		error = tidu_error_set(TIDU_EINVAL,
 				       _("invalid credit code '%s': wrong check character '%c', expected '%c'"),
@@ -170,8 +197,6 @@ int tidu_uscc_validate(const char *in, char out[TIDU_USCC_LEN + 1])
 	}
 done:
 	tidu_buf_free(&norm);
-	tidu_buf_free(&q);
-	tidu_buf_free(&bad);
 	return error;
 }
 

@@ -1,0 +1,46 @@
+# Shared helpers of the fault tests (sourced). $TIDU is the binary under test.
+set -u
+: "${TIDU:?TIDU must name the tidu binary}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tidu-fault.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export TIDU_HOME="$WORK/home"
+export TIDU_PASSPHRASE='fault test passphrase'
+export LANG=C.UTF-8
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+# Prints "N passed, M failed" and exits non-zero on failure.
+finish() {
+	echo "$1 passed, $failures failed"
+	[ "$failures" -eq 0 ]
+}
+
+uscc() {
+	local body=$1 alphabet=0123456789ABCDEFGHJKLMNPQRTUWXY
+	local weights=(1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28)
+	local sum=0 i c v
+	for ((i = 0; i < 17; i++)); do
+		c=${body:i:1}
+		v=${alphabet%%"$c"*}
+		sum=$((sum + ${#v} * weights[i]))
+	done
+	printf '%s%s\n' "$body" "${alphabet:$(((31 - sum % 31) % 31)):1}"
+}
+
+# uscc_n N: the N-th synthetic USCC of district 410105.
+uscc_n() {
+	uscc "$(printf '91410105MA%07d' "$1")"
+}
+
+# Searches every byte of every file under DIR for each marker; prints hits.
+find_plaintext() {
+	local dir=$1; shift
+	local m
+	for m in "$@"; do
+		grep -rlaF -- "$m" "$dir" 2>/dev/null | sed "s|^|$m in |"
+	done
+}
