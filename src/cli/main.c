@@ -81,9 +81,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (c = commands; c->name; c++)
-		if (!strcmp(c->name, argv[i]))
-			return c->fn(&ctx, argc - i, argv + i);
+	for (c = commands; c->name; c++) {
+		if (!strcmp(c->name, argv[i])) {
+			int code = c->fn(&ctx, argc - i, argv + i);
+
+			/* cli_parse() returns -1 once it has printed --help. */
+			return code < 0 ? EXIT_OK : code;
+		}
+	}
 	if (!strcmp(argv[i], "help")) {
 		usage(stdout);
 		return EXIT_OK;

@@ -28,6 +28,7 @@ struct tidu_store {
 	int schema_version;
 	int64_t hlc;     /* last HLC handed out or seen */
 	tidu_secret secret; /* data key and file id, wiped on free */
+	unsigned long tamper_base; /* tidu_vfs_tamper_count() when opened */
 	struct {
 		char *sql;
 		sqlite3_stmt *stmt;
@@ -75,6 +76,14 @@ int tidu_store_sqlerr(tidu_store *s, int rc, const char *what)
 	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 	int prim = rc & 0xff;
 
+	/*
+	 * The pager may report a failed page authentication as a plain I/O
+	 * error; the VFS counts every such failure, so ask it.
+	 */
+	if (s && tidu_vfs_tamper_count() != s->tamper_base)
+		return tidu_error_set(TIDU_ECORRUPT,
+			_("store '%s' is corrupted or has been tampered with: page %u failed authentication"),
+			s->path, tidu_vfs_last_bad_page());
 	if (rc == SQLITE_IOERR_DATA || prim == SQLITE_CORRUPT ||
 	    prim == SQLITE_NOTADB)
 		return tidu_error_set(TIDU_ECORRUPT,
@@ -292,11 +301,37 @@ static int connect(tidu_store *s, int create)
 	return migrate(s);
 }
 
+/* mkdir -p, with mode 0700 for what it creates. */
+static int make_dirs(const char *path)
+{
+	char *copy = tidu_strdup(path), *p;
+	int error = 0;
+
+	for (p = copy + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
+			error = tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
+					       copy, strerror(errno));
+			break;
+		}
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	free(copy);
+	return error;
+}
+
 static tidu_store *store_alloc(const char *home)
 {
 	tidu_store *s = tidu_calloc(1, sizeof(*s));
 
 	s->path = db_path(home);
+	s->tamper_base = tidu_vfs_tamper_count();
 	return s;
 }
 
@@ -322,9 +357,8 @@ int tidu_store_create(tidu_store **out, const char *home,
 	    strcmp(id->role, "city"))
 		return tidu_error_set(TIDU_EINVAL,
 			_("unknown role '%s': use officer, district or city"), id->role);
-	if (mkdir(home, 0700) < 0 && errno != EEXIST)
-		return tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
-				      home, strerror(errno));
+	if ((error = make_dirs(home)) < 0)
+		return error;
 	if ((error = tidu_vfs_register()) < 0)
 		return error;
 

@@ -8,6 +8,7 @@ setup_home() {
 	export TIDU_PASSPHRASE='correct horse battery 马'
 	unset TIDU_NEW_PASSPHRASE TIDU_RECOVERY_KEY
 	export LANG=C.UTF-8 LC_ALL=
+	cd "$BATS_TEST_TMPDIR"
 }
 
 # init_store [ARGS]: a store for district 410105 unless told otherwise.

@@ -52,7 +52,7 @@ setup() {
 		"$A" "$B" "$C" "$A" > bad.csv
 	run tidu firm import bad.csv
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"bad.csv:3:"*employees*many* ]]
+	[[ "$output" == *"bad.csv:3:"*many*employees* ]]
 	[[ "$output" == *"bad.csv:4:"* ]]
 	[[ "$output" == *"bad.csv:5:"*founded* ]]
 	[[ "$output" == *"bad.csv:6:"*"line 2"* ]]
