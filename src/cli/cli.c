@@ -62,9 +62,11 @@ void cli_print_padded(FILE *f, const char *s, size_t cols)
 {
 	size_t w = tidu_utf8_columns(s);
 
+	/* At least one space, so that an over-long cell never runs on. */
 	fputs(s, f);
-	while (w++ < cols)
+	do
 		fputc(' ', f);
+	while (++w < cols);
 }
 
 void cli_help(const cli_spec *spec)

@@ -84,7 +84,7 @@ int cli_open_store(const cli_ctx *ctx, tidu_store **out);
 /* Writes a finished JSON document and a newline to stdout. */
 void cli_print_json(tidu_buf *json);
 
-/* Prints `s` padded with spaces to `cols` terminal columns (CJK are 2). */
+/* Prints `s` and spaces up to `cols` terminal columns (CJK count 2), at least one. */
 void cli_print_padded(FILE *f, const char *s, size_t cols);
 
 /* A subcommand ("firm add"). */

@@ -198,7 +198,7 @@ static int firm_list(cli_ctx *ctx, int argc, char **argv)
 	};
 	const cli_spec spec = {"tidu firm list [--district CODE] [--search TEXT] [--json]",
 			       N_("list firms"), opts, 0, 0};
-	tidu_buf pattern = TIDU_BUF_INIT, out = TIDU_BUF_INIT, text = TIDU_BUF_INIT;
+	tidu_buf pattern = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
 	tidu_rec firm = TIDU_REC_INIT;
 	tidu_json_writer w;
 	tidu_store *s = NULL;
@@ -241,9 +241,9 @@ static int firm_list(cli_ctx *ctx, int argc, char **argv)
 		tidu_json_begin_array(&w);
 	} else {
 		cli_print_padded(stdout, _("USCC"), 20);
-		cli_print_padded(stdout, _("Name"), 40);
-		cli_print_padded(stdout, _("District"), 24);
-		printf("%s\n", _("Reserve tier"));
+		cli_print_padded(stdout, _("Reserve tier"), 14);
+		cli_print_padded(stdout, _("District"), 20);
+		printf("%s\n", _("Name"));
 	}
 	while ((rc = tidu_query_next(q, &firm)) > 0) {
 		count++;
@@ -259,12 +259,11 @@ static int firm_list(cli_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		cli_print_padded(stdout, tidu_rec_get(&firm, "uscc"), 20);
-		cli_print_padded(stdout, tidu_rec_get(&firm, "name"), 40);
-		tidu_value_display(tidu_dict_field("firm", "district"),
-				   tidu_rec_get(&firm, "district"), &text);
-		cli_print_padded(stdout, text.ptr ? text.ptr : "", 24);
 		p = tidu_rec_get(&firm, "reserve_tier");
-		printf("%s\n", p ? p : "-");
+		cli_print_padded(stdout, p ? p : "-", 14);
+		p = tidu_dict_district_name(tidu_rec_get(&firm, "district"));
+		cli_print_padded(stdout, p ? p : "-", 20);
+		printf("%s\n", tidu_rec_get(&firm, "name"));
 	}
 	if (rc < 0) {
 		code = cli_fail(rc);
@@ -285,7 +284,6 @@ done:
 	tidu_query_free(q);
 	tidu_buf_free(&pattern);
 	tidu_buf_free(&out);
-	tidu_buf_free(&text);
 	tidu_store_free(s);
 	free(args);
 	return code;

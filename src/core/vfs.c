@@ -1281,7 +1281,7 @@ static int verify_wal(const char *dbpath, const unsigned char *key,
 	char walpath[PATH_BYTES + 8];
 	unsigned char hdr[WAL_HDR];
 	struct raw r = RAW_INIT;
-	sqlite3_int64 size, off;
+	sqlite3_int64 size = 0, off;
 	uint32_t magic, s[2] = { 0, 0 }, pgno;
 	unsigned i;
 	size_t got;
