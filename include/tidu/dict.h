@@ -56,6 +56,9 @@ const char *tidu_dict_choice_values(const char *list);
 /* The name of a district code in the current language, or NULL. */
 const char *tidu_dict_district_name(const char *code);
 
+/* 1 if `code` is the prefecture city itself (410100), which is no district. */
+int tidu_dict_is_city(const char *code);
+
 /* The i-th division code (with a code), or NULL past the end. */
 const char *tidu_dict_district_nth(size_t i);
 

@@ -22,6 +22,7 @@ typedef struct {
 
 typedef struct {
 	char *code, *zh, *en;
+	int is_city; /* the prefecture city itself (410100), not a district */
 } place;
 
 static struct {
@@ -134,6 +135,7 @@ static void dict_load(void)
 		p->code = cell(csv, i, 0);
 		p->zh = cell(csv, i, 1);
 		p->en = cell(csv, i, 2);
+		p->is_city = !strcmp(tidu_csv_field(csv, i, 3), "prefecture_city");
 		dict.ndistricts++;
 	}
 	tidu_csv_free(csv);
@@ -250,6 +252,17 @@ const char *tidu_dict_district_name(const char *code)
 			return tidu_i18n_is_zh() ? dict.districts[i].zh
 						 : dict.districts[i].en;
 	return NULL;
+}
+
+int tidu_dict_is_city(const char *code)
+{
+	size_t i;
+
+	ensure_loaded();
+	for (i = 0; code && i < dict.ndistricts; i++)
+		if (!strcmp(dict.districts[i].code, code))
+			return dict.districts[i].is_city;
+	return 0;
 }
 
 const char *tidu_dict_district_nth(size_t i)
@@ -450,7 +463,7 @@ int tidu_dict_canonical(const tidu_field *f, const char *in, tidu_buf *out)
 		return 0;
 	}
 	case TIDU_T_DISTRICT:
-		if (!tidu_dict_district_name(in))
+		if (!tidu_dict_district_name(in) || tidu_dict_is_city(in))
 			return bad(f, in, _("not a district code of the division list"));
 		tidu_buf_puts(out, in);
 		return 0;

@@ -351,6 +351,11 @@ int tidu_store_create(tidu_store **out, const char *home,
 		return tidu_error_set(TIDU_EINVAL,
 			_("unknown district '%s': use a code from the division list"),
 			id->district ? id->district : "");
+	if (strcmp(id->role, "city") == 0 ? !tidu_dict_is_city(id->district)
+					   : tidu_dict_is_city(id->district))
+		return tidu_error_set(TIDU_EINVAL,
+			_("district '%s' does not fit role '%s': the city uses 410100, the others a district code"),
+			id->district, id->role);
 	if (!id->officer || !*id->officer)
 		return tidu_error_set(TIDU_EINVAL, "%s", _("an officer name is required"));
 	if (strcmp(id->role, "officer") && strcmp(id->role, "district") &&

@@ -129,6 +129,16 @@ static void flip(const char *path, long off)
 	close(fd);
 }
 
+static int contains(const unsigned char *b, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (b[i] == (unsigned char)needle[0] && memcmp(b + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Counts occurrences of the markers (and of SQLite's own plaintext: its
  * file header string and our table name) in every file of `d`. Safe to
@@ -162,7 +172,7 @@ static int scan_dir(const char *d)
 		b = malloc((size_t)sz + 1);
 		if (b && fread(b, 1, (size_t)sz, f) == (size_t)sz)
 			for (i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
-				if (memmem(b, (size_t)sz, needles[i], strlen(needles[i]))) {
+				if (contains(b, (size_t)sz, needles[i])) {
 					fprintf(stderr, "plaintext '%s' found in %s\n",
 						needles[i], path);
 					hits++;
@@ -238,7 +248,8 @@ static const char pragmas[] =
 /* Opens a store with the key attached; SQLite's code, db always set. */
 static int try_open(const char *path, sqlite3 **db)
 {
-	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, TIDU_VFS_NAME);
+	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE |
+				 SQLITE_OPEN_EXRESCODE, TIDU_VFS_NAME);
 
 	if (*db)
 		sqlite3_extended_result_codes(*db, 1);
@@ -316,6 +327,29 @@ static int insert_rows_rc(sqlite3 *db, int from, int to, int per_txn)
 		rc = SQLITE_OK;
 		if ((i - from) % per_txn == per_txn - 1 || i == to - 1)
 			rc = exec_rc(db, "COMMIT");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Rows [from, to) inside the caller's transaction. */
+static int insert_uncommitted(sqlite3 *db, int from, int to)
+{
+	sqlite3_stmt *st = NULL;
+	unsigned char blob[32];
+	char text[200];
+	int i, rc;
+
+	rc = sqlite3_prepare_v2(db, "INSERT INTO secret_tbl(id, v, b) VALUES (?,?,?)",
+				-1, &st, NULL);
+	for (i = from; rc == SQLITE_OK && i < to; i++) {
+		row_text(i, text, sizeof(text));
+		row_blob(i, blob);
+		sqlite3_bind_int(st, 1, i);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, blob, sizeof(blob), SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -481,7 +515,7 @@ static void test_roundtrip_no_plaintext(void **state)
 /* Reads and writes straight through the VFS file object. */
 static void test_direct_io(void **state)
 {
-	unsigned char p1[PAGE], p2[PAGE], b[2 * PAGE], page[PAGE];
+	unsigned char p1[PAGE], p2[PAGE], b[3 * PAGE], page[PAGE];
 	sqlite3_file *fp = NULL, *wp = NULL;
 	sqlite3_int64 size;
 	struct store st;
@@ -874,8 +908,7 @@ static int crash_writer(const struct store *st, int from, int to, int per_txn,
 			_exit(2);
 		if (uncommitted) {
 			if (exec_rc(db, "BEGIN") != SQLITE_OK ||
-			    insert_rows_rc(db, 100000, 100000 + uncommitted,
-					   uncommitted + 1) != SQLITE_OK)
+			    insert_uncommitted(db, 100000, 100000 + uncommitted) != SQLITE_OK)
 				_exit(3);
 		}
 		_exit(scan_dir(st->dir) == 0 ? 0 : 4);
@@ -966,49 +999,312 @@ static void test_wal_tamper(void **state)
 {
 	unsigned long dropped = tidu_vfs_wal_dropped_count();
 	unsigned long tampered;
-	struct store st;
+	struct store st, st2;
 	char wal[800];
-	unsigned char *saved;
-	size_t nsaved;
 	long size, nframes;
-	sqlite3 *a, *b;
+	sqlite3 *a, *b = NULL;
 	int n, rc;
 
 	(void)state;
+	/* Offline: verify_file names the frame. Recovery ends the log before
+	 * it, so SQLite shows an older committed state (every row it shows
+	 * is right) and the drop is counted. */
 	closed_store(&st, 100);
 	assert_int_equal(crash_writer(&st, 100, 2100, 100, 0), 0);
 	sidecar(&st, "-wal", wal, sizeof(wal));
 	size = file_size(wal);
 	nframes = (size - WAL_HDR) / FRAME;
 	assert_true(nframes > 20);
-	saved = slurp(wal, &nsaved);
-
-	/* Offline: verify_file names the frame. Recovery stops before it, so
-	 * SQLite shows an older committed state (every row it shows is right)
-	 * and the drop is counted. */
 	flip(wal, WAL_HDR + (nframes / 2) * FRAME + 24 + 1000);
 	assert_int_equal(tidu_vfs_verify_file(st.path, st.s.key, st.s.file_id, NULL),
 			 TIDU_ECORRUPT);
 	assert_non_null(strstr(tidu_error_message(), "frame"));
-	/* (Connection opened read-only in effect: do not write, so that the
-	 * damaged WAL stays for the next step.) */
 	a = open_db(st.path);
 	assert_int_equal(read_rows(a, &n), SQLITE_DONE);
 	assert_true(n >= 100 && n < 2100);
 	assert_int_equal(n % 100, 0);
+	assert_int_equal(integrity_rc(a), SQLITE_OK);
 	assert_int_equal(tidu_vfs_wal_dropped_count(), dropped + 1);
-	/* Closing would checkpoint the shortened log; put the WAL back
-	 * first and make the connection forget its index. */
-	sqlite3_close(a);
-
-	/* Online: the index says the frame is committed; reading its page
-	 * must fail, never hand back other bytes. */
-	spit(st.path, NULL, 0); /* placeholder replaced below */
-	free(saved);
+	assert_int_equal(sqlite3_close(a), SQLITE_OK);
+	assert_int_equal(tidu_vfs_verify_file(st.path, st.s.key, st.s.file_id, NULL), 0);
+	a = open_db(st.path);
+	assert_int_equal(count_rows(a), n);
+	assert_int_equal(sqlite3_close(a), SQLITE_OK);
 	tidu_vfs_detach_key(st.path);
-	(void)rc;
-	(void)b;
-	(void)tampered;
+
+	/* Online: once SQLite's index holds a frame as committed, reading
+	 * its page must fail, never hand back other bytes. */
+	closed_store(&st2, 100);
+	assert_int_equal(crash_writer(&st2, 100, 2100, 100, 0), 0);
+	a = open_db(st2.path);
+	assert_int_equal(count_rows(a), 2100);
+	sidecar(&st2, "-wal", wal, sizeof(wal));
+	size = file_size(wal);
+	flip(wal, size - PAGE + 500); /* the page of the last frame */
+	tampered = tidu_vfs_tamper_count();
+	rc = try_open(st2.path, &b);
+	if (rc == SQLITE_OK && (rc = read_rows(b, &n)) == SQLITE_DONE)
+		rc = integrity_rc(b);
+	assert_int_equal(rc, SQLITE_IOERR_DATA);
+	assert_true(tidu_vfs_tamper_count() > tampered);
+	sqlite3_close(b);
+	sqlite3_close(a);
+	tidu_vfs_detach_key(st2.path);
+}
+
+/* Stores in a rollback-journal mode: page images in the journal are
+ * encrypted too, and a hot journal rolls back after a crash. */
+static void test_rollback_journal(void **state)
+{
+	unsigned long tampered = tidu_vfs_tamper_count();
+	char journal[800];
+	struct store st;
+	sqlite3 *db;
+	int status, n;
+	pid_t pid;
+
+	(void)state;
+	db = create_db(&st, "DELETE");
+	insert_rows(db, 0, 2000, 250);
+	/* A spilled transaction rolled back in process; a savepoint. */
+	exec_ok(db, "PRAGMA cache_size=10");
+	exec_ok(db, "BEGIN; UPDATE secret_tbl SET v = v || ' changed';");
+	assert_int_equal(scan_dir(st.dir), 0);
+	exec_ok(db, "ROLLBACK");
+	assert_int_equal(count_rows(db), 2000);
+	exec_ok(db, "BEGIN; DELETE FROM secret_tbl WHERE id >= 1990; SAVEPOINT sp;"
+		    "UPDATE secret_tbl SET v = 'x';"
+		    "ROLLBACK TO sp; COMMIT");
+	assert_int_equal(count_rows(db), 1990);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(tidu_vfs_verify_file(st.path, st.s.key, st.s.file_id, NULL), 0);
+
+	/* A child dies in the middle of a big transaction. */
+	sidecar(&st, "-journal", journal, sizeof(journal));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *c = NULL;
+
+		if (sqlite3_open_v2(st.path, &c, SQLITE_OPEN_READWRITE,
+				    TIDU_VFS_NAME) != SQLITE_OK ||
+		    exec_rc(c, "PRAGMA journal_mode=DELETE; PRAGMA cache_size=10;"
+			       "PRAGMA temp_store=MEMORY; BEGIN;"
+			       "UPDATE secret_tbl SET v = 'gone', b = NULL") != SQLITE_OK)
+			_exit(2);
+		if (file_size(journal) < 100 * PAGE)
+			_exit(3);
+		_exit(scan_dir(st.dir) == 0 ? 0 : 4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(file_size(journal) > 100 * PAGE);
+	assert_int_equal(scan_dir(st.dir), 0);
+
+	db = NULL;
+	assert_int_equal(sqlite3_open_v2(st.path, &db, SQLITE_OPEN_READWRITE,
+					 TIDU_VFS_NAME), SQLITE_OK);
+	exec_ok(db, "PRAGMA temp_store=MEMORY");
+	assert_int_equal(read_rows(db, &n), SQLITE_DONE);
+	assert_int_equal(n, 1990);
+	assert_int_equal(integrity_rc(db), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(file_size(journal), -1);
+	assert_int_equal(tidu_vfs_verify_file(st.path, st.s.key, st.s.file_id, NULL), 0);
+	assert_int_equal(tidu_vfs_tamper_count(), tampered);
+
+	/* A damaged page image in a hot journal is refused, not played back. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *c = NULL;
+
+		if (sqlite3_open_v2(st.path, &c, SQLITE_OPEN_READWRITE,
+				    TIDU_VFS_NAME) != SQLITE_OK ||
+		    exec_rc(c, "PRAGMA cache_size=10; PRAGMA temp_store=MEMORY; BEGIN;"
+			       "UPDATE secret_tbl SET v = 'gone'") != SQLITE_OK)
+			_exit(2);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* Records start after the 512-byte header: pgno(4) page cksum(4). */
+	flip(journal, 512 + 4 + 10 * (PAGE + 8) + 77);
+	assert_int_equal(sql_after_damage(st.path), SQLITE_IOERR_DATA);
+	assert_true(tidu_vfs_tamper_count() > tampered);
+	tidu_vfs_detach_key(st.path);
+}
+
+/* Several stores at once; keys detached right after opening. */
+static void test_several_stores(void **state)
+{
+	struct store st[3];
+	sqlite3 *db[3];
+	char path[800];
+	int i, k, rc;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		db[i] = create_db(&st[i], NULL);
+		assert_int_equal(sqlite3_close(db[i]), SQLITE_OK);
+	}
+	for (i = 0; i < 3; i++) {
+		db[i] = open_db(st[i].path);
+		/* The WAL is opened later; it takes the key from the database
+		 * file, so the table entry may go now. */
+		tidu_vfs_detach_key(st[i].path);
+	}
+	for (k = 0; k < 5; k++)
+		for (i = 0; i < 3; i++)
+			insert_rows(db[i], (k * 3 + i) * 100, (k * 3 + i) * 100 + 100, 50);
+	for (i = 0; i < 3; i++) {
+		sqlite3_stmt *s = NULL;
+
+		assert_int_equal(sqlite3_prepare_v2(db[i], "SELECT count(*) FROM "
+			"secret_tbl WHERE (id / 100) % 3 = ?", -1, &s, NULL), SQLITE_OK);
+		sqlite3_bind_int(s, 1, i);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(s, 0), 500);
+		sqlite3_finalize(s);
+		assert_int_equal(count_rows(db[i]), 500);
+		assert_int_equal(sqlite3_close(db[i]), SQLITE_OK);
+	}
+	/* Detached: cannot be opened. */
+	db[0] = NULL;
+	rc = sqlite3_open_v2(st[0].path, &db[0], SQLITE_OPEN_READWRITE, TIDU_VFS_NAME);
+	assert_int_equal(rc & 0xff, SQLITE_CANTOPEN);
+	sqlite3_close(db[0]);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(tidu_vfs_verify_file(st[i].path, st[i].s.key,
+						      st[i].s.file_id, NULL), 0);
+	/* Stores are not interchangeable. */
+	assert_int_equal(tidu_vfs_verify_file(st[0].path, st[1].s.key,
+					      st[1].s.file_id, NULL), TIDU_ECORRUPT);
+
+	/* The table is bounded; errors are clean and detaching frees it. */
+	for (i = 0; i < 100; i++) {
+		snprintf(path, sizeof(path), "%s/many%d.db", dir, i);
+		if ((rc = tidu_vfs_attach_key(path, st[0].s.key, st[0].s.file_id)) < 0)
+			break;
+	}
+	assert_int_equal(rc, TIDU_ERROR);
+	assert_true(i >= 8);
+	while (i-- > 0) {
+		snprintf(path, sizeof(path), "%s/many%d.db", dir, i);
+		tidu_vfs_detach_key(path);
+	}
+	assert_int_equal(tidu_vfs_attach_key(st[0].path, st[0].s.key, st[0].s.file_id), 0);
+	tidu_vfs_detach_key(st[0].path);
+}
+
+/* Nonces never repeat: not across pages, not in a forked child. */
+static void test_nonces(void **state)
+{
+	struct store st;
+	unsigned char *db_bytes, *wal_bytes, prefix[16];
+	size_t n, nw, i, j, npages, nframes;
+	char wal[800];
+
+	(void)state;
+	closed_store(&st, 2000);
+	db_bytes = slurp(st.path, &n);
+	npages = (n - HDR) / PAGE;
+	for (i = 0; i < npages; i++)
+		for (j = i + 1; j < npages; j++)
+			assert_memory_not_equal(db_bytes + HDR + i * PAGE + PAGE - 40,
+						db_bytes + HDR + j * PAGE + PAGE - 40, 24);
+	memcpy(prefix, db_bytes + HDR + PAGE - 40, 16); /* this process's */
+
+	assert_int_equal(crash_writer(&st, 2000, 2500, 100, 0), 0);
+	sidecar(&st, "-wal", wal, sizeof(wal));
+	wal_bytes = slurp(wal, &nw);
+	nframes = (nw - WAL_HDR) / FRAME;
+	assert_true(nframes > 5);
+	for (i = 0; i < nframes; i++) {
+		const unsigned char *nonce = wal_bytes + WAL_HDR + i * FRAME + 24 + PAGE - 40;
+
+		/* The child drew its own prefix. */
+		assert_memory_not_equal(nonce, prefix, 16);
+		assert_memory_equal(nonce, wal_bytes + WAL_HDR + 24 + PAGE - 40, 16);
+		for (j = 0; j < npages; j++)
+			assert_memory_not_equal(nonce, db_bytes + HDR + j * PAGE + PAGE - 40, 24);
+	}
+	free(db_bytes);
+	free(wal_bytes);
+	tidu_vfs_detach_key(st.path);
+}
+
+/* 1 if another process sees a lock on SQLite's shared-lock bytes. */
+static int shared_lock_held(const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl;
+		int fd = open(path, O_RDWR);
+
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = 0x40000000 + 2; /* SHARED_FIRST of os_unix.c */
+		fl.l_len = 510;
+		if (fd < 0 || fcntl(fd, F_GETLK, &fl) < 0)
+			_exit(2);
+		_exit(fl.l_type == F_UNLCK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_true(WEXITSTATUS(status) < 2);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Closing any descriptor of a file drops the process's POSIX locks on it.
+ * Key-header I/O while the store is open must go through SQLite's own
+ * descriptor, or another process could checkpoint and delete the WAL under
+ * us.
+ */
+static void test_header_io_keeps_locks(void **state)
+{
+	struct store st;
+	tidu_secret u;
+	sqlite3_stmt *s = NULL;
+	sqlite3 *db;
+	int fd;
+
+	(void)state;
+	db = create_db(&st, NULL);
+	insert_rows(db, 0, 100, 100);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM secret_tbl", -1, &s,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW); /* read transaction open */
+	assert_int_equal(shared_lock_held(st.path), 1);
+
+	assert_int_equal(tidu_keyfile_unlock(st.path, PASS, strlen(PASS), &u), 0);
+	assert_memory_equal(u.key, st.s.key, sizeof(u.key));
+	assert_int_equal(tidu_keyfile_check(st.path), 0);
+	assert_int_equal(tidu_keyfile_set_passphrase(st.path, &st.s, "new", 3), 0);
+	assert_int_equal(tidu_vfs_verify_file(st.path, st.s.key, st.s.file_id, NULL), 0);
+	assert_int_equal(shared_lock_held(st.path), 1);
+	assert_int_equal(tidu_keyfile_unlock(st.path, "new", 3, &u), 0);
+	assert_int_equal(tidu_keyfile_unlock(st.path, PASS, strlen(PASS), &u), TIDU_EPASS);
+	assert_int_equal(shared_lock_held(st.path), 1);
+
+	/* The trap itself, for the record: a plain open and close. */
+	fd = open(st.path, O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(shared_lock_held(st.path), 0);
+
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	db = open_db(st.path);
+	assert_int_equal(count_rows(db), 100);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	tidu_vfs_detach_key(st.path);
 }
 
 int main(void)
@@ -1022,6 +1318,10 @@ int main(void)
 		cmocka_unit_test(test_crash_recovery),
 		cmocka_unit_test(test_wal_torn_tail),
 		cmocka_unit_test(test_wal_tamper),
+		cmocka_unit_test(test_rollback_journal),
+		cmocka_unit_test(test_several_stores),
+		cmocka_unit_test(test_nonces),
+		cmocka_unit_test(test_header_io_keeps_locks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,312 @@
+/* Unit tests: store.h, dict.h, record.h, firm.h, visit.h, export.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "tidu/alloc.h"
+#include "tidu/dict.h"
+#include "tidu/export.h"
+#include "tidu/firm.h"
+#include "tidu/keyfile.h"
+#include "tidu/record.h"
+#include "tidu/store.h"
+#include "tidu/visit.h"
+
+#define PASS "unit test passphrase"
+#define FIRM_A "91410105MA1J8T9H5M"
+
+typedef struct {
+	char dir[64];
+	tidu_store *s;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = tidu_calloc(1, sizeof(*f));
+	char recovery[TIDU_RECOVERY_TEXT_MAX];
+	tidu_store_identity id = {"410105", "王芳", "officer"};
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tidu-unit.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tidu_store_create(&f->s, f->dir, &id, PASS, strlen(PASS),
+					   recovery, sizeof(recovery)), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	char cmd[128];
+
+	tidu_store_free(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	unsetenv("TIDU_FAKE_NOW_MS");
+	return 0;
+}
+
+static int64_t scalar(tidu_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char *text(tidu_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = tidu_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Every dictionary field has its column, and every column its field. */
+static void test_dictionary_matches_schema(void **state)
+{
+	fixture *f = *state;
+	static const char *const entities[] = {"firm", "firm_year", "visit"};
+	size_t e, i;
+
+	for (e = 0; e < 3; e++) {
+		const tidu_field *fd;
+		sqlite3_stmt *st;
+		char sql[128];
+		size_t ncols = 0, nfields = 0;
+
+		for (i = 0; (fd = tidu_dict_nth(entities[e], i)); i++) {
+			nfields++;
+			assert_non_null(fd->zh);
+			assert_true(strlen(fd->zh) > 0 && strlen(fd->en) > 0);
+			if (fd->type == TIDU_T_ENUM || fd->type == TIDU_T_SET)
+				assert_true(strlen(tidu_dict_choice_values(fd->choices)) > 0);
+		}
+		snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s')",
+			 entities[e]);
+		assert_int_equal(sqlite3_prepare_v2(tidu_store_db(f->s), sql, -1, &st, NULL), 0);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *col = (const char *)sqlite3_column_text(st, 0);
+
+			if (col[0] == '_' || !strcmp(col, "id") ||
+			    (e == 1 && (!strcmp(col, "uscc") || !strcmp(col, "year"))))
+				continue;
+			ncols++;
+			if (!tidu_dict_field(entities[e], col))
+				fail_msg("column %s.%s is not in the dictionary", entities[e], col);
+		}
+		sqlite3_finalize(st);
+		assert_int_equal(ncols, nfields);
+	}
+	assert_non_null(tidu_dict_district_name("410173"));
+	assert_true(tidu_dict_is_city("410100")); /* the city is not a district */
+	assert_false(tidu_dict_is_city("410105"));
+}
+
+static void test_write_logs_fields_with_clocks(void **state)
+{
+	fixture *f = *state;
+	tidu_kv kv[] = {{"name", "甲公司"}, {"employees", "120"}, {"2025.revenue", "1234.50"}};
+	tidu_kv kv2[] = {{"employees", "130"}};
+	char *fields, *clock;
+	int64_t hlc1, hlc2;
+
+	assert_int_equal(tidu_firm_add(f->s, FIRM_A, kv, 3, NULL), 0);
+	/* One change row for the firm, one for its 2025 figures. */
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM change WHERE seq IS NULL"), 2);
+	fields = text(f->s, "SELECT fields FROM change WHERE entity='firm_year'");
+	assert_string_equal(fields, "[[\"revenue\",\"1234.5\",\"\"]]");
+	free(fields);
+	hlc1 = scalar(f->s, "SELECT hlc FROM change WHERE entity='firm'");
+	assert_true(hlc1 > 0);
+	assert_int_equal(scalar(f->s, "SELECT employees FROM firm"), 120);
+
+	assert_int_equal(tidu_firm_set(f->s, FIRM_A, kv2, 1), 0);
+	hlc2 = scalar(f->s, "SELECT max(hlc) FROM change");
+	assert_true(hlc2 > hlc1);
+	/* The base of the new value is the clock of the value it replaced. */
+	fields = text(f->s, "SELECT fields FROM change ORDER BY id DESC LIMIT 1");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "[[\"employees\",\"130\",\"%lld:%s\"]]",
+			 (long long)hlc1, tidu_store_device(f->s));
+		assert_string_equal(fields, want);
+	}
+	free(fields);
+	clock = text(f->s, "SELECT _clock FROM firm");
+	assert_non_null(strstr(clock, "employees\t"));
+	assert_non_null(strstr(clock, tidu_store_device(f->s)));
+	free(clock);
+}
+
+static void test_hlc_never_goes_back(void **state)
+{
+	fixture *f = *state;
+	int64_t a, b, c;
+
+	setenv("TIDU_FAKE_NOW_MS", "1900000000000", 1);
+	assert_int_equal(tidu_store_begin(f->s), 0);
+	assert_int_equal(tidu_store_hlc_next(f->s, &a), 0);
+	/* The laptop's clock is set back by a day. */
+	setenv("TIDU_FAKE_NOW_MS", "1899913600000", 1);
+	assert_int_equal(tidu_store_hlc_next(f->s, &b), 0);
+	assert_int_equal(tidu_store_hlc_next(f->s, &c), 0);
+	assert_int_equal(tidu_store_commit(f->s), 0);
+	assert_true(a >> 16 == 1900000000000LL);
+	assert_int_equal(b, a + 1);
+	assert_int_equal(c, b + 1);
+}
+
+static void test_bad_pair_changes_nothing(void **state)
+{
+	fixture *f = *state;
+	tidu_kv ok[] = {{"name", "甲"}, {"ip_class1", "2"}};
+	tidu_kv bad1[] = {{"employees", "5"}, {"founded", "2025-02-29"}};
+	tidu_kv bad2[] = {{"employees", "5"}, {"ip_class1_self", "3"}};
+	tidu_kv bad3[] = {{"2025.revenue", "10"}, {"2025.main_revenue", "11"}};
+	int64_t changes;
+
+	assert_int_equal(tidu_firm_add(f->s, FIRM_A, ok, 2, NULL), 0);
+	changes = scalar(f->s, "SELECT count(*) FROM change");
+	assert_int_equal(tidu_firm_set(f->s, FIRM_A, bad1, 2), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "founded"));
+	assert_int_equal(tidu_firm_set(f->s, FIRM_A, bad2, 2), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "ip_class1_self"));
+	assert_int_equal(tidu_firm_set(f->s, FIRM_A, bad3, 2), TIDU_EINVAL);
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM change"), changes);
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm WHERE employees IS NULL"), 1);
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm_year"), 0);
+	assert_int_equal(tidu_firm_add(f->s, FIRM_A, ok, 2, NULL), TIDU_EEXISTS);
+	assert_int_equal(tidu_firm_set(f->s, "91410102MA1EUXG90Q", ok, 1), TIDU_ENOTFOUND);
+}
+
+static void test_canonical_values(void **state)
+{
+	static const struct {
+		const char *entity, *key, *in, *out;
+	} cases[] = {
+		{"firm_year", "revenue", "1234.50", "1234.5"},
+		{"firm_year", "revenue", "1e3", "1000"},
+		{"firm", "iso_cert", "是", "1"},
+		{"firm", "iso_cert", "No", "0"},
+		{"firm", "industry", "3484", "C3484"},
+		{"firm", "industry", "c3484", "C3484"},
+		{"visit", "problems", "weak_ip，industry_mismatch、weak_ip", "industry_mismatch,weak_ip"},
+		{"firm", "uscc", " 91410105ma1j8t9h5m ", FIRM_A},
+	};
+	static const struct {
+		const char *entity, *key, *in;
+	} bad[] = {
+		{"firm", "employees", "12abc"}, {"firm_year", "revenue", "1e999"},
+		{"firm", "founded", "2025-02-29"}, {"firm", "product_field", "gold"},
+		{"firm", "industry", "C9999"}, {"firm", "industry", "A13"},
+		{"firm", "district", "410100"}, {"firm", "chain", "C99"},
+		{"firm", "digital_level", "7"}, {"firm", "phone", "abc"},
+		{"visit", "needs", "ip,money"},
+	};
+	tidu_buf out = TIDU_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const tidu_field *fd = tidu_dict_field(cases[i].entity, cases[i].key);
+
+		assert_non_null(fd);
+		assert_int_equal(tidu_dict_canonical(fd, cases[i].in, &out), 0);
+		assert_string_equal(out.ptr, cases[i].out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const tidu_field *fd = tidu_dict_field(bad[i].entity, bad[i].key);
+
+		assert_non_null(fd);
+		if (tidu_dict_canonical(fd, bad[i].in, &out) != TIDU_EINVAL)
+			fail_msg("accepted %s=%s", bad[i].key, bad[i].in);
+	}
+	tidu_buf_free(&out);
+}
+
+static int collect(void *ctx, tidu_buf *buf)
+{
+	tidu_buf_put(ctx, buf->ptr, buf->len);
+	tidu_buf_clear(buf);
+	return 0;
+}
+
+static void test_visit_and_export(void **state)
+{
+	fixture *f = *state;
+	tidu_kv firm[] = {{"name", "甲"}};
+	tidu_kv v[] = {{"note", "第一次\n走访"}, {"problems", "weak_ip"}};
+	char id1[TIDU_UUID_LEN + 1], id2[TIDU_UUID_LEN + 1];
+	tidu_buf a = TIDU_BUF_INIT, b = TIDU_BUF_INIT;
+
+	assert_int_equal(tidu_visit_add(f->s, FIRM_A, v, 2, id1), TIDU_ENOTFOUND);
+	assert_int_equal(tidu_firm_add(f->s, FIRM_A, firm, 1, NULL), 0);
+	assert_int_equal(tidu_visit_add(f->s, FIRM_A, v, 2, id1), 0);
+	assert_int_equal(tidu_visit_add(f->s, FIRM_A, NULL, 0, id2), 0);
+	assert_true(strcmp(id1, id2) < 0);
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM visit WHERE kind='first'"), 1);
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM visit WHERE kind='follow_up'"), 1);
+	assert_int_equal(tidu_export_json(f->s, collect, &a), 0);
+	assert_int_equal(tidu_export_json(f->s, collect, &b), 0);
+	assert_string_equal(a.ptr, b.ptr);
+	assert_non_null(strstr(a.ptr, "\"note\": \"第一次\\n走访\""));
+	assert_true(strstr(a.ptr, id1) < strstr(a.ptr, id2));
+	tidu_buf_free(&a);
+	tidu_buf_free(&b);
+}
+
+static void test_reopen_and_passphrases(void **state)
+{
+	fixture *f = *state;
+	tidu_kv firm[] = {{"name", "郑州甲"}};
+	tidu_store *s = NULL;
+	char device[32];
+
+	assert_int_equal(tidu_firm_add(f->s, FIRM_A, firm, 1, NULL), 0);
+	snprintf(device, sizeof(device), "%s", tidu_store_device(f->s));
+	assert_int_equal(tidu_store_set_passphrase(f->s, "new passphrase", 14), 0);
+	tidu_store_free(f->s);
+	f->s = NULL;
+	assert_int_equal(tidu_store_open(&s, f->dir, PASS, strlen(PASS)), TIDU_EPASS);
+	assert_null(s);
+	assert_int_equal(tidu_store_open(&f->s, f->dir, "new passphrase", 14), 0);
+	assert_string_equal(tidu_store_device(f->s), device);
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm WHERE name='郑州甲'"), 1);
+	assert_int_equal(tidu_store_check(f->dir, "new passphrase", 14), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_dictionary_matches_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_logs_fields_with_clocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hlc_never_goes_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_pair_changes_nothing, setup, teardown),
+		cmocka_unit_test(test_canonical_values),
+		cmocka_unit_test_setup_teardown(test_visit_and_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_and_passphrases, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
