@@ -132,8 +132,7 @@ int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
 			if (!only_args && a[0] == '-' && a[1] && a[1] != '-' &&
 			    strcmp(a, "-h"))
 				return cli_error(EXIT_USAGE,
-					_("unknown option '%s': run '%s --help'"),
-					a, spec->usage);
+					_("unknown option '%s': run the command with --help"), a);
 			if (!strcmp(a, "-h") && !only_args) {
 				cli_help(spec);
 				return -1;
@@ -164,7 +163,7 @@ int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
 		o = find_opt(spec->opts ? spec->opts : none, a, len);
 		if (!o)
 			return cli_error(EXIT_USAGE,
-				_("unknown option '--%.*s': run 'tidu ... --help'"),
+				_("unknown option '--%.*s': run the command with --help"),
 				(int)len, a);
 		if (o->kind == OPT_FLAG) {
 			if (eq)

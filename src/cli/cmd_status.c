@@ -16,7 +16,7 @@ static int count_rows(tidu_store *s, const char *sql, int64_t *out)
 	rc = sqlite3_step(st);
 	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, "counting records");
+	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting records"));
 }
 
 int cmd_status(cli_ctx *ctx, int argc, char **argv)

@@ -90,7 +90,7 @@ static int visit_list(cli_ctx *ctx, int argc, char **argv)
 		"SELECT id FROM visit WHERE _deleted=0 AND (?1 IS NULL OR uscc=?1) "
 		"ORDER BY date DESC, id DESC", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		code = cli_fail(tidu_store_sqlerr(s, rc, "listing visits"));
+		code = cli_fail(tidu_store_sqlerr(s, rc, _("listing visits")));
 		goto done;
 	}
 	if (nargs)
@@ -124,7 +124,7 @@ static int visit_list(cli_ctx *ctx, int argc, char **argv)
 		printf("%s\n", tidu_rec_get(&v, "officer") ? tidu_rec_get(&v, "officer") : "");
 	}
 	if (error == 0 && rc != SQLITE_DONE)
-		error = tidu_store_sqlerr(s, rc, "listing visits");
+		error = tidu_store_sqlerr(s, rc, _("listing visits"));
 	if (error < 0) {
 		code = cli_fail(error);
 		goto done;

@@ -58,7 +58,7 @@ static int export_visits(tidu_store *s, tidu_json_writer *w, tidu_buf *out,
 	rc = sqlite3_prepare_v2(tidu_store_db(s),
 		"SELECT id FROM visit WHERE _deleted=0 ORDER BY id", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return tidu_store_sqlerr(s, rc, "exporting visits");
+		return tidu_store_sqlerr(s, rc, _("exporting visits"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
@@ -69,7 +69,7 @@ static int export_visits(tidu_store *s, tidu_json_writer *w, tidu_buf *out,
 			break;
 	}
 	if (!error && rc != SQLITE_DONE)
-		error = tidu_store_sqlerr(s, rc, "exporting visits");
+		error = tidu_store_sqlerr(s, rc, _("exporting visits"));
 	tidu_rec_clear(&v);
 	sqlite3_finalize(st);
 	return error;
@@ -85,7 +85,7 @@ int tidu_export_json(tidu_store *s, tidu_sink sink, void *ctx)
 
 	/* One read transaction: the document is one consistent snapshot. */
 	if ((rc = sqlite3_exec(tidu_store_db(s), "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
-		return tidu_store_sqlerr(s, rc, "exporting");
+		return tidu_store_sqlerr(s, rc, _("exporting"));
 	tidu_json_writer_init(&w, &out, 1);
 	tidu_json_begin_object(&w);
 	tidu_json_write_key(&w, "format");

@@ -147,7 +147,7 @@ static int check_firm(tidu_store *s, const char *uscc)
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "checking a firm");
+		return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("checking a firm"));
 	}
 	has_ip1 = get_int(st, 0, &ip1);
 	has_self = get_int(st, 1, &self);
@@ -190,7 +190,7 @@ static int check_year(tidu_store *s, const char *key)
 			_("'main_revenue' (%g) cannot exceed 'revenue' (%g) for '%s'"),
 			sqlite3_column_double(st, 1), sqlite3_column_double(st, 0), key);
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		error = tidu_store_sqlerr(s, rc, "checking a firm-year");
+		error = tidu_store_sqlerr(s, rc, _("checking a firm-year"));
 	sqlite3_reset(st);
 	return error;
 }

@@ -181,7 +181,7 @@ int tidu_record_exists(tidu_store *s, const char *entity, const char *key)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	return tidu_store_sqlerr(s, rc, "looking up a record");
+	return tidu_store_sqlerr(s, rc, _("looking up a record"));
 }
 
 /*
@@ -279,7 +279,7 @@ static int read_clock(tidu_store *s, const tidu_edit *e, clock_vec *c)
 		clock_parse(c, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return tidu_store_sqlerr(s, rc, "reading a record");
+		return tidu_store_sqlerr(s, rc, _("reading a record"));
 	return 0;
 }
 
@@ -333,7 +333,7 @@ static int write_row(tidu_store *s, const tidu_edit *e, const char *clock)
 	sqlite3_bind_text(st, col, clock, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "writing a record");
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("writing a record"));
 }
 
 static int log_change(tidu_store *s, const tidu_edit *e, int64_t hlc,
@@ -354,7 +354,7 @@ static int log_change(tidu_store *s, const tidu_edit *e, int64_t hlc,
 	sqlite3_bind_text(st, 6, fields_json, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "logging a change");
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("logging a change"));
 }
 
 int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
@@ -433,5 +433,5 @@ int tidu_record_pending(tidu_store *s, int64_t *out)
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, "counting changes");
+	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting changes"));
 }

@@ -122,7 +122,7 @@ sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql)
 	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
 				NULL);
 	if (rc != SQLITE_OK) {
-		tidu_store_sqlerr(s, rc, "preparing a statement");
+		tidu_store_sqlerr(s, rc, _("preparing a statement"));
 		return NULL;
 	}
 	if (s->ncache == STMT_CACHE) {
@@ -141,12 +141,12 @@ sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql)
 
 int tidu_store_begin(tidu_store *s)
 {
-	return exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+	return exec(s, "BEGIN IMMEDIATE", _("starting a transaction"));
 }
 
 int tidu_store_commit(tidu_store *s)
 {
-	return exec(s, "COMMIT", "committing");
+	return exec(s, "COMMIT", _("committing"));
 }
 
 void tidu_store_rollback(tidu_store *s)
@@ -174,7 +174,7 @@ int tidu_store_meta_get(tidu_store *s, const char *key, char **out)
 	if (rc == SQLITE_DONE)
 		return tidu_error_set(TIDU_ENOTFOUND,
 			_("store setting '%s' is missing"), key);
-	return tidu_store_sqlerr(s, rc, "reading settings");
+	return tidu_store_sqlerr(s, rc, _("reading settings"));
 }
 
 int tidu_store_meta_set(tidu_store *s, const char *key, const char *value)
@@ -190,7 +190,7 @@ int tidu_store_meta_set(tidu_store *s, const char *key, const char *value)
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, "writing settings");
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("writing settings"));
 }
 
 int tidu_store_hlc_next(tidu_store *s, int64_t *out)
@@ -221,7 +221,7 @@ static int migrate(tidu_store *s)
 		version = sqlite3_column_int(st, 0);
 	rc = sqlite3_finalize(st);
 	if (rc != SQLITE_OK)
-		return tidu_store_sqlerr(s, rc, "reading the schema version");
+		return tidu_store_sqlerr(s, rc, _("reading the schema version"));
 
 	for (i = 0; i < tidu_embedded_count; i++) {
 		const tidu_embedded_file *f = &tidu_embedded[i];
@@ -240,8 +240,8 @@ static int migrate(tidu_store *s)
 		if ((error = tidu_store_begin(s)) < 0)
 			return error;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", n);
-		if ((error = exec(s, (const char *)f->data, "migrating the schema")) < 0 ||
-		    (error = exec(s, pragma, "migrating the schema")) < 0 ||
+		if ((error = exec(s, (const char *)f->data, _("migrating the schema"))) < 0 ||
+		    (error = exec(s, pragma, _("migrating the schema"))) < 0 ||
 		    (error = tidu_store_commit(s)) < 0) {
 			tidu_store_rollback(s);
 			return error;
@@ -279,7 +279,7 @@ static int connect(tidu_store *s, int create)
 
 	rc = sqlite3_open_v2(s->path, &s->db, flags, TIDU_VFS_NAME);
 	if (rc != SQLITE_OK)
-		return tidu_store_sqlerr(s, rc, "opening the store");
+		return tidu_store_sqlerr(s, rc, _("opening the store"));
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, 10000);
 	if (create && (error = tidu_vfs_configure_new(s->db)) < 0)
@@ -290,12 +290,12 @@ static int connect(tidu_store *s, int create)
 	 * pages are zeroed before they are encrypted, not left readable.
 	 * mmap_size=0: the VFS has no xFetch anyway; say so.
 	 */
-	if ((error = exec(s, "PRAGMA journal_mode=WAL", "opening the store")) < 0 ||
+	if ((error = exec(s, "PRAGMA journal_mode=WAL", _("opening the store"))) < 0 ||
 	    (error = exec(s,
 		"PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
 		"PRAGMA secure_delete=ON; PRAGMA mmap_size=0;"
 		"PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF",
-		"opening the store")) < 0)
+		_("opening the store"))) < 0)
 		return error;
 	/* Reading the schema authenticates page 1 and the schema pages. */
 	return migrate(s);
@@ -521,7 +521,7 @@ int tidu_store_check(const char *home, const char *pass, size_t passlen)
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_OK && rc != SQLITE_DONE && error == 0)
-		error = tidu_store_sqlerr(s, rc, "checking integrity");
+		error = tidu_store_sqlerr(s, rc, _("checking integrity"));
 done:
 	sqlite3_finalize(st);
 	tidu_store_free(s);

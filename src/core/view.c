@@ -176,7 +176,7 @@ int tidu_query_open(tidu_store *s, const char *entity, const char *where,
 	tidu_buf_free(&sql);
 	if (rc != SQLITE_OK) {
 		tidu_query_free(q);
-		return tidu_store_sqlerr(s, rc, "querying records");
+		return tidu_store_sqlerr(s, rc, _("querying records"));
 	}
 	*out = q;
 	return 0;
@@ -200,7 +200,7 @@ int tidu_query_next(tidu_query *q, tidu_rec *r)
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
-		return tidu_store_sqlerr(q->s, rc, "reading records");
+		return tidu_store_sqlerr(q->s, rc, _("reading records"));
 	r->entity = q->entity;
 	r->n = q->nfields;
 	r->fields = tidu_calloc(r->n, sizeof(*r->fields));

@@ -18,7 +18,7 @@ static int visited_before(tidu_store *s, const char *uscc, int *out)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return tidu_store_sqlerr(s, rc, "reading visits");
+		return tidu_store_sqlerr(s, rc, _("reading visits"));
 	*out = rc == SQLITE_ROW;
 	return 0;
 }

@@ -3,6 +3,7 @@
  * a store opens its database (benchmarks only; not installed).
  *
  *   tidu_sql DBPATH [--create] < script.sql
+ *   tidu_sql DBPATH --plain < script.sql
  *   tidu_sql --kdf [DBPATH]
  *
  * The passphrase comes from $TIDU_PASSPHRASE. With --create, DBPATH must not
@@ -15,6 +16,10 @@
  * runs the script from standard input statement by statement. Result rows
  * are printed like sqlite3's list mode ('|' between columns, NULL empty).
  * The first failing statement ends the run with exit status 1.
+ *
+ * --plain is the control: the same program, pragmas and page size (4096)
+ * through SQLite's default "unix" VFS, with no key and no encryption, so
+ * that a comparison with the encrypted run measures the VFS alone.
  *
  * --kdf times one passphrase unlock of DBPATH (or of a throwaway key header
  * created in $TMPDIR when DBPATH is not given) and prints its wall time in
@@ -36,6 +41,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: tidu_sql DBPATH [--create] < script.sql\n"
+			"       tidu_sql DBPATH --plain < script.sql\n"
 			"       tidu_sql --kdf [DBPATH]\n"
 			"The passphrase is read from $TIDU_PASSPHRASE.\n");
 	exit(2);
@@ -203,7 +209,7 @@ int main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	char *script;
 	size_t len;
-	int create = 0, i, rc, status = 0;
+	int create = 0, plain = 0, i, rc, status = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--kdf")) {
@@ -212,14 +218,31 @@ int main(int argc, char **argv)
 			return kdf(argc == 3 ? argv[2] : NULL);
 		} else if (!strcmp(argv[i], "--create")) {
 			create = 1;
+		} else if (!strcmp(argv[i], "--plain")) {
+			plain = 1;
 		} else if (argv[i][0] == '-' || dbpath) {
 			usage();
 		} else {
 			dbpath = argv[i];
 		}
 	}
-	if (!dbpath)
+	if (!dbpath || (plain && create))
 		usage();
+	if (plain) {
+		rc = sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE |
+				     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+		if (rc != SQLITE_OK) {
+			fprintf(stderr, "tidu_sql: opening %s: %s\n", dbpath,
+				db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+			sqlite3_close(db);
+			return 1;
+		}
+		if (exec_pragma(db, "PRAGMA page_size=4096") < 0) {
+			sqlite3_close(db);
+			return 1;
+		}
+		goto opened;
+	}
 	pass = passphrase();
 	if (tidu_vfs_register() < 0)
 		die_tidu("registering the VFS");
@@ -242,10 +265,11 @@ int main(int argc, char **argv)
 		sqlite3_close(db);
 		return 1;
 	}
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, 10000);
 	if (create && tidu_vfs_configure_new(db) < 0)
 		die_tidu("configuring the new database");
+opened:
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 10000);
 	/* The pragmas of src/core/store.c's connect(). */
 	if (exec_pragma(db, "PRAGMA journal_mode=WAL") < 0 ||
 	    exec_pragma(db, "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
