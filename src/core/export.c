@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "tidu/export.h"
+#include "tidu/i18n.h"
 #include "tidu/record.h"
 
 #define CHUNK 65536
