@@ -3,7 +3,7 @@
 # the store always reopens, integrity is ok, every command that exited 0 kept
 # its data, an import is all or nothing, and no recorded value is ever on
 # disk in plaintext (the WAL left by a killed process included).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 ROUNDS=${TIDU_CRASH_ROUNDS:-30}
 
 "$TIDU" init --district 410105 --officer 测试员 </dev/null >/dev/null || { fail init; finish 0; exit 1; }

@@ -2,7 +2,7 @@
 # One flipped byte anywhere in the database file: `tidu check` exits 4; other
 # commands exit 4 naming corruption/tampering, or give exactly the right
 # output: never wrong data, never a crash.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 "$TIDU" init --district 410105 --officer 测试员 </dev/null >/dev/null || { fail init; finish 0; exit 1; }
 for i in $(seq 1 60); do
