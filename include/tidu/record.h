@@ -33,6 +33,13 @@ int tidu_edit_set(tidu_edit *e, const char *field, const char *value);
 /* The change-log key of the edited entity. Borrowed. */
 const char *tidu_edit_key(const tidu_edit *e);
 
+/*
+ * Adds `field` = `value` without validation: for values that come canonical
+ * from a signed change set. The field must exist (or be "_deleted", the
+ * tombstone); TIDU_EINVAL otherwise ("made by a newer tidu?").
+ */
+int tidu_edit_put(tidu_edit *e, const char *field, const char *value);
+
 /* Number of fields in the edit. */
 size_t tidu_edit_count(const tidu_edit *e);
 
@@ -45,6 +52,25 @@ const char *tidu_edit_get(const tidu_edit *e, const char *field, int *is_set);
  * a new HLC. An edit with no fields does nothing.
  */
 int tidu_edit_apply(tidu_store *s, const tidu_edit *e);
+
+/* One field of an incoming change. */
+typedef struct {
+	const char *field;
+	const char *value; /* canonical text, NULL = cleared */
+	const char *base;  /* "hlc:device" of the value it replaced, "" if none */
+} tidu_merge_field;
+
+/*
+ * Merges one change written by `device` at `hlc` into the row of `entity`
+ * `key`, inside the caller's transaction. Per field the greater (hlc,
+ * device) wins; applying the same change twice changes nothing; the order of
+ * changes does not matter. A value that loses to (or beats) a concurrent
+ * write of the same field — neither had seen the other — with a different
+ * value is kept in the conflicts table, and counted in *conflicts.
+ */
+int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
+		      int64_t hlc, const char *device, const tidu_merge_field *f,
+		      size_t n, size_t *conflicts);
 
 /* Whether a live (not deleted) row of `entity` `key` exists: 1, 0 or <0. */
 int tidu_record_exists(tidu_store *s, const char *entity, const char *key);

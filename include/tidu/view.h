@@ -38,6 +38,9 @@ int tidu_rec_json_members(const tidu_rec *r, tidu_json_writer *w);
 /* Human text for a canonical value: choice labels, district names, yes/no. */
 void tidu_value_display(const tidu_field *f, const char *text, tidu_buf *out);
 
+/* Canonical text of column `col` of the current row, or NULL. Caller frees. */
+char *tidu_view_column_text(sqlite3_stmt *st, int col);
+
 typedef struct tidu_query tidu_query;
 
 /*

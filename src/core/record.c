@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "tidu/json.h"
 #include "tidu/parse.h"
 #include "tidu/record.h"
+#include "tidu/view.h"
 
 typedef struct {
 	const char *name;
@@ -106,11 +108,39 @@ const char *tidu_edit_get(const tidu_edit *e, const char *field, int *is_set)
 	return NULL;
 }
 
+/* The tombstone: a boolean field of every entity, outside the dictionary. */
+static const tidu_field deleted_field = {
+	"", "_deleted", TIDU_T_BOOL, "", 0, 0, 0, 0, "已删除", "deleted",
+};
+
+static const tidu_field *field_of(const tidu_edit *e, const char *name)
+{
+	if (!strcmp(name, "_deleted"))
+		return &deleted_field;
+	return tidu_dict_field(e->entity->name, name);
+}
+
+static edit_field *slot_for(tidu_edit *e, const tidu_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->fields[i].field == f)
+			return &e->fields[i];
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 8;
+		e->fields = tidu_reallocarray(e->fields, e->cap, sizeof(*e->fields));
+	}
+	e->fields[e->n].field = f;
+	e->fields[e->n].value = NULL;
+	return &e->fields[e->n++];
+}
+
 int tidu_edit_set(tidu_edit *e, const char *field, const char *value)
 {
-	const tidu_field *f = tidu_dict_field(e->entity->name, field);
+	const tidu_field *f = field_of(e, field);
 	tidu_buf canon = TIDU_BUF_INIT;
-	size_t i;
+	edit_field *slot;
 	int error;
 
 	if (!f)
@@ -120,22 +150,25 @@ int tidu_edit_set(tidu_edit *e, const char *field, const char *value)
 		tidu_buf_free(&canon);
 		return error;
 	}
-	for (i = 0; i < e->n; i++)
-		if (e->fields[i].field == f)
-			break;
-	if (i == e->n) {
-		if (e->n == e->cap) {
-			e->cap = e->cap ? e->cap * 2 : 8;
-			e->fields = tidu_reallocarray(e->fields, e->cap,
-						      sizeof(*e->fields));
-		}
-		e->fields[e->n].field = f;
-		e->fields[e->n].value = NULL;
-		e->n++;
-	}
-	free(e->fields[i].value);
-	e->fields[i].value = value && *value ? tidu_buf_detach(&canon) : NULL;
+	slot = slot_for(e, f);
+	free(slot->value);
+	slot->value = value && *value ? tidu_buf_detach(&canon) : NULL;
 	tidu_buf_free(&canon);
+	return 0;
+}
+
+int tidu_edit_put(tidu_edit *e, const char *field, const char *value)
+{
+	const tidu_field *f = field_of(e, field);
+	edit_field *slot;
+
+	if (!f)
+		return tidu_error_set(TIDU_EINVAL,
+			_("unknown field '%s' of '%s': made by a newer tidu?"),
+			field, e->entity->name);
+	slot = slot_for(e, f);
+	free(slot->value);
+	slot->value = value ? tidu_strdup(value) : NULL;
 	return 0;
 }
 
@@ -185,14 +218,17 @@ int tidu_record_exists(tidu_store *s, const char *entity, const char *key)
 }
 
 /*
- * Per-field clocks. A row's `_clock` is "field\thlc\tdevice\n" lines sorted
- * by field; it is small (one line per field ever written), so it is parsed
- * into an array, updated and written back whole.
+ * Per-field clocks. A row's `_clock` is "field\thlc\tdevice\tbase\n" lines
+ * sorted by field: the HLC and device of the value the field holds, and the
+ * "hlc:device" of the value that one replaced when it was written (its base,
+ * "" if none). It is small (one line per field ever written), so it is
+ * parsed into an array, updated and written back whole.
  */
 typedef struct {
 	char *field;
 	int64_t hlc;
 	char *device;
+	char *base;
 } clock_entry;
 
 typedef struct {
@@ -205,21 +241,25 @@ static void clock_parse(clock_vec *c, const char *text)
 	const char *p = text;
 
 	while (p && *p) {
-		const char *tab1 = strchr(p, '\t'), *tab2, *nl;
+		const char *nl = strchr(p, '\n'), *t1, *t2, *t3;
+		clock_entry *e;
 
-		if (!tab1 || !(tab2 = strchr(tab1 + 1, '\t')))
-			break;
-		nl = strchr(tab2 + 1, '\n');
 		if (!nl)
-			nl = tab2 + 1 + strlen(tab2 + 1);
+			nl = p + strlen(p);
+		t1 = memchr(p, '\t', (size_t)(nl - p));
+		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+		if (!t2)
+			break;
+		t3 = memchr(t2 + 1, '\t', (size_t)(nl - t2 - 1));
 		if (c->n == c->cap) {
 			c->cap = c->cap ? c->cap * 2 : 16;
 			c->v = tidu_reallocarray(c->v, c->cap, sizeof(*c->v));
 		}
-		c->v[c->n].field = tidu_strndup(p, (size_t)(tab1 - p));
-		c->v[c->n].hlc = strtoll(tab1 + 1, NULL, 10);
-		c->v[c->n].device = tidu_strndup(tab2 + 1, (size_t)(nl - tab2 - 1));
-		c->n++;
+		e = &c->v[c->n++];
+		e->field = tidu_strndup(p, (size_t)(t1 - p));
+		e->hlc = strtoll(t1 + 1, NULL, 10);
+		e->device = tidu_strndup(t2 + 1, (size_t)((t3 ? t3 : nl) - t2 - 1));
+		e->base = t3 ? tidu_strndup(t3 + 1, (size_t)(nl - t3 - 1)) : tidu_strdup("");
 		p = *nl ? nl + 1 : nl;
 	}
 }
@@ -234,6 +274,32 @@ static clock_entry *clock_find(clock_vec *c, const char *field)
 	return NULL;
 }
 
+static clock_entry *clock_add(clock_vec *c, const char *field)
+{
+	clock_entry *e;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = tidu_reallocarray(c->v, c->cap, sizeof(*c->v));
+	}
+	e = &c->v[c->n++];
+	e->field = tidu_strdup(field);
+	e->hlc = 0;
+	e->device = tidu_strdup("");
+	e->base = tidu_strdup("");
+	return e;
+}
+
+static void clock_set(clock_entry *e, int64_t hlc, const char *device,
+		      const char *base)
+{
+	free(e->device);
+	free(e->base);
+	e->hlc = hlc;
+	e->device = tidu_strdup(device);
+	e->base = tidu_strdup(base);
+}
+
 static int clock_cmp(const void *a, const void *b)
 {
 	return strcmp(((const clock_entry *)a)->field,
@@ -246,8 +312,8 @@ static void clock_format(clock_vec *c, tidu_buf *out)
 
 	qsort(c->v, c->n, sizeof(*c->v), clock_cmp);
 	for (i = 0; i < c->n; i++)
-		tidu_buf_printf(out, "%s\t%lld\t%s\n", c->v[i].field,
-				(long long)c->v[i].hlc, c->v[i].device);
+		tidu_buf_printf(out, "%s\t%lld\t%s\t%s\n", c->v[i].field,
+				(long long)c->v[i].hlc, c->v[i].device, c->v[i].base);
 }
 
 static void clock_free(clock_vec *c)
@@ -257,8 +323,10 @@ static void clock_free(clock_vec *c)
 	for (i = 0; i < c->n; i++) {
 		free(c->v[i].field);
 		free(c->v[i].device);
+		free(c->v[i].base);
 	}
 	free(c->v);
+	memset(c, 0, sizeof(*c));
 }
 
 static int read_clock(tidu_store *s, const tidu_edit *e, clock_vec *c)
@@ -380,20 +448,11 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 		clock_entry *c = clock_find(&clock, field);
 
 		tidu_buf_clear(&base);
-		if (c) {
+		if (c)
 			tidu_buf_printf(&base, "%lld:%s", (long long)c->hlc, c->device);
-			free(c->device);
-		} else {
-			if (clock.n == clock.cap) {
-				clock.cap = clock.cap ? clock.cap * 2 : 16;
-				clock.v = tidu_reallocarray(clock.v, clock.cap,
-							    sizeof(*clock.v));
-			}
-			c = &clock.v[clock.n++];
-			c->field = tidu_strdup(field);
-		}
-		c->hlc = hlc;
-		c->device = tidu_strdup(tidu_store_device(s));
+		else
+			c = clock_add(&clock, field);
+		clock_set(c, hlc, tidu_store_device(s), tidu_buf_cstr(&base));
 
 		tidu_json_begin_array(w);
 		tidu_json_write_string(w, field);
@@ -417,6 +476,142 @@ done:
 	clock_free(&clock);
 	tidu_buf_free(&clock_text);
 	tidu_buf_free(&base);
+	return error;
+}
+
+/* (hlc, device) order: the merge rule's total order of writes. */
+static int clock_order(int64_t h1, const char *d1, int64_t h2, const char *d2)
+{
+	if (h1 != h2)
+		return h1 < h2 ? -1 : 1;
+	return strcmp(d1, d2);
+}
+
+/* 1 if a write with base `base` had seen the write (hlc, device). */
+static int saw(const char *base, int64_t hlc, const char *device)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "%lld:%s", (long long)hlc, device);
+	return !strcmp(base, text);
+}
+
+/* The current canonical value of `field` in the row of `e`, or NULL. */
+static char *current_value(tidu_store *s, const tidu_edit *e, const char *field)
+{
+	tidu_buf sql = TIDU_BUF_INIT;
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	tidu_buf_printf(&sql, "SELECT \"%s\" FROM %s WHERE %s", field,
+			e->entity->name, e->entity->key_where);
+	st = tidu_store_stmt(s, sql.ptr);
+	tidu_buf_free(&sql);
+	if (!st)
+		return NULL;
+	bind_key(st, e);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = tidu_view_column_text(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+static int same_value(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Keeps a losing value for review, once. */
+static int record_conflict(tidu_store *s, const tidu_edit *e, const char *field,
+			   const char *value, int64_t hlc, const char *device,
+			   const char *lost, int64_t lost_hlc, const char *lost_device)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"INSERT INTO conflict(entity, key, field, value, hlc, device, "
+		"lost_value, lost_hlc, lost_device) "
+		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS ("
+		"SELECT 1 FROM conflict WHERE entity=?1 AND key=?2 AND field=?3 "
+		"AND lost_hlc=?8 AND lost_device=?9)");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, e->entity->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, hlc);
+	sqlite3_bind_text(st, 6, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, lost, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, lost_hlc);
+	sqlite3_bind_text(st, 9, lost_device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
+}
+
+int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
+		      int64_t hlc, const char *device, const tidu_merge_field *f,
+		      size_t n, size_t *conflicts)
+{
+	const entity_def *def = entity_find(entity);
+	tidu_edit *win = NULL;
+	clock_vec clock = {0};
+	tidu_buf clock_text = TIDU_BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	if (!def)
+		return tidu_error_set(TIDU_EINVAL, _("unknown entity '%s'"), entity);
+	win = tidu_edit_new(entity, key);
+	if ((error = read_clock(s, win, &clock)) < 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		clock_entry *c = clock_find(&clock, f[i].field);
+		const char *base = f[i].base ? f[i].base : "";
+		int order = c ? clock_order(hlc, device, c->hlc, c->device) : 1;
+		int concurrent = c && !saw(base, c->hlc, c->device) &&
+				 !saw(c->base, hlc, device);
+		char *cur = NULL;
+
+		if (order == 0)
+			continue; /* this very write is here already */
+		if (concurrent)
+			cur = current_value(s, win, f[i].field);
+		if (order > 0) {
+			/* Incoming wins. */
+			if ((error = tidu_edit_put(win, f[i].field, f[i].value)) < 0) {
+				free(cur);
+				goto done;
+			}
+			if (concurrent && !same_value(cur, f[i].value)) {
+				error = record_conflict(s, win, f[i].field, f[i].value,
+					hlc, device, cur, c->hlc, c->device);
+				if (conflicts)
+					(*conflicts)++;
+			}
+			if (!c)
+				c = clock_add(&clock, f[i].field);
+			clock_set(c, hlc, device, base);
+		} else if (concurrent && !same_value(cur, f[i].value)) {
+			/* Incoming loses to a write it had not seen. */
+			error = record_conflict(s, win, f[i].field, cur, c->hlc,
+				c->device, f[i].value, hlc, device);
+			if (conflicts)
+				(*conflicts)++;
+		}
+		free(cur);
+		if (error < 0)
+			goto done;
+	}
+	if (win->n == 0)
+		goto done;
+	clock_format(&clock, &clock_text);
+	error = write_row(s, win, clock_text.ptr);
+done:
+	tidu_edit_free(win);
+	clock_free(&clock);
+	tidu_buf_free(&clock_text);
 	return error;
 }
 

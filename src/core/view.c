@@ -126,7 +126,7 @@ void tidu_value_display(const tidu_field *f, const char *text, tidu_buf *out)
 }
 
 /* Canonical text of column `col`, as the change log would carry it. */
-static char *column_text(sqlite3_stmt *st, int col)
+char *tidu_view_column_text(sqlite3_stmt *st, int col)
 {
 	tidu_buf b = TIDU_BUF_INIT;
 
@@ -207,7 +207,7 @@ int tidu_query_next(tidu_query *q, tidu_rec *r)
 	r->values = tidu_calloc(r->n, sizeof(*r->values));
 	for (i = 0; i < r->n; i++) {
 		r->fields[i] = q->fields[i];
-		r->values[i] = column_text(q->st, (int)i);
+		r->values[i] = tidu_view_column_text(q->st, (int)i);
 	}
 	if (!strcmp(q->entity, TIDU_ENTITY_FIRM_YEAR))
 		r->year = sqlite3_column_int64(q->st, (int)r->n);

@@ -26,6 +26,13 @@
 #include "tidu/error.h"
 #include "tidu/keyfile.h"
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#define HAVE_SYSCALL_STOPS 1
+#endif
+
 #define PASS "correct horse battery staple"
 #define PASS2 "Tr0ub4dor&3 新口令"
 
@@ -431,6 +438,127 @@ static void test_kill_during_change(void **state)
 	assert_int_equal(tidu_keyfile_check(path), 0);
 }
 
+#ifdef HAVE_SYSCALL_STOPS
+/*
+ * Runs tidu_keyfile_set_passphrase(pass) in a child stopped at every system
+ * call and kills it at the `stop`-th stop at a pwrite64 (each call stops at
+ * entry and at exit). Returns 1 if it was killed, 0 if it finished first,
+ * -1 if ptrace is not available here.
+ */
+static int change_killed_at(const char *path, const tidu_secret *s,
+			    const char *pass, int stop)
+{
+	struct user_regs_struct regs;
+	int status, n = 0, sig = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+			_exit(90);
+		raise(SIGSTOP);
+		_exit(tidu_keyfile_set_passphrase(path, s, pass, strlen(pass)) == 0 ? 0 : 3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status))
+		return -1;
+	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD |
+							    PTRACE_O_EXITKILL));
+	for (;;) {
+		assert_int_equal(ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig), 0);
+		sig = 0;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (WIFEXITED(status)) {
+			assert_int_equal(WEXITSTATUS(status), 0);
+			return 0;
+		}
+		assert_true(WIFSTOPPED(status));
+		if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
+			sig = WSTOPSIG(status) == SIGSTOP ? 0 : WSTOPSIG(status);
+			continue;
+		}
+		assert_int_equal(ptrace(PTRACE_GETREGS, pid, NULL, &regs), 0);
+		if (regs.orig_rax == SYS_pwrite64 && ++n == stop) {
+			kill(pid, SIGKILL);
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+			return 1;
+		}
+	}
+}
+
+static int opens(const char *path, const char *pass, const tidu_secret *s)
+{
+	tidu_secret u;
+
+	if (tidu_keyfile_unlock(path, pass, strlen(pass), &u) != 0)
+		return 0;
+	assert_secret_eq(s, &u);
+	return 1;
+}
+
+/*
+ * kill -9 at every point of a passphrase change where the file is written,
+ * from a clean header and from one left by an interrupted change; and each
+ * write torn in half (a power cut). The passphrase in use before the change
+ * (the newest copy's) or the new one must always open the store.
+ */
+static void test_kill_at_each_write(void **state)
+{
+	char path[600];
+	unsigned char p1[TIDU_HEADER_SIZE], p2[TIDU_HEADER_SIZE];
+	unsigned char start[TIDU_HEADER_SIZE], after[TIDU_HEADER_SIZE];
+	unsigned char torn[TIDU_HEADER_SIZE];
+	const char *current;
+	tidu_secret s;
+	int kind, stop, killed, c, writes;
+
+	(void)state;
+	new_path(path, sizeof(path));
+	create(path, &s, NULL);
+	assert_int_equal(tidu_keyfile_set_passphrase(path, &s, "one", 3), 0);
+	read_all(path, p1, sizeof(p1));
+	assert_int_equal(tidu_keyfile_set_passphrase(path, &s, "two", 3), 0);
+	read_all(path, p2, sizeof(p2));
+
+	/* 0: clean; 1: A newer ("two") than B ("one"); 2: the reverse. */
+	for (kind = 0; kind < 3; kind++) {
+		memcpy(start, p2, sizeof(start));
+		if (kind)
+			memcpy(start + (kind == 1 ? 2048 : 0), p1 + (kind == 1 ? 2048 : 0), 2048);
+		current = "two";
+		for (stop = 1, writes = 0; stop <= 6; stop++) {
+			write_all(path, start, sizeof(start));
+			killed = change_killed_at(path, &s, "three", stop);
+			if (killed < 0) {
+				print_message("ptrace unavailable: test skipped\n");
+				return;
+			}
+			read_all(path, after, sizeof(after));
+			assert_true(opens(path, current, &s) || opens(path, "three", &s));
+			if (!killed) {
+				/* Finished: only the new passphrase. */
+				assert_true(opens(path, "three", &s));
+				assert_false(opens(path, current, &s));
+				assert_int_equal(tidu_keyfile_check(path), 0);
+				break;
+			}
+			/* Each copy written so far, torn in half instead. */
+			for (c = 0; c < 2; c++) {
+				if (memcmp(start + c * 2048, after + c * 2048, 2048) == 0)
+					continue;
+				writes++;
+				memcpy(torn, after, sizeof(torn));
+				memcpy(torn + c * 2048 + 1024, start + c * 2048 + 1024, 1024);
+				write_all(path, torn, sizeof(torn));
+				assert_true(opens(path, current, &s) || opens(path, "three", &s));
+			}
+		}
+		assert_int_equal(stop, 5); /* two pwrite calls: four stops */
+		assert_true(writes >= 3);
+	}
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +570,9 @@ int main(void)
 		cmocka_unit_test(test_damaged_copies),
 		cmocka_unit_test(test_interrupted_change),
 		cmocka_unit_test(test_kill_during_change),
+#ifdef HAVE_SYSCALL_STOPS
+		cmocka_unit_test(test_kill_at_each_write),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -294,6 +294,84 @@ static void test_reopen_and_passphrases(void **state)
 	assert_int_equal(tidu_store_check(f->dir, "new passphrase", 14), 0);
 }
 
+static void merge_all(tidu_store *s, const int *order, size_t n)
+{
+	static const tidu_merge_field f1[] = {{"name", "甲", ""}, {"uscc", FIRM_A, ""},
+					      {"district", "410105", ""}};
+	static const tidu_merge_field f2[] = {{"name", "乙", ""}};
+	static const tidu_merge_field f3[] = {{"employees", "5", ""}};
+	static const tidu_merge_field f4[] = {{"revenue", "12.5", ""}};
+	static const struct {
+		const char *entity, *key;
+		int64_t hlc;
+		const char *device;
+		const tidu_merge_field *f;
+		size_t n;
+	} changes[] = {
+		{"firm", FIRM_A, 100LL << 16, "aaaaaaaaaaaaaaaa", f1, 3},
+		{"firm", FIRM_A, 101LL << 16, "bbbbbbbbbbbbbbbb", f2, 1},
+		{"firm", FIRM_A, 102LL << 16, "aaaaaaaaaaaaaaaa", f3, 1},
+		{"firm_year", FIRM_A "/2025", 103LL << 16, "bbbbbbbbbbbbbbbb", f4, 1},
+	};
+	size_t i;
+
+	assert_int_equal(tidu_store_begin(s), 0);
+	for (i = 0; i < n; i++) {
+		int k = order[i];
+
+		assert_int_equal(tidu_record_merge(s, changes[k].entity, changes[k].key,
+			changes[k].hlc, changes[k].device, changes[k].f, changes[k].n,
+			NULL), 0);
+	}
+	assert_int_equal(tidu_store_commit(s), 0);
+}
+
+/* Any order, with duplicates, gives the same state and the same conflicts. */
+static void test_merge_converges(void **state)
+{
+	fixture *f = *state;
+	tidu_store *other = NULL;
+	char dir[64], recovery[TIDU_RECOVERY_TEXT_MAX], cmd[96];
+	tidu_store_identity id = {"410102", "李雷", "officer"};
+	static const int forward[] = {0, 1, 2, 3};
+	static const int backward[] = {3, 2, 1, 0, 1, 3, 0};
+	tidu_buf a = TIDU_BUF_INIT, b = TIDU_BUF_INIT;
+	char *lost;
+
+	snprintf(dir, sizeof(dir), "/tmp/tidu-unit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tidu_store_create(&other, dir, &id, PASS, strlen(PASS),
+					   recovery, sizeof(recovery)), 0);
+	merge_all(f->s, forward, 4);
+	merge_all(other, backward, 7);
+	assert_int_equal(tidu_export_json(f->s, collect, &a), 0);
+	assert_int_equal(tidu_export_json(other, collect, &b), 0);
+	assert_string_equal(a.ptr, b.ptr);
+	assert_non_null(strstr(a.ptr, "\"name\": \"乙\""));
+	assert_non_null(strstr(a.ptr, "\"employees\": 5"));
+	assert_non_null(strstr(a.ptr, "\"revenue\": 12.5"));
+	/* 甲 and 乙 were written from the same (empty) base: a conflict. */
+	assert_int_equal(scalar(f->s, "SELECT count(*) FROM conflict"), 1);
+	assert_int_equal(scalar(other, "SELECT count(*) FROM conflict"), 1);
+	lost = text(other, "SELECT lost_value FROM conflict");
+	assert_string_equal(lost, "甲");
+	free(lost);
+	lost = text(f->s, "SELECT lost_value || '/' || value FROM conflict");
+	assert_string_equal(lost, "甲/乙");
+	free(lost);
+	/* Changes written here after seeing the merge are not conflicts. */
+	{
+		tidu_kv kv[] = {{"name", "丙"}};
+
+		assert_int_equal(tidu_firm_set(f->s, FIRM_A, kv, 1), 0);
+	}
+	tidu_buf_free(&a);
+	tidu_buf_free(&b);
+	tidu_store_free(other);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_canonical_values),
 		cmocka_unit_test_setup_teardown(test_visit_and_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_and_passphrases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_converges, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -1113,6 +1113,27 @@ static void test_rollback_journal(void **state)
 	exec_ok(db, "PRAGMA cache_size=10");
 	exec_ok(db, "BEGIN; UPDATE secret_tbl SET v = v || ' changed';");
 	assert_int_equal(scan_dir(st.dir), 0);
+	/* Straight at the journal: a page-sized write that is neither a page
+	 * image nor a header sector is refused, as is a page image with data
+	 * in its reserved bytes. */
+	{
+		sqlite3_file *jp = NULL;
+		unsigned char page[PAGE], be[4] = { 0, 0, 0, 5 };
+
+		assert_int_equal(sqlite3_file_control(db, "main",
+			SQLITE_FCNTL_JOURNAL_POINTER, &jp), SQLITE_OK);
+		assert_non_null(jp);
+		assert_non_null(jp->pMethods);
+		memset(page, 'A', sizeof(page));
+		assert_int_equal(jp->pMethods->xWrite(jp, page, PAGE, 1 << 22),
+				 SQLITE_IOERR_WRITE);
+		assert_int_equal(jp->pMethods->xWrite(jp, page, 2 * PAGE / 2 + 8, 1 << 22),
+				 SQLITE_IOERR_WRITE);
+		assert_int_equal(jp->pMethods->xWrite(jp, be, 4, 1 << 22), SQLITE_OK);
+		assert_int_equal(jp->pMethods->xWrite(jp, page, PAGE, (1 << 22) + 4),
+				 SQLITE_IOERR_WRITE);
+		assert_int_equal(jp->pMethods->xTruncate(jp, 1 << 22), SQLITE_OK);
+	}
 	exec_ok(db, "ROLLBACK");
 	assert_int_equal(count_rows(db), 2000);
 	exec_ok(db, "BEGIN; DELETE FROM secret_tbl WHERE id >= 1990; SAVEPOINT sp;"
