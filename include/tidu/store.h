@@ -105,8 +105,20 @@ int tidu_store_meta_set(tidu_store *s, const char *key, const char *value);
 
 /*
  * Hybrid logical clock: returns the next HLC of this store (48-bit ms << 16
- * | 16-bit counter), persisted in meta within the caller's transaction.
+ * | 16-bit counter), at least `at_least`, persisted in meta within the
+ * caller's transaction. It never goes backwards, whatever the wall clock does.
  */
-int tidu_store_hlc_next(tidu_store *s, int64_t *out);
+int tidu_store_hlc_next(tidu_store *s, int64_t at_least, int64_t *out);
+
+/* How far ahead of our wall clock an incoming HLC may pull ours. */
+#define TIDU_HLC_MAX_AHEAD_MS (10LL * 60 * 1000)
+
+/*
+ * Merges an incoming HLC into this store's clock (within the caller's
+ * transaction). A clock more than TIDU_HLC_MAX_AHEAD_MS ahead of our wall
+ * clock is not followed past that bound, and *ahead_ms says by how much it
+ * was ahead (0 if it was not), for the caller to flag.
+ */
+int tidu_store_hlc_observe(tidu_store *s, int64_t hlc, int64_t *ahead_ms);
 
 #endif

@@ -431,14 +431,26 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 	tidu_buf clock_text = TIDU_BUF_INIT, base = TIDU_BUF_INIT;
 	tidu_buf json = TIDU_BUF_INIT;
 	tidu_json_writer jw, *w = &jw;
-	int64_t hlc;
+	int64_t hlc, newest = 0;
 	size_t i;
 	int error;
 
 	if (e->n == 0)
 		return 0;
-	if ((error = read_clock(s, e, &clock)) < 0 ||
-	    (error = tidu_store_hlc_next(s, &hlc)) < 0)
+	if ((error = read_clock(s, e, &clock)) < 0)
+		goto done;
+	/*
+	 * A local write must beat every value it replaces, even one written by
+	 * a laptop whose clock runs ahead: otherwise other replicas would keep
+	 * the old value while this one shows the new.
+	 */
+	for (i = 0; i < e->n; i++) {
+		clock_entry *c = clock_find(&clock, e->fields[i].field->key);
+
+		if (c && c->hlc + 1 > newest)
+			newest = c->hlc + 1;
+	}
+	if ((error = tidu_store_hlc_next(s, newest, &hlc)) < 0)
 		goto done;
 
 	tidu_json_writer_init(w, &json, 0);

@@ -193,20 +193,49 @@ int tidu_store_meta_set(tidu_store *s, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("writing settings"));
 }
 
-int tidu_store_hlc_next(tidu_store *s, int64_t *out)
+static int hlc_save(tidu_store *s, int64_t hlc)
+{
+	char text[32];
+	int error;
+
+	snprintf(text, sizeof(text), "%lld", (long long)hlc);
+	if ((error = tidu_store_meta_set(s, "hlc", text)) < 0)
+		return error;
+	s->hlc = hlc;
+	return 0;
+}
+
+int tidu_store_hlc_next(tidu_store *s, int64_t at_least, int64_t *out)
 {
 	int64_t now = tidu_clock_now_ms();
 	int64_t phys = now < 0 ? 0 : (now & 0xffffffffffffLL) << 16;
 	int64_t next = s->hlc + 1 > phys ? s->hlc + 1 : phys;
-	char text[32];
 	int error;
 
-	snprintf(text, sizeof(text), "%lld", (long long)next);
-	if ((error = tidu_store_meta_set(s, "hlc", text)) < 0)
+	if (next < at_least)
+		next = at_least;
+	if ((error = hlc_save(s, next)) < 0)
 		return error;
-	s->hlc = next;
 	*out = next;
 	return 0;
+}
+
+int tidu_store_hlc_observe(tidu_store *s, int64_t hlc, int64_t *ahead_ms)
+{
+	int64_t now = tidu_clock_now_ms();
+	int64_t limit = (now + TIDU_HLC_MAX_AHEAD_MS) << 16;
+
+	*ahead_ms = 0;
+	if (hlc > limit) {
+		/*
+		 * A laptop with its clock far ahead: the change still merges
+		 * (every replica must decide alike), but our clock does not
+		 * follow it, and the caller reports it.
+		 */
+		*ahead_ms = (hlc >> 16) - now;
+		hlc = limit;
+	}
+	return hlc > s->hlc ? hlc_save(s, hlc) : 0;
 }
 
 /* Applies the migrations NNN_*.sql newer than PRAGMA user_version. */

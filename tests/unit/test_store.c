@@ -164,11 +164,11 @@ static void test_hlc_never_goes_back(void **state)
 
 	setenv("TIDU_FAKE_NOW_MS", "1900000000000", 1);
 	assert_int_equal(tidu_store_begin(f->s), 0);
-	assert_int_equal(tidu_store_hlc_next(f->s, &a), 0);
+	assert_int_equal(tidu_store_hlc_next(f->s, 0, &a), 0);
 	/* The laptop's clock is set back by a day. */
 	setenv("TIDU_FAKE_NOW_MS", "1899913600000", 1);
-	assert_int_equal(tidu_store_hlc_next(f->s, &b), 0);
-	assert_int_equal(tidu_store_hlc_next(f->s, &c), 0);
+	assert_int_equal(tidu_store_hlc_next(f->s, 0, &b), 0);
+	assert_int_equal(tidu_store_hlc_next(f->s, 0, &c), 0);
 	assert_int_equal(tidu_store_commit(f->s), 0);
 	assert_true(a >> 16 == 1900000000000LL);
 	assert_int_equal(b, a + 1);
@@ -359,11 +359,26 @@ static void test_merge_converges(void **state)
 	lost = text(f->s, "SELECT lost_value || '/' || value FROM conflict");
 	assert_string_equal(lost, "甲/乙");
 	free(lost);
-	/* Changes written here after seeing the merge are not conflicts. */
+	/*
+	 * A laptop a year ahead wrote the name; a later local edit still wins
+	 * (its HLC passes the one it replaces) and is no conflict.
+	 */
 	{
 		tidu_kv kv[] = {{"name", "丙"}};
+		int64_t ahead = (1900000000000LL + 365LL * 86400000) << 16, ms = 0;
+		tidu_merge_field fut[] = {{"name", "未来", ""}};
 
+		setenv("TIDU_FAKE_NOW_MS", "1900000000000", 1);
+		assert_int_equal(tidu_store_begin(f->s), 0);
+		assert_int_equal(tidu_record_merge(f->s, "firm", FIRM_A, ahead,
+			"cccccccccccccccc", fut, 1, NULL), 0);
+		assert_int_equal(tidu_store_hlc_observe(f->s, ahead, &ms), 0);
+		assert_int_equal(ms, 365LL * 86400000);
+		assert_int_equal(tidu_store_commit(f->s), 0);
 		assert_int_equal(tidu_firm_set(f->s, FIRM_A, kv, 1), 0);
+		assert_true(scalar(f->s, "SELECT max(hlc) FROM change") > ahead);
+		assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm WHERE name='丙'"), 1);
+		assert_int_equal(scalar(f->s, "SELECT count(*) FROM conflict"), 2);
 	}
 	tidu_buf_free(&a);
 	tidu_buf_free(&b);
