@@ -32,6 +32,12 @@ int tidu_firm_add(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n,
 /* Changes fields of a stored firm. TIDU_ENOTFOUND if it is not stored. */
 int tidu_firm_set(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n);
 
+/*
+ * Deletes a stored firm: writes its tombstone, which syncs like any change.
+ * Its visits stay. TIDU_ENOTFOUND if the firm is not stored.
+ */
+int tidu_firm_delete(tidu_store *s, const char *uscc);
+
 /* Result of an import. */
 typedef struct {
 	size_t rows;      /* data rows read */

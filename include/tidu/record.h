@@ -72,7 +72,12 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 		      int64_t hlc, const char *device, const tidu_merge_field *f,
 		      size_t n, size_t *conflicts);
 
-/* Whether a live (not deleted) row of `entity` `key` exists: 1, 0 or <0. */
+/*
+ * Whether a row of `entity` `key` exists: TIDU_RECORD_LIVE, TIDU_RECORD_DELETED
+ * (a tombstone), 0 (never stored) or a negative error.
+ */
+#define TIDU_RECORD_LIVE 1
+#define TIDU_RECORD_DELETED 2
 int tidu_record_exists(tidu_store *s, const char *entity, const char *key);
 
 /* Number of change-log rows not yet sealed into a change set. */

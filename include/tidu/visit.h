@@ -14,4 +14,7 @@
 int tidu_visit_add(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n,
 		   char id_out[TIDU_UUID_LEN + 1]);
 
+/* Deletes a visit (a tombstone that syncs). TIDU_ENOTFOUND if not stored. */
+int tidu_visit_delete(tidu_store *s, const char *id);
+
 #endif

@@ -106,5 +106,6 @@ int cmd_visit(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_check(cli_ctx *ctx, int argc, char **argv);
+int cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -351,6 +351,26 @@ done:
 	return code;
 }
 
+static int firm_delete(cli_ctx *ctx, int argc, char **argv)
+{
+	const cli_spec spec = {"tidu firm delete USCC",
+			       N_("delete a firm (a tombstone that syncs; its visits stay)"),
+			       NULL, 1, 1};
+	tidu_store *s = NULL;
+	char **args = NULL;
+	int nargs = 0, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
+		goto done;
+	if ((error = tidu_firm_delete(s, args[0])) < 0)
+		code = cli_fail(error);
+done:
+	tidu_store_free(s);
+	free(args);
+	return code;
+}
+
 int cmd_firm(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_sub subs[] = {
@@ -359,6 +379,7 @@ int cmd_firm(cli_ctx *ctx, int argc, char **argv)
 		{"show", firm_show, N_("show a firm with its yearly figures")},
 		{"list", firm_list, N_("list firms")},
 		{"import", firm_import, N_("add or update firms from a CSV file (all or nothing)")},
+		{"delete", firm_delete, N_("delete a firm (a tombstone that syncs; its visits stay)")},
 		{NULL, NULL, NULL},
 	};
 

@@ -208,12 +208,32 @@ done:
 	return code;
 }
 
+static int visit_delete(cli_ctx *ctx, int argc, char **argv)
+{
+	const cli_spec spec = {"tidu visit delete ID",
+			       N_("delete a visit (a tombstone that syncs)"), NULL, 1, 1};
+	tidu_store *s = NULL;
+	char **args = NULL;
+	int nargs = 0, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
+		goto done;
+	if ((error = tidu_visit_delete(s, args[0])) < 0)
+		code = cli_fail(error);
+done:
+	tidu_store_free(s);
+	free(args);
+	return code;
+}
+
 int cmd_visit(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_sub subs[] = {
 		{"add", visit_add, N_("record a visit; prints the new visit id")},
 		{"list", visit_list, N_("list visits, of one firm or of all")},
 		{"show", visit_show, N_("show one visit")},
+		{"delete", visit_delete, N_("delete a visit (a tombstone that syncs)")},
 		{NULL, NULL, NULL},
 	};
 

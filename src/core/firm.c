@@ -207,7 +207,7 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 	firm_edits fe = {0};
 	char uscc[TIDU_USCC_LEN + 1];
 	size_t i;
-	int exists, error, name_set = 0;
+	int exists, tombstone, error, name_set = 0;
 
 	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
 		return error;
@@ -215,6 +215,8 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		memcpy(uscc_out, uscc, sizeof(uscc));
 	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) < 0)
 		return exists;
+	tombstone = exists == TIDU_RECORD_DELETED;
+	exists = exists == TIDU_RECORD_LIVE;
 	if (exists && mode == MODE_ADD)
 		return tidu_error_set(TIDU_EEXISTS,
 			_("firm '%s' is already in the store: use 'tidu firm set'"), uscc);
@@ -236,7 +238,8 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		    (error = tidu_edit_set(fe.firm, "district",
 					   tidu_store_district(s))) < 0)
 			goto done;
-		if ((error = tidu_edit_set(fe.firm, "uscc", uscc)) < 0)
+		if ((error = tidu_edit_set(fe.firm, "uscc", uscc)) < 0 ||
+		    (tombstone && (error = tidu_edit_set(fe.firm, "_deleted", "0")) < 0))
 			goto done;
 	} else if (tidu_edit_get(fe.firm, "name", &name_set) == NULL && name_set) {
 		error = tidu_error_set(TIDU_EINVAL,
@@ -492,5 +495,33 @@ done:
 	tidu_csv_free(csv);
 	tidu_buf_free(&utf8);
 	tidu_buf_free(&key);
+	return error;
+}
+
+int tidu_firm_delete(tidu_store *s, const char *uscc_in)
+{
+	char uscc[TIDU_USCC_LEN + 1];
+	tidu_edit *e = NULL;
+	int error, exists;
+
+	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
+		return error;
+	if ((error = tidu_store_begin(s)) < 0)
+		return error;
+	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) != TIDU_RECORD_LIVE) {
+		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
+			_("firm '%s' is not in the store"), uscc);
+		goto done;
+	}
+	/* A tombstone: the row and its history stay, so the delete merges. */
+	e = tidu_edit_new(TIDU_ENTITY_FIRM, uscc);
+	if ((error = tidu_edit_set(e, "_deleted", "1")) < 0 ||
+	    (error = tidu_edit_apply(s, e)) < 0 ||
+	    (error = tidu_store_commit(s)) < 0)
+		goto done;
+done:
+	if (error < 0)
+		tidu_store_rollback(s);
+	tidu_edit_free(e);
 	return error;
 }

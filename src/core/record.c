@@ -195,9 +195,9 @@ int tidu_record_exists(tidu_store *s, const char *entity, const char *key)
 	sqlite3_stmt *st;
 	char *k1;
 	int64_t year;
-	int rc;
+	int rc, deleted;
 
-	tidu_buf_printf(&sql, "SELECT 1 FROM %s WHERE %s AND _deleted=0",
+	tidu_buf_printf(&sql, "SELECT _deleted FROM %s WHERE %s",
 			def->name, def->key_where);
 	st = tidu_store_stmt(s, sql.ptr);
 	tidu_buf_free(&sql);
@@ -209,9 +209,10 @@ int tidu_record_exists(tidu_store *s, const char *entity, const char *key)
 		sqlite3_bind_int64(st, 2, year);
 	free(k1);
 	rc = sqlite3_step(st);
+	deleted = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
-		return 1;
+		return deleted ? TIDU_RECORD_DELETED : TIDU_RECORD_LIVE;
 	if (rc == SQLITE_DONE)
 		return 0;
 	return tidu_store_sqlerr(s, rc, _("looking up a record"));
@@ -425,6 +426,27 @@ static int log_change(tidu_store *s, const tidu_edit *e, int64_t hlc,
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("logging a change"));
 }
 
+/*
+ * Marks the open conflicts of the fields listed in `fields` ("\nf1\nf2\n")
+ * resolved: a write made after seeing the current value settles them.
+ */
+static int settle_conflicts(tidu_store *s, const tidu_edit *e, const char *fields)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"UPDATE conflict SET resolved=1 WHERE entity=?1 AND key=?2 "
+		"AND resolved=0 AND instr(?3, char(10) || field || char(10)) > 0");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, e->entity->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, fields, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
+}
+
 int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 {
 	clock_vec clock = {0};
@@ -479,9 +501,14 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 	if ((error = tidu_json_writer_finish(w)) < 0)
 		goto done;
 	clock_format(&clock, &clock_text);
+	tidu_buf_clear(&base);
+	tidu_buf_putc(&base, '\n');
+	for (i = 0; i < e->n; i++)
+		tidu_buf_printf(&base, "%s\n", e->fields[i].field->key);
 
 	if ((error = write_row(s, e, clock_text.ptr)) < 0 ||
-	    (error = log_change(s, e, hlc, json.ptr)) < 0)
+	    (error = log_change(s, e, hlc, json.ptr)) < 0 ||
+	    (error = settle_conflicts(s, e, base.ptr)) < 0)
 		goto done;
 done:
 	tidu_buf_free(&json);
@@ -569,7 +596,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 	const entity_def *def = entity_find(entity);
 	tidu_edit *win = NULL;
 	clock_vec clock = {0};
-	tidu_buf clock_text = TIDU_BUF_INIT;
+	tidu_buf clock_text = TIDU_BUF_INIT, settled = TIDU_BUF_INIT;
 	size_t i;
 	int error = 0;
 
@@ -602,6 +629,11 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 				if (conflicts)
 					(*conflicts)++;
 			}
+			if (c && saw(base, c->hlc, c->device)) {
+				if (!settled.len)
+					tidu_buf_putc(&settled, '\n');
+				tidu_buf_printf(&settled, "%s\n", f[i].field);
+			}
 			if (!c)
 				c = clock_add(&clock, f[i].field);
 			clock_set(c, hlc, device, base);
@@ -619,11 +651,15 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 	if (win->n == 0)
 		goto done;
 	clock_format(&clock, &clock_text);
-	error = write_row(s, win, clock_text.ptr);
+	if ((error = write_row(s, win, clock_text.ptr)) < 0)
+		goto done;
+	if (settled.len)
+		error = settle_conflicts(s, win, settled.ptr);
 done:
 	tidu_edit_free(win);
 	clock_free(&clock);
 	tidu_buf_free(&clock_text);
+	tidu_buf_free(&settled);
 	return error;
 }
 

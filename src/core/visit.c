@@ -47,7 +47,7 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 	}
 	if ((error = tidu_store_begin(s)) < 0)
 		goto done;
-	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) <= 0) {
+	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) != TIDU_RECORD_LIVE) {
 		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
 			_("firm '%s' is not in the store: add it with 'tidu firm add'"),
 			uscc);
@@ -72,6 +72,32 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 rollback:
 	tidu_store_rollback(s);
 done:
+	tidu_edit_free(e);
+	return error;
+}
+
+int tidu_visit_delete(tidu_store *s, const char *id)
+{
+	tidu_edit *e = NULL;
+	int error, exists;
+
+	if (!tidu_uuid_valid(id))
+		return tidu_error_set(TIDU_EINVAL, _("invalid visit id '%s'"), id);
+	if ((error = tidu_store_begin(s)) < 0)
+		return error;
+	if ((exists = tidu_record_exists(s, TIDU_ENTITY_VISIT, id)) != TIDU_RECORD_LIVE) {
+		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
+			_("visit '%s' is not in the store"), id);
+		goto done;
+	}
+	e = tidu_edit_new(TIDU_ENTITY_VISIT, id);
+	if ((error = tidu_edit_set(e, "_deleted", "1")) < 0 ||
+	    (error = tidu_edit_apply(s, e)) < 0 ||
+	    (error = tidu_store_commit(s)) < 0)
+		goto done;
+done:
+	if (error < 0)
+		tidu_store_rollback(s);
 	tidu_edit_free(e);
 	return error;
 }

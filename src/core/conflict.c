@@ -1,0 +1,174 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "tidu/alloc.h"
+#include "tidu/conflict.h"
+#include "tidu/i18n.h"
+#include "tidu/record.h"
+#include "tidu/view.h"
+
+static char *dup_col(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? tidu_strdup((const char *)t) : NULL;
+}
+
+/* The current value and clock of the conflict's field. */
+static int load_current(tidu_store *s, tidu_conflict *c)
+{
+	tidu_rec r = TIDU_REC_INIT;
+	tidu_buf sql = TIDU_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	const char *slash = strchr(c->key, '/');
+	char *k1 = slash ? tidu_strndup(c->key, (size_t)(slash - c->key)) : tidu_strdup(c->key);
+	int rc, error = 0;
+
+	tidu_buf_printf(&sql, "SELECT \"%s\", _clock FROM %s WHERE %s", c->field,
+			c->entity, !strcmp(c->entity, TIDU_ENTITY_VISIT) ? "id=?1" :
+			!strcmp(c->entity, TIDU_ENTITY_FIRM) ? "uscc=?1" :
+			"uscc=?1 AND year=CAST(?2 AS INTEGER)");
+	rc = sqlite3_prepare_v2(tidu_store_db(s), sql.ptr, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		error = tidu_store_sqlerr(s, rc, _("reading conflicts"));
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, k1, -1, SQLITE_STATIC);
+	if (slash)
+		sqlite3_bind_text(st, 2, slash + 1, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *clock = (const char *)sqlite3_column_text(st, 1);
+		size_t flen = strlen(c->field);
+		const char *p = clock;
+
+		c->current = tidu_view_column_text(st, 0);
+		/* Find "field\thlc\tdevice\t..." in the clock lines. */
+		while (p && *p) {
+			if (!strncmp(p, c->field, flen) && p[flen] == '\t') {
+				const char *dev;
+
+				c->current_hlc = strtoll(p + flen + 1, NULL, 10);
+				dev = strchr(p + flen + 1, '\t');
+				if (dev)
+					c->current_device = tidu_strndup(dev + 1,
+						strcspn(dev + 1, "\t\n"));
+				break;
+			}
+			p = strchr(p, '\n');
+			p = p ? p + 1 : NULL;
+		}
+	}
+	if (!c->current_device)
+		c->current_device = tidu_strdup("");
+done:
+	sqlite3_finalize(st);
+	tidu_rec_clear(&r);
+	tidu_buf_free(&sql);
+	free(k1);
+	return error;
+}
+
+int tidu_conflict_list(tidu_store *s, int all, tidu_conflict **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	tidu_conflict *v = NULL;
+	size_t cap = 0;
+	int rc, error = 0;
+
+	*out = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(tidu_store_db(s),
+		"SELECT id, entity, key, field, lost_value, lost_hlc, lost_device, "
+		"resolved FROM conflict WHERE ?1 OR resolved=0 ORDER BY id", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(s, rc, _("reading conflicts"));
+	sqlite3_bind_int(st, 1, all);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_conflict *c;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = tidu_reallocarray(v, cap, sizeof(*v));
+		}
+		c = &v[(*n)++];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(st, 0);
+		c->entity = dup_col(st, 1);
+		c->key = dup_col(st, 2);
+		c->field = dup_col(st, 3);
+		c->lost = dup_col(st, 4);
+		c->lost_hlc = sqlite3_column_int64(st, 5);
+		c->lost_device = dup_col(st, 6);
+		c->resolved = sqlite3_column_int(st, 7);
+		if ((error = load_current(s, c)) < 0)
+			break;
+	}
+	if (!error && rc != SQLITE_DONE)
+		error = tidu_store_sqlerr(s, rc, _("reading conflicts"));
+	sqlite3_finalize(st);
+	if (error < 0) {
+		tidu_conflicts_free(v, *n);
+		*n = 0;
+		return error;
+	}
+	*out = v;
+	return 0;
+}
+
+void tidu_conflicts_free(tidu_conflict *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; c && i < n; i++) {
+		free(c[i].entity);
+		free(c[i].key);
+		free(c[i].field);
+		free(c[i].current);
+		free(c[i].current_device);
+		free(c[i].lost);
+		free(c[i].lost_device);
+	}
+	free(c);
+}
+
+int tidu_conflict_resolve(tidu_store *s, int64_t id, tidu_resolve_how how,
+			  const char *value)
+{
+	tidu_conflict *all = NULL, *c = NULL;
+	tidu_edit *e = NULL;
+	const char *me = tidu_store_device(s), *choice;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = tidu_store_begin(s)) < 0)
+		return error;
+	if ((error = tidu_conflict_list(s, 0, &all, &n)) < 0)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (all[i].id == id)
+			c = &all[i];
+	if (!c) {
+		error = tidu_error_set(TIDU_ENOTFOUND,
+			_("no open conflict %lld: see 'tidu conflicts'"), (long long)id);
+		goto done;
+	}
+	/* "Mine": this device's side if it wrote one, else what we show now. */
+	if (how == TIDU_RESOLVE_VALUE)
+		choice = value;
+	else if (!strcmp(c->lost_device, me) && strcmp(c->current_device, me))
+		choice = how == TIDU_RESOLVE_KEEP_MINE ? c->lost : c->current;
+	else
+		choice = how == TIDU_RESOLVE_KEEP_MINE ? c->current : c->lost;
+	e = tidu_edit_new(c->entity, c->key);
+	if ((error = tidu_edit_set(e, c->field, choice)) < 0 ||
+	    (error = tidu_edit_apply(s, e)) < 0)
+		goto done;
+	/* tidu_edit_apply() settled the field's open conflicts. */
+	error = tidu_store_commit(s);
+done:
+	if (error < 0)
+		tidu_store_rollback(s);
+	tidu_edit_free(e);
+	tidu_conflicts_free(all, n);
+	return error;
+}
