@@ -107,5 +107,6 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_check(cli_ctx *ctx, int argc, char **argv);
 int cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
+int cmd_changes(cli_ctx *ctx, int argc, char **argv);
 
 #endif

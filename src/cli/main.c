@@ -19,6 +19,7 @@ static const command commands[] = {
 	{"status", cmd_status, N_("show the store, this device and its counts")},
 	{"export", cmd_export, N_("write every current record as canonical JSON")},
 	{"check", cmd_check, N_("authenticate every page and check integrity")},
+	{"changes", cmd_changes, N_("seal, export, apply and list change sets")},
 	{"conflicts", cmd_conflicts, N_("list and resolve values that lost a merge")},
 	{"passwd", cmd_passwd, N_("change the passphrase (or reset it with the recovery key)")},
 	{NULL, NULL, NULL},

@@ -1,0 +1,77 @@
+#ifndef TIDU_CHANGES_H
+#define TIDU_CHANGES_H
+/*
+ * Change sets in the store: sealing this device's pending changes into one
+ * signed, encrypted file (changeset.h), applying the files of other devices
+ * with the merge rule (record.h), holding files that arrive before an
+ * earlier one of their device, and rejecting what the keyring (trust.h)
+ * does not vouch for. Every file is kept as received, never modified.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tidu/changeset.h"
+#include "tidu/store.h"
+
+/*
+ * Seals every pending change into this device's next change set.
+ * *seq_out is its sequence number and *count_out its number of changes, both
+ * 0 when nothing was pending. TIDU_ENOTFOUND if the device is not enrolled
+ * (no keyring): the changes stay pending.
+ */
+int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out);
+
+typedef enum {
+	TIDU_APPLY_APPLIED,   /* merged now */
+	TIDU_APPLY_DUPLICATE, /* held or applied already: nothing to do */
+	TIDU_APPLY_HELD,      /* an earlier file of its device is missing */
+	TIDU_APPLY_SKIPPED,   /* not readable by this store (not for us) */
+	TIDU_APPLY_REJECTED   /* forged, tampered, replayed, revoked, ... */
+} tidu_apply_outcome;
+
+typedef struct {
+	tidu_apply_outcome outcome;
+	char device[TIDU_CS_DEVICE_LEN + 1];
+	char district[TIDU_CS_MAX_DISTRICT + 1];
+	uint64_t seq;
+	size_t changes;     /* changes merged (with any unblocked held files) */
+	size_t conflicts;   /* conflicts recorded */
+	size_t unblocked;   /* held files of the device applied after this one */
+	int64_t ahead_ms;   /* its clock was this far ahead of ours (0: fine) */
+	char reason[320];   /* for held, skipped and rejected: why */
+} tidu_apply_report;
+
+/*
+ * Applies the change-set file `file` (`name` is used in messages). The
+ * outcome and its reason are in *rep; the return value is 0 for every
+ * outcome, or a negative error when the store itself failed (then nothing
+ * of this file was applied). Idempotent; the order of files does not matter.
+ */
+int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
+		       const char *name, tidu_apply_report *rep);
+
+/*
+ * Writes every change set this store holds to DIR/<district>/<device>/
+ * <seq>.tcs, skipping files that are there already. Files are written
+ * whole (temporary file and rename).
+ */
+int tidu_changes_export(tidu_store *s, const char *dir, size_t *written,
+			size_t *skipped);
+
+/* One held change set, for `tidu changes log`. */
+typedef struct {
+	char device[TIDU_CS_DEVICE_LEN + 1];
+	char district[TIDU_CS_MAX_DISTRICT + 1];
+	uint64_t seq;
+	uint64_t hlc_min, hlc_max;
+	uint32_t count;
+	char state[16];      /* "sealed" (own), "applied", "held" */
+	int64_t received;    /* ms */
+	char hash[17];       /* first 8 bytes of the file hash, hex */
+	size_t bytes;
+} tidu_changes_entry;
+
+/* Every change set held, by device then sequence. `*out` is the caller's. */
+int tidu_changes_list(tidu_store *s, tidu_changes_entry **out, size_t *n);
+
+#endif

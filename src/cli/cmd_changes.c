@@ -1,0 +1,290 @@
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "tidu/alloc.h"
+#include "tidu/changes.h"
+#include "tidu/trust.h"
+
+static int changes_seal(cli_ctx *ctx, int argc, char **argv)
+{
+	const cli_spec spec = {"tidu changes seal",
+			       N_("seal the pending changes into this device's next change set"),
+			       NULL, 0, 0};
+	tidu_store *s = NULL;
+	char **args = NULL;
+	uint64_t seq;
+	size_t count;
+	int nargs = 0, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
+		goto done;
+	if ((error = tidu_changes_seal(s, &seq, &count)) < 0) {
+		code = cli_fail(error);
+		goto done;
+	}
+	if (count)
+		printf(_("Sealed change set %llu with %zu changes\n"),
+		       (unsigned long long)seq, count);
+	else
+		printf("%s\n", _("Nothing to seal: no pending changes"));
+done:
+	tidu_store_free(s);
+	free(args);
+	return code;
+}
+
+static int changes_export(cli_ctx *ctx, int argc, char **argv)
+{
+	const cli_spec spec = {"tidu changes export DIR",
+			       N_("write every change set this store holds into DIR"),
+			       NULL, 1, 1};
+	tidu_store *s = NULL;
+	char **args = NULL;
+	size_t written, skipped;
+	int nargs = 0, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
+		goto done;
+	if ((error = tidu_changes_export(s, args[0], &written, &skipped)) < 0) {
+		code = cli_fail(error);
+		goto done;
+	}
+	printf(_("Wrote %zu change sets to %s (%zu were there already)\n"),
+	       written, args[0], skipped);
+done:
+	tidu_store_free(s);
+	free(args);
+	return code;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects regular files under `path` (a file or a folder), recursively. */
+static void collect(const char *path, char ***list, size_t *n, size_t *cap)
+{
+	struct stat sb;
+	DIR *d;
+	struct dirent *de;
+
+	if (stat(path, &sb) < 0 || (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))) {
+		/* Kept, so that the apply loop reports it as unreadable. */
+	} else if (S_ISDIR(sb.st_mode) && (d = opendir(path))) {
+		while ((de = readdir(d))) {
+			tidu_buf sub = TIDU_BUF_INIT;
+
+			if (de->d_name[0] == '.')
+				continue;
+			tidu_buf_printf(&sub, "%s/%s", path, de->d_name);
+			collect(sub.ptr, list, n, cap);
+			tidu_buf_free(&sub);
+		}
+		closedir(d);
+		return;
+	}
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*list = tidu_reallocarray(*list, *cap, sizeof(**list));
+	}
+	(*list)[(*n)++] = tidu_strdup(path);
+}
+
+static const char *outcome_name(tidu_apply_outcome o)
+{
+	switch (o) {
+	case TIDU_APPLY_APPLIED: return _("applied");
+	case TIDU_APPLY_DUPLICATE: return _("duplicate");
+	case TIDU_APPLY_HELD: return _("held");
+	case TIDU_APPLY_SKIPPED: return _("skipped");
+	default: return _("rejected");
+	}
+}
+
+static int changes_apply(cli_ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const cli_opt opts[] = {
+		{"json", OPT_FLAG, NULL, N_("print one JSON array of reports"), &json},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const cli_spec spec = {"tidu changes apply PATH... [--json]",
+			       N_("apply change-set files (files or folders); idempotent"),
+			       opts, 1, -1};
+	size_t counts[5] = {0}, nfiles = 0, cap = 0, i, changes = 0, conflicts = 0;
+	tidu_buf data = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
+	tidu_json_writer w;
+	tidu_store *s = NULL;
+	char **args = NULL, **files = NULL;
+	int nargs = 0, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
+		goto done;
+	for (i = 0; i < (size_t)nargs; i++)
+		collect(args[i], &files, &nfiles, &cap);
+	/* Sorted paths apply a device's files in order: fewer are held. */
+	qsort(files, nfiles, sizeof(*files), cmp_path);
+	if (json) {
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_array(&w);
+	}
+	for (i = 0; i < nfiles; i++) {
+		tidu_apply_report rep;
+
+		memset(&rep, 0, sizeof(rep));
+		error = tidu_trust_doc_read(files[i], &data);
+		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND) {
+			rep.outcome = TIDU_APPLY_REJECTED;
+			snprintf(rep.reason, sizeof(rep.reason), "%s", tidu_error_message());
+		} else if (error < 0 ||
+			   (error = tidu_changes_apply(s, (const unsigned char *)data.ptr,
+						       data.len, files[i], &rep)) < 0) {
+			code = cli_fail(error);
+			goto done;
+		}
+		counts[rep.outcome]++;
+		changes += rep.changes;
+		conflicts += rep.conflicts;
+		if (json) {
+			tidu_json_begin_object(&w);
+			tidu_json_write_key(&w, "file");
+			tidu_json_write_string(&w, files[i]);
+			tidu_json_write_key(&w, "outcome");
+			tidu_json_write_string(&w, (const char *[]){"applied", "duplicate",
+				"held", "skipped", "rejected"}[rep.outcome]);
+			tidu_json_write_key(&w, "device");
+			tidu_json_write_string(&w, rep.device);
+			tidu_json_write_key(&w, "seq");
+			tidu_json_write_int64(&w, (int64_t)rep.seq);
+			tidu_json_write_key(&w, "changes");
+			tidu_json_write_int64(&w, (int64_t)rep.changes);
+			tidu_json_write_key(&w, "conflicts");
+			tidu_json_write_int64(&w, (int64_t)rep.conflicts);
+			tidu_json_write_key(&w, "clock_ahead_ms");
+			tidu_json_write_int64(&w, rep.ahead_ms);
+			tidu_json_write_key(&w, "reason");
+			tidu_json_write_string(&w, rep.reason);
+			tidu_json_end_object(&w);
+			continue;
+		}
+		printf("%-10s %s", outcome_name(rep.outcome), files[i]);
+		if (rep.outcome == TIDU_APPLY_APPLIED)
+			printf(_(" (%zu changes, %zu conflicts)"), rep.changes, rep.conflicts);
+		if (rep.reason[0] && rep.outcome != TIDU_APPLY_DUPLICATE)
+			printf(": %s", rep.reason);
+		printf("\n");
+		if (rep.ahead_ms)
+			cli_warn(_("'%s': the clock of device '%s' is %lld minutes ahead"),
+				 files[i], rep.device, (long long)(rep.ahead_ms / 60000));
+	}
+	if (json) {
+		tidu_json_end_array(&w);
+		tidu_json_writer_finish(&w);
+		cli_print_json(&out);
+	} else {
+		printf(_("%zu applied, %zu duplicate, %zu held, %zu skipped, %zu rejected; "
+			 "%zu changes merged, %zu conflicts\n"),
+		       counts[0], counts[1], counts[2], counts[3], counts[4], changes, conflicts);
+	}
+	if (counts[TIDU_APPLY_REJECTED])
+		code = EXIT_CORRUPT;
+done:
+	for (i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	tidu_buf_free(&data);
+	tidu_buf_free(&out);
+	tidu_store_free(s);
+	free(args);
+	return code;
+}
+
+static int changes_log(cli_ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const cli_opt opts[] = {
+		{"json", OPT_FLAG, NULL, N_("print one JSON array"), &json},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const cli_spec spec = {"tidu changes log [--json]",
+			       N_("list the change sets this store holds"), opts, 0, 0};
+	tidu_changes_entry *e = NULL;
+	tidu_buf out = TIDU_BUF_INIT;
+	tidu_store *s = NULL;
+	char **args = NULL;
+	size_t n = 0, i;
+	int nargs = 0, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
+		goto done;
+	if ((error = tidu_changes_list(s, &e, &n)) < 0) {
+		code = cli_fail(error);
+		goto done;
+	}
+	if (json) {
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_array(&w);
+		for (i = 0; i < n; i++) {
+			tidu_json_begin_object(&w);
+			tidu_json_write_key(&w, "device");
+			tidu_json_write_string(&w, e[i].device);
+			tidu_json_write_key(&w, "district");
+			tidu_json_write_string(&w, e[i].district);
+			tidu_json_write_key(&w, "seq");
+			tidu_json_write_int64(&w, (int64_t)e[i].seq);
+			tidu_json_write_key(&w, "changes");
+			tidu_json_write_int64(&w, e[i].count);
+			tidu_json_write_key(&w, "hlc_min");
+			tidu_json_write_int64(&w, (int64_t)e[i].hlc_min);
+			tidu_json_write_key(&w, "hlc_max");
+			tidu_json_write_int64(&w, (int64_t)e[i].hlc_max);
+			tidu_json_write_key(&w, "state");
+			tidu_json_write_string(&w, e[i].state);
+			tidu_json_write_key(&w, "bytes");
+			tidu_json_write_int64(&w, (int64_t)e[i].bytes);
+			tidu_json_write_key(&w, "hash");
+			tidu_json_write_string(&w, e[i].hash);
+			tidu_json_write_key(&w, "mine");
+			tidu_json_write_bool(&w, !strcmp(e[i].device, tidu_store_device(s)));
+			tidu_json_end_object(&w);
+		}
+		tidu_json_end_array(&w);
+		tidu_json_writer_finish(&w);
+		cli_print_json(&out);
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s/%s/%-6llu %-8s %6u %s %8zu B  %s\n", e[i].district, e[i].device,
+		       (unsigned long long)e[i].seq, e[i].state, e[i].count, _("changes"),
+		       e[i].bytes, e[i].hash);
+	printf(_("%zu change sets\n"), n);
+done:
+	free(e);
+	tidu_buf_free(&out);
+	tidu_store_free(s);
+	free(args);
+	return code;
+}
+
+int cmd_changes(cli_ctx *ctx, int argc, char **argv)
+{
+	static const cli_sub subs[] = {
+		{"seal", changes_seal, N_("seal the pending changes into this device's next change set")},
+		{"export", changes_export, N_("write every change set this store holds into DIR")},
+		{"apply", changes_apply, N_("apply change-set files (files or folders); idempotent")},
+		{"log", changes_log, N_("list the change sets this store holds")},
+		{NULL, NULL, NULL},
+	};
+
+	return cli_dispatch(ctx, "changes", subs, argc, argv);
+}

@@ -1,0 +1,571 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "tidu/alloc.h"
+#include "tidu/changes.h"
+#include "tidu/clock.h"
+#include "tidu/i18n.h"
+#include "tidu/json.h"
+#include "tidu/record.h"
+#include "tidu/trust.h"
+
+/* ---- sealing ------------------------------------------------------------- */
+
+/* Appends the change-log row `st` (id, entity, key, hlc, wall, fields) to `body`. */
+static int add_row(sqlite3_stmt *st, tidu_buf *body)
+{
+	const char *entity = (const char *)sqlite3_column_text(st, 1);
+	const char *fields = (const char *)sqlite3_column_text(st, 5);
+	tidu_json *doc = NULL;
+	tidu_cs_field *f = NULL;
+	tidu_cs_change c;
+	size_t i, n;
+	int error;
+
+	if ((error = tidu_json_parse(fields, strlen(fields), &doc)) < 0)
+		return tidu_error_set(TIDU_ECORRUPT,
+			_("change log row %lld is damaged: %s"),
+			(long long)sqlite3_column_int64(st, 0), tidu_error_message());
+	n = tidu_json_count(doc);
+	f = tidu_calloc(n ? n : 1, sizeof(*f));
+	for (i = 0; i < n; i++) {
+		const tidu_json *t = tidu_json_at(doc, i);
+
+		f[i].field = tidu_json_as_string(tidu_json_at(t, 0));
+		f[i].value = tidu_json_typeof(tidu_json_at(t, 1)) == TIDU_JSON_NULL ? NULL :
+			     tidu_json_as_string(tidu_json_at(t, 1));
+		f[i].base = tidu_json_as_string(tidu_json_at(t, 2));
+	}
+	c.entity = tidu_cs_entity_code(entity);
+	c.key = (const char *)sqlite3_column_text(st, 2);
+	c.hlc = (uint64_t)sqlite3_column_int64(st, 3);
+	c.wall = sqlite3_column_int64(st, 4);
+	c.fields = f;
+	c.nfields = n;
+	error = tidu_cs_body_add(body, &c);
+	free(f);
+	tidu_json_free(doc);
+	return error;
+}
+
+/* The last sequence and hash of `device` held in state `state` (NULL: any). */
+static int last_of(tidu_store *s, const char *device, const char *state,
+		   uint64_t *seq, unsigned char hash[TIDU_CS_HASH_BYTES])
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT seq, hash FROM changeset WHERE device=?1 "
+		"AND (?2 IS NULL OR state=?2) ORDER BY seq DESC LIMIT 1");
+	int rc;
+
+	*seq = 0;
+	memset(hash, 0, TIDU_CS_HASH_BYTES);
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	if (state)
+		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = (uint64_t)sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) == TIDU_CS_HASH_BYTES)
+			memcpy(hash, sqlite3_column_blob(st, 1), TIDU_CS_HASH_BYTES);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+		: tidu_store_sqlerr(s, rc, _("reading change sets"));
+}
+
+static int store_file(tidu_store *s, const tidu_cs_header *h,
+		      const unsigned char *file, size_t len, const char *state)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"INSERT INTO changeset(device, seq, district, hash, prev, hlc_min, "
+		"hlc_max, count, state, file, received) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		"ON CONFLICT(device, seq) DO UPDATE SET state=excluded.state");
+	unsigned char hash[TIDU_CS_HASH_BYTES];
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	tidu_cs_hash(file, len, hash);
+	sqlite3_bind_text(st, 1, h->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)h->seq);
+	sqlite3_bind_text(st, 3, h->district, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, hash, sizeof(hash), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 5, h->prev, sizeof(h->prev), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (int64_t)h->hlc_min);
+	sqlite3_bind_int64(st, 7, (int64_t)h->hlc_max);
+	sqlite3_bind_int64(st, 8, h->count);
+	sqlite3_bind_text(st, 9, state, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, file, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, tidu_clock_now_ms());
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("storing a change set"));
+}
+
+int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
+{
+	unsigned char pks[2][TIDU_TRUST_KEY_LEN], sk[TIDU_TRUST_SIGN_SK_LEN];
+	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT;
+	tidu_cs_origin origin;
+	tidu_cs_header h;
+	sqlite3_stmt *st = NULL, *mark;
+	size_t npks = 0, count = 0;
+	int rc, error;
+
+	*seq_out = 0;
+	*count_out = 0;
+	memset(&origin, 0, sizeof(origin));
+	if ((error = tidu_store_begin(s)) < 0)
+		return error;
+	rc = sqlite3_prepare_v2(tidu_store_db(s),
+		"SELECT id, entity, key, hlc, wall, fields FROM change "
+		"WHERE seq IS NULL ORDER BY id", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		error = tidu_store_sqlerr(s, rc, _("reading the change log"));
+		goto done;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((error = add_row(st, &body)) < 0)
+			goto done;
+		count++;
+	}
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(s, rc, _("reading the change log"));
+		goto done;
+	}
+	if (count == 0)
+		goto done; /* nothing pending: nothing to seal */
+	if ((error = tidu_trust_recipients(s, tidu_store_district(s), pks, 2, &npks)) < 0 ||
+	    (error = tidu_trust_sign_sk(s, sk)) < 0)
+		goto done;
+	origin.district = tidu_store_district(s);
+	origin.device = tidu_store_device(s);
+	if ((error = last_of(s, origin.device, NULL, &origin.seq, origin.prev)) < 0)
+		goto done;
+	origin.seq++;
+	if ((error = tidu_cs_seal(&origin, &body, sk, (const unsigned char (*)[32])pks,
+				  npks, &file, &h)) < 0 ||
+	    (error = store_file(s, &h, (const unsigned char *)file.ptr, file.len,
+				"sealed")) < 0)
+		goto done;
+	mark = tidu_store_stmt(s, "UPDATE change SET seq=?1 WHERE seq IS NULL");
+	if (!mark) {
+		error = TIDU_ERROR;
+		goto done;
+	}
+	sqlite3_bind_int64(mark, 1, (int64_t)origin.seq);
+	rc = sqlite3_step(mark);
+	sqlite3_reset(mark);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(s, rc, _("sealing changes"));
+		goto done;
+	}
+	*seq_out = origin.seq;
+	*count_out = count;
+done:
+	sqlite3_finalize(st);
+	sodium_memzero(sk, sizeof(sk));
+	if (error < 0 || (error = tidu_store_commit(s)) < 0) {
+		tidu_store_rollback(s);
+		*seq_out = 0;
+		*count_out = 0;
+	}
+	tidu_buf_free(&body);
+	tidu_buf_free(&file);
+	return error;
+}
+
+/* ---- applying ------------------------------------------------------------ */
+
+static int report(tidu_apply_report *rep, tidu_apply_outcome outcome,
+		  const char *fmt, ...) TIDU_PRINTF(3, 4);
+
+static int report(tidu_apply_report *rep, tidu_apply_outcome outcome,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	rep->outcome = outcome;
+	va_start(ap, fmt);
+	vsnprintf(rep->reason, sizeof(rep->reason), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Does the store hold (device, seq)? 1 with the same hash, 2 with another. */
+static int held_already(tidu_store *s, const char *device, uint64_t seq,
+			const unsigned char hash[TIDU_CS_HASH_BYTES], int *found)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT hash FROM changeset WHERE device=?1 AND seq=?2");
+	int rc;
+
+	*found = 0;
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*found = sqlite3_column_bytes(st, 0) == TIDU_CS_HASH_BYTES &&
+			 !memcmp(sqlite3_column_blob(st, 0), hash, TIDU_CS_HASH_BYTES) ? 1 : 2;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+		: tidu_store_sqlerr(s, rc, _("reading change sets"));
+}
+
+/* Decrypts and verifies `file`; *readable = 0 if no key of ours opens it. */
+static int open_file(tidu_store *s, const unsigned char *file, size_t len,
+		     const char *name, const tidu_trust_device *dev,
+		     tidu_cs_header *h, tidu_buf *body, tidu_apply_report *rep,
+		     int *ok)
+{
+	tidu_trust_keypair *kps = NULL;
+	tidu_cs_keypair *keys = NULL;
+	size_t n = 0, i;
+	int error;
+
+	*ok = 0;
+	if ((error = tidu_trust_reader_keys(s, &kps, &n)) < 0)
+		return error;
+	keys = tidu_calloc(n ? n : 1, sizeof(*keys));
+	for (i = 0; i < n; i++) {
+		memcpy(keys[i].pk, kps[i].pk, sizeof(keys[i].pk));
+		memcpy(keys[i].sk, kps[i].sk, sizeof(keys[i].sk));
+	}
+	error = tidu_cs_open(file, len, name, keys, n, dev->sign_pk, h, body);
+	sodium_memzero(keys, (n ? n : 1) * sizeof(*keys));
+	free(keys);
+	tidu_trust_keypairs_free(kps, n);
+	if (error == TIDU_ENOTFOUND)
+		return report(rep, TIDU_APPLY_SKIPPED, "%s", tidu_error_message());
+	if (error == TIDU_ECORRUPT || error == TIDU_EINVAL)
+		return report(rep, TIDU_APPLY_REJECTED, "%s", tidu_error_message());
+	if (error < 0)
+		return error;
+	*ok = 1;
+	return 0;
+}
+
+/* Merges every change of an opened body (inside the caller's transaction). */
+static int merge_body(tidu_store *s, const tidu_cs_header *h, const tidu_buf *body,
+		      tidu_apply_report *rep)
+{
+	tidu_cs_reader r;
+	tidu_cs_change c;
+	tidu_merge_field *mf = NULL;
+	size_t cap = 0, i;
+	int64_t ahead = 0;
+	int rc, error = 0;
+
+	tidu_cs_reader_init(&r, body->ptr, body->len);
+	while ((rc = tidu_cs_reader_next(&r, &c)) > 0) {
+		if (c.nfields > cap) {
+			cap = c.nfields;
+			mf = tidu_reallocarray(mf, cap, sizeof(*mf));
+		}
+		for (i = 0; i < c.nfields; i++) {
+			mf[i].field = c.fields[i].field;
+			mf[i].value = c.fields[i].value;
+			mf[i].base = c.fields[i].base;
+		}
+		if ((error = tidu_record_merge(s, tidu_cs_entity_name(c.entity), c.key,
+					       (int64_t)c.hlc, h->device, mf, c.nfields,
+					       &rep->conflicts)) < 0)
+			break;
+		rep->changes++;
+	}
+	if (!error && rc < 0)
+		error = rc;
+	if (!error && (error = tidu_store_hlc_observe(s, (int64_t)h->hlc_max, &ahead)) == 0 &&
+	    ahead > rep->ahead_ms)
+		rep->ahead_ms = ahead;
+	free(mf);
+	tidu_cs_reader_free(&r);
+	return error;
+}
+
+/*
+ * Applies a file whose device is known and whose place in the chain is
+ * next: opens it, merges it and records it, in one transaction.
+ */
+static int apply_next(tidu_store *s, const unsigned char *file, size_t len,
+		      const char *name, const tidu_trust_device *dev,
+		      tidu_apply_report *rep)
+{
+	tidu_buf body = TIDU_BUF_INIT;
+	tidu_cs_header h;
+	int ok, error;
+
+	if ((error = open_file(s, file, len, name, dev, &h, &body, rep, &ok)) < 0 || !ok)
+		goto done;
+	if ((error = tidu_store_begin(s)) < 0)
+		goto done;
+	if ((error = merge_body(s, &h, &body, rep)) < 0 ||
+	    (error = store_file(s, &h, file, len, "applied")) < 0 ||
+	    (error = tidu_store_commit(s)) < 0) {
+		tidu_store_rollback(s);
+		if (error == TIDU_EINVAL || error == TIDU_ECORRUPT) {
+			/* A change the merge refuses: the file is rejected whole. */
+			rep->changes = rep->conflicts = 0;
+			error = report(rep, TIDU_APPLY_REJECTED, "%s", tidu_error_message());
+		}
+		goto done;
+	}
+	rep->outcome = TIDU_APPLY_APPLIED;
+done:
+	tidu_buf_free(&body);
+	return error;
+}
+
+/* After applying seq N of `device`, applies its held N+1, N+2, ... */
+static int apply_held(tidu_store *s, const tidu_trust_device *dev,
+		      tidu_apply_report *rep)
+{
+	for (;;) {
+		unsigned char hash[TIDU_CS_HASH_BYTES];
+		tidu_apply_report sub;
+		sqlite3_stmt *st;
+		uint64_t seq;
+		unsigned char *file = NULL;
+		size_t len = 0;
+		int rc, error, chained = 0;
+
+		if ((error = last_of(s, dev->device, "applied", &seq, hash)) < 0)
+			return error;
+		st = tidu_store_stmt(s,
+			"SELECT file, prev FROM changeset WHERE device=?1 AND seq=?2 "
+			"AND state='held'");
+		if (!st)
+			return TIDU_ERROR;
+		sqlite3_bind_text(st, 1, dev->device, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)seq + 1);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			len = (size_t)sqlite3_column_bytes(st, 0);
+			file = tidu_malloc(len ? len : 1);
+			memcpy(file, sqlite3_column_blob(st, 0), len);
+			chained = sqlite3_column_bytes(st, 1) == TIDU_CS_HASH_BYTES &&
+				  !memcmp(sqlite3_column_blob(st, 1), hash, TIDU_CS_HASH_BYTES);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW) {
+			free(file);
+			return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("reading change sets"));
+		}
+		memset(&sub, 0, sizeof(sub));
+		if (!chained) {
+			/* The held file does not follow what arrived: a fork. */
+			snprintf(rep->reason, sizeof(rep->reason),
+				 _("held change set %llu of device '%s' does not follow %llu: fork in its chain"),
+				 (unsigned long long)seq + 1, dev->device, (unsigned long long)seq);
+			free(file);
+			return 0;
+		}
+		error = apply_next(s, file, len, "held", dev, &sub);
+		free(file);
+		if (error < 0)
+			return error;
+		if (sub.outcome != TIDU_APPLY_APPLIED)
+			return 0;
+		rep->changes += sub.changes;
+		rep->conflicts += sub.conflicts;
+		rep->unblocked++;
+	}
+}
+
+int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
+		       const char *name, tidu_apply_report *rep)
+{
+	unsigned char hash[TIDU_CS_HASH_BYTES], last_hash[TIDU_CS_HASH_BYTES];
+	tidu_trust_device dev;
+	tidu_cs_header h;
+	uint64_t last;
+	int error, found;
+
+	memset(rep, 0, sizeof(*rep));
+	if (tidu_cs_read_header(file, len, name, &h) < 0)
+		return report(rep, TIDU_APPLY_REJECTED, "%s", tidu_error_message());
+	snprintf(rep->device, sizeof(rep->device), "%s", h.device);
+	snprintf(rep->district, sizeof(rep->district), "%s", h.district);
+	rep->seq = h.seq;
+	tidu_cs_hash(file, len, hash);
+
+	if ((error = held_already(s, h.device, h.seq, hash, &found)) < 0)
+		return error;
+	if (found == 1)
+		return report(rep, TIDU_APPLY_DUPLICATE, "%s", _("already here"));
+	if (found == 2)
+		return report(rep, TIDU_APPLY_REJECTED,
+			_("device '%s' has another change set %llu: replayed or forked sequence"),
+			h.device, (unsigned long long)h.seq);
+	if (!strcmp(h.device, tidu_store_device(s)))
+		return report(rep, TIDU_APPLY_REJECTED, "%s",
+			_("claims to come from this device, which never sealed it"));
+	error = tidu_trust_device_lookup(s, h.device, &dev);
+	if (error == TIDU_ENOTFOUND)
+		return report(rep, TIDU_APPLY_REJECTED,
+			_("device '%s' is not in the keyring"), h.device);
+	if (error < 0)
+		return error;
+	if (strcmp(dev.district, h.district))
+		return report(rep, TIDU_APPLY_REJECTED,
+			_("device '%s' of district %s wrote for district %s"),
+			h.device, dev.district, h.district);
+	if (dev.revoked && (int64_t)h.seq > dev.revoked_after)
+		return report(rep, TIDU_APPLY_REJECTED,
+			_("sealed after device '%s' was revoked (its last accepted change set is %lld)"),
+			h.device, (long long)dev.revoked_after);
+	if ((error = last_of(s, h.device, "applied", &last, last_hash)) < 0)
+		return error;
+	if (h.seq <= last)
+		return report(rep, TIDU_APPLY_REJECTED,
+			_("replayed: change set %llu of device '%s' is older than the last applied (%llu)"),
+			(unsigned long long)h.seq, h.device, (unsigned long long)last);
+	if (h.seq > last + 1) {
+		tidu_buf body = TIDU_BUF_INIT;
+		int ok;
+
+		/* Authenticate it now, so that only genuine files wait. */
+		error = open_file(s, file, len, name, &dev, &h, &body, rep, &ok);
+		tidu_buf_free(&body);
+		if (error < 0 || !ok)
+			return error;
+		if ((error = tidu_store_begin(s)) < 0)
+			return error;
+		if ((error = store_file(s, &h, file, len, "held")) < 0 ||
+		    (error = tidu_store_commit(s)) < 0) {
+			tidu_store_rollback(s);
+			return error;
+		}
+		return report(rep, TIDU_APPLY_HELD,
+			_("waiting for change set %llu of device '%s'"),
+			(unsigned long long)last + 1, h.device);
+	}
+	if (memcmp(h.prev, last_hash, sizeof(last_hash)))
+		return report(rep, TIDU_APPLY_REJECTED,
+			_("change set %llu of device '%s' does not follow %llu: fork in its chain"),
+			(unsigned long long)h.seq, h.device, (unsigned long long)last);
+	if ((error = apply_next(s, file, len, name, &dev, rep)) < 0)
+		return error;
+	if (rep->outcome == TIDU_APPLY_APPLIED)
+		error = apply_held(s, &dev, rep);
+	return error;
+}
+
+/* ---- export and log ------------------------------------------------------ */
+
+static int mkdirs(const char *path)
+{
+	char *copy = tidu_strdup(path), *p;
+	int error = 0;
+
+	for (p = copy + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
+			error = tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
+					       copy, strerror(errno));
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(copy);
+	return error;
+}
+
+int tidu_changes_export(tidu_store *s, const char *dir, size_t *written,
+			size_t *skipped)
+{
+	sqlite3_stmt *st = NULL;
+	tidu_buf path = TIDU_BUF_INIT;
+	struct stat sb;
+	int rc, error = 0;
+
+	*written = *skipped = 0;
+	rc = sqlite3_prepare_v2(tidu_store_db(s),
+		"SELECT district, device, seq, file FROM changeset ORDER BY device, seq",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(s, rc, _("reading change sets"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_buf_clear(&path);
+		tidu_buf_printf(&path, "%s/%s/%s", dir, sqlite3_column_text(st, 0),
+				sqlite3_column_text(st, 1));
+		if ((error = mkdirs(path.ptr)) < 0)
+			break;
+		tidu_buf_printf(&path, "/%012lld.tcs", (long long)sqlite3_column_int64(st, 2));
+		if (stat(path.ptr, &sb) == 0) {
+			(*skipped)++;
+			continue;
+		}
+		if ((error = tidu_trust_doc_write(path.ptr, sqlite3_column_blob(st, 3),
+				(size_t)sqlite3_column_bytes(st, 3))) < 0)
+			break;
+		(*written)++;
+	}
+	if (!error && rc != SQLITE_DONE)
+		error = tidu_store_sqlerr(s, rc, _("reading change sets"));
+	sqlite3_finalize(st);
+	tidu_buf_free(&path);
+	return error;
+}
+
+int tidu_changes_list(tidu_store *s, tidu_changes_entry **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	tidu_changes_entry *v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(tidu_store_db(s),
+		"SELECT device, district, seq, hlc_min, hlc_max, count, state, "
+		"received, hash, length(file) FROM changeset ORDER BY device, seq",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(s, rc, _("reading change sets"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_changes_entry *e;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = tidu_reallocarray(v, cap, sizeof(*v));
+		}
+		e = &v[(*n)++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->device, sizeof(e->device), "%s", sqlite3_column_text(st, 0));
+		snprintf(e->district, sizeof(e->district), "%s", sqlite3_column_text(st, 1));
+		e->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		e->hlc_min = (uint64_t)sqlite3_column_int64(st, 3);
+		e->hlc_max = (uint64_t)sqlite3_column_int64(st, 4);
+		e->count = (uint32_t)sqlite3_column_int64(st, 5);
+		snprintf(e->state, sizeof(e->state), "%s", sqlite3_column_text(st, 6));
+		e->received = sqlite3_column_int64(st, 7);
+		if (sqlite3_column_bytes(st, 8) >= 8)
+			sodium_bin2hex(e->hash, sizeof(e->hash), sqlite3_column_blob(st, 8), 8);
+		e->bytes = (size_t)sqlite3_column_int64(st, 9);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return tidu_store_sqlerr(s, rc, _("reading change sets"));
+	}
+	*out = v;
+	return 0;
+}
