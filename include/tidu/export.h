@@ -27,7 +27,9 @@ typedef int (*tidu_sink)(void *ctx, tidu_buf *buf);
  * Writes every live record in canonical order (firms by USCC with their
  * years, visits by id) as one JSON document. The same data gives the same
  * bytes on every store: store-local state (device, clocks) is left out.
+ * With `district` not NULL, only that district's firms and their visits.
  */
-int tidu_export_json(tidu_store *s, tidu_sink sink, void *ctx);
+int tidu_export_json(tidu_store *s, const char *district, tidu_sink sink,
+		     void *ctx);
 
 #endif

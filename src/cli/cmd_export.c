@@ -15,8 +15,13 @@ static int to_stdout(void *ctx, tidu_buf *buf)
 
 int cmd_export(cli_ctx *ctx, int argc, char **argv)
 {
-	const cli_spec spec = {"tidu export json",
-			       N_("write every current record as canonical JSON"), NULL, 1, 1};
+	const char *district = NULL;
+	const cli_opt opts[] = {
+		{"district", OPT_STRING, "CODE", N_("only this district's firms and their visits"), &district},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const cli_spec spec = {"tidu export json [--district CODE]",
+			       N_("write every current record as canonical JSON"), opts, 1, 1};
 	tidu_store *s = NULL;
 	char **args = NULL;
 	int nargs = 0, code, error;
@@ -29,7 +34,7 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
 	}
 	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
 		goto done;
-	if ((error = tidu_export_json(s, to_stdout, NULL)) < 0)
+	if ((error = tidu_export_json(s, district, to_stdout, NULL)) < 0)
 		code = cli_fail(error);
 	else if (fflush(stdout) != 0)
 		code = cli_error(EXIT_FAIL, "%s", _("cannot write the export"));

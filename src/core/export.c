@@ -48,8 +48,8 @@ int tidu_visit_json(const char *id, const tidu_rec *visit, tidu_json_writer *w)
 	return w->error;
 }
 
-static int export_visits(tidu_store *s, tidu_json_writer *w, tidu_buf *out,
-			 tidu_sink sink, void *ctx)
+static int export_visits(tidu_store *s, const char *district,
+			 tidu_json_writer *w, tidu_buf *out, tidu_sink sink, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
 	tidu_rec v = TIDU_REC_INIT;
@@ -57,9 +57,12 @@ static int export_visits(tidu_store *s, tidu_json_writer *w, tidu_buf *out,
 
 	/* Visit ids are not a dictionary field; walk ids, then load each. */
 	rc = sqlite3_prepare_v2(tidu_store_db(s),
-		"SELECT id FROM visit WHERE _deleted=0 ORDER BY id", -1, &st, NULL);
+		"SELECT id FROM visit WHERE _deleted=0 AND (?1 IS NULL OR uscc IN "
+		"(SELECT uscc FROM firm WHERE district=?1)) ORDER BY id", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return tidu_store_sqlerr(s, rc, _("exporting visits"));
+	if (district)
+		sqlite3_bind_text(st, 1, district, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
@@ -76,7 +79,8 @@ static int export_visits(tidu_store *s, tidu_json_writer *w, tidu_buf *out,
 	return error;
 }
 
-int tidu_export_json(tidu_store *s, tidu_sink sink, void *ctx)
+int tidu_export_json(tidu_store *s, const char *district, tidu_sink sink,
+		     void *ctx)
 {
 	tidu_buf out = TIDU_BUF_INIT;
 	tidu_json_writer w;
@@ -95,8 +99,11 @@ int tidu_export_json(tidu_store *s, tidu_sink sink, void *ctx)
 	tidu_json_write_int64(&w, 1);
 	tidu_json_write_key(&w, "firms");
 	tidu_json_begin_array(&w);
-	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM, NULL, "uscc", &q)) < 0)
+	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM,
+				     district ? "district=?1" : NULL, "uscc", &q)) < 0)
 		goto done;
+	if (district)
+		tidu_query_bind(q, 1, district);
 	while ((rc = tidu_query_next(q, &firm)) > 0) {
 		if ((error = tidu_firm_json(s, &firm, &w)) < 0)
 			goto done;
@@ -108,7 +115,7 @@ int tidu_export_json(tidu_store *s, tidu_sink sink, void *ctx)
 	tidu_json_end_array(&w);
 	tidu_json_write_key(&w, "visits");
 	tidu_json_begin_array(&w);
-	if ((error = export_visits(s, &w, &out, sink, ctx)) < 0)
+	if ((error = export_visits(s, district, &w, &out, sink, ctx)) < 0)
 		goto done;
 	tidu_json_end_array(&w);
 	tidu_json_end_object(&w);

@@ -265,8 +265,8 @@ static void test_visit_and_export(void **state)
 	assert_true(strcmp(id1, id2) < 0);
 	assert_int_equal(scalar(f->s, "SELECT count(*) FROM visit WHERE kind='first'"), 1);
 	assert_int_equal(scalar(f->s, "SELECT count(*) FROM visit WHERE kind='follow_up'"), 1);
-	assert_int_equal(tidu_export_json(f->s, collect, &a), 0);
-	assert_int_equal(tidu_export_json(f->s, collect, &b), 0);
+	assert_int_equal(tidu_export_json(f->s, NULL, collect, &a), 0);
+	assert_int_equal(tidu_export_json(f->s, NULL, collect, &b), 0);
 	assert_string_equal(a.ptr, b.ptr);
 	assert_non_null(strstr(a.ptr, "\"note\": \"第一次\\n走访\""));
 	assert_true(strstr(a.ptr, id1) < strstr(a.ptr, id2));
@@ -344,8 +344,8 @@ static void test_merge_converges(void **state)
 					   recovery, sizeof(recovery)), 0);
 	merge_all(f->s, forward, 4);
 	merge_all(other, backward, 7);
-	assert_int_equal(tidu_export_json(f->s, collect, &a), 0);
-	assert_int_equal(tidu_export_json(other, collect, &b), 0);
+	assert_int_equal(tidu_export_json(f->s, NULL, collect, &a), 0);
+	assert_int_equal(tidu_export_json(other, NULL, collect, &b), 0);
 	assert_string_equal(a.ptr, b.ptr);
 	assert_non_null(strstr(a.ptr, "\"name\": \"乙\""));
 	assert_non_null(strstr(a.ptr, "\"employees\": 5"));
