@@ -4,7 +4,8 @@
 
 -- This device's key pairs and pins: 'sign_sk', 'sign_pk' (Ed25519),
 -- 'box_sk', 'box_pk' (X25519), 'city_pin' (the city's signing public key,
--- pinned at the first keyring import or `tidu init --city-key`).
+-- pinned at the first keyring import or `tidu init --city-key`),
+-- 'city_box_pk' (the city's box key) and 'city_fp' (its fingerprint text).
 CREATE TABLE secret(
   name  TEXT PRIMARY KEY NOT NULL,
   value BLOB NOT NULL DEFAULT x''

@@ -115,7 +115,7 @@ typedef struct {
 	const unsigned char *pos, *end;
 	uint64_t last_hlc;
 	uint64_t index;
-	int failed;
+	const char *error;
 	tidu_buf text;
 	tidu_cs_field *fields;
 	size_t fields_cap;
@@ -186,7 +186,8 @@ int tidu_cs_seal(const tidu_cs_origin *origin, const tidu_buf *body,
  * outer structure (lengths, recipient list, caps), not the contents, which
  * only tidu_cs_open() authenticates: a header read here may be forged.
  * `name` is how messages refer to the file (e.g. its path in the
- * repository). Errors: TIDU_ECORRUPT, TIDU_EINVAL for a newer format.
+ * repository). `*out` is zeroed on failure. Errors: TIDU_ECORRUPT,
+ * TIDU_EINVAL for a newer format.
  */
 int tidu_cs_read_header(const unsigned char *file, size_t len, const char *name,
 			tidu_cs_header *out) TIDU_WUR;

@@ -100,7 +100,7 @@ typedef struct {
 	int pinned;             /* the city key was pinned now (trust on first use) */
 	char city_fingerprint[TIDU_TRUST_FP_SIZE];
 	size_t devices;         /* devices listed */
-	size_t keys_opened;     /* read keys granted to this device and opened */
+	size_t keys_new;        /* read keys granted to this device, new to it */
 	int enrolled;           /* this device is listed */
 	int revoked;            /* ... and revoked */
 } tidu_trust_import;
@@ -223,7 +223,8 @@ int tidu_trust_device_list(tidu_store *s, tidu_trust_device **out, size_t *n);
  * current-epoch read key, then the city's box key (`*n` = 2). TIDU_EINVAL
  * if `max` < 2; TIDU_ENOTFOUND if this store has no keyring yet ("this
  * device is not enrolled: import the city's keyring first"), if this device
- * is not in it, or if the district has no read key.
+ * is not in it, or if the district has no read key. The city store needs no
+ * keyring: it has every district's key from the start.
  */
 int tidu_trust_recipients(tidu_store *s, const char *district,
 			  unsigned char (*pks_out)[TIDU_TRUST_KEY_LEN], size_t max,

@@ -106,6 +106,10 @@ int cmd_visit(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_check(cli_ctx *ctx, int argc, char **argv);
+int cmd_id(cli_ctx *ctx, int argc, char **argv);
+int cmd_enroll(cli_ctx *ctx, int argc, char **argv);
+int cmd_admin(cli_ctx *ctx, int argc, char **argv);
+int cmd_keyring(cli_ctx *ctx, int argc, char **argv);
 int cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
 int cmd_changes(cli_ctx *ctx, int argc, char **argv);
 

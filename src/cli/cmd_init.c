@@ -1,26 +1,29 @@
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
 #include "tidu/dict.h"
 #include "tidu/keyfile.h"
+#include "tidu/trust.h"
 
 int cmd_init(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *district = NULL, *officer = NULL, *role = "officer";
+	const char *district = NULL, *officer = NULL, *role = "officer", *city_key = NULL;
 	const cli_opt opts[] = {
 		{"district", OPT_STRING, "CODE", N_("district code of this device (e.g. 410105)"), &district},
 		{"officer", OPT_STRING, "NAME", N_("name of the officer using this device"), &officer},
 		{"role", OPT_STRING, "ROLE", N_("officer (default), district or city"), &role},
+		{"city-key", OPT_STRING, "FINGERPRINT", N_("pin the city's key by its fingerprint"), &city_key},
 		{NULL, 0, NULL, NULL, NULL},
 	};
 	const cli_spec spec = {
-		"tidu init --district CODE --officer NAME [--role officer|district|city]",
+		"tidu init --district CODE --officer NAME [--role officer|district|city] [--city-key FINGERPRINT]",
 		N_("create a new encrypted store on this device"), opts, 0, 0,
 	};
 	tidu_buf home = TIDU_BUF_INIT, pass = TIDU_BUF_INIT;
-	char recovery[TIDU_RECOVERY_TEXT_MAX];
+	char recovery[TIDU_RECOVERY_TEXT_MAX], fp[TIDU_TRUST_FP_SIZE];
 	tidu_store_identity id;
 	tidu_store *s = NULL;
 	char **args = NULL;
@@ -36,6 +39,14 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 		code = cli_error(EXIT_USAGE,
 			_("unknown district '%s': use a code from the division list"),
 			district);
+		goto done;
+	}
+	if (city_key && !strcmp(role, "city")) {
+		code = cli_error(EXIT_USAGE, "%s", _("a city store is its own root: --city-key is for the other roles"));
+		goto done;
+	}
+	if (city_key && (error = tidu_trust_fingerprint_parse(city_key, fp)) < 0) {
+		code = cli_fail(error);
 		goto done;
 	}
 	if ((code = cli_home(ctx, &home)) != EXIT_OK)
@@ -59,10 +70,31 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 		code = cli_fail(error);
 		goto done;
 	}
+	if (city_key && (error = tidu_trust_pin_city(s, fp)) < 0) {
+		/* Nothing half-made: the store without its pin goes again. */
+		tidu_buf db = TIDU_BUF_INIT;
+
+		code = cli_fail(error);
+		tidu_buf_puts(&db, tidu_store_path(s));
+		tidu_store_free(s);
+		s = NULL;
+		unlink(db.ptr);
+		tidu_buf_free(&db);
+		goto done;
+	}
 	printf(_("Created the store in %s\n"), tidu_store_path(s));
 	printf(_("Device id: %s\n"), tidu_store_device(s));
 	printf(_("District:  %s %s\n"), district, tidu_dict_district_name(district));
 	printf(_("Officer:   %s (%s)\n"), officer, role);
+	{
+		tidu_trust_id me;
+
+		if (tidu_trust_identity(s, &me) == 0)
+			printf(_("Fingerprint: %s (read it to the city when you enroll)\n"),
+			       me.fingerprint);
+		if (city_key)
+			printf(_("City key pinned: %s\n"), fp);
+	}
 	printf("\n%s\n  %s\n%s\n",
 	       _("Recovery key (shown only this once; write it down and keep it apart from this device):"),
 	       recovery,

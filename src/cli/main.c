@@ -22,6 +22,10 @@ static const command commands[] = {
 	{"changes", cmd_changes, N_("seal, export, apply and list change sets")},
 	{"conflicts", cmd_conflicts, N_("list and resolve values that lost a merge")},
 	{"passwd", cmd_passwd, N_("change the passphrase (or reset it with the recovery key)")},
+	{"id", cmd_id, N_("show this device's identity and key fingerprint")},
+	{"enroll", cmd_enroll, N_("make this device's enrollment request for the city")},
+	{"admin", cmd_admin, N_("enroll and revoke devices (city store)")},
+	{"keyring", cmd_keyring, N_("export, import and show the city's signed keyring")},
 	{NULL, NULL, NULL},
 };
 

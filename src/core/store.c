@@ -14,6 +14,7 @@
 #include "tidu/i18n.h"
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
+#include "tidu/trust.h"
 #include "tidu/vfs.h"
 
 #define STMT_CACHE 32
@@ -418,7 +419,8 @@ int tidu_store_create(tidu_store **out, const char *home,
 		tidu_store_rollback(s);
 		goto done;
 	}
-	error = load_identity(s);
+	if ((error = load_identity(s)) < 0 || (error = tidu_trust_ensure_keys(s)) < 0)
+		goto done;
 	s->secret = secret;
 
 done:
@@ -465,7 +467,8 @@ static int open_with(tidu_store **out, const char *home, const char *pass,
 	if (error < 0)
 		goto done;
 	if ((error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
-	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0)
+	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0 ||
+	    (error = tidu_trust_ensure_keys(s)) < 0)
 		goto done;
 	s->secret = secret;
 done:

@@ -406,7 +406,8 @@ static int main_write(tidu_file *f, const unsigned char *in, int amt,
 	    off / PAGE + amt / PAGE >= UINT32_MAX)
 		return SQLITE_IOERR_WRITE;
 	for (; amt > 0; amt -= PAGE, in += PAGE, off += PAGE) {
-		if ((rc = seal_page(f, (uint32_t)(off / PAGE) + 1, in, f->buf)) != SQLITE_OK)
+		rc = seal_page(f, (uint32_t)(off / PAGE) + 1, in, f->buf);
+		if (rc != SQLITE_OK)
 			return rc;
 		rc = f->real->pMethods->xWrite(f->real, f->buf, PAGE, HDR + off);
 		if (rc != SQLITE_OK)
@@ -1230,8 +1231,10 @@ int tidu_vfs_raw_write(const char *path, const void *buf, size_t len,
 	if ((error = raw_open(&r, path, 1)) < 0)
 		goto done;
 	if (r.borrowed) {
-		if (r.borrowed->pMethods->xWrite(r.borrowed, buf, (int)len, off) != SQLITE_OK ||
-		    r.borrowed->pMethods->xSync(r.borrowed, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+		const sqlite3_io_methods *m = r.borrowed->pMethods;
+
+		if (m->xWrite(r.borrowed, buf, (int)len, off) != SQLITE_OK ||
+		    m->xSync(r.borrowed, SQLITE_SYNC_NORMAL) != SQLITE_OK)
 			error = tidu_error_set(TIDU_ERROR, _("cannot write '%s'"), path);
 		goto done;
 	}
@@ -1287,7 +1290,8 @@ static int verify_wal(const char *dbpath, const unsigned char *key,
 	size_t got;
 	int error;
 
-	if ((size_t)snprintf(walpath, sizeof(walpath), "%s-wal", dbpath) >= sizeof(walpath))
+	if ((size_t)snprintf(walpath, sizeof(walpath), "%s-wal", dbpath) >=
+	    sizeof(walpath))
 		return tidu_error_set(TIDU_EINVAL, _("path too long: '%s'"), dbpath);
 	/* Our own descriptor: SQLite holds no POSIX locks on the WAL file. */
 	r.fd = open(walpath, O_RDONLY | O_CLOEXEC);
