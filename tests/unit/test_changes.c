@@ -1,0 +1,245 @@
+/*
+ * Unit tests: changes.h — the rejections that need crafted files (a device
+ * writing for another district, a fork in a hash chain), a clock far ahead,
+ * and holding/releasing across gaps.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "tidu/alloc.h"
+#include "tidu/changes.h"
+#include "tidu/changeset.h"
+#include "tidu/firm.h"
+#include "tidu/record.h"
+#include "tidu/keyfile.h"
+#include "tidu/store.h"
+#include "tidu/trust.h"
+
+#define PASS "changes unit passphrase"
+#define FIRM "91410105MA1J8T9H5M"
+
+typedef struct {
+	char dirs[3][64];
+	tidu_store *city, *a, *b; /* a and b of 410105 */
+} fixture;
+
+static tidu_store *make(char *dir, const char *district, const char *role)
+{
+	char recovery[TIDU_RECOVERY_TEXT_MAX];
+	tidu_store_identity id = {district, "测试", role};
+	tidu_store *s = NULL;
+
+	snprintf(dir, 64, "/tmp/tidu-changes.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tidu_store_create(&s, dir, &id, PASS, strlen(PASS), recovery,
+					   sizeof(recovery)), 0);
+	return s;
+}
+
+static int setup(void **state)
+{
+	fixture *f = tidu_calloc(1, sizeof(*f));
+	tidu_buf req = TIDU_BUF_INIT, ring = TIDU_BUF_INIT;
+
+	f->city = make(f->dirs[0], "410100", "city");
+	f->a = make(f->dirs[1], "410105", "officer");
+	f->b = make(f->dirs[2], "410105", "officer");
+	assert_int_equal(tidu_trust_enroll_request(f->a, &req), 0);
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
+	tidu_buf_clear(&req);
+	assert_int_equal(tidu_trust_enroll_request(f->b, &req), 0);
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
+	assert_int_equal(tidu_trust_keyring_export(f->city, &ring), 0);
+	assert_int_equal(tidu_trust_keyring_import(f->a, ring.ptr, ring.len, NULL), 0);
+	assert_int_equal(tidu_trust_keyring_import(f->b, ring.ptr, ring.len, NULL), 0);
+	tidu_buf_free(&req);
+	tidu_buf_free(&ring);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	char cmd[256];
+
+	tidu_store_free(f->city);
+	tidu_store_free(f->a);
+	tidu_store_free(f->b);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s", f->dirs[0], f->dirs[1], f->dirs[2]);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	unsetenv("TIDU_FAKE_NOW_MS");
+	return 0;
+}
+
+/* Seals a one-change file as store `s` would, but with the given header. */
+static void craft(tidu_store *s, const char *district, uint64_t seq,
+		  const unsigned char prev[TIDU_CS_HASH_BYTES], uint64_t hlc,
+		  const char *name, tidu_buf *file)
+{
+	unsigned char pks[2][TIDU_TRUST_KEY_LEN], sk[TIDU_TRUST_SIGN_SK_LEN];
+	tidu_buf body = TIDU_BUF_INIT;
+	tidu_cs_field fld[] = {{"name", name, ""}, {"uscc", FIRM, ""}};
+	tidu_cs_change c = {TIDU_CS_FIRM, FIRM, hlc, 0, fld, 2};
+	tidu_cs_origin o;
+	size_t n;
+
+	memset(&o, 0, sizeof(o));
+	o.district = district;
+	o.device = tidu_store_device(s);
+	o.seq = seq;
+	if (prev)
+		memcpy(o.prev, prev, TIDU_CS_HASH_BYTES);
+	assert_int_equal(tidu_cs_body_add(&body, &c), 0);
+	assert_int_equal(tidu_trust_recipients(s, "410105", pks, 2, &n), 0);
+	assert_int_equal(tidu_trust_sign_sk(s, sk), 0);
+	assert_int_equal(tidu_cs_seal(&o, &body, sk, (const unsigned char (*)[32])pks, n,
+				      file, NULL), 0);
+	sodium_memzero(sk, sizeof(sk));
+	tidu_buf_free(&body);
+}
+
+static void apply(tidu_store *s, const tidu_buf *file, tidu_apply_report *rep)
+{
+	assert_int_equal(tidu_changes_apply(s, (const unsigned char *)file->ptr,
+					    file->len, "test", rep), 0);
+}
+
+static void test_wrong_district_is_rejected(void **state)
+{
+	fixture *f = *state;
+	tidu_buf file = TIDU_BUF_INIT;
+	tidu_apply_report rep;
+
+	craft(f->a, "410102", 1, NULL, 1000 << 16, "越界", &file);
+	apply(f->city, &file, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_REJECTED);
+	assert_non_null(strstr(rep.reason, "410102"));
+	tidu_buf_free(&file);
+}
+
+static void test_fork_in_chain_is_rejected(void **state)
+{
+	fixture *f = *state;
+	tidu_buf one = TIDU_BUF_INIT, two = TIDU_BUF_INIT;
+	unsigned char wrong[TIDU_CS_HASH_BYTES];
+	tidu_apply_report rep;
+
+	craft(f->a, "410105", 1, NULL, 1000 << 16, "一", &one);
+	memset(wrong, 7, sizeof(wrong));
+	craft(f->a, "410105", 2, wrong, 2000 << 16, "二", &two);
+	apply(f->b, &one, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	apply(f->b, &two, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_REJECTED);
+	assert_non_null(strstr(rep.reason, "fork"));
+	/* Held first, then its predecessor arrives: still refused. */
+	apply(f->city, &two, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_HELD);
+	apply(f->city, &one, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	assert_int_equal(rep.unblocked, 0);
+	assert_non_null(strstr(rep.reason, "fork"));
+	tidu_buf_free(&one);
+	tidu_buf_free(&two);
+}
+
+static void test_gap_holds_then_releases_in_order(void **state)
+{
+	fixture *f = *state;
+	tidu_buf files[3] = {TIDU_BUF_INIT, TIDU_BUF_INIT, TIDU_BUF_INIT};
+	unsigned char prev[TIDU_CS_HASH_BYTES];
+	tidu_apply_report rep;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "v%d", i + 1);
+		craft(f->a, "410105", (uint64_t)i + 1, i ? prev : NULL,
+		      ((uint64_t)i + 1000) << 16, name, &files[i]);
+		tidu_cs_hash((const unsigned char *)files[i].ptr, files[i].len, prev);
+	}
+	apply(f->b, &files[2], &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_HELD);
+	apply(f->b, &files[2], &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_DUPLICATE);
+	apply(f->b, &files[1], &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_HELD);
+	apply(f->b, &files[0], &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	assert_int_equal(rep.unblocked, 2);
+	assert_int_equal(rep.changes, 3);
+	apply(f->b, &files[0], &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_DUPLICATE);
+	for (i = 0; i < 3; i++)
+		tidu_buf_free(&files[i]);
+}
+
+static void test_clock_far_ahead_is_flagged(void **state)
+{
+	fixture *f = *state;
+	tidu_buf file = TIDU_BUF_INIT;
+	tidu_apply_report rep;
+	int64_t hlc;
+
+	setenv("TIDU_FAKE_NOW_MS", "1900000000000", 1);
+	/* A laptop two days ahead. */
+	craft(f->a, "410105", 1, NULL, (uint64_t)(1900000000000LL + 2 * 86400000LL) << 16,
+	      "未来", &file);
+	apply(f->b, &file, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	assert_true(rep.ahead_ms >= 2 * 86400000LL - 1000);
+	/* Our clock followed it only up to the bound. */
+	assert_int_equal(tidu_store_begin(f->b), 0);
+	assert_int_equal(tidu_store_hlc_next(f->b, 0, &hlc), 0);
+	tidu_store_rollback(f->b);
+	assert_true((hlc >> 16) <= 1900000000000LL + TIDU_HLC_MAX_AHEAD_MS + 1);
+	tidu_buf_free(&file);
+}
+
+static void test_seal_is_atomic_and_sequenced(void **state)
+{
+	fixture *f = *state;
+	tidu_kv kv[] = {{"name", "甲"}};
+	uint64_t seq;
+	size_t count;
+	int64_t pending;
+
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(tidu_firm_add(f->a, FIRM, kv, 1, NULL), 0);
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	assert_int_equal(seq, 1);
+	assert_int_equal(count, 1);
+	assert_int_equal(tidu_record_pending(f->a, &pending), 0);
+	assert_int_equal(pending, 0);
+	kv[0].value = "乙";
+	assert_int_equal(tidu_firm_set(f->a, FIRM, kv, 1), 0);
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	assert_int_equal(seq, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_wrong_district_is_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_in_chain_is_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_holds_then_releases_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_far_ahead_is_flagged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_is_atomic_and_sequenced, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
