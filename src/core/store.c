@@ -324,7 +324,8 @@ static int connect(tidu_store *s, int create)
 	    (error = exec(s,
 		"PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
 		"PRAGMA secure_delete=ON; PRAGMA mmap_size=0;"
-		"PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF",
+		"PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF;"
+		"PRAGMA cache_size=-65536",
 		_("opening the store"))) < 0)
 		return error;
 	/* Reading the schema authenticates page 1 and the schema pages. */
