@@ -13,11 +13,16 @@
 #include "tidu/changeset.h"
 #include "tidu/store.h"
 
+/* Bodies are cut at about this size: a huge import goes out in parts. */
+#define TIDU_SEAL_MAX_BODY ((size_t)32 << 20)
+
 /*
- * Seals every pending change into this device's next change set.
- * *seq_out is its sequence number and *count_out its number of changes, both
- * 0 when nothing was pending. TIDU_ENOTFOUND if the device is not enrolled
- * (no keyring): the changes stay pending.
+ * Seals pending changes, oldest first, into this device's next change set,
+ * up to about TIDU_SEAL_MAX_BODY bytes of body: call again until
+ * *count_out is 0 to seal them all. *seq_out is its sequence number and
+ * *count_out its number of changes, both 0 when nothing was pending.
+ * TIDU_ENOTFOUND if the device is not enrolled (no keyring): the changes
+ * stay pending.
  */
 int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out);
 

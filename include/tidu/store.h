@@ -110,6 +110,12 @@ int tidu_store_meta_set(tidu_store *s, const char *key, const char *value);
  */
 int tidu_store_hlc_next(tidu_store *s, int64_t at_least, int64_t *out);
 
+/*
+ * No HLC reaches this (2^62: the year 4199): change sets that claim more
+ * are refused, so that clock arithmetic never overflows.
+ */
+#define TIDU_HLC_LIMIT ((int64_t)1 << 62)
+
 /* How far ahead of our wall clock an incoming HLC may pull ours. */
 #define TIDU_HLC_MAX_AHEAD_MS (10LL * 60 * 1000)
 

@@ -16,21 +16,24 @@ static int changes_seal(cli_ctx *ctx, int argc, char **argv)
 	tidu_store *s = NULL;
 	char **args = NULL;
 	uint64_t seq;
-	size_t count;
+	size_t count, sealed = 0;
 	int nargs = 0, code, error;
 
 	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
 	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
 		goto done;
-	if ((error = tidu_changes_seal(s, &seq, &count)) < 0) {
-		code = cli_fail(error);
-		goto done;
-	}
-	if (count)
-		printf(_("Sealed change set %llu with %zu changes\n"),
-		       (unsigned long long)seq, count);
-	else
-		printf("%s\n", _("Nothing to seal: no pending changes"));
+	do {
+		if ((error = tidu_changes_seal(s, &seq, &count)) < 0) {
+			code = cli_fail(error);
+			goto done;
+		}
+		if (count)
+			printf(_("Sealed change set %llu with %zu changes\n"),
+			       (unsigned long long)seq, count);
+		else if (!sealed)
+			printf("%s\n", _("Nothing to seal: no pending changes"));
+		sealed += count;
+	} while (count);
 done:
 	tidu_store_free(s);
 	free(args);

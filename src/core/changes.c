@@ -118,6 +118,7 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 	tidu_cs_header h;
 	sqlite3_stmt *st = NULL, *mark;
 	size_t npks = 0, count = 0;
+	int64_t last_id = 0;
 	int rc, error;
 
 	*seq_out = 0;
@@ -136,6 +137,12 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 		if ((error = add_row(st, &body)) < 0)
 			goto done;
 		count++;
+		last_id = sqlite3_column_int64(st, 0);
+		/* Big batches go out as several change sets (callers loop). */
+		if (body.len >= TIDU_SEAL_MAX_BODY) {
+			rc = SQLITE_DONE;
+			break;
+		}
 	}
 	if (rc != SQLITE_DONE) {
 		error = tidu_store_sqlerr(s, rc, _("reading the change log"));
@@ -156,12 +163,13 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 	    (error = store_file(s, &h, (const unsigned char *)file.ptr, file.len,
 				"sealed")) < 0)
 		goto done;
-	mark = tidu_store_stmt(s, "UPDATE change SET seq=?1 WHERE seq IS NULL");
+	mark = tidu_store_stmt(s, "UPDATE change SET seq=?1 WHERE seq IS NULL AND id<=?2");
 	if (!mark) {
 		error = TIDU_ERROR;
 		goto done;
 	}
 	sqlite3_bind_int64(mark, 1, (int64_t)origin.seq);
+	sqlite3_bind_int64(mark, 2, last_id);
 	rc = sqlite3_step(mark);
 	sqlite3_reset(mark);
 	if (rc != SQLITE_DONE) {
@@ -397,6 +405,10 @@ int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
 	snprintf(rep->device, sizeof(rep->device), "%s", h.device);
 	snprintf(rep->district, sizeof(rep->district), "%s", h.district);
 	rep->seq = h.seq;
+	if (h.hlc_max >= (uint64_t)TIDU_HLC_LIMIT)
+		return report(rep, TIDU_APPLY_REJECTED,
+			_("change set %llu of device '%s' claims a clock beyond the year 4000"),
+			(unsigned long long)h.seq, h.device);
 	tidu_cs_hash(file, len, hash);
 
 	if ((error = held_already(s, h.device, h.seq, hash, &found)) < 0)

@@ -469,7 +469,8 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 	for (i = 0; i < e->n; i++) {
 		clock_entry *c = clock_find(&clock, e->fields[i].field->key);
 
-		if (c && c->hlc + 1 > newest)
+		/* HLCs are below TIDU_HLC_LIMIT (change sets beyond are refused). */
+		if (c && c->hlc < TIDU_HLC_LIMIT && c->hlc + 1 > newest)
 			newest = c->hlc + 1;
 	}
 	if ((error = tidu_store_hlc_next(s, newest, &hlc)) < 0)

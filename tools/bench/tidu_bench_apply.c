@@ -97,7 +97,7 @@ static const char *const field_names[NFIELDS] = {
 
 static void firm_code(int d, int i, char out[19])
 {
-	snprintf(out, 19, "91410105M%03d%05dX", d % 1000, i % 100000);
+	snprintf(out, 19, "91410105M%03u%05uX", (unsigned)d % 1000u, (unsigned)i % 100000u);
 	out[17] = tidu_uscc_check_char(out);
 	out[18] = '\0';
 }
