@@ -303,7 +303,7 @@ static int load_identity(tidu_store *s)
 /* Opens the SQLite connection once the key is attached to the VFS. */
 static int connect(tidu_store *s, int create)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
 		    (create ? SQLITE_OPEN_CREATE : 0);
 	int rc, error;
 
