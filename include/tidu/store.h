@@ -105,8 +105,9 @@ int tidu_store_meta_set(tidu_store *s, const char *key, const char *value);
 
 /*
  * Hybrid logical clock: returns the next HLC of this store (48-bit ms << 16
- * | 16-bit counter), at least `at_least`, persisted in meta within the
- * caller's transaction. It never goes backwards, whatever the wall clock does.
+ * | 16-bit counter), at least `at_least`. Call it inside a transaction: the
+ * clock is persisted in meta by tidu_store_commit(), with the data that used
+ * it. It never goes backwards, whatever the wall clock does.
  */
 int tidu_store_hlc_next(tidu_store *s, int64_t at_least, int64_t *out);
 

@@ -352,6 +352,47 @@ static size_t seen_check(seen_set *set, const char *code, size_t line)
 	}
 }
 
+/* A row of an import that passed its own checks, and where it is. */
+typedef struct {
+	char uscc[TIDU_USCC_LEN + 1];
+	size_t rec;
+} import_row;
+
+static int row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const import_row *)a)->uscc, ((const import_row *)b)->uscc);
+}
+
+/* Problems of an import, kept to be told in file order at the end. */
+typedef struct {
+	struct {
+		size_t line;
+		char *message;
+	} *v;
+	size_t n, cap;
+} problem_list;
+
+/* Keeps the current error message for `line`; returns 1 (one more bad row). */
+static size_t problem(problem_list *p, size_t line)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->v = tidu_reallocarray(p->v, p->cap, sizeof(*p->v));
+	}
+	p->v[p->n].line = line;
+	p->v[p->n].message = tidu_strdup(tidu_error_message());
+	p->n++;
+	return 1;
+}
+
+static int problem_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	/* Lines first; qsort is not stable, so a row's order is its line's. */
+	return x < y ? -1 : x > y;
+}
+
 int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 		     tidu_import_result *result, tidu_import_error_cb on_error,
 		     void *ctx)
@@ -361,7 +402,9 @@ int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 	char **keys = NULL;
 	tidu_kv *kv = NULL;
 	seen_set seen = {0};
-	size_t ncols = 0, nrows, r, c, uscc_col = (size_t)-1, bad = 0;
+	import_row *order = NULL;
+	problem_list problems = {0};
+	size_t ncols = 0, nrows, r, c, i, nvalid = 0, uscc_col = (size_t)-1, bad = 0;
 	int error, began = 0;
 
 	memset(result, 0, sizeof(*result));
@@ -414,40 +457,52 @@ int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 		;
 	seen.codes = tidu_calloc(seen.cap, sizeof(*seen.codes));
 	seen.lines = tidu_calloc(seen.cap, sizeof(*seen.lines));
-	if ((error = tidu_store_begin(s)) < 0) {
-		on_error(ctx, 0, tidu_error_message());
-		goto done;
-	}
-	began = 1;
+	order = tidu_calloc(nrows, sizeof(*order));
+
+	/* Pass 1, in file order: the checks of the row itself. */
 	for (r = 1; r < nrows; r++) {
-		size_t line = tidu_csv_line(csv, r), n = 0, first;
-		char uscc[TIDU_USCC_LEN + 1];
-		int added = 0;
+		size_t line = tidu_csv_line(csv, r), first;
+		import_row *row = &order[nvalid];
 
 		result->rows++;
 		if (tidu_csv_field_count(csv, r) != ncols) {
 			tidu_error_set(TIDU_EINVAL,
 				_("has %zu fields, the header has %zu"),
 				tidu_csv_field_count(csv, r), ncols);
-			on_error(ctx, line, tidu_error_message());
-			bad++;
+			bad += problem(&problems, line);
 			continue;
 		}
-		if (tidu_uscc_validate(tidu_csv_field(csv, r, uscc_col), uscc) < 0) {
-			on_error(ctx, line, tidu_error_message());
-			bad++;
+		if (tidu_uscc_validate(tidu_csv_field(csv, r, uscc_col), row->uscc) < 0) {
+			bad += problem(&problems, line);
 			continue;
 		}
-		if ((first = seen_check(&seen, uscc, line))) {
+		if ((first = seen_check(&seen, row->uscc, line))) {
 			tidu_error_set(TIDU_EINVAL,
 				_("firm '%s' appears again (first on line %zu)"),
-				uscc, first);
-			on_error(ctx, line, tidu_error_message());
-			bad++;
+				row->uscc, first);
+			bad += problem(&problems, line);
 			continue;
 		}
+		row->rec = r;
+		nvalid++;
+	}
+
+	/*
+	 * Pass 2, in USCC order: the writes. Keys in order make the B-tree
+	 * inserts sequential, which halves the cost of a large import.
+	 */
+	qsort(order, nvalid, sizeof(*order), row_cmp);
+	if ((error = tidu_store_begin(s)) < 0) {
+		on_error(ctx, 0, tidu_error_message());
+		goto done;
+	}
+	began = 1;
+	for (i = 0; i < nvalid; i++) {
+		size_t line = tidu_csv_line(csv, order[i].rec), n = 0;
+		int added = 0;
+
 		for (c = 0; c < ncols; c++) {
-			const char *v = tidu_csv_field(csv, r, c);
+			const char *v = tidu_csv_field(csv, order[i].rec, c);
 
 			/* An empty cell leaves the field as it is. */
 			if (c == uscc_col || !v || !*v)
@@ -456,11 +511,11 @@ int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 			kv[n].value = v;
 			n++;
 		}
-		error = firm_write(s, uscc, kv, n, MODE_UPSERT, NULL, &added);
+		error = firm_write(s, order[i].uscc, kv, n, MODE_UPSERT, NULL, &added);
 		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND ||
 		    error == TIDU_EEXISTS) {
-			on_error(ctx, line, tidu_error_message());
-			bad++;
+			bad += problem(&problems, line);
+			error = 0;
 			continue;
 		}
 		if (error < 0) {
@@ -472,6 +527,10 @@ int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 		else
 			result->updated++;
 	}
+	/* Every bad row, in file order. */
+	qsort(problems.v, problems.n, sizeof(*problems.v), problem_cmp);
+	for (i = 0; i < problems.n; i++)
+		on_error(ctx, problems.v[i].line, problems.v[i].message);
 	if (bad) {
 		error = tidu_error_set(TIDU_EINVAL,
 			_("%zu bad rows: nothing was imported"), bad);
@@ -492,6 +551,10 @@ done:
 	free(kv);
 	free(seen.codes);
 	free(seen.lines);
+	free(order);
+	for (i = 0; i < problems.n; i++)
+		free(problems.v[i].message);
+	free(problems.v);
 	tidu_csv_free(csv);
 	tidu_buf_free(&utf8);
 	tidu_buf_free(&key);

@@ -28,6 +28,7 @@ struct tidu_store {
 	char *role;
 	int schema_version;
 	int64_t hlc;     /* last HLC handed out or seen */
+	int hlc_dirty;   /* hlc is ahead of meta: written at the next commit */
 	tidu_secret secret; /* data key and file id, wiped on free */
 	unsigned long tamper_base; /* tidu_vfs_tamper_count() when opened */
 	struct {
@@ -147,7 +148,23 @@ int tidu_store_begin(tidu_store *s)
 
 int tidu_store_commit(tidu_store *s)
 {
-	return exec(s, "COMMIT", _("committing"));
+	int error;
+
+	/*
+	 * The clock goes to disk once per transaction, with the data that used
+	 * it, rather than once per write.
+	 */
+	if (s->hlc_dirty) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "%lld", (long long)s->hlc);
+		if ((error = tidu_store_meta_set(s, "hlc", text)) < 0)
+			return error;
+	}
+	if ((error = exec(s, "COMMIT", _("committing"))) < 0)
+		return error;
+	s->hlc_dirty = 0;
+	return 0;
 }
 
 void tidu_store_rollback(tidu_store *s)
@@ -194,15 +211,11 @@ int tidu_store_meta_set(tidu_store *s, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("writing settings"));
 }
 
+/* Advances the clock; tidu_store_commit() persists it. */
 static int hlc_save(tidu_store *s, int64_t hlc)
 {
-	char text[32];
-	int error;
-
-	snprintf(text, sizeof(text), "%lld", (long long)hlc);
-	if ((error = tidu_store_meta_set(s, "hlc", text)) < 0)
-		return error;
 	s->hlc = hlc;
+	s->hlc_dirty = 1;
 	return 0;
 }
 
