@@ -12,7 +12,8 @@
  * Without it, the key is unwrapped from DBPATH's header (tidu_keyfile_unlock,
  * one Argon2id derivation); a tidu store's tidu.db can be opened this way.
  * Either way the connection gets the store's pragmas (journal_mode=WAL,
- * synchronous=FULL, temp_store=MEMORY, secure_delete=ON, mmap_size=0), then
+ * synchronous=FULL, temp_store=MEMORY, secure_delete=ON, mmap_size=0,
+ * foreign_keys=OFF, trusted_schema=OFF, cache_size=-65536), then
  * runs the script from standard input statement by statement. Result rows
  * are printed like sqlite3's list mode ('|' between columns, NULL empty).
  * The first failing statement ends the run with exit status 1.
@@ -270,10 +271,12 @@ int main(int argc, char **argv)
 opened:
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, 10000);
-	/* The pragmas of src/core/store.c's connect(). */
+	/* The pragmas of src/core/store.c's connect(): keep them in step. */
 	if (exec_pragma(db, "PRAGMA journal_mode=WAL") < 0 ||
 	    exec_pragma(db, "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
-			    "PRAGMA secure_delete=ON; PRAGMA mmap_size=0") < 0) {
+			    "PRAGMA secure_delete=ON; PRAGMA mmap_size=0;"
+			    "PRAGMA foreign_keys=OFF; PRAGMA trusted_schema=OFF;"
+			    "PRAGMA cache_size=-65536") < 0) {
 		sqlite3_close(db);
 		return 1;
 	}
