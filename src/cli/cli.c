@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "tidu/alloc.h"
+#include "tidu/file.h"
 #include "tidu/utf8.h"
 
 static int exit_code_for(int error)
@@ -195,16 +196,9 @@ int cli_home(const cli_ctx *ctx, tidu_buf *home)
 
 static int read_file(const char *path, tidu_buf *out)
 {
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return cli_error(EXIT_PASS, _("cannot read passphrase file '%s': %s"),
-				 path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		tidu_buf_put(out, chunk, n);
-	fclose(f);
+	if (tidu_file_read(path, 65536, out) < 0)
+		return cli_error(EXIT_PASS, _("cannot read passphrase file: %s"),
+				 tidu_error_message());
 	return EXIT_OK;
 }
 

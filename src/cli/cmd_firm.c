@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +5,7 @@
 #include "tidu/alloc.h"
 #include "tidu/dict.h"
 #include "tidu/export.h"
+#include "tidu/file.h"
 #include "tidu/firm.h"
 #include "tidu/record.h"
 #include "tidu/uscc.h"
@@ -309,27 +309,13 @@ static int firm_import(cli_ctx *ctx, int argc, char **argv)
 	tidu_buf data = TIDU_BUF_INIT;
 	tidu_import_result res;
 	tidu_store *s = NULL;
-	char **args = NULL, chunk[65536];
-	FILE *f = NULL;
-	size_t n;
+	char **args = NULL;
 	int nargs = 0, code, error;
 
 	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
 		goto done;
-	if (!(f = fopen(args[0], "rb"))) {
-		code = cli_error(EXIT_USAGE, _("cannot read '%s': %s"), args[0],
-				 strerror(errno));
-		goto done;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		tidu_buf_put(&data, chunk, n);
-		if (data.len > MAX_IMPORT_BYTES) {
-			code = cli_error(EXIT_USAGE, _("'%s' is too large (over 1 GiB)"), args[0]);
-			goto done;
-		}
-	}
-	if (ferror(f)) {
-		code = cli_error(EXIT_FAIL, _("cannot read '%s': %s"), args[0], strerror(errno));
+	if ((error = tidu_file_read(args[0], MAX_IMPORT_BYTES, &data)) < 0) {
+		code = cli_fail(error == TIDU_ERROR ? TIDU_EINVAL : error);
 		goto done;
 	}
 	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
@@ -343,8 +329,6 @@ static int firm_import(cli_ctx *ctx, int argc, char **argv)
 	printf(_("Imported %zu rows from %s (%s): %zu firms added, %zu updated\n"),
 	       res.rows, args[0], res.encoding, res.added, res.updated);
 done:
-	if (f)
-		fclose(f);
 	tidu_buf_free(&data);
 	tidu_store_free(s);
 	free(args);

@@ -9,6 +9,7 @@
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
 #include "tidu/clock.h"
+#include "tidu/file.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
 #include "tidu/record.h"
@@ -475,30 +476,6 @@ int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
 
 /* ---- export and log ------------------------------------------------------ */
 
-static int mkdirs(const char *path)
-{
-	char *copy = tidu_strdup(path), *p;
-	int error = 0;
-
-	for (p = copy + 1;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
-			error = tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
-					       copy, strerror(errno));
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(copy);
-	return error;
-}
-
 int tidu_changes_export(tidu_store *s, const char *dir, size_t *written,
 			size_t *skipped)
 {
@@ -517,15 +494,15 @@ int tidu_changes_export(tidu_store *s, const char *dir, size_t *written,
 		tidu_buf_clear(&path);
 		tidu_buf_printf(&path, "%s/%s/%s", dir, sqlite3_column_text(st, 0),
 				sqlite3_column_text(st, 1));
-		if ((error = mkdirs(path.ptr)) < 0)
+		if ((error = tidu_file_mkdirs(path.ptr, 0700)) < 0)
 			break;
 		tidu_buf_printf(&path, "/%012lld.tcs", (long long)sqlite3_column_int64(st, 2));
 		if (stat(path.ptr, &sb) == 0) {
 			(*skipped)++;
 			continue;
 		}
-		if ((error = tidu_trust_doc_write(path.ptr, sqlite3_column_blob(st, 3),
-				(size_t)sqlite3_column_bytes(st, 3))) < 0)
+		if ((error = tidu_file_write(path.ptr, sqlite3_column_blob(st, 3),
+				(size_t)sqlite3_column_bytes(st, 3), 0644)) < 0)
 			break;
 		(*written)++;
 	}

@@ -11,6 +11,7 @@
 #include "tidu/clock.h"
 #include "tidu/dict.h"
 #include "tidu/embedded.h"
+#include "tidu/file.h"
 #include "tidu/i18n.h"
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
@@ -345,31 +346,6 @@ static int connect(tidu_store *s, int create)
 	return migrate(s);
 }
 
-/* mkdir -p, with mode 0700 for what it creates. */
-static int make_dirs(const char *path)
-{
-	char *copy = tidu_strdup(path), *p;
-	int error = 0;
-
-	for (p = copy + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-
-		*p = '\0';
-		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
-			error = tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
-					       copy, strerror(errno));
-			break;
-		}
-		*p = saved;
-		if (!saved)
-			break;
-	}
-	free(copy);
-	return error;
-}
-
 static tidu_store *store_alloc(const char *home)
 {
 	tidu_store *s = tidu_calloc(1, sizeof(*s));
@@ -406,7 +382,7 @@ int tidu_store_create(tidu_store **out, const char *home,
 	    strcmp(id->role, "city"))
 		return tidu_error_set(TIDU_EINVAL,
 			_("unknown role '%s': use officer, district or city"), id->role);
-	if ((error = make_dirs(home)) < 0)
+	if ((error = tidu_file_mkdirs(home, 0700)) < 0)
 		return error;
 	if ((error = tidu_vfs_register()) < 0)
 		return error;

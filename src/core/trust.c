@@ -23,6 +23,7 @@
 #include "tidu/dict.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
+#include "tidu/file.h"
 #include "tidu/trust.h"
 
 #define PK_LEN TIDU_TRUST_KEY_LEN /* every public key, X25519 secret keys */
@@ -1816,90 +1817,11 @@ int tidu_trust_reader_keys(tidu_store *s, tidu_trust_keypair **out, size_t *n)
 
 int tidu_trust_doc_read(const char *path, tidu_buf *out)
 {
-	char chunk[8192];
-	struct stat st;
-	ssize_t got;
-	int fd, error = 0;
-
-	tidu_buf_clear(out);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tidu_error_set(errno == ENOENT ? TIDU_ENOTFOUND : TIDU_ERROR,
-			_("cannot read '%s': %s"), path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return tidu_error_set(TIDU_EINVAL, _("cannot read '%s': %s"), path,
-				      strerror(EISDIR));
-	}
-	while ((got = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			error = tidu_error_set(TIDU_ERROR, _("cannot read '%s': %s"),
-					       path, strerror(errno));
-			break;
-		}
-		if (out->len + (size_t)got > TIDU_TRUST_DOC_MAX) {
-			error = tidu_error_set(TIDU_EINVAL,
-				_("'%s' is too large for a tidu document"), path);
-			break;
-		}
-		tidu_buf_put(out, chunk, (size_t)got);
-	}
-	close(fd);
-	return error;
+	return tidu_file_read(path, TIDU_TRUST_DOC_MAX, out);
 }
 
 int tidu_trust_doc_write(const char *path, const char *data, size_t len)
 {
-	tidu_buf tmp = TIDU_BUF_INIT, dir = TIDU_BUF_INIT;
-	const char *slash;
-	size_t done = 0;
-	int fd, error = 0;
-
-	tidu_buf_printf(&tmp, "%s.tmp-XXXXXX", path);
-	if ((fd = mkstemp(tmp.ptr)) < 0) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
-		goto out;
-	}
 	/* A public document: readable like any file the officer writes. */
-	fchmod(fd, 0644);
-	while (done < len) {
-		ssize_t w = write(fd, data + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-					       strerror(errno));
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (!error && fsync(fd) < 0)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
-	if (close(fd) < 0 && !error)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
-	if (!error && rename(tmp.ptr, path) < 0)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
-	if (error) {
-		unlink(tmp.ptr);
-		goto out;
-	}
-	slash = strrchr(path, '/');
-	if (slash)
-		tidu_buf_put(&dir, path, slash == path ? 1 : (size_t)(slash - path));
-	else
-		tidu_buf_puts(&dir, ".");
-	if ((fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-out:
-	tidu_buf_free(&tmp);
-	tidu_buf_free(&dir);
-	return error;
+	return tidu_file_write(path, data, len, 0644);
 }

@@ -1,0 +1,25 @@
+#ifndef TIDU_FILE_H
+#define TIDU_FILE_H
+/* Whole-file reads and crash-safe whole-file writes, and mkdir -p. */
+#include <stddef.h>
+
+#include "tidu/buf.h"
+
+/*
+ * Reads the file `path` into `out` (cleared first). TIDU_ENOTFOUND if it
+ * does not exist, TIDU_EINVAL if it is a directory or larger than `max`
+ * bytes, TIDU_ERROR for other I/O errors; the message names the file.
+ */
+int tidu_file_read(const char *path, size_t max, tidu_buf *out);
+
+/*
+ * Writes `len` bytes to `path` through a temporary file in the same
+ * directory, fsync, rename and fsync of the directory: afterwards the file
+ * is there whole or not at all, even after a crash. `mode` as for chmod.
+ */
+int tidu_file_write(const char *path, const void *data, size_t len, int mode);
+
+/* Creates `path` and its missing parents with `mode` (mkdir -p). */
+int tidu_file_mkdirs(const char *path, int mode);
+
+#endif

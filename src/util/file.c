@@ -1,0 +1,126 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tidu/alloc.h"
+#include "tidu/error.h"
+#include "tidu/file.h"
+#include "tidu/i18n.h"
+
+int tidu_file_read(const char *path, size_t max, tidu_buf *out)
+{
+	char chunk[65536];
+	struct stat st;
+	ssize_t got;
+	int fd, error = 0;
+
+	tidu_buf_clear(out);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return tidu_error_set(errno == ENOENT ? TIDU_ENOTFOUND : TIDU_ERROR,
+			_("cannot read '%s': %s"), path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return tidu_error_set(TIDU_EINVAL, _("cannot read '%s': %s"), path,
+				      strerror(EISDIR));
+	}
+	while ((got = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			error = tidu_error_set(TIDU_ERROR, _("cannot read '%s': %s"),
+					       path, strerror(errno));
+			break;
+		}
+		if (out->len + (size_t)got > max) {
+			error = tidu_error_set(TIDU_EINVAL,
+				_("'%s' is too large (more than %zu bytes)"), path, max);
+			break;
+		}
+		tidu_buf_put(out, chunk, (size_t)got);
+	}
+	close(fd);
+	return error;
+}
+
+int tidu_file_write(const char *path, const void *data, size_t len, int mode)
+{
+	tidu_buf tmp = TIDU_BUF_INIT, dir = TIDU_BUF_INIT;
+	const char *slash;
+	size_t done = 0;
+	int fd, error = 0;
+
+	tidu_buf_printf(&tmp, "%s.tmp-XXXXXX", path);
+	if ((fd = mkstemp(tmp.ptr)) < 0) {
+		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
+				       strerror(errno));
+		goto out;
+	}
+	fchmod(fd, (mode_t)mode);
+	while (done < len) {
+		ssize_t w = write(fd, (const char *)data + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
+					       strerror(errno));
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (!error && fsync(fd) < 0)
+		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
+				       strerror(errno));
+	if (close(fd) < 0 && !error)
+		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
+				       strerror(errno));
+	if (!error && rename(tmp.ptr, path) < 0)
+		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
+				       strerror(errno));
+	if (error) {
+		unlink(tmp.ptr);
+		goto out;
+	}
+	/* The rename is durable only once the directory is synced. */
+	slash = strrchr(path, '/');
+	if (slash)
+		tidu_buf_put(&dir, path, slash == path ? 1 : (size_t)(slash - path));
+	else
+		tidu_buf_puts(&dir, ".");
+	if ((fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+out:
+	tidu_buf_free(&tmp);
+	tidu_buf_free(&dir);
+	return error;
+}
+
+int tidu_file_mkdirs(const char *path, int mode)
+{
+	char *copy = tidu_strdup(path), *p;
+	int error = 0;
+
+	for (p = copy + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, (mode_t)mode) < 0 && errno != EEXIST) {
+			error = tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
+					       copy, strerror(errno));
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(copy);
+	return error;
+}
