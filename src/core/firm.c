@@ -528,7 +528,8 @@ int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 			result->updated++;
 	}
 	/* Every bad row, in file order. */
-	qsort(problems.v, problems.n, sizeof(*problems.v), problem_cmp);
+	if (problems.n)
+		qsort(problems.v, problems.n, sizeof(*problems.v), problem_cmp);
 	for (i = 0; i < problems.n; i++)
 		on_error(ctx, problems.v[i].line, problems.v[i].message);
 	if (bad) {

@@ -65,5 +65,8 @@ while read -r id; do
 	nvisits=$((nvisits + 1))
 	grep -q "\"id\": \"$id\"" "$WORK/final.json" || fail "visit $id exited 0 but is gone"
 done < "$WORK/visits.ok"
+# A loop in which nothing ever succeeds proves nothing.
+[ -s "$WORK/imports.ok" ] || fail "no import ever completed: the test exercised nothing"
+[ -s "$WORK/visits.ok" ] || fail "no visit add ever completed: the test exercised nothing"
 echo "rounds: $rounds, imports completed: $(wc -l < "$WORK/imports.ok"), visits kept: $nvisits, firms stored: $count"
 finish "$rounds"
