@@ -9,6 +9,9 @@ ROUNDS=${TIDU_CRASH_ROUNDS:-30}
 "$TIDU" init --district 410105 --officer 测试员 </dev/null >/dev/null || { fail init; finish 0; exit 1; }
 : > "$WORK/visits.ok"
 : > "$WORK/imports.ok"
+# The firm the visits are for, stored before any kill.
+"$TIDU" firm add "$(uscc_n 0)" --name 走访对象 </dev/null >/dev/null || fail "firm add"
+
 next=1
 rounds=0
 for round in $(seq 1 "$ROUNDS"); do
@@ -26,14 +29,14 @@ if "$TIDU" firm import "$WORK/import-$round.csv" </dev/null >/dev/null 2>&1; the
 	echo "$round $first" >> "$WORK/imports.ok"
 fi
 while :; do
-	id=\$("$TIDU" visit add "$(uscc_n 1)" --note "走访明文VISITMARK-$round" </dev/null 2>/dev/null) &&
+	id=\$("$TIDU" visit add "$(uscc_n 0)" --note "走访明文VISITMARK-$round" </dev/null 2>/dev/null) &&
 		echo "\$id" >> "$WORK/visits.ok"
 done
 LOOP
 	# Its own process group, so that kill -9 reaches only its processes.
 	setsid bash "$WORK/loop.sh" &
 	pid=$!
-	sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
+	sleep "$((RANDOM % 2)).$((RANDOM % 10))$((RANDOM % 10))"
 	kill -9 -- "-$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	rounds=$((rounds + 1))
