@@ -112,5 +112,9 @@ int cmd_admin(cli_ctx *ctx, int argc, char **argv);
 int cmd_keyring(cli_ctx *ctx, int argc, char **argv);
 int cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
 int cmd_changes(cli_ctx *ctx, int argc, char **argv);
+int cmd_sync(cli_ctx *ctx, int argc, char **argv);
+int cmd_remote(cli_ctx *ctx, int argc, char **argv);
+int cmd_admin_pending(cli_ctx *ctx, int argc, char **argv);   /* tidu admin pending */
+int cmd_admin_repo_init(cli_ctx *ctx, int argc, char **argv); /* tidu admin repo-init */
 
 #endif

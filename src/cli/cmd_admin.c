@@ -244,6 +244,8 @@ int cmd_admin(cli_ctx *ctx, int argc, char **argv)
 	static const cli_sub subs[] = {
 		{"enroll", admin_enroll, N_("approve enrollment requests into the keyring (city store)")},
 		{"revoke", admin_revoke, N_("revoke a device and rotate its district's read key (city store)")},
+		{"pending", cmd_admin_pending, N_("list and approve the enrollment requests fetched by sync (city store)")},
+		{"repo-init", cmd_admin_repo_init, N_("make URL the central repository and publish the city's keyring there (city store)")},
 		{NULL, NULL, NULL},
 	};
 

@@ -6,20 +6,23 @@
 #include "cli.h"
 #include "tidu/dict.h"
 #include "tidu/keyfile.h"
+#include "tidu/repo.h"
 #include "tidu/trust.h"
 
 int cmd_init(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *district = NULL, *officer = NULL, *role = "officer", *city_key = NULL;
+	const char *district = NULL, *officer = NULL, *role = "officer", *city_key = NULL,
+		   *remote = NULL;
 	const cli_opt opts[] = {
 		{"district", OPT_STRING, "CODE", N_("district code of this device (e.g. 410105)"), &district},
 		{"officer", OPT_STRING, "NAME", N_("name of the officer using this device"), &officer},
 		{"role", OPT_STRING, "ROLE", N_("officer (default), district or city"), &role},
 		{"city-key", OPT_STRING, "FINGERPRINT", N_("pin the city's key by its fingerprint"), &city_key},
+		{"remote", OPT_STRING, "URL", N_("the central repository to sync with (remote 'origin')"), &remote},
 		{NULL, 0, NULL, NULL, NULL},
 	};
 	const cli_spec spec = {
-		"tidu init --district CODE --officer NAME [--role officer|district|city] [--city-key FINGERPRINT]",
+		"tidu init --district CODE --officer NAME [--role officer|district|city] [--city-key FINGERPRINT] [--remote URL]",
 		N_("create a new encrypted store on this device"), opts, 0, 0,
 	};
 	tidu_buf home = TIDU_BUF_INIT, pass = TIDU_BUF_INIT;
@@ -70,8 +73,9 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 		code = cli_fail(error);
 		goto done;
 	}
-	if (city_key && (error = tidu_trust_pin_city(s, fp)) < 0) {
-		/* Nothing half-made: the store without its pin goes again. */
+	if ((city_key && (error = tidu_trust_pin_city(s, fp)) < 0) ||
+	    (remote && (error = tidu_remote_add(s, "origin", remote)) < 0)) {
+		/* Nothing half-made: the store without its pin or remote goes. */
 		tidu_buf db = TIDU_BUF_INIT;
 
 		code = cli_fail(error);
@@ -94,6 +98,8 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 			       me.fingerprint);
 		if (city_key)
 			printf(_("City key pinned: %s\n"), fp);
+		if (remote)
+			printf(_("Central repository: %s (run 'tidu sync')\n"), remote);
 	}
 	printf("\n%s\n  %s\n%s\n",
 	       _("Recovery key (shown only this once; write it down and keep it apart from this device):"),

@@ -26,6 +26,9 @@ static const command commands[] = {
 	{"enroll", cmd_enroll, N_("make this device's enrollment request for the city")},
 	{"admin", cmd_admin, N_("enroll and revoke devices (city store)")},
 	{"keyring", cmd_keyring, N_("export, import and show the city's signed keyring")},
+	{"sync", cmd_sync, N_("seal, send and receive change sets through the central repository")},
+	{"remote", cmd_remote, N_("add, list and remove central repositories")},
+	/* Until cmd_admin.c lists them as 'admin pending' and 'admin repo-init': */
 	{NULL, NULL, NULL},
 };
 

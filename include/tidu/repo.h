@@ -1,0 +1,184 @@
+#ifndef TIDU_REPO_H
+#define TIDU_REPO_H
+/*
+ * Sync through a central git repository (architecture.md section 7; how to
+ * run it: docs/sync.md). Every store keeps a local bare repository
+ * `repo.git` in its home, written with libgit2 only:
+ *
+ *   refs/heads/<district>/<device>   one per device: its sealed change sets,
+ *                                    cs/<seq/62500>/<seq/250%250>/<seq>.tcs
+ *                                    (%04, %03 and %012 digits)
+ *   refs/heads/city/keyring          keyring.json, the latest signed keyring
+ *   refs/heads/city/pool             tips.txt, the device tips the city merged
+ *   refs/heads/enroll/<district>/<device>  request.json, until enrolled
+ *
+ * Fetched refs are kept under refs/remotes/<remote>/... Nothing here prints:
+ * progress and password prompts go through the callbacks of tidu_sync_opts.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tidu/buf.h"
+#include "tidu/error.h"
+#include "tidu/store.h"
+#include "tidu/trust.h"
+
+#define TIDU_REPO_DIR "repo.git"           /* in the store's home */
+#define TIDU_SYNC_LOCK "sync.lock"         /* in the store's home (flock) */
+#define TIDU_REMOTE_DEFAULT "origin"
+#define TIDU_REMOTE_NAME_MAX 64
+#define TIDU_SYNC_LOCK_WAIT_MS 10000       /* a second sync waits this long */
+#define TIDU_SYNC_MAX_AUTH 3               /* credential attempts per connection */
+
+/* ---- remotes ------------------------------------------------------------ */
+
+typedef struct {
+	char name[TIDU_REMOTE_NAME_MAX + 1];
+	char *url; /* owned by the list */
+} tidu_remote;
+
+/*
+ * Normalises a repository URL as `tidu remote add` stores it: git://,
+ * http://, https://, ssh:// and file:// URLs and scp-like "user@host:path"
+ * are kept; a local path is made absolute. `*out` is the caller's (free()).
+ * TIDU_EINVAL for an empty URL or an unknown scheme.
+ */
+int tidu_remote_normalize(const char *url, char **out);
+
+/* 1 if `url` (normalised) names a repository on this machine (path or file://). */
+int tidu_remote_is_local(const char *url);
+
+/*
+ * Adds a remote. TIDU_EINVAL for a bad name (1-64 of A-Z a-z 0-9 . _ -, not
+ * starting with . or -) or URL; TIDU_EEXISTS if the name is taken.
+ */
+int tidu_remote_add(tidu_store *s, const char *name, const char *url);
+
+/* Removes a remote and what sync remembered of it. TIDU_ENOTFOUND if absent. */
+int tidu_remote_remove(tidu_store *s, const char *name);
+
+/* Every remote, by name. `*out` is the caller's: tidu_remote_list_free(). */
+int tidu_remote_list(tidu_store *s, tidu_remote **out, size_t *n);
+void tidu_remote_list_free(tidu_remote *list, size_t n);
+
+/*
+ * The URL of remote `name` (a new string, the caller's). TIDU_ENOTFOUND
+ * "no remote 'x'" if there is none.
+ */
+int tidu_remote_url(tidu_store *s, const char *name, char **url_out);
+
+/* ---- sync --------------------------------------------------------------- */
+
+typedef struct {
+	/* SSH private key file (its public key is FILE.pub if present); NULL:
+	 * the SSH agent. $TIDU_SSH_PASSPHRASE unlocks an encrypted key. */
+	const char *ssh_key;
+	/*
+	 * Asks for a user name and password for `url` when the server wants
+	 * them and TIDU_GIT_USERNAME / TIDU_GIT_PASSWORD are not set; `user`
+	 * may hold the name from the URL already. Returns 0, or < 0 to give up.
+	 * NULL: never ask (no terminal).
+	 */
+	int (*ask_password)(void *ctx, const char *url, tidu_buf *user, tidu_buf *pass);
+	/*
+	 * Transfer progress: `what` is "fetch" or "push"; objects `done` of
+	 * `total`, `bytes` transferred. NULL: quiet.
+	 */
+	void (*progress)(void *ctx, const char *what, size_t done, size_t total,
+			 size_t bytes);
+	void *ctx;
+	int lock_wait_ms; /* 0: TIDU_SYNC_LOCK_WAIT_MS */
+} tidu_sync_opts;
+
+/* What one sync did. Release with tidu_sync_report_free(). */
+typedef struct {
+	char remote[TIDU_REMOTE_NAME_MAX + 1];
+	size_t sealed;           /* changes sealed now into a new change set */
+	size_t sent;             /* own change sets the server did not have */
+	size_t received;         /* change sets applied */
+	size_t devices;          /* ... from this many devices */
+	size_t changes;          /* changes merged */
+	size_t conflicts;        /* conflicts recorded */
+	size_t rejected;         /* change sets, refs, keyrings, requests refused */
+	size_t held;             /* change sets waiting for an earlier one */
+	size_t skipped;          /* change sets no key of this store opens */
+	int enrolled;            /* this device is in the keyring (after sync) */
+	int enroll_published;    /* its enrollment request was pushed now */
+	int64_t keyring_version; /* keyring imported (device) or published (city) now; 0: none */
+	int city_pinned;         /* the city key was pinned now (first keyring) */
+	char city_fingerprint[TIDU_TRUST_FP_SIZE];
+	size_t requests;         /* city: enrollment requests waiting for approval */
+	size_t requests_new;     /* ... of which fetched now */
+	int pool_committed;      /* city: a consolidation commit was made */
+	int64_t ahead_ms;        /* a device's clock was this far ahead (0: none) */
+	char ahead_device[TIDU_DEVICE_ID_LEN + 1];
+	char **problems;         /* one line per refusal, for the user */
+	size_t nproblems;
+	char **notes;            /* warnings that are not refusals */
+	size_t nnotes;
+} tidu_sync_report;
+
+/*
+ * One sync with remote `remote` (NULL: "origin"), under a lock on the home
+ * (a second sync waits opts->lock_wait_ms, then TIDU_ERROR): fetch what
+ * this store may read (its district's device refs and the city refs; the
+ * city fetches every ref), import a newer city keyring (the city gathers
+ * enrollment requests instead), seal the pending changes and commit every
+ * own sealed change set not yet on this device's ref (one pack), apply the
+ * new change sets of every other device in sequence order (refusing
+ * rewound refs and removed or replaced files), on the city publish the
+ * keyring and commit the pool, and push this store's refs (fast-forwards
+ * only). When the server cannot be reached, the changes are still sealed
+ * and committed locally. docs/sync.md has the details.
+ *
+ * Returns 0 when the sync completed (refusals are counted in
+ * rep->rejected, the caller exits 4 for them), or TIDU_ERROR for a
+ * network or server failure (the message names the server's reason; what
+ * was committed locally stays and goes out next time), or another code.
+ * `rep` is filled in either case. `opts` may be NULL.
+ */
+int tidu_sync(tidu_store *s, const char *remote, const tidu_sync_opts *opts,
+	      tidu_sync_report *rep);
+
+void tidu_sync_report_free(tidu_sync_report *rep);
+
+/*
+ * City store: makes `url` the central repository and publishes the city's
+ * refs there. A local path (or file:// URL) that does not exist is created
+ * as a bare repository; a network URL must name an existing (empty or
+ * tidu) repository. Adds the remote `name` (NULL: "origin") if missing,
+ * then runs tidu_sync(). TIDU_EINVAL if not a city store; TIDU_EEXISTS if
+ * `name` names another URL, or the path exists and is not a repository.
+ */
+int tidu_repo_init_central(tidu_store *city, const char *url, const char *name,
+			   const tidu_sync_opts *opts, tidu_sync_report *rep);
+
+/* ---- enrollment requests fetched by the city --------------------------- */
+
+typedef struct {
+	tidu_trust_request req; /* verified again when listed */
+	char ref[128];          /* where it was found */
+	int64_t received;       /* ms */
+} tidu_repo_request;
+
+/*
+ * Enrollment requests fetched by the city's syncs that still wait, each
+ * verified again (requests of devices enrolled meanwhile are dropped).
+ * `*out` is the caller's (free()). TIDU_EINVAL if not a city store.
+ */
+int tidu_repo_requests(tidu_store *city, tidu_repo_request **out, size_t *n);
+
+/*
+ * Admits the waiting request of `device` (tidu_trust_admit) and forgets it,
+ * in one transaction. The next sync publishes the new keyring.
+ * TIDU_ENOTFOUND if no request of that device waits.
+ */
+int tidu_repo_request_admit(tidu_store *city, const char *device,
+			    tidu_trust_request *info_out);
+
+/* ---- layout ------------------------------------------------------------- */
+
+/* Writes the path of change set `seq` in a device's tree to `out` (>= 40 bytes). */
+void tidu_repo_cs_path(uint64_t seq, char *out, size_t size);
+
+#endif
