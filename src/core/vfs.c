@@ -96,6 +96,21 @@ typedef struct tidu_file {
 	uint32_t rec_pgno;
 	/* journal: where the checksum of the last page image goes (-1). */
 	sqlite3_int64 cksum_off;
+	/*
+	 * Checkpoint copy. A checkpoint reads each page from the WAL and
+	 * writes it to the database unchanged; since a page's ciphertext is
+	 * bound to the file id and page number only, the WAL's ciphertext is
+	 * valid in the database as it is. So while the database file is in a
+	 * checkpoint (SQLITE_FCNTL_CKPT_START..DONE), the WAL remembers on it
+	 * the last page it authenticated, and the database writes that
+	 * ciphertext instead of sealing the same plaintext again.
+	 */
+	struct tidu_file *db;    /* WAL: the database file of its connection */
+	int in_ckpt;             /* main db: inside a checkpoint */
+	int ck_valid;            /* main db: ck_* hold a page */
+	uint32_t ck_pgno;
+	unsigned char ck_cipher[PAGE];
+	unsigned char ck_plain[PAGE];
 	unsigned char buf[FRAME]; /* scratch; wiped after plaintext use */
 } tidu_file;
 
@@ -406,10 +421,17 @@ static int main_write(tidu_file *f, const unsigned char *in, int amt,
 	    off / PAGE + amt / PAGE >= UINT32_MAX)
 		return SQLITE_IOERR_WRITE;
 	for (; amt > 0; amt -= PAGE, in += PAGE, off += PAGE) {
-		rc = seal_page(f, (uint32_t)(off / PAGE) + 1, in, f->buf);
-		if (rc != SQLITE_OK)
+		uint32_t pgno = (uint32_t)(off / PAGE) + 1;
+		const unsigned char *page = f->buf;
+
+		if (f->in_ckpt && f->ck_valid && f->ck_pgno == pgno &&
+		    memcmp(in, f->ck_plain, PAGE) == 0) {
+			/* The page the checkpoint just read: its ciphertext. */
+			page = f->ck_cipher;
+		} else if ((rc = seal_page(f, pgno, in, f->buf)) != SQLITE_OK) {
 			return rc;
-		rc = f->real->pMethods->xWrite(f->real, f->buf, PAGE, HDR + off);
+		}
+		rc = f->real->pMethods->xWrite(f->real, page, PAGE, HDR + off);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
@@ -459,6 +481,7 @@ static int wal_read_frame(tidu_file *f, unsigned char *out, sqlite3_int64 off)
  */
 static int wal_read_page(tidu_file *f, unsigned char *out, sqlite3_int64 off)
 {
+	tidu_file *ck;
 	uint32_t pgno = 0;
 	int rc = f->real->pMethods->xRead(f->real, out, PAGE, off);
 
@@ -468,9 +491,19 @@ static int wal_read_page(tidu_file *f, unsigned char *out, sqlite3_int64 off)
 		memset(out, 0, PAGE);
 		return rc;
 	}
+	ck = f->db && f->db->in_ckpt ? f->db : NULL;
+	if (ck) {
+		ck->ck_valid = 0;
+		memcpy(ck->ck_cipher, out, PAGE);
+	}
 	if (open_page(f->key, f->file_id, pgno, out) < 0) {
 		note_tamper(pgno);
 		return SQLITE_IOERR_DATA;
+	}
+	if (ck) {
+		memcpy(ck->ck_plain, out, PAGE);
+		ck->ck_pgno = pgno;
+		ck->ck_valid = 1;
 	}
 	return SQLITE_OK;
 }
@@ -628,6 +661,7 @@ static int io_close(sqlite3_file *file)
 	sodium_memzero(f->key, sizeof(f->key));
 	sodium_memzero(f->file_id, sizeof(f->file_id));
 	sodium_memzero(f->buf, sizeof(f->buf));
+	sodium_memzero(f->ck_plain, sizeof(f->ck_plain));
 	return rc;
 }
 
@@ -721,6 +755,15 @@ static int io_file_control(sqlite3_file *file, int op, void *arg)
 	int rc;
 
 	switch (op) {
+	case SQLITE_FCNTL_CKPT_START:
+	case SQLITE_FCNTL_CKPT_DONE:
+		if (f->kind == KIND_MAIN) {
+			f->in_ckpt = op == SQLITE_FCNTL_CKPT_START;
+			f->ck_valid = 0;
+			if (!f->in_ckpt)
+				sodium_memzero(f->ck_plain, PAGE);
+		}
+		break;
 	case SQLITE_FCNTL_SIZE_HINT:
 		if (f->kind != KIND_MAIN)
 			break;
@@ -831,6 +874,8 @@ static int key_from_database(sqlite3_filename name, tidu_file *f)
 		return -1;
 	db = sqlite3_database_file_object(name);
 	if (db && db->pMethods == &g_methods) {
+		/* Same connection: the database file outlives its WAL. */
+		f->db = (tidu_file *)db;
 		memcpy(f->key, ((tidu_file *)db)->key, sizeof(f->key));
 		memcpy(f->file_id, ((tidu_file *)db)->file_id, sizeof(f->file_id));
 		return 0;

@@ -1096,6 +1096,63 @@ static void test_wal_tamper(void **state)
 }
 
 /* A copy of a store: VACUUM INTO a new store (own header and key). */
+/* The bytes at `off` of `path`. */
+static void read_bytes(const char *path, long off, unsigned char *out, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, off, SEEK_SET), 0);
+	assert_int_equal(fread(out, 1, n, f), n);
+	fclose(f);
+}
+
+/*
+ * A checkpoint copies the WAL's ciphertext into the database (it is bound
+ * to the file id and page number only): the page in the database is then
+ * byte for byte the WAL frame's page, nonce and tag included — where a
+ * fresh seal would have drawn a new nonce — and it still reads back right.
+ */
+static void test_checkpoint_copies_ciphertext(void **state)
+{
+	unsigned char frame_page[PAGE], db_page[PAGE], hdr[24];
+	struct store st;
+	char wal[800];
+	long size, i, nframes, last = -1;
+	uint32_t pgno = 0;
+	sqlite3 *db;
+
+	(void)state;
+	db = create_db(&st, "WAL");
+	exec_ok(db, "PRAGMA wal_autocheckpoint=0");
+	insert_rows(db, 0, 500, 100);
+	sidecar(&st, "-wal", wal, sizeof(wal));
+	size = file_size(wal);
+	nframes = (size - WAL_HDR) / FRAME;
+	assert_true(nframes > 5);
+	/* The newest frame of the page in the last frame: what a checkpoint copies. */
+	read_bytes(wal, WAL_HDR + (nframes - 1) * FRAME, hdr, sizeof(hdr));
+	pgno = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
+	       ((uint32_t)hdr[2] << 8) | hdr[3];
+	for (i = 0; i < nframes; i++) {
+		read_bytes(wal, WAL_HDR + i * FRAME, hdr, 4);
+		if ((((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
+		     ((uint32_t)hdr[2] << 8) | hdr[3]) == pgno)
+			last = i;
+	}
+	assert_true(last >= 0);
+	read_bytes(wal, WAL_HDR + last * FRAME + 24, frame_page, PAGE);
+	exec_ok(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	read_bytes(st.path, HDR + (long)(pgno - 1) * PAGE, db_page, PAGE);
+	assert_memory_equal(frame_page, db_page, PAGE);
+	sqlite3_close(db);
+	db = open_db(st.path);
+	assert_int_equal(count_rows(db), 500);
+	assert_int_equal(integrity_rc(db), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(tidu_vfs_verify_file(st.path, st.s.key, st.s.file_id, NULL), 0);
+}
+
 static void test_vacuum_into(void **state)
 {
 	struct store src, dst;
@@ -1435,6 +1492,7 @@ int main(void)
 		cmocka_unit_test(test_wal_torn_tail),
 		cmocka_unit_test(test_wal_tamper),
 		cmocka_unit_test(test_vacuum_into),
+		cmocka_unit_test(test_checkpoint_copies_ciphertext),
 		cmocka_unit_test(test_rollback_journal),
 		cmocka_unit_test(test_several_stores),
 		cmocka_unit_test(test_nonces),
