@@ -116,6 +116,8 @@ typedef struct {
 	size_t nproblems;
 	char **notes;            /* warnings that are not refusals */
 	size_t nnotes;
+	size_t relayed;          /* relay: refs forwarded FROM -> TO */
+	size_t relayed_back;     /* relay: city refs forwarded TO -> FROM */
 } tidu_sync_report;
 
 /*
@@ -152,6 +154,46 @@ void tidu_sync_report_free(tidu_sync_report *rep);
  */
 int tidu_repo_init_central(tidu_store *city, const char *url, const char *name,
 			   const tidu_sync_opts *opts, tidu_sync_report *rep);
+
+/*
+ * District hub or city store: relays the district's refs from remote
+ * `from` (a LAN repository) to remote `to` (the central one), after
+ * verifying them (docs/sync.md, "Relay"). The city's keyring is fetched
+ * from `to` first and imported; then every device ref of the district on
+ * `from` is checked and its new change sets applied to this store
+ * (signature, keyring, chain, district), and a ref is forwarded, as it
+ * is, only when every file of every commit to push is a change set this
+ * store holds as applied (or sealed itself). A ref with anything refused
+ * is not forwarded and counted in rep->rejected. Enrollment requests of
+ * the district are forwarded when well formed; the verified keyring goes
+ * the other way, `to` -> `from`. Same return codes as tidu_sync().
+ * TIDU_EINVAL if the store is an officer's, or `from` equals `to`.
+ */
+int tidu_relay(tidu_store *s, const char *from, const char *to,
+	       const tidu_sync_opts *opts, tidu_sync_report *rep);
+
+/* ---- what sync saw ------------------------------------------------------ */
+
+/* A device of the keyring and when a sync last saw it. */
+typedef struct {
+	tidu_trust_device dev;
+	uint64_t last_seq;   /* highest change set held from it (not waiting); 0: none */
+	int64_t last_seen;   /* ms: when a sync last saw its ref move (else when
+				a change set of it was last received); 0: never */
+} tidu_repo_device_seen;
+
+/*
+ * Every device of the keyring but this store's own, by district then
+ * device, with what sync saw of it. `*out` is the caller's (free()).
+ */
+int tidu_repo_devices_seen(tidu_store *s, tidu_repo_device_seen **out, size_t *n);
+
+/*
+ * When this store last completed a sync (or relay) and with which remote.
+ * TIDU_ENOTFOUND if it never did.
+ */
+int tidu_repo_last_sync(tidu_store *s, int64_t *ms,
+			char remote[TIDU_REMOTE_NAME_MAX + 1]);
 
 /* ---- enrollment requests fetched by the city --------------------------- */
 

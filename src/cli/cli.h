@@ -114,6 +114,7 @@ int cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
 int cmd_changes(cli_ctx *ctx, int argc, char **argv);
 int cmd_sync(cli_ctx *ctx, int argc, char **argv);
 int cmd_remote(cli_ctx *ctx, int argc, char **argv);
+int cmd_relay(cli_ctx *ctx, int argc, char **argv);
 int cmd_admin_pending(cli_ctx *ctx, int argc, char **argv);   /* tidu admin pending */
 int cmd_admin_repo_init(cli_ctx *ctx, int argc, char **argv); /* tidu admin repo-init */
 

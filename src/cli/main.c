@@ -28,6 +28,7 @@ static const command commands[] = {
 	{"keyring", cmd_keyring, N_("export, import and show the city's signed keyring")},
 	{"sync", cmd_sync, N_("seal, send and receive change sets through the central repository")},
 	{"remote", cmd_remote, N_("add, list and remove central repositories")},
+	{"relay", cmd_relay, N_("forward a district's verified change sets between repositories")},
 	/* Until cmd_admin.c lists them as 'admin pending' and 'admin repo-init': */
 	{NULL, NULL, NULL},
 };

@@ -40,6 +40,7 @@
 #define CITY_KEYRING_REF "refs/heads/city/keyring"
 #define CITY_POOL_REF "refs/heads/city/pool"
 #define META_KEYRING_STATE "sync.keyring_state"
+#define META_LAST_SYNC "sync.last"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -613,6 +614,7 @@ typedef struct {
 	size_t nheads;
 	int lockfd;      /* flock on the home's sync.lock */
 	int own_blocked; /* the server's copy of our ref is not ours: no push */
+	int relay;       /* tidu_relay(): also fetch the district's enroll refs */
 	int64_t keyring; /* this store's keyring version */
 	/* the connection */
 	int pushing;
@@ -1335,6 +1337,9 @@ static int wanted(const sync_ctx *c, const char *name)
 	name += 11;
 	if (c->city)
 		return 1;
+	if (c->relay && !strncmp(name, "enroll/", 7) &&
+	    !strncmp(name + 7, c->district, dl) && name[7 + dl] == '/')
+		return 1;
 	return !strncmp(name, "city/", 5) ||
 	       (!strncmp(name, c->district, dl) && name[dl] == '/');
 }
@@ -1393,8 +1398,8 @@ static int fetch(sync_ctx *c)
 	git_fetch_options fo;
 	git_remote *remote = NULL;
 	const git_remote_head **refs;
-	tidu_buf spec1 = TIDU_BUF_INIT, spec2 = TIDU_BUF_INIT;
-	char *specs[2];
+	tidu_buf spec1 = TIDU_BUF_INIT, spec2 = TIDU_BUF_INIT, spec3 = TIDU_BUF_INIT;
+	char *specs[3];
 	git_strarray sa;
 	size_t n, i;
 	int error = 0;
@@ -1442,6 +1447,12 @@ static int fetch(sync_ctx *c)
 		specs[0] = spec1.ptr;
 		specs[1] = spec2.ptr;
 		sa.count = 2;
+		if (c->relay) {
+			tidu_buf_printf(&spec3, "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
+					c->district, c->remote, c->district);
+			specs[2] = spec3.ptr;
+			sa.count = 3;
+		}
 	}
 	sa.strings = specs;
 	fo.callbacks = cb;
@@ -1459,6 +1470,7 @@ done:
 	git_remote_free(remote);
 	tidu_buf_free(&spec1);
 	tidu_buf_free(&spec2);
+	tidu_buf_free(&spec3);
 	return error;
 }
 
@@ -2576,6 +2588,18 @@ static void git_begin(void)
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 }
 
+/* Remembers when this sync completed, for `tidu status`. */
+static int note_last_sync(sync_ctx *c)
+{
+	tidu_buf v = TIDU_BUF_INIT;
+	int error;
+
+	tidu_buf_printf(&v, "%lld %s", (long long)tidu_clock_now_ms(), c->remote);
+	error = tidu_store_meta_set(c->s, META_LAST_SYNC, v.ptr);
+	tidu_buf_free(&v);
+	return error;
+}
+
 int tidu_sync(tidu_store *s, const char *remote, const tidu_sync_opts *opts,
 	      tidu_sync_report *rep)
 {
@@ -2587,6 +2611,8 @@ int tidu_sync(tidu_store *s, const char *remote, const tidu_sync_opts *opts,
 	if ((error = sync_setup(&c, s, remote, opts, rep)) == 0 &&
 	    (error = repo_open(&c)) == 0)
 		error = sync_run(&c);
+	if (error == 0)
+		error = note_last_sync(&c);
 	sync_teardown(&c);
 	git_libgit2_shutdown();
 	return error;
@@ -2771,5 +2797,467 @@ done:
 	if (error < 0)
 		tidu_store_rollback(city);
 	tidu_buf_free(&doc);
+	return error;
+}
+
+/* ---- what sync saw --------------------------------------------------------- */
+
+int tidu_repo_last_sync(tidu_store *s, int64_t *ms, char remote[TIDU_REMOTE_NAME_MAX + 1])
+{
+	char *v = NULL, *end = NULL;
+	long long t;
+	int error;
+
+	*ms = 0;
+	remote[0] = '\0';
+	if ((error = tidu_store_meta_get(s, META_LAST_SYNC, &v)) < 0) {
+		if (error == TIDU_ENOTFOUND)
+			tidu_error_set(TIDU_ENOTFOUND, "%s", _("this store never synced"));
+		return error;
+	}
+	errno = 0;
+	t = strtoll(v, &end, 10);
+	if (errno || end == v || *end != ' ') {
+		free(v);
+		return tidu_error_set(TIDU_ECORRUPT, "%s", _("the time of the last sync is unreadable"));
+	}
+	*ms = (int64_t)t;
+	snprintf(remote, TIDU_REMOTE_NAME_MAX + 1, "%s", end + 1);
+	free(v);
+	return 0;
+}
+
+int tidu_repo_devices_seen(tidu_store *s, tidu_repo_device_seen **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	tidu_trust_device *devs = NULL;
+	tidu_repo_device_seen *v = NULL;
+	size_t nd = 0, i;
+	int error, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((error = tidu_trust_device_list(s, &devs, &nd)) < 0)
+		return error;
+	if (nd)
+		v = tidu_calloc(nd, sizeof(*v));
+	for (i = 0; i < nd; i++) {
+		tidu_repo_device_seen *d = &v[*n];
+		tidu_buf ref = TIDU_BUF_INIT;
+
+		if (!strcmp(devs[i].device, tidu_store_device(s)))
+			continue;
+		d->dev = devs[i];
+		st = tidu_store_stmt(s,
+			"SELECT coalesce(max(seq), 0), coalesce(max(received), 0) FROM changeset "
+			"WHERE device=?1 AND state<>'held'");
+		if (!st) {
+			error = TIDU_ERROR;
+			break;
+		}
+		sqlite3_bind_text(st, 1, devs[i].device, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			d->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+			d->last_seen = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW) {
+			error = tidu_store_sqlerr(s, rc, _("reading change sets"));
+			break;
+		}
+		tidu_buf_printf(&ref, "refs/heads/%s/%s", devs[i].district, devs[i].device);
+		st = tidu_store_stmt(s, "SELECT max(seen) FROM sync_ref WHERE ref=?1");
+		if (!st) {
+			tidu_buf_free(&ref);
+			error = TIDU_ERROR;
+			break;
+		}
+		sqlite3_bind_text(st, 1, ref.ptr, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			d->last_seen = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		tidu_buf_free(&ref);
+		if (rc != SQLITE_ROW) {
+			error = tidu_store_sqlerr(s, rc, _("reading sync state"));
+			break;
+		}
+		(*n)++;
+	}
+	free(devs);
+	if (error < 0) {
+		free(v);
+		*n = 0;
+		return error;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- relay ----------------------------------------------------------------- */
+
+/* Switches the context to remote `name` (its URL; heads from fetch()). */
+static int use_remote(sync_ctx *c, const char *name)
+{
+	free(c->url);
+	c->url = NULL;
+	snprintf(c->remote, sizeof(c->remote), "%s", name);
+	return tidu_remote_url(c->s, name, &c->url);
+}
+
+/* Is the blob `blob` at `path` a change set of `device` this store holds verified? */
+static int file_verified(sync_ctx *c, const char *device, const char *path,
+			 const git_oid *blob, uint64_t *seq_out)
+{
+	sqlite3_stmt *st;
+	char want[48];
+	const char *base = strrchr(path, '/');
+	uint64_t seq = 0;
+	git_oid mine;
+	int rc, ok = 0;
+
+	*seq_out = 0;
+	if (!base || !parse_cs_name(base + 1, &seq))
+		return 0;
+	*seq_out = seq;
+	tidu_repo_cs_path(seq, want, sizeof(want));
+	if (strcmp(want, path))
+		return 0;
+	st = tidu_store_stmt(c->s,
+		"SELECT file FROM changeset WHERE device=?1 AND seq=?2 AND state<>'held'");
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW &&
+	    git_odb_hash(&mine, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+			 GIT_OBJECT_BLOB) == 0)
+		ok = git_oid_equal(&mine, blob);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return tidu_store_sqlerr(c->s, rc, _("reading change sets"));
+	return ok;
+}
+
+typedef struct {
+	sync_ctx *c;
+	const char *device;
+	int bad;
+	uint64_t seq;
+	char path[REF_MAX];
+} verify_state;
+
+static int verify_delta(const git_diff_delta *d, float progress, void *payload)
+{
+	verify_state *v = payload;
+	int rc;
+
+	(void)progress;
+	if (d->status != GIT_DELTA_ADDED || d->new_file.mode != GIT_FILEMODE_BLOB) {
+		v->bad = 1; /* device refs only ever gain files */
+	} else {
+		rc = file_verified(v->c, v->device, d->new_file.path, &d->new_file.id, &v->seq);
+		if (rc < 0)
+			return rc;
+		v->bad = !rc;
+	}
+	if (v->bad) {
+		snprintf(v->path, sizeof(v->path), "%s",
+			 d->new_file.path ? d->new_file.path : d->old_file.path);
+		return GIT_EUSER;
+	}
+	return 0;
+}
+
+/*
+ * Every commit of `tip` not in `base` (NULL: all) must have at most one
+ * parent, and each must only add files that this store holds verified.
+ * 1 (refused, reported) or 0.
+ */
+static int verify_range(sync_ctx *c, const char *ref, const char *device,
+			const git_oid *tip, const git_oid *base)
+{
+	git_revwalk *w = NULL;
+	git_oid id;
+	verify_state v;
+	int error = 0;
+
+	memset(&v, 0, sizeof(v));
+	v.c = c;
+	v.device = device;
+	if (git_revwalk_new(&w, c->repo) < 0 || git_revwalk_push(w, tip) < 0 ||
+	    (base && git_revwalk_hide(w, base) < 0)) {
+		error = git_fail(TIDU_ERROR, _("reading the local repository"));
+		goto done;
+	}
+	while (!error && git_revwalk_next(&id, w) == 0) {
+		git_commit *cm = NULL, *parent = NULL;
+		git_tree *t = NULL, *pt = NULL;
+		git_diff *diff = NULL;
+		int rc;
+
+		if (git_commit_lookup(&cm, c->repo, &id) < 0) {
+			error = git_fail(TIDU_ECORRUPT, _("reading a commit"));
+			break;
+		}
+		if (git_commit_parentcount(cm) > 1) {
+			v.bad = 1;
+			snprintf(v.path, sizeof(v.path), "%s", _("a merge commit"));
+		} else if ((git_commit_parentcount(cm) == 1 &&
+			    (git_commit_parent(&parent, cm, 0) < 0 ||
+			     git_commit_tree(&pt, parent) < 0)) ||
+			   git_commit_tree(&t, cm) < 0 ||
+			   git_diff_tree_to_tree(&diff, c->repo, pt, t, NULL) < 0) {
+			error = git_fail(TIDU_ECORRUPT, _("reading a commit"));
+		} else {
+			rc = git_diff_foreach(diff, verify_delta, NULL, NULL, NULL, &v);
+			if (rc < 0 && rc != GIT_EUSER)
+				error = rc == TIDU_ERROR || rc == TIDU_ECORRUPT ? rc :
+					git_fail(TIDU_ERROR, _("reading the local repository"));
+		}
+		git_diff_free(diff);
+		git_tree_free(t);
+		git_tree_free(pt);
+		git_commit_free(parent);
+		git_commit_free(cm);
+		if (v.bad)
+			break;
+	}
+	if (!error && v.bad) {
+		char hex[OID_HEX];
+
+		oid_hex(&id, hex);
+		refuse(c->rep, _("'%s' not relayed: commit %.12s holds '%s', which is not a change set this store verified"),
+		       ref, hex, v.path);
+		error = 1;
+	}
+done:
+	git_revwalk_free(w);
+	return error;
+}
+
+/* A light check of an enrollment ref: one file request.json naming its device. */
+static int enroll_ref_ok(sync_ctx *c, const char *name, const git_oid *tip)
+{
+	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+	git_blob *blob = NULL;
+	git_tree *tree = NULL;
+	git_commit *cm = NULL;
+	tidu_json *j = NULL;
+	git_oid boid;
+	const char *jd, *jdist;
+	int ok = 0;
+
+	if (!split_device_ref(name + 18, district, sizeof(district), device, sizeof(device)))
+		return 0;
+	if (git_commit_lookup(&cm, c->repo, tip) < 0 || git_commit_parentcount(cm) != 0 ||
+	    commit_tree_of(c, tip, &tree) < 0 || git_tree_entrycount(tree) != 1 ||
+	    read_file(c, tip, REQUEST_FILE, &blob, &boid) != 0 ||
+	    git_blob_rawsize(blob) > (git_object_size_t)TIDU_TRUST_DOC_MAX ||
+	    tidu_json_parse(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), &j) < 0)
+		goto done;
+	jd = tidu_json_as_string(tidu_json_get(tidu_json_get(j, "payload"), "device"));
+	jdist = tidu_json_as_string(tidu_json_get(tidu_json_get(j, "payload"), "district"));
+	ok = jd && jdist && !strcmp(jd, device) && !strcmp(jdist, district);
+done:
+	tidu_error_clear();
+	tidu_json_free(j);
+	git_blob_free(blob);
+	git_tree_free(tree);
+	git_commit_free(cm);
+	return ok;
+}
+
+/* The head `name` in a saved list. */
+static const git_oid *find_head(const head *h, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(h[i].name, name))
+			return &h[i].oid;
+	return NULL;
+}
+
+/* Adds "refs/remotes/<from>/<x>:refs/heads/<x>" for ref `name`. */
+static void add_relay_spec(char ***specs, size_t *n, const char *from, const char *name)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+
+	tidu_buf_printf(&b, "refs/remotes/%s/%s:%s", from, name + 11, name);
+	*specs = tidu_reallocarray(*specs, *n + 1, sizeof(**specs));
+	(*specs)[(*n)++] = tidu_buf_detach(&b);
+}
+
+static int relay_run(sync_ctx *c, const char *from, const char *to)
+{
+	head *to_heads = NULL;
+	size_t nto = 0, nfwd = 0, nback = 0, i;
+	char **fwd = NULL, **back = NULL;
+	tidu_trust_id id;
+	int error, keyring_ok = 0;
+
+	if ((error = tidu_trust_ensure_keys(c->s)) < 0 ||
+	    (error = tidu_trust_identity(c->s, &id)) < 0)
+		return error;
+	c->keyring = id.keyring_version;
+
+	/* 1. TO: its refs, and the city's keyring, imported (verified) first. */
+	if ((error = use_remote(c, to)) < 0 || (error = fetch(c)) < 0)
+		goto done;
+	if (!c->city && server_head(c, CITY_KEYRING_REF)) {
+		size_t before = c->rep->rejected;
+
+		if ((error = import_keyring(c)) < 0)
+			goto done;
+		keyring_ok = c->rep->rejected == before;
+	}
+	if (c->city) {
+		/* The city's own keyring, as TO holds it, goes to FROM. */
+		const git_oid *k = server_head(c, CITY_KEYRING_REF);
+		git_oid mine;
+
+		keyring_ok = k && ref_get(c, CITY_KEYRING_REF, &mine) == 0 &&
+			     git_oid_equal(k, &mine);
+	}
+	if ((error = tidu_trust_identity(c->s, &id)) < 0)
+		goto done;
+	c->rep->enrolled = c->city || id.enrolled;
+	to_heads = c->heads;
+	nto = c->nheads;
+	c->heads = NULL;
+	c->nheads = 0;
+
+	/* 2. FROM: verify and apply every device ref, then pick what goes on. */
+	if ((error = use_remote(c, from)) < 0 || (error = fetch(c)) < 0)
+		goto done;
+	if (!c->rep->enrolled)
+		note(c->rep, "%s", _("this store is not enrolled yet: it cannot verify change sets, so none are relayed ('tidu sync' with the central repository first)"));
+	for (i = 0; i < c->nheads; i++) {
+		const char *name = c->heads[i].name;
+		const git_oid *tip = &c->heads[i].oid, *there = find_head(to_heads, nto, name);
+		char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+		size_t rejected = c->rep->rejected, skipped = c->rep->skipped;
+		uint64_t through = 0;
+
+		if (!wanted(c, name) || (there && git_oid_equal(there, tip)))
+			continue;
+		if (!strncmp(name, "refs/heads/enroll/", 18)) {
+			tidu_trust_device known;
+			const char *slash = strrchr(name, '/');
+
+			/* Enrolled already: the request has done its work. */
+			if ((error = tidu_trust_device_lookup(c->s, slash + 1, &known)) == 0)
+				continue;
+			if (error != TIDU_ENOTFOUND)
+				goto done;
+			tidu_error_clear();
+			error = 0;
+			if (there)
+				continue; /* TO has a request of that device: the city decides */
+			if (enroll_ref_ok(c, name, tip)) {
+				add_relay_spec(&fwd, &nfwd, from, name);
+			} else {
+				refuse(c->rep, _("'%s' not relayed: it is not an enrollment request of its device"),
+				       name);
+			}
+			continue;
+		}
+		if (!split_device_ref(name + 11, district, sizeof(district), device,
+				      sizeof(device)))
+			continue; /* city refs go the other way */
+		if (!c->rep->enrolled)
+			continue;
+		if (there && git_graph_descendant_of(c->repo, there, tip) == 1)
+			continue; /* TO is ahead (the device also synced there) */
+		if (there && git_graph_descendant_of(c->repo, tip, there) != 1) {
+			refuse(c->rep, _("'%s' not relayed: it does not descend from the copy on '%s'"),
+			       name, to);
+			continue;
+		}
+		if (strcmp(name, c->own_ref)) {
+			error = apply_ref(c, name, district, device, tip, &through);
+			if (error < 0)
+				goto done;
+			if (error == 1 || c->rep->rejected != rejected ||
+			    c->rep->skipped != skipped) {
+				if (c->rep->rejected == rejected)
+					refuse(c->rep, _("'%s' not relayed: this store cannot read all of it"),
+					       name);
+				error = 0;
+				continue;
+			}
+		}
+		if ((error = verify_range(c, name, device, tip, there)) < 0)
+			goto done;
+		if (error == 0)
+			add_relay_spec(&fwd, &nfwd, from, name);
+		error = 0;
+	}
+
+	/* 3. The verified keyring goes back to FROM. */
+	if (keyring_ok) {
+		const git_oid *k = find_head(to_heads, nto, CITY_KEYRING_REF);
+		const git_oid *here = server_head(c, CITY_KEYRING_REF);
+
+		if (k && (!here || !git_oid_equal(k, here))) {
+			tidu_buf b = TIDU_BUF_INIT;
+
+			tidu_buf_printf(&b, "refs/remotes/%s/city/keyring:%s", to, CITY_KEYRING_REF);
+			back = tidu_reallocarray(back, nback + 1, sizeof(*back));
+			back[nback++] = tidu_buf_detach(&b);
+		}
+	}
+
+	/* 4. Push: FROM's verified refs to TO, the keyring to FROM. */
+	if (nback && (error = push(c, back, nback)) < 0)
+		goto done;
+	c->rep->relayed_back = nback;
+	if ((error = use_remote(c, to)) < 0)
+		goto done;
+	if (nfwd && (error = push(c, fwd, nfwd)) < 0)
+		goto done;
+	c->rep->relayed = nfwd;
+done:
+	for (i = 0; i < nto; i++)
+		free(to_heads[i].name);
+	free(to_heads);
+	for (i = 0; i < nfwd; i++)
+		free(fwd[i]);
+	for (i = 0; i < nback; i++)
+		free(back[i]);
+	free(fwd);
+	free(back);
+	return error;
+}
+
+int tidu_relay(tidu_store *s, const char *from, const char *to,
+	       const tidu_sync_opts *opts, tidu_sync_report *rep)
+{
+	sync_ctx c;
+	char *to_url = NULL;
+	int error;
+
+	memset(rep, 0, sizeof(*rep));
+	if (!strcmp(tidu_store_role(s), "officer"))
+		return tidu_error_set(TIDU_EINVAL, "%s",
+			_("'tidu relay' runs on a district hub or the city store, not on an officer's"));
+	if (!strcmp(from, to))
+		return tidu_error_set(TIDU_EINVAL, _("relay from '%s' to itself"), from);
+	git_begin();
+	if ((error = sync_setup(&c, s, from, opts, rep)) == 0 &&
+	    (error = tidu_remote_url(s, to, &to_url)) == 0) {
+		c.relay = 1;
+		if ((error = repo_open(&c)) == 0)
+			error = relay_run(&c, from, to);
+	}
+	if (error == 0)
+		error = note_last_sync(&c);
+	snprintf(rep->remote, sizeof(rep->remote), "%s", from);
+	free(to_url);
+	sync_teardown(&c);
+	git_libgit2_shutdown();
 	return error;
 }
