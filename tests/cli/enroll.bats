@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# `tidu enroll`: the enrollment request travels through the central
+# repository (here a bare repository on a local path); the grant comes back
+# with the next sync after the city approved.
+load helpers
+
+setup() {
+	setup_home
+	CITY="$BATS_TEST_TMPDIR/city"
+	A="$BATS_TEST_TMPDIR/a"
+	CENTRAL="$BATS_TEST_TMPDIR/central.git"
+}
+
+on() {
+	local home=$1
+	shift
+	tidu --home "$home" "$@"
+}
+
+@test "enroll publishes the request; the city approves; the next enroll or sync brings the grant" {
+	on "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
+	on "$CITY" admin repo-init "$CENTRAL" >/dev/null
+	fp=$(on "$CITY" id --json | sed -n 's/^  "fingerprint": "\(.*\)",/\1/p')
+	[ -n "$fp" ]
+	run on "$A" init --district 410105 --officer 王芳 --city-key "$fp" --remote "$CENTRAL"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Central repository"* ]]
+	run on "$A" enroll
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Published the enrollment request"* ]]
+	run on "$A" id --json
+	[[ "$output" == *'"enrolled": false'* ]]
+	on "$CITY" sync >/dev/null
+	run on "$CITY" admin pending --yes
+	[ "$status" -eq 0 ]
+	on "$CITY" sync >/dev/null
+	run on "$A" enroll
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"is enrolled in district 410105"* ]]
+	run on "$A" id --json
+	[[ "$output" == *'"enrolled": true'* ]]
+	# Enrolled: records now go out with sync.
+	on "$A" firm add "$(uscc 91410105MA1J8T9H5)" --name 登记后的企业
+	run on "$A" sync
+	[ "$status" -eq 0 ]
+	on "$CITY" sync >/dev/null
+	run on "$CITY" firm list
+	[[ "$output" == *登记后的企业* ]]
+}
+
+@test "enroll with an unknown remote is a usage error" {
+	on "$A" init --district 410105 --officer 王芳 >/dev/null
+	run on "$A" enroll nowhere
+	[ "$status" -eq 2 ]
+}
