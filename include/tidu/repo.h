@@ -90,6 +90,9 @@ typedef struct {
 	int lock_wait_ms; /* 0: TIDU_SYNC_LOCK_WAIT_MS */
 } tidu_sync_opts;
 
+/* A sync repacks repo.git into one pack when it holds more packs than this. */
+#define TIDU_REPACK_AT 32
+
 /* What one sync did. Release with tidu_sync_report_free(). */
 typedef struct {
 	char remote[TIDU_REMOTE_NAME_MAX + 1];

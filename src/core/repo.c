@@ -819,6 +819,96 @@ done:
 	return error;
 }
 
+/* Number of packs in `dir` (objects/pack). */
+static size_t count_packs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)))
+		if (ends_with(de->d_name, ".pack"))
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * libgit2 has no gc and every sync adds a pack (its own and the fetch's):
+ * with hundreds of packs every object lookup searches them all. Past
+ * TIDU_REPACK_AT packs, everything reachable from the refs (and the tips
+ * recorded for rewind detection) goes into one new pack and the old ones
+ * are removed. A kill at any point leaves either the old packs or the new
+ * one (libgit2 renames a finished pack into place), never neither.
+ */
+static int repack(sync_ctx *c)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	tidu_buf dir = TIDU_BUF_INIT, keep = TIDU_BUF_INIT, path = TIDU_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	const char *name;
+	DIR *d = NULL;
+	struct dirent *de;
+	int error = 0;
+
+	tidu_buf_printf(&dir, "%s/objects/pack", git_repository_path(c->repo));
+	if (count_packs(dir.ptr) <= TIDU_REPACK_AT)
+		goto done;
+	if (git_packbuilder_new(&pb, c->repo) < 0 || git_revwalk_new(&walk, c->repo) < 0 ||
+	    git_revwalk_push_glob(walk, "refs/*") < 0 ||
+	    git_packbuilder_insert_walk(pb, walk) < 0) {
+		error = git_fail(TIDU_ERROR, _("writing a pack"));
+		goto done;
+	}
+	git_packbuilder_set_threads(pb, 1);
+	if (sqlite3_prepare_v2(tidu_store_db(c->s), "SELECT tip FROM sync_ref", -1, &st,
+			       NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			git_oid oid;
+			git_commit *commit = NULL;
+
+			if (git_oid_fromstr(&oid, (const char *)sqlite3_column_text(st, 0)) == 0 &&
+			    git_commit_lookup(&commit, c->repo, &oid) == 0 &&
+			    git_packbuilder_insert_commit(pb, &oid) < 0) {
+				git_commit_free(commit);
+				error = git_fail(TIDU_ERROR, _("writing a pack"));
+				goto done;
+			}
+			git_commit_free(commit);
+		}
+	}
+	if (git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL) < 0) {
+		error = git_fail(TIDU_ERROR, _("writing a pack"));
+		goto done;
+	}
+	name = git_packbuilder_name(pb);
+	tidu_buf_printf(&keep, "pack-%s.", name ? name : "");
+	if (!name || !(d = opendir(dir.ptr)))
+		goto done;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "pack-", 5) || !strncmp(de->d_name, keep.ptr, keep.len) ||
+		    !(ends_with(de->d_name, ".pack") || ends_with(de->d_name, ".idx") ||
+		      ends_with(de->d_name, ".rev")))
+			continue;
+		tidu_buf_clear(&path);
+		tidu_buf_printf(&path, "%s/%s", dir.ptr, de->d_name);
+		unlink(path.ptr);
+	}
+	git_odb_refresh(c->odb);
+done:
+	if (d)
+		closedir(d);
+	sqlite3_finalize(st);
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	tidu_buf_free(&dir);
+	tidu_buf_free(&keep);
+	tidu_buf_free(&path);
+	return error;
+}
+
 /* The commit a ref names; GIT_ENOTFOUND (as 1) when the ref does not exist. */
 static int ref_get(sync_ctx *c, const char *name, git_oid *out)
 {
@@ -2530,6 +2620,7 @@ static int sync_run(sync_ctx *c)
 	}
 	if (max_local > max_server)
 		c->rep->sent = (size_t)(max_local - max_server);
+	error = repack(c);
 done:
 	for (i = 0; i < nspecs; i++)
 		free(specs[i]);

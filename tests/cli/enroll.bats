@@ -53,3 +53,31 @@ on() {
 	run on "$A" enroll nowhere
 	[ "$status" -eq 2 ]
 }
+
+@test "many syncs do not pile up packs in repo.git: past 32 they are repacked into one" {
+	on "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
+	on "$CITY" admin repo-init "$CENTRAL" >/dev/null
+	fp=$(on "$CITY" id --json | sed -n 's/^  "fingerprint": "\(.*\)",/\1/p')
+	on "$A" init --district 410105 --officer 王芳 --city-key "$fp" --remote "$CENTRAL" >/dev/null
+	on "$A" enroll >/dev/null
+	on "$CITY" sync >/dev/null
+	on "$CITY" admin pending --yes >/dev/null
+	on "$CITY" sync >/dev/null
+	F=$(uscc 91410105MA1J8T9H5)
+	on "$A" firm add "$F" --name 甲 >/dev/null
+	most=0
+	for i in $(seq 1 40); do
+		on "$A" firm set "$F" employees=$i
+		on "$A" sync >/dev/null
+		n=$(ls "$A"/repo.git/objects/pack/*.pack | wc -l)
+		[ "$n" -gt "$most" ] && most=$n
+	done
+	[ "$most" -le 33 ]
+	[ "$(ls "$A"/repo.git/objects/pack/*.pack | wc -l)" -lt 20 ]
+	git --git-dir="$A/repo.git" fsck --strict
+	on "$CITY" sync >/dev/null
+	run on "$CITY" firm show "$F" --json
+	[[ "$output" == *'"employees": 40'* ]]
+	run on "$A" changes log --json
+	[[ "$output" == *'"seq": 40'* ]]
+}
