@@ -80,6 +80,13 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 #define TIDU_RECORD_DELETED 2
 int tidu_record_exists(tidu_store *s, const char *entity, const char *key);
 
+/*
+ * Deletes a live record in a transaction of its own: writes its tombstone
+ * (`_deleted` = 1), which merges like any change. TIDU_ENOTFOUND if there
+ * is no live record.
+ */
+int tidu_record_delete(tidu_store *s, const char *entity, const char *key);
+
 /* Number of change-log rows not yet sealed into a change set. */
 int tidu_record_pending(tidu_store *s, int64_t *out);
 

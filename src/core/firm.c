@@ -565,27 +565,12 @@ done:
 int tidu_firm_delete(tidu_store *s, const char *uscc_in)
 {
 	char uscc[TIDU_USCC_LEN + 1];
-	tidu_edit *e = NULL;
-	int error, exists;
+	int error;
 
 	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
 		return error;
-	if ((error = tidu_store_begin(s)) < 0)
-		return error;
-	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) != TIDU_RECORD_LIVE) {
-		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
-			_("firm '%s' is not in the store"), uscc);
-		goto done;
-	}
-	/* A tombstone: the row and its history stay, so the delete merges. */
-	e = tidu_edit_new(TIDU_ENTITY_FIRM, uscc);
-	if ((error = tidu_edit_set(e, "_deleted", "1")) < 0 ||
-	    (error = tidu_edit_apply(s, e)) < 0 ||
-	    (error = tidu_store_commit(s)) < 0)
-		goto done;
-done:
-	if (error < 0)
-		tidu_store_rollback(s);
-	tidu_edit_free(e);
+	error = tidu_record_delete(s, TIDU_ENTITY_FIRM, uscc);
+	if (error == TIDU_ENOTFOUND)
+		tidu_error_set(error, _("firm '%s' is not in the store"), uscc);
 	return error;
 }

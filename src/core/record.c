@@ -664,6 +664,31 @@ done:
 	return error;
 }
 
+int tidu_record_delete(tidu_store *s, const char *entity, const char *key)
+{
+	tidu_edit *e = NULL;
+	int error, exists;
+
+	if ((error = tidu_store_begin(s)) < 0)
+		return error;
+	if ((exists = tidu_record_exists(s, entity, key)) != TIDU_RECORD_LIVE) {
+		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
+			_("'%s' is not in the store"), key);
+		goto done;
+	}
+	/* A tombstone: the row and its history stay, so the delete merges. */
+	e = tidu_edit_new(entity, key);
+	if ((error = tidu_edit_set(e, "_deleted", "1")) < 0 ||
+	    (error = tidu_edit_apply(s, e)) < 0 ||
+	    (error = tidu_store_commit(s)) < 0)
+		goto done;
+done:
+	if (error < 0)
+		tidu_store_rollback(s);
+	tidu_edit_free(e);
+	return error;
+}
+
 int tidu_record_pending(tidu_store *s, int64_t *out)
 {
 	sqlite3_stmt *st = tidu_store_stmt(s,

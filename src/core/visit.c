@@ -78,26 +78,12 @@ done:
 
 int tidu_visit_delete(tidu_store *s, const char *id)
 {
-	tidu_edit *e = NULL;
-	int error, exists;
+	int error;
 
 	if (!tidu_uuid_valid(id))
 		return tidu_error_set(TIDU_EINVAL, _("invalid visit id '%s'"), id);
-	if ((error = tidu_store_begin(s)) < 0)
-		return error;
-	if ((exists = tidu_record_exists(s, TIDU_ENTITY_VISIT, id)) != TIDU_RECORD_LIVE) {
-		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
-			_("visit '%s' is not in the store"), id);
-		goto done;
-	}
-	e = tidu_edit_new(TIDU_ENTITY_VISIT, id);
-	if ((error = tidu_edit_set(e, "_deleted", "1")) < 0 ||
-	    (error = tidu_edit_apply(s, e)) < 0 ||
-	    (error = tidu_store_commit(s)) < 0)
-		goto done;
-done:
-	if (error < 0)
-		tidu_store_rollback(s);
-	tidu_edit_free(e);
+	error = tidu_record_delete(s, TIDU_ENTITY_VISIT, id);
+	if (error == TIDU_ENOTFOUND)
+		tidu_error_set(error, _("visit '%s' is not in the store"), id);
 	return error;
 }
