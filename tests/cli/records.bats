@@ -162,3 +162,29 @@ snapshot() { tidu export json; }
 	y4=$(grep -n '"2024"' "$BATS_TEST_TMPDIR/one" | cut -d: -f1)
 	[ "$y3" -lt "$y4" ]
 }
+
+@test "delete writes a tombstone; the firm can be added again; unknown ones are refused" {
+	tidu firm add "$A" --name 甲
+	id=$(tidu visit add "$A" --note 记录)
+	run tidu visit delete "$id"
+	[ "$status" -eq 0 ]
+	run tidu visit show "$id"
+	[ "$status" -eq 2 ]
+	run tidu visit delete "$id"
+	[ "$status" -eq 2 ]
+	run tidu firm delete "$A"
+	[ "$status" -eq 0 ]
+	run tidu firm list --json
+	[[ "$output" != *甲* ]]
+	run tidu firm set "$A" name=乙
+	[ "$status" -eq 2 ]
+	run tidu firm add "$A" --name 丙
+	[ "$status" -eq 0 ]
+	run tidu firm show "$A" --json
+	[[ "$output" == *'"name": "丙"'* ]]
+	run tidu firm delete "$B"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$B"* ]]
+	run tidu status --json
+	[[ "$output" == *'"firms": 1'* ]]
+}
