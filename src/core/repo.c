@@ -1242,9 +1242,14 @@ static int cb_credentials(git_credential **out, const char *url, const char *use
 	/* libgit2 asks again after every refusal, forever: count. */
 	if (++c->auth_attempts > TIDU_SYNC_MAX_AUTH) {
 		tidu_buf_clear(&c->net_msg);
-		tidu_buf_printf(&c->net_msg,
-			_("the server refused the credentials %d times: check TIDU_GIT_USERNAME and TIDU_GIT_PASSWORD (or the SSH key)"),
-			TIDU_SYNC_MAX_AUTH);
+		if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)
+			tidu_buf_printf(&c->net_msg,
+				_("the server refused the credentials %d times: check TIDU_GIT_USERNAME and TIDU_GIT_PASSWORD"),
+				TIDU_SYNC_MAX_AUTH);
+		else
+			tidu_buf_printf(&c->net_msg,
+				_("the server refused the SSH key %d times: check --ssh-key or the agent's keys (RSA keys fail against OpenSSH 8.8 and later: use ed25519)"),
+				TIDU_SYNC_MAX_AUTH);
 		return GIT_EUSER;
 	}
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {

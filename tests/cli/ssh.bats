@@ -161,7 +161,7 @@ accepted() {
 	run tsync "$A"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused the credentials 3 times"* ]]
+	[[ "$output" == *"refused the SSH key 3 times"* ]]
 	after=$(grep -c 'Failed publickey' "$SSHD_LOG" || true)
 	[ $((after - before)) -ge 1 ] && [ $((after - before)) -le 3 ]
 }
@@ -189,7 +189,7 @@ accepted() {
 	run tsync "$A" --ssh-key "$WRONG"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"refused the credentials 3 times"* ]]
+	[[ "$output" == *"refused the SSH key 3 times"* ]]
 	[[ "$output" == *"127.0.0.1:$SSHD_PORT"* ]]
 	# The server allows 50 tries per connection: tidu is the one that stops.
 	n=$(grep -c 'Failed publickey' "$SSHD_LOG" || true)
