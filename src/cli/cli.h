@@ -11,6 +11,7 @@
 #include "tidu/error.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
+#include "tidu/repo.h"
 #include "tidu/store.h"
 
 /* Exit codes (docs/exit-codes.md). Never renumber. */
@@ -97,6 +98,14 @@ typedef struct {
 /* Runs the subcommand named by argv[1] from `subs` (ends with {NULL}). */
 int cli_dispatch(cli_ctx *ctx, const char *command, const cli_sub *subs,
 		 int argc, char **argv);
+
+/*
+ * Prints a sync report as one JSON object (`tidu sync --json`); for `tidu
+ * relay --json` pass `from` and `to` (NULL for a sync). `error` is the
+ * sync's return value.
+ */
+void cli_sync_json(const tidu_sync_report *r, int error, const char *from,
+		   const char *to);
 
 /* Commands. */
 int cmd_init(cli_ctx *ctx, int argc, char **argv);

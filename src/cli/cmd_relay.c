@@ -10,58 +10,6 @@
 #include "cli.h"
 #include "tidu/repo.h"
 
-static void json_lines(tidu_json_writer *w, const char *key, char **v, size_t n)
-{
-	size_t i;
-
-	tidu_json_write_key(w, key);
-	tidu_json_begin_array(w);
-	for (i = 0; i < n; i++)
-		tidu_json_write_string(w, v[i]);
-	tidu_json_end_array(w);
-}
-
-static void print_json(const tidu_sync_report *r, const char *from, const char *to,
-		       int error)
-{
-	tidu_buf out = TIDU_BUF_INIT;
-	tidu_json_writer w;
-
-	tidu_json_writer_init(&w, &out, 1);
-	tidu_json_begin_object(&w);
-	tidu_json_write_key(&w, "from");
-	tidu_json_write_string(&w, from);
-	tidu_json_write_key(&w, "to");
-	tidu_json_write_string(&w, to);
-	tidu_json_write_key(&w, "relayed");
-	tidu_json_write_int64(&w, (int64_t)r->relayed);
-	tidu_json_write_key(&w, "relayed_back");
-	tidu_json_write_int64(&w, (int64_t)r->relayed_back);
-	tidu_json_write_key(&w, "received");
-	tidu_json_write_int64(&w, (int64_t)r->received);
-	tidu_json_write_key(&w, "devices");
-	tidu_json_write_int64(&w, (int64_t)r->devices);
-	tidu_json_write_key(&w, "changes");
-	tidu_json_write_int64(&w, (int64_t)r->changes);
-	tidu_json_write_key(&w, "conflicts");
-	tidu_json_write_int64(&w, (int64_t)r->conflicts);
-	tidu_json_write_key(&w, "rejected");
-	tidu_json_write_int64(&w, (int64_t)r->rejected);
-	tidu_json_write_key(&w, "keyring_version");
-	tidu_json_write_int64(&w, r->keyring_version);
-	json_lines(&w, "problems", r->problems, r->nproblems);
-	json_lines(&w, "notes", r->notes, r->nnotes);
-	tidu_json_write_key(&w, "error");
-	if (error < 0)
-		tidu_json_write_string(&w, tidu_error_message());
-	else
-		tidu_json_write_null(&w);
-	tidu_json_end_object(&w);
-	tidu_json_writer_finish(&w);
-	cli_print_json(&out);
-	tidu_buf_free(&out);
-}
-
 int cmd_relay(cli_ctx *ctx, int argc, char **argv)
 {
 	int json = 0;
@@ -98,7 +46,7 @@ int cmd_relay(cli_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < rep.nnotes; i++)
 		cli_warn("%s", rep.notes[i]);
 	if (json)
-		print_json(&rep, args[0], args[1], error);
+		cli_sync_json(&rep, error, args[0], args[1]);
 	if (error < 0) {
 		code = cli_fail(error);
 	} else if (!json) {

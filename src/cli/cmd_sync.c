@@ -112,13 +112,25 @@ static void json_lines(tidu_json_writer *w, const char *key, char **v, size_t n)
 	tidu_json_end_array(w);
 }
 
-static void print_json(const tidu_sync_report *r, int error)
+void cli_sync_json(const tidu_sync_report *r, int error, const char *from,
+		   const char *to)
 {
 	tidu_buf out = TIDU_BUF_INIT;
 	tidu_json_writer w;
 
 	tidu_json_writer_init(&w, &out, 1);
 	tidu_json_begin_object(&w);
+	if (from) {
+		/* tidu relay: where from, where to, and what was forwarded. */
+		tidu_json_write_key(&w, "from");
+		tidu_json_write_string(&w, from);
+		tidu_json_write_key(&w, "to");
+		tidu_json_write_string(&w, to);
+		tidu_json_write_key(&w, "relayed");
+		tidu_json_write_int64(&w, (int64_t)r->relayed);
+		tidu_json_write_key(&w, "relayed_back");
+		tidu_json_write_int64(&w, (int64_t)r->relayed_back);
+	}
 	tidu_json_write_key(&w, "remote");
 	tidu_json_write_string(&w, r->remote);
 	tidu_json_write_key(&w, "sealed_changes");
@@ -176,7 +188,7 @@ static int finish(const tidu_sync_report *r, int error, int json)
 		cli_warn(_("the clock of device '%s' is %lld minutes ahead"), r->ahead_device,
 			 (long long)(r->ahead_ms / 60000));
 	if (json) {
-		print_json(r, error);
+		cli_sync_json(r, error, NULL, NULL);
 		if (error < 0)
 			code = cli_fail(error);
 	} else {
