@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,6 +52,17 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 	if (city_key && (error = tidu_trust_fingerprint_parse(city_key, fp)) < 0) {
 		code = cli_fail(error);
 		goto done;
+	}
+	if (remote) {
+		/* A bad URL is refused before anything is created. */
+		char *norm = NULL;
+
+		error = tidu_remote_normalize(remote, &norm);
+		free(norm);
+		if (error < 0) {
+			code = cli_fail(error);
+			goto done;
+		}
 	}
 	if ((code = cli_home(ctx, &home)) != EXIT_OK)
 		goto done;

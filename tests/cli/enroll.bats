@@ -81,3 +81,10 @@ on() {
 	run on "$A" changes log --json
 	[[ "$output" == *'"seq": 40'* ]]
 }
+
+@test "init --remote with a bad URL is refused before anything is created" {
+	run tidu --home "$A" init --district 410105 --officer 王芳 --remote 'ftp://x y'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"ftp://x y"* ]]
+	[ ! -e "$A" ]
+}
