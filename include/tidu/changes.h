@@ -19,12 +19,20 @@
 /*
  * Seals pending changes, oldest first, into this device's next change set,
  * up to about TIDU_SEAL_MAX_BODY bytes of body: call again until
- * *count_out is 0 to seal them all. *seq_out is its sequence number and
+ * *count_out is 0 to seal them all. On the city, the changes of one desk
+ * at a time (the device of the oldest pending change) go into that desk's
+ * next change set, sealed for its district. *seq_out is its sequence number and
  * *count_out its number of changes, both 0 when nothing was pending.
  * TIDU_ENOTFOUND if the device is not enrolled (no keyring): the changes
  * stay pending.
  */
 int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out);
+
+/*
+ * 1 if `device` writing for `district` is this store itself: its own
+ * device, or on the city its desk for that district (trust.h).
+ */
+int tidu_changes_is_own(tidu_store *s, const char *device, const char *district);
 
 typedef enum {
 	TIDU_APPLY_APPLIED,   /* merged now */

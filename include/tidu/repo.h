@@ -186,7 +186,7 @@ typedef struct {
 } tidu_repo_device_seen;
 
 /*
- * Every device of the keyring but this store's own, by district then
+ * Every device of the keyring but this store's own and the city's desks, by district then
  * device, with what sync saw of it. `*out` is the caller's (free()).
  */
 int tidu_repo_devices_seen(tidu_store *s, tidu_repo_device_seen **out, size_t *n);

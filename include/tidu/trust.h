@@ -46,6 +46,24 @@
 /* Largest document (request, keyring) read from a file. */
 #define TIDU_TRUST_DOC_MAX ((size_t)16 << 20)
 
+/*
+ * The city writes to a district as its "desk" for that district: a device
+ * of the keyring with role TIDU_TRUST_ROLE_DESK, the district's code, the
+ * city's own keys and the id tidu_trust_desk_id() derives. The city store
+ * records its edits of a firm under the desk of the firm's district, so
+ * that they are sealed for that district and every replica orders them by
+ * the same (clock, device). Desks are made by tidu_trust_ensure_keys() on
+ * the city, never enrolled, revoked or granted keys.
+ */
+#define TIDU_TRUST_ROLE_DESK "city-desk"
+
+/*
+ * The device id of the city's desk for `district`: the first 8 bytes, hex,
+ * of BLAKE2b keyed with "tidu-city-desk-v1" over city_device "/" district.
+ */
+void tidu_trust_desk_id(const char *city_device, const char *district,
+			char out[TIDU_DEVICE_ID_LEN + 1]);
+
 /* Who this store is (tidu_trust_identity). */
 typedef struct {
 	char device[TIDU_DEVICE_ID_LEN + 1];

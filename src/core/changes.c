@@ -111,9 +111,53 @@ static int store_file(tidu_store *s, const tidu_cs_header *h,
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("storing a change set"));
 }
 
+/*
+ * The device of the oldest pending change and the district it writes for:
+ * this store's, or on the city one of its desks (trust.h). 1 if there is a
+ * pending change, 0 if none.
+ */
+static int next_author(tidu_store *s, char author[TIDU_DEVICE_ID_LEN + 1],
+		       char district[TIDU_TRUST_DISTRICT_SIZE])
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT device FROM change WHERE seq IS NULL ORDER BY id LIMIT 1");
+	tidu_trust_device dev;
+	char want[TIDU_DEVICE_ID_LEN + 1];
+	int rc, error;
+
+	if (!st)
+		return TIDU_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(author, TIDU_DEVICE_ID_LEN + 1, "%s", sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return tidu_store_sqlerr(s, rc, _("reading the change log"));
+	if (!strcmp(author, tidu_store_device(s))) {
+		snprintf(district, TIDU_TRUST_DISTRICT_SIZE, "%s", tidu_store_district(s));
+		return 1;
+	}
+	/* Only the city writes as another device: one of its desks. */
+	error = tidu_trust_device_lookup(s, author, &dev);
+	if (error < 0 && error != TIDU_ENOTFOUND)
+		return error;
+	tidu_error_clear();
+	if (error == 0)
+		tidu_trust_desk_id(tidu_store_device(s), dev.district, want);
+	if (error < 0 || strcmp(dev.role, TIDU_TRUST_ROLE_DESK) || strcmp(want, author))
+		return tidu_error_set(TIDU_ECORRUPT,
+			_("the change log holds changes of device '%s', which is not this store's"),
+			author);
+	snprintf(district, TIDU_TRUST_DISTRICT_SIZE, "%s", dev.district);
+	return 1;
+}
+
 int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 {
 	unsigned char pks[2][TIDU_TRUST_KEY_LEN], sk[TIDU_TRUST_SIGN_SK_LEN];
+	char author[TIDU_DEVICE_ID_LEN + 1], district[TIDU_TRUST_DISTRICT_SIZE];
 	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT;
 	tidu_cs_origin origin;
 	tidu_cs_header h;
@@ -127,13 +171,18 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 	memset(&origin, 0, sizeof(origin));
 	if ((error = tidu_store_begin(s)) < 0)
 		return error;
+	/* One device at a time: on the city, each desk is a device of its own. */
+	if ((error = next_author(s, author, district)) <= 0)
+		goto done;
+	error = 0;
 	rc = sqlite3_prepare_v2(tidu_store_db(s),
 		"SELECT id, entity, key, hlc, wall, fields FROM change "
-		"WHERE seq IS NULL ORDER BY id", -1, &st, NULL);
+		"WHERE seq IS NULL AND device=?1 ORDER BY id", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		error = tidu_store_sqlerr(s, rc, _("reading the change log"));
 		goto done;
 	}
+	sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((error = add_row(st, &body)) < 0)
 			goto done;
@@ -151,11 +200,11 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 	}
 	if (count == 0)
 		goto done; /* nothing pending: nothing to seal */
-	if ((error = tidu_trust_recipients(s, tidu_store_district(s), pks, 2, &npks)) < 0 ||
+	if ((error = tidu_trust_recipients(s, district, pks, 2, &npks)) < 0 ||
 	    (error = tidu_trust_sign_sk(s, sk)) < 0)
 		goto done;
-	origin.district = tidu_store_district(s);
-	origin.device = tidu_store_device(s);
+	origin.district = district;
+	origin.device = author;
 	if ((error = last_of(s, origin.device, NULL, &origin.seq, origin.prev)) < 0)
 		goto done;
 	origin.seq++;
@@ -164,13 +213,15 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 	    (error = store_file(s, &h, (const unsigned char *)file.ptr, file.len,
 				"sealed")) < 0)
 		goto done;
-	mark = tidu_store_stmt(s, "UPDATE change SET seq=?1 WHERE seq IS NULL AND id<=?2");
+	mark = tidu_store_stmt(s, "UPDATE change SET seq=?1 WHERE seq IS NULL AND id<=?2 "
+			       "AND device=?3");
 	if (!mark) {
 		error = TIDU_ERROR;
 		goto done;
 	}
 	sqlite3_bind_int64(mark, 1, (int64_t)origin.seq);
 	sqlite3_bind_int64(mark, 2, last_id);
+	sqlite3_bind_text(mark, 3, author, -1, SQLITE_STATIC);
 	rc = sqlite3_step(mark);
 	sqlite3_reset(mark);
 	if (rc != SQLITE_DONE) {
@@ -193,6 +244,18 @@ done:
 }
 
 /* ---- applying ------------------------------------------------------------ */
+
+int tidu_changes_is_own(tidu_store *s, const char *device, const char *district)
+{
+	char desk[TIDU_DEVICE_ID_LEN + 1];
+
+	if (!strcmp(device, tidu_store_device(s)))
+		return 1;
+	if (strcmp(tidu_store_role(s), "city"))
+		return 0;
+	tidu_trust_desk_id(tidu_store_device(s), district, desk);
+	return !strcmp(desk, device);
+}
 
 static int report(tidu_apply_report *rep, tidu_apply_outcome outcome,
 		  const char *fmt, ...) TIDU_PRINTF(3, 4);
@@ -420,7 +483,7 @@ int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
 		return report(rep, TIDU_APPLY_REJECTED,
 			_("device '%s' has another change set %llu: replayed or forked sequence"),
 			h.device, (unsigned long long)h.seq);
-	if (!strcmp(h.device, tidu_store_device(s)))
+	if (tidu_changes_is_own(s, h.device, h.district))
 		return report(rep, TIDU_APPLY_REJECTED, "%s",
 			_("claims to come from this device, which never sealed it"));
 	error = tidu_trust_device_lookup(s, h.device, &dev);

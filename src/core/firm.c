@@ -201,6 +201,23 @@ enum { MODE_ADD, MODE_SET, MODE_UPSERT };
  * Writes one firm inside the caller's transaction. `*added` says whether the
  * firm was new. Nothing is committed here.
  */
+/*
+ * The district of a new firm when none is given: the store's own; on the
+ * city, the registration authority's division in the USCC (characters 3-8)
+ * when it is one of the city's districts, so that the firm is the
+ * district's (and the city's edits of it reach that district).
+ */
+static const char *default_district(tidu_store *s, const char *uscc, char code[7])
+{
+	if (!strcmp(tidu_store_role(s), "city") && strlen(uscc) == 18) {
+		memcpy(code, uscc + 2, 6);
+		code[6] = '\0';
+		if (tidu_dict_district_name(code) && !tidu_dict_is_city(code))
+			return code;
+	}
+	return tidu_store_district(s);
+}
+
 static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		      size_t n, int mode, char *uscc_out, int *added)
 {
@@ -228,6 +245,7 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 	if (!exists) {
 		int is_set;
 		const char *name = tidu_edit_get(fe.firm, "name", &is_set);
+		char code[7];
 
 		if (!name) {
 			error = tidu_error_set(TIDU_EINVAL,
@@ -236,7 +254,7 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		}
 		if (!tidu_edit_get(fe.firm, "district", &is_set) &&
 		    (error = tidu_edit_set(fe.firm, "district",
-					   tidu_store_district(s))) < 0)
+					   default_district(s, uscc, code))) < 0)
 			goto done;
 		if ((error = tidu_edit_set(fe.firm, "uscc", uscc)) < 0 ||
 		    (tombstone && (error = tidu_edit_set(fe.firm, "_deleted", "0")) < 0))

@@ -9,6 +9,7 @@
 #include "tidu/json.h"
 #include "tidu/parse.h"
 #include "tidu/record.h"
+#include "tidu/trust.h"
 #include "tidu/view.h"
 
 typedef struct {
@@ -405,8 +406,8 @@ static int write_row(tidu_store *s, const tidu_edit *e, const char *clock)
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("writing a record"));
 }
 
-static int log_change(tidu_store *s, const tidu_edit *e, int64_t hlc,
-		      const char *fields_json)
+static int log_change(tidu_store *s, const tidu_edit *e, const char *author,
+		      int64_t hlc, const char *fields_json)
 {
 	sqlite3_stmt *st = tidu_store_stmt(s,
 		"INSERT INTO change(entity, key, hlc, device, wall, fields) "
@@ -418,7 +419,7 @@ static int log_change(tidu_store *s, const tidu_edit *e, int64_t hlc,
 	sqlite3_bind_text(st, 1, e->entity->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, hlc);
-	sqlite3_bind_text(st, 4, tidu_store_device(s), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, tidu_clock_now_ms());
 	sqlite3_bind_text(st, 6, fields_json, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -447,8 +448,76 @@ static int settle_conflicts(tidu_store *s, const tidu_edit *e, const char *field
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
 }
 
+/* The new value of `field` in the edit: NULL if it does not set it. */
+static const char *edit_value(const tidu_edit *e, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (!strcmp(e->fields[i].field->key, field))
+			return e->fields[i].value;
+	return NULL;
+}
+
+/* One text column of one row (`sql` binds ?1); *out is the caller's, NULL if none. */
+static int lookup_text(tidu_store *s, const char *sql, const char *param, char **out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, sql);
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		*out = tidu_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+		: tidu_store_sqlerr(s, rc, _("reading a record"));
+}
+
+/*
+ * The device a local write is recorded under: this store's, or on the city
+ * the desk of the district of the firm concerned (trust.h), so that the
+ * write is sealed for that district and every replica orders it by the
+ * same (clock, device). Writes of firms without a district stay the city's.
+ */
+static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_LEN + 1])
+{
+	const char *v, *uscc = e->key1;
+	char *found_uscc = NULL, *district = NULL;
+	int error = 0;
+
+	snprintf(out, TIDU_DEVICE_ID_LEN + 1, "%s", tidu_store_device(s));
+	if (strcmp(tidu_store_role(s), "city"))
+		return 0;
+	if (e->entity == &entities[0] && (v = edit_value(e, "district")))
+		district = tidu_strdup(v);
+	if (e->entity == &entities[2]) {
+		if ((v = edit_value(e, "uscc")))
+			uscc = v;
+		else if ((error = lookup_text(s, "SELECT uscc FROM visit WHERE id=?1", e->key,
+					      &found_uscc)) < 0)
+			goto done;
+		else
+			uscc = found_uscc;
+	}
+	if (!district && uscc &&
+	    (error = lookup_text(s, "SELECT district FROM firm WHERE uscc=?1", uscc,
+				 &district)) < 0)
+		goto done;
+	if (district && tidu_dict_district_name(district) && !tidu_dict_is_city(district))
+		tidu_trust_desk_id(tidu_store_device(s), district, out);
+done:
+	free(found_uscc);
+	free(district);
+	return error;
+}
+
 int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 {
+	char author[TIDU_DEVICE_ID_LEN + 1];
 	clock_vec clock = {0};
 	tidu_buf clock_text = TIDU_BUF_INIT, base = TIDU_BUF_INIT;
 	tidu_buf json = TIDU_BUF_INIT;
@@ -459,7 +528,8 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 
 	if (e->n == 0)
 		return 0;
-	if ((error = read_clock(s, e, &clock)) < 0)
+	if ((error = author_of(s, e, author)) < 0 ||
+	    (error = read_clock(s, e, &clock)) < 0)
 		goto done;
 	/*
 	 * A local write must beat every value it replaces, even one written by
@@ -487,7 +557,7 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 			tidu_buf_printf(&base, "%lld:%s", (long long)c->hlc, c->device);
 		else
 			c = clock_add(&clock, field);
-		clock_set(c, hlc, tidu_store_device(s), tidu_buf_cstr(&base));
+		clock_set(c, hlc, author, tidu_buf_cstr(&base));
 
 		tidu_json_begin_array(w);
 		tidu_json_write_string(w, field);
@@ -508,7 +578,7 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 		tidu_buf_printf(&base, "%s\n", e->fields[i].field->key);
 
 	if ((error = write_row(s, e, clock_text.ptr)) < 0 ||
-	    (error = log_change(s, e, hlc, json.ptr)) < 0 ||
+	    (error = log_change(s, e, author, hlc, json.ptr)) < 0 ||
 	    (error = settle_conflicts(s, e, base.ptr)) < 0)
 		goto done;
 done:

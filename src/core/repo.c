@@ -180,6 +180,22 @@ static int split_device_ref(const char *rest, char *district, size_t dsize,
 	return 1;
 }
 
+/*
+ * The district and device of a device ref (full name): 1 for a device's
+ * "refs/heads/<district>/<device>", 2 for the city's desk ref
+ * "refs/heads/city/<district>/<device>", 0 for anything else.
+ */
+static int device_ref(const char *name, char *district, size_t dsize, char *device,
+		      size_t vsize)
+{
+	if (strncmp(name, "refs/heads/", 11))
+		return 0;
+	name += 11;
+	if (!strncmp(name, "city/", 5))
+		return split_device_ref(name + 5, district, dsize, device, vsize) ? 2 : 0;
+	return split_device_ref(name, district, dsize, device, vsize);
+}
+
 /* Runs one statement without results; `what` names it in errors. */
 static int exec1(tidu_store *s, sqlite3_stmt *st, const char *what)
 {
@@ -607,13 +623,19 @@ typedef struct {
 	char device[TIDU_DEVICE_ID_LEN + 1];
 	char district[TIDU_CS_MAX_DISTRICT + 1];
 	char own_ref[REF_MAX], enroll_ref[REF_MAX];
+	/* the refs this store writes: own_ref, and on the city its desks' */
+	struct own {
+		char ref[REF_MAX];
+		char device[TIDU_DEVICE_ID_LEN + 1];
+		int blocked; /* the server's copy is not ours: no push */
+	} *owns;
+	size_t nowns;
 	git_repository *repo;
 	git_odb *odb;
 	stage_db *stage; /* owned by odb */
 	head *heads;     /* what the server advertised at the last fetch */
 	size_t nheads;
 	int lockfd;      /* flock on the home's sync.lock */
-	int own_blocked; /* the server's copy of our ref is not ours: no push */
 	int relay;       /* tidu_relay(): also fetch the district's enroll refs */
 	int64_t keyring; /* this store's keyring version */
 	/* the connection */
@@ -1054,7 +1076,8 @@ done:
  * of `base` (NULL: a first commit). *out is the new tip, or `base` if
  * there was nothing to add; *made says whether a commit was made.
  */
-static int commit_own(sync_ctx *c, const git_oid *base, git_oid *out, int *made)
+static int commit_own(sync_ctx *c, const char *device, const git_oid *base,
+		      git_oid *out, int *made)
 {
 	git_tree *base_tree = NULL;
 	git_tree_update *up = NULL;
@@ -1079,7 +1102,7 @@ static int commit_own(sync_ctx *c, const git_oid *base, git_oid *out, int *made)
 		error = tidu_store_sqlerr(c->s, rc, _("reading change sets"));
 		goto done;
 	}
-	sqlite3_bind_text(st, 1, c->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -1140,43 +1163,132 @@ done:
 	return error;
 }
 
-/* Seals pending changes (if the device may) and commits them on the own ref. */
-static int seal_and_commit(sync_ctx *c, int enrolled)
+/* Adds an own ref (no-op if listed). */
+static void own_add(sync_ctx *c, const char *ref, const char *device)
 {
-	git_oid base, tip;
-	uint64_t seq = 0;
-	size_t count = 0;
-	int have, made, error;
+	size_t i;
 
-	if (enrolled) {
-		error = tidu_changes_seal(c->s, &seq, &count);
-		if (error == TIDU_ENOTFOUND)
-			tidu_error_clear(); /* not enrolled: the changes stay pending */
-		else if (error < 0)
-			return error;
-		c->rep->sealed += count;
-	}
-	/*
-	 * Without a local ref (a new or lost repo.git) this starts afresh; if
-	 * the server has the ref, adopt_server_own() rebuilds on its tip.
-	 */
-	if ((have = ref_get(c, c->own_ref, &base)) < 0)
-		return have;
-	if ((error = commit_own(c, have == 0 ? &base : NULL, &tip, &made)) < 0)
-		return error;
-	if (!made)
-		return 0;
-	if ((error = persist(c)) < 0)
-		return error;
-	return ref_set(c, c->own_ref, &tip);
+	for (i = 0; i < c->nowns; i++)
+		if (!strcmp(c->owns[i].ref, ref))
+			return;
+	c->owns = tidu_reallocarray(c->owns, c->nowns + 1, sizeof(*c->owns));
+	memset(&c->owns[c->nowns], 0, sizeof(c->owns[0]));
+	snprintf(c->owns[c->nowns].ref, sizeof(c->owns[0].ref), "%s", ref);
+	snprintf(c->owns[c->nowns].device, sizeof(c->owns[0].device), "%s", device);
+	c->nowns++;
+}
+
+/* Is `name` a ref this store writes (its own, or on the city a desk's)? */
+static int is_own_ref(sync_ctx *c, const char *name)
+{
+	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+
+	if (!strcmp(name, c->own_ref))
+		return 1;
+	return c->city && device_ref(name, district, sizeof(district), device,
+				     sizeof(device)) == 2 &&
+	       tidu_changes_is_own(c->s, device, district);
 }
 
 /*
- * The server's copy of this device's ref is not behind the local one (a
- * restored or recreated repo.git): checks that every file on it is what
- * this store sealed, then commits what is missing on top of it.
+ * Lists the refs this store writes: its own, and on the city every desk
+ * that sealed a change set or whose ref the server has.
  */
-static int adopt_server_own(sync_ctx *c, const git_oid *server)
+static int collect_owns(sync_ctx *c)
+{
+	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+	tidu_buf ref = TIDU_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc;
+
+	own_add(c, c->own_ref, c->device);
+	if (!c->city)
+		return 0;
+	rc = sqlite3_prepare_v2(tidu_store_db(c->s),
+		"SELECT DISTINCT device, district FROM changeset WHERE state='sealed' "
+		"AND device<>?1 ORDER BY device", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(c->s, rc, _("reading change sets"));
+	sqlite3_bind_text(st, 1, c->device, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_buf_clear(&ref);
+		tidu_buf_printf(&ref, "refs/heads/city/%s/%s", sqlite3_column_text(st, 1),
+				sqlite3_column_text(st, 0));
+		own_add(c, ref.ptr, (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	tidu_buf_free(&ref);
+	if (rc != SQLITE_DONE)
+		return tidu_store_sqlerr(c->s, rc, _("reading change sets"));
+	for (i = 0; i < c->nheads; i++)
+		if (is_own_ref(c, c->heads[i].name) &&
+		    device_ref(c->heads[i].name, district, sizeof(district), device,
+			       sizeof(device)))
+			own_add(c, c->heads[i].name, device);
+	return 0;
+}
+
+/*
+ * Seals pending changes (if the device may) and commits every own sealed
+ * change set not yet on its ref: the device's, and on the city its desks'.
+ */
+static int seal_and_commit(sync_ctx *c, int enrolled)
+{
+	git_oid *tips = NULL;
+	int *made = NULL;
+	uint64_t seq = 0;
+	size_t count = 0, i, nmade = 0;
+	int error = 0;
+
+	while (enrolled) {
+		error = tidu_changes_seal(c->s, &seq, &count);
+		if (error == TIDU_ENOTFOUND) {
+			tidu_error_clear(); /* not enrolled: the changes stay pending */
+			error = 0;
+			break;
+		}
+		if (error < 0)
+			return error;
+		if (!count)
+			break;
+		c->rep->sealed += count;
+	}
+	if ((error = collect_owns(c)) < 0)
+		return error;
+	tips = tidu_calloc(c->nowns, sizeof(*tips));
+	made = tidu_calloc(c->nowns, sizeof(*made));
+	for (i = 0; i < c->nowns && !error; i++) {
+		git_oid base;
+		/*
+		 * Without a local ref (a new or lost repo.git) this starts afresh;
+		 * if the server has the ref, adopt_server_own() rebuilds on its tip.
+		 */
+		int have = ref_get(c, c->owns[i].ref, &base);
+
+		if (have < 0)
+			error = have;
+		else
+			error = commit_own(c, c->owns[i].device, have == 0 ? &base : NULL,
+					   &tips[i], &made[i]);
+		nmade += made[i];
+	}
+	if (!error && nmade)
+		error = persist(c);
+	for (i = 0; i < c->nowns && !error; i++)
+		if (made[i])
+			error = ref_set(c, c->owns[i].ref, &tips[i]);
+	free(tips);
+	free(made);
+	return error;
+}
+
+/*
+ * The server's copy of own ref `o` is not behind the local one (a restored
+ * or recreated repo.git): checks that every file on it is what this store
+ * sealed, then commits what is missing on top of it.
+ */
+static int adopt_server_own(sync_ctx *c, const struct own *o, const git_oid *server)
 {
 	git_tree *tree = NULL;
 	sqlite3_stmt *st = NULL;
@@ -1200,7 +1312,7 @@ static int adopt_server_own(sync_ctx *c, const git_oid *server)
 		int same = 0;
 
 		tidu_repo_cs_path(seq, path, sizeof(path));
-		sqlite3_bind_text(st, 1, c->device, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, o->device, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)seq);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW &&
@@ -1221,9 +1333,9 @@ static int adopt_server_own(sync_ctx *c, const git_oid *server)
 			goto done;
 		}
 	}
-	if ((error = commit_own(c, server, &tip, &made)) < 0 ||
+	if ((error = commit_own(c, o->device, server, &tip, &made)) < 0 ||
 	    (error = persist(c)) < 0 ||
-	    (error = ref_set(c, c->own_ref, &tip)) < 0)
+	    (error = ref_set(c, o->ref, &tip)) < 0)
 		goto done;
 done:
 	sqlite3_finalize(st);
@@ -1435,8 +1547,13 @@ static int wanted(const sync_ctx *c, const char *name)
 	if (c->relay && !strncmp(name, "enroll/", 7) &&
 	    !strncmp(name + 7, c->district, dl) && name[7 + dl] == '/')
 		return 1;
-	return !strncmp(name, "city/", 5) ||
-	       (!strncmp(name, c->district, dl) && name[dl] == '/');
+	if (!strncmp(name, "city/", 5)) {
+		name += 5;
+		/* The city's refs for everyone, and its desk's for this district. */
+		return !strcmp(name, "keyring") || !strcmp(name, "pool") ||
+		       (!strncmp(name, c->district, dl) && name[dl] == '/');
+	}
+	return !strncmp(name, c->district, dl) && name[dl] == '/';
 }
 
 /* Sets the remote-tracking refs to what the server advertised; drops the rest. */
@@ -1494,7 +1611,8 @@ static int fetch(sync_ctx *c)
 	git_remote *remote = NULL;
 	const git_remote_head **refs;
 	tidu_buf spec1 = TIDU_BUF_INIT, spec2 = TIDU_BUF_INIT, spec3 = TIDU_BUF_INIT;
-	char *specs[3];
+	tidu_buf spec4 = TIDU_BUF_INIT, spec5 = TIDU_BUF_INIT;
+	char *specs[5];
 	git_strarray sa;
 	size_t n, i;
 	int error = 0;
@@ -1538,15 +1656,23 @@ static int fetch(sync_ctx *c)
 	} else {
 		tidu_buf_printf(&spec1, "+refs/heads/%s/*:refs/remotes/%s/%s/*", c->district,
 				c->remote, c->district);
-		tidu_buf_printf(&spec2, "+refs/heads/city/*:refs/remotes/%s/city/*", c->remote);
+		/* What wanted() lists: not the other districts' desk refs. */
+		tidu_buf_printf(&spec2, "+%s:refs/remotes/%s/city/keyring", CITY_KEYRING_REF,
+				c->remote);
+		tidu_buf_printf(&spec3, "+%s:refs/remotes/%s/city/pool", CITY_POOL_REF,
+				c->remote);
+		tidu_buf_printf(&spec4, "+refs/heads/city/%s/*:refs/remotes/%s/city/%s/*",
+				c->district, c->remote, c->district);
 		specs[0] = spec1.ptr;
 		specs[1] = spec2.ptr;
-		sa.count = 2;
+		specs[2] = spec3.ptr;
+		specs[3] = spec4.ptr;
+		sa.count = 4;
 		if (c->relay) {
-			tidu_buf_printf(&spec3, "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
+			tidu_buf_printf(&spec5, "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
 					c->district, c->remote, c->district);
-			specs[2] = spec3.ptr;
-			sa.count = 3;
+			specs[4] = spec5.ptr;
+			sa.count = 5;
 		}
 	}
 	sa.strings = specs;
@@ -1566,6 +1692,8 @@ done:
 	tidu_buf_free(&spec1);
 	tidu_buf_free(&spec2);
 	tidu_buf_free(&spec3);
+	tidu_buf_free(&spec4);
+	tidu_buf_free(&spec5);
 	return error;
 }
 
@@ -2413,7 +2541,7 @@ static int check_gone(sync_ctx *c)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *ref = (const char *)sqlite3_column_text(st, 0);
 
-		if (!server_head(c, ref) && wanted(c, ref) && strcmp(ref, c->own_ref)) {
+		if (!server_head(c, ref) && wanted(c, ref) && !is_own_ref(c, ref)) {
 			gone = tidu_reallocarray(gone, n + 1, sizeof(*gone));
 			gone[n++] = tidu_strdup(ref);
 		}
@@ -2438,6 +2566,21 @@ static int check_gone(sync_ctx *c)
 	return error;
 }
 
+/* A ref under city/<district>/ must be the city's desk. 1 if refused. */
+static int desk_ref_ok(sync_ctx *c, const char *name, const char *device)
+{
+	tidu_trust_device dev;
+	int error = tidu_trust_device_lookup(c->s, device, &dev);
+
+	if (error < 0 && error != TIDU_ENOTFOUND)
+		return error;
+	tidu_error_clear();
+	if (error == 0 && !strcmp(dev.role, TIDU_TRUST_ROLE_DESK))
+		return 0;
+	refuse(c->rep, _("the ref '%s' is not the city's desk: nothing applied from it"), name);
+	return 1;
+}
+
 /* Applies every readable device ref but our own; the city notes the tips. */
 static int apply_all(sync_ctx *c)
 {
@@ -2450,10 +2593,16 @@ static int apply_all(sync_ctx *c)
 		char hex[OID_HEX];
 		uint64_t through = 0;
 
-		if (!wanted(c, name) || !strcmp(name, c->own_ref) ||
-		    !split_device_ref(name + 11, district, sizeof(district), device,
-				      sizeof(device)))
+		int kind;
+
+		if (!wanted(c, name) || is_own_ref(c, name) ||
+		    !(kind = device_ref(name, district, sizeof(district), device,
+					sizeof(device))))
 			continue;
+		if (kind == 2 && (error = desk_ref_ok(c, name, device)) != 0) {
+			error = error < 0 ? error : 0;
+			continue;
+		}
 		error = apply_ref(c, name, district, device, &c->heads[i].oid, &through);
 		if (error == 0 && c->city) {
 			oid_hex(&c->heads[i].oid, hex);
@@ -2486,7 +2635,7 @@ static int commit_pool(sync_ctx *c)
 /* ---- sync ---------------------------------------------------------------- */
 
 /* Adds "src:dst" for `ref` when the local tip differs from the server's. */
-static int push_spec_if_new(sync_ctx *c, const char *ref, char **specs, size_t *n)
+static int push_spec_if_new(sync_ctx *c, const char *ref, char ***specs, size_t *n)
 {
 	const git_oid *srv = server_head(c, ref);
 	git_oid mine;
@@ -2498,8 +2647,9 @@ static int push_spec_if_new(sync_ctx *c, const char *ref, char **specs, size_t *
 	if (srv && git_oid_equal(srv, &mine))
 		return 0;
 	tidu_buf_printf(&b, "%s:%s", ref, ref);
-	specs[(*n)++] = tidu_buf_detach(&b);
-	return 0;
+	*specs = tidu_reallocarray(*specs, *n + 1, sizeof(**specs));
+	(*specs)[(*n)++] = tidu_buf_detach(&b);
+	return 1;
 }
 
 /* The highest own sequence number on commit `tip` (0 for NULL). */
@@ -2517,15 +2667,76 @@ static int max_on(sync_ctx *c, const git_oid *tip, uint64_t *out)
 	return error;
 }
 
+/*
+ * The server's copy of each own ref must be an ancestor of ours; if not
+ * (a lost or restored repo.git), rebuild on it, or block the ref.
+ */
+static int check_owns(sync_ctx *c)
+{
+	size_t i;
+	int error;
+
+	if ((error = collect_owns(c)) < 0)
+		return error;
+	for (i = 0; i < c->nowns; i++) {
+		const git_oid *srv = server_head(c, c->owns[i].ref);
+		git_oid local;
+		int have;
+
+		if (!srv)
+			continue;
+		if ((have = ref_get(c, c->owns[i].ref, &local)) < 0)
+			return have;
+		if (have == 0 && (git_oid_equal(srv, &local) ||
+				  git_graph_descendant_of(c->repo, &local, srv) == 1))
+			continue;
+		error = adopt_server_own(c, &c->owns[i], srv);
+		if (error == TIDU_ECORRUPT) {
+			refuse(c->rep, "%s", tidu_error_message());
+			tidu_error_clear();
+			c->owns[i].blocked = 1;
+		} else if (error < 0) {
+			return error;
+		}
+	}
+	return 0;
+}
+
+/* Push specs for every own ref ahead of the server; counts what goes out. */
+static int push_owns(sync_ctx *c, char ***specs, size_t *nspecs, size_t *sent)
+{
+	size_t i;
+	int error;
+
+	*sent = 0;
+	for (i = 0; i < c->nowns; i++) {
+		const git_oid *srv = server_head(c, c->owns[i].ref);
+		uint64_t max_local = 0, max_server = 0;
+		git_oid local;
+
+		if (c->owns[i].blocked)
+			continue;
+		if ((error = push_spec_if_new(c, c->owns[i].ref, specs, nspecs)) <= 0) {
+			if (error < 0)
+				return error;
+			continue;
+		}
+		if (ref_get(c, c->owns[i].ref, &local) == 0 &&
+		    ((error = max_on(c, &local, &max_local)) < 0 ||
+		     (error = max_on(c, srv, &max_server)) < 0))
+			return error;
+		if (max_local > max_server)
+			*sent += (size_t)(max_local - max_server);
+	}
+	return 0;
+}
+
 static int sync_run(sync_ctx *c)
 {
 	tidu_trust_id id;
-	char *specs[4] = {NULL, NULL, NULL, NULL};
-	const git_oid *srv;
-	git_oid local;
-	uint64_t max_local = 0, max_server = 0;
-	size_t nspecs = 0, i;
-	int was_enrolled, have, error;
+	char **specs = NULL, *enroll_spec = NULL;
+	size_t nspecs = 0, sent = 0, i;
+	int was_enrolled, error;
 
 	if ((error = tidu_trust_ensure_keys(c->s)) < 0 ||
 	    (error = tidu_trust_identity(c->s, &id)) < 0)
@@ -2550,26 +2761,8 @@ static int sync_run(sync_ctx *c)
 		free(why);
 		return error;
 	}
-
-	/* The server's copy of our ref must be an ancestor of ours. */
-	srv = server_head(c, c->own_ref);
-	if (srv) {
-		have = ref_get(c, c->own_ref, &local);
-		if (have < 0)
-			return have;
-		if (have == 1 || (!git_oid_equal(srv, &local) &&
-				  git_graph_descendant_of(c->repo, &local, srv) != 1)) {
-			error = adopt_server_own(c, srv);
-			if (error == TIDU_ECORRUPT) {
-				refuse(c->rep, "%s", tidu_error_message());
-				tidu_error_clear();
-				c->own_blocked = 1;
-				error = 0;
-			} else if (error < 0) {
-				return error;
-			}
-		}
-	}
+	if ((error = check_owns(c)) < 0)
+		return error;
 
 	/* 2. The keyring: devices import it; the city gathers requests. */
 	if (c->city) {
@@ -2582,7 +2775,7 @@ static int sync_run(sync_ctx *c)
 	}
 	c->rep->enrolled = c->city || id.enrolled;
 
-	/* 3. Seal the pending changes and commit every sealed one on our ref. */
+	/* 3. Seal the pending changes and commit every sealed one on our refs. */
 	if ((error = seal_and_commit(c, c->rep->enrolled)) < 0)
 		return error;
 	if (id.revoked)
@@ -2600,36 +2793,31 @@ static int sync_run(sync_ctx *c)
 		return error;
 
 	/* 6. Push (fast-forwards only). */
-	if (!c->own_blocked && (error = push_spec_if_new(c, c->own_ref, specs, &nspecs)) < 0)
+	if ((error = push_owns(c, &specs, &nspecs, &sent)) < 0)
 		goto done;
-	if (nspecs) {
-		if (ref_get(c, c->own_ref, &local) == 0 &&
-		    ((error = max_on(c, &local, &max_local)) < 0 ||
-		     (error = max_on(c, server_head(c, c->own_ref), &max_server)) < 0))
-			goto done;
-	}
 	if (!c->rep->enrolled && !c->city) {
-		if ((error = prepare_enroll(c, &specs[nspecs])) < 0)
+		if ((error = prepare_enroll(c, &enroll_spec)) < 0)
 			goto done;
-		if (specs[nspecs]) {
-			nspecs++;
+		if (enroll_spec) {
+			specs = tidu_reallocarray(specs, nspecs + 1, sizeof(*specs));
+			specs[nspecs++] = enroll_spec;
 			c->rep->enroll_published = 1;
 		}
 	}
-	if (c->city && ((error = push_spec_if_new(c, CITY_KEYRING_REF, specs, &nspecs)) < 0 ||
-			(error = push_spec_if_new(c, CITY_POOL_REF, specs, &nspecs)) < 0))
+	if (c->city && ((error = push_spec_if_new(c, CITY_KEYRING_REF, &specs, &nspecs)) < 0 ||
+			(error = push_spec_if_new(c, CITY_POOL_REF, &specs, &nspecs)) < 0))
 		goto done;
 	if ((error = push(c, specs, nspecs)) < 0) {
 		c->rep->enroll_published = 0;
 		goto done;
 	}
-	if (max_local > max_server)
-		c->rep->sent = (size_t)(max_local - max_server);
+	c->rep->sent = sent;
 	error = repack(c);
 done:
 	for (i = 0; i < nspecs; i++)
 		free(specs[i]);
-	return error;
+	free(specs);
+	return error < 0 ? error : 0;
 }
 
 static int sync_setup(sync_ctx *c, tidu_store *s, const char *remote,
@@ -2661,6 +2849,7 @@ static int sync_setup(sync_ctx *c, tidu_store *s, const char *remote,
 static void sync_teardown(sync_ctx *c)
 {
 	heads_free(c);
+	free(c->owns);
 	git_odb_free(c->odb);
 	git_repository_free(c->repo);
 	if (c->lockfd >= 0)
@@ -2941,8 +3130,9 @@ int tidu_repo_devices_seen(tidu_store *s, tidu_repo_device_seen **out, size_t *n
 		tidu_repo_device_seen *d = &v[*n];
 		tidu_buf ref = TIDU_BUF_INIT;
 
-		if (!strcmp(devs[i].device, tidu_store_device(s)))
-			continue;
+		if (!strcmp(devs[i].device, tidu_store_device(s)) ||
+		    !strcmp(devs[i].role, TIDU_TRUST_ROLE_DESK))
+			continue; /* the city's desks are the city */
 		d->dev = devs[i];
 		st = tidu_store_stmt(s,
 			"SELECT coalesce(max(seq), 0), coalesce(max(received), 0) FROM changeset "
@@ -3189,8 +3379,8 @@ static void add_relay_spec(char ***specs, size_t *n, const char *from, const cha
 
 static int relay_run(sync_ctx *c, const char *from, const char *to)
 {
-	head *to_heads = NULL;
-	size_t nto = 0, nfwd = 0, nback = 0, i;
+	head *to_heads = NULL, *desks = NULL;
+	size_t nto = 0, nfwd = 0, nback = 0, ndesks = 0, i;
 	char **fwd = NULL, **back = NULL;
 	tidu_trust_id id;
 	int error, keyring_ok = 0;
@@ -3221,6 +3411,28 @@ static int relay_run(sync_ctx *c, const char *from, const char *to)
 	if ((error = tidu_trust_identity(c->s, &id)) < 0)
 		goto done;
 	c->rep->enrolled = c->city || id.enrolled;
+	/* The city's desk refs for the district, verified here, go to FROM. */
+	for (i = 0; i < c->nheads && !c->city && c->rep->enrolled; i++) {
+		const char *name = c->heads[i].name;
+		char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+		size_t rejected = c->rep->rejected, skipped = c->rep->skipped;
+		uint64_t through = 0;
+
+		if (!wanted(c, name) ||
+		    device_ref(name, district, sizeof(district), device, sizeof(device)) != 2)
+			continue;
+		if ((error = desk_ref_ok(c, name, device)) == 0)
+			error = apply_ref(c, name, district, device, &c->heads[i].oid, &through);
+		if (error < 0)
+			goto done;
+		if (error == 0 && c->rep->rejected == rejected && c->rep->skipped == skipped) {
+			desks = tidu_reallocarray(desks, ndesks + 1, sizeof(*desks));
+			desks[ndesks].name = tidu_strdup(name);
+			git_oid_cpy(&desks[ndesks].oid, &c->heads[i].oid);
+			ndesks++;
+		}
+		error = 0;
+	}
 	to_heads = c->heads;
 	nto = c->nheads;
 	c->heads = NULL;
@@ -3273,7 +3485,7 @@ static int relay_run(sync_ctx *c, const char *from, const char *to)
 			       name, to);
 			continue;
 		}
-		if (strcmp(name, c->own_ref)) {
+		if (!is_own_ref(c, name)) {
 			error = apply_ref(c, name, district, device, tip, &through);
 			if (error < 0)
 				goto done;
@@ -3307,7 +3519,28 @@ static int relay_run(sync_ctx *c, const char *from, const char *to)
 		}
 	}
 
-	/* 4. Push: FROM's verified refs to TO, the keyring to FROM. */
+	/* ... and so do the city's desk refs verified above. */
+	for (i = 0; i < ndesks; i++) {
+		const git_oid *here = server_head(c, desks[i].name);
+		char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+
+		if (here && (git_oid_equal(here, &desks[i].oid) ||
+			     git_graph_descendant_of(c->repo, here, &desks[i].oid) == 1))
+			continue;
+		if (here && git_graph_descendant_of(c->repo, &desks[i].oid, here) != 1) {
+			refuse(c->rep, _("'%s' not relayed: it does not descend from the copy on '%s'"),
+			       desks[i].name, from);
+			continue;
+		}
+		device_ref(desks[i].name, district, sizeof(district), device, sizeof(device));
+		if ((error = verify_range(c, desks[i].name, device, &desks[i].oid, here)) < 0)
+			goto done;
+		if (error == 0)
+			add_relay_spec(&back, &nback, to, desks[i].name);
+		error = 0;
+	}
+
+	/* 4. Push: FROM's verified refs to TO, the keyring and desks to FROM. */
 	if (nback && (error = push(c, back, nback)) < 0)
 		goto done;
 	c->rep->relayed_back = nback;
@@ -3320,6 +3553,9 @@ done:
 	for (i = 0; i < nto; i++)
 		free(to_heads[i].name);
 	free(to_heads);
+	for (i = 0; i < ndesks; i++)
+		free(desks[i].name);
+	free(desks);
 	for (i = 0; i < nfwd; i++)
 		free(fwd[i]);
 	for (i = 0; i < nback; i++)

@@ -319,7 +319,25 @@ static int valid_device_id(const char *d)
 
 static int valid_role(const char *r)
 {
-	return !strcmp(r, "officer") || !strcmp(r, "district") || !strcmp(r, "city");
+	return !strcmp(r, "officer") || !strcmp(r, "district") || !strcmp(r, "city") ||
+	       !strcmp(r, TIDU_TRUST_ROLE_DESK);
+}
+
+void tidu_trust_desk_id(const char *city_device, const char *district,
+			char out[TIDU_DEVICE_ID_LEN + 1])
+{
+	static const char domain[] = "tidu-city-desk-v1";
+	unsigned char h[TIDU_DEVICE_ID_LEN / 2];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, (const unsigned char *)domain, sizeof(domain) - 1,
+				sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)city_device,
+				  strlen(city_device));
+	crypto_generichash_update(&st, (const unsigned char *)"/", 1);
+	crypto_generichash_update(&st, (const unsigned char *)district, strlen(district));
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, TIDU_DEVICE_ID_LEN + 1, h, sizeof(h));
 }
 
 /* ---- signed documents ---------------------------------------------------- */
@@ -547,7 +565,8 @@ static int check_identity(const char *what, const char *device, const char *dist
 		return tidu_error_set(TIDU_EINVAL,
 			_("invalid %s: unknown district '%s'"), what, district);
 	if (!valid_role(role) ||
-	    (strcmp(role, "city") == 0) != (tidu_dict_is_city(district) != 0))
+	    (strcmp(role, "city") == 0) != (tidu_dict_is_city(district) != 0) ||
+	    (strcmp(role, TIDU_TRUST_ROLE_DESK) == 0 && tidu_dict_is_city(district)))
 		return tidu_error_set(TIDU_EINVAL,
 			_("invalid %s: role '%s' does not fit district '%s'"),
 			what, role, district);
@@ -762,10 +781,25 @@ static int city_ensure(tidu_store *s, int create, int *missing)
 		if ((error = scalar(s, "SELECT count(*) FROM district_key "
 				    "WHERE district=?1", code, &n)) < 0)
 			goto done;
+		if (!n) {
+			MISSING(create, missing);
+			if ((error = new_district_key(s, code, 1)) < 0)
+				goto done;
+		}
+		if (tidu_dict_is_city(code))
+			continue;
+		/* The city's desk for the district: how the city writes to it. */
+		own_device(s, &k, &d);
+		tidu_trust_desk_id(tidu_store_device(s), code, d.device);
+		snprintf(d.district, sizeof(d.district), "%s", code);
+		snprintf(d.role, sizeof(d.role), "%s", TIDU_TRUST_ROLE_DESK);
+		if ((error = scalar(s, "SELECT count(*) FROM device WHERE device=?1",
+				    d.device, &n)) < 0)
+			goto done;
 		if (n)
 			continue;
 		MISSING(create, missing);
-		if ((error = new_district_key(s, code, 1)) < 0)
+		if ((error = insert_device(s, &d)) < 0)
 			goto done;
 	}
 done:
@@ -1003,7 +1037,7 @@ static int admit_check(tidu_store *city, tidu_trust_request *r)
 
 	if (error == TIDU_ENOTFOUND) {
 		tidu_error_clear();
-		if (!strcmp(r->role, "city"))
+		if (!strcmp(r->role, "city") || !strcmp(r->role, TIDU_TRUST_ROLE_DESK))
 			return tidu_error_set(TIDU_EINVAL,
 				_("device '%s' is a city store: a city store is its own root and cannot be enrolled"),
 				r->device);
@@ -1076,6 +1110,12 @@ int tidu_trust_revoke(tidu_store *city, const char *device, int64_t last_seq)
 		return error;
 	if ((error = tidu_trust_device_lookup(city, device, &d)) < 0)
 		goto done;
+	if (!strcmp(d.role, TIDU_TRUST_ROLE_DESK)) {
+		error = tidu_error_set(TIDU_EINVAL,
+			_("device '%s' is the city's own desk for district %s: the city cannot revoke its own device"),
+			device, d.district);
+		goto done;
+	}
 	if (d.revoked) {
 		error = tidu_error_set(TIDU_EEXISTS,
 			_("device '%s' is revoked already (after change set %lld)"),
@@ -1138,8 +1178,9 @@ static int put_grants(tidu_store *city, tidu_json_writer *w,
 	for (i = 0; i < ndevs && !error; i++) {
 		const tidu_trust_device *d = &devs[i];
 
-		if (d->revoked || !strcmp(d->device, tidu_store_device(city)))
-			continue;
+		if (d->revoked || !strcmp(d->device, tidu_store_device(city)) ||
+		    !strcmp(d->role, TIDU_TRUST_ROLE_DESK))
+			continue; /* the city holds every key itself */
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, d->district, -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1297,6 +1338,7 @@ typedef struct {
 	int64_t version;
 	unsigned char city_sign_pk[PK_LEN];
 	unsigned char city_box_pk[PK_LEN];
+	char city_device[TIDU_DEVICE_ID_LEN + 1];
 	kr_key *keys;
 	size_t nkeys;
 	tidu_trust_device *devices;
@@ -1327,7 +1369,9 @@ static int keyring_open(const char *text, size_t len, keyring *k)
 	city = tidu_json_get(k->doc.payload, "city");
 	if ((error = get_int(k->doc.payload, "version", what, &k->version)) < 0 ||
 	    (error = get_bytes(city, "sign_pk", what, k->city_sign_pk, PK_LEN)) < 0 ||
-	    (error = get_bytes(city, "box_pk", what, k->city_box_pk, PK_LEN)) < 0)
+	    (error = get_bytes(city, "box_pk", what, k->city_box_pk, PK_LEN)) < 0 ||
+	    (error = get_text(city, "device", what, k->city_device,
+			      sizeof(k->city_device))) < 0)
 		goto fail;
 	if (k->version < 1) {
 		error = malformed(what, _("the version must be 1 or more"));
@@ -1432,6 +1476,18 @@ static int keyring_body(keyring *k)
 		if (d->revoked_after < 0 || find_device(k, d->device))
 			return tidu_error_set(TIDU_EINVAL,
 				_("invalid keyring: bad or repeated entry of device '%s'"), d->device);
+		if (!strcmp(d->role, TIDU_TRUST_ROLE_DESK)) {
+			char want[TIDU_DEVICE_ID_LEN + 1];
+
+			/* A desk is the city itself writing for a district. */
+			tidu_trust_desk_id(k->city_device, d->district, want);
+			if (strcmp(want, d->device) || d->revoked ||
+			    sodium_memcmp(d->sign_pk, k->city_sign_pk, PK_LEN) ||
+			    sodium_memcmp(d->box_pk, k->city_box_pk, PK_LEN))
+				return tidu_error_set(TIDU_EINVAL,
+					_("invalid keyring: device '%s' claims to be the city's desk for district %s"),
+					d->device, d->district);
+		}
 		tidu_trust_fingerprint(d->sign_pk, d->box_pk, d->fingerprint);
 		k->ndevices++;
 	}

@@ -53,6 +53,12 @@ typedef struct {
 	const char *district;
 	int64_t skew;     /* this laptop's clock error, ms */
 	size_t seen;      /* files of the pool it has been offered */
+	int city;
+	struct {          /* per device of the store (the city: its desks) */
+		char device[TIDU_DEVICE_ID_LEN + 1];
+		uint64_t seq; /* last published to the pool */
+	} pub[8];
+	size_t npub;
 } node;
 
 typedef struct {
@@ -67,6 +73,7 @@ static cs_file *pool;
 static size_t npool, cappool;
 static int64_t now_ms = 1900000000000LL;
 static uint64_t seed;
+static size_t city_files; /* change sets of the city's desks */
 
 static const char *const districts[] = {"410105", "410102"};
 
@@ -93,6 +100,7 @@ static void make_node(node *n, const char *district, const char *role)
 	snprintf(n->dir, sizeof(n->dir), "/tmp/tidu-prop.XXXXXX");
 	assert_non_null(mkdtemp(n->dir));
 	n->district = district;
+	n->city = !strcmp(role, "city");
 	if (tidu_store_create(&n->s, n->dir, &id, PASS, strlen(PASS), recovery,
 			      sizeof(recovery)) < 0)
 		fail_msg("create: %s", tidu_error_message());
@@ -117,33 +125,60 @@ static void enroll_all(void)
 	tidu_buf_free(&ring);
 }
 
-/* Seals the node's pending changes and publishes the file to the pool. */
+/* The last sequence of `device` the node published; a new slot if none. */
+static uint64_t *published(node *n, const char *device)
+{
+	size_t i;
+
+	for (i = 0; i < n->npub; i++)
+		if (!strcmp(n->pub[i].device, device))
+			return &n->pub[i].seq;
+	assert_true(n->npub < sizeof(n->pub) / sizeof(n->pub[0]));
+	snprintf(n->pub[n->npub].device, sizeof(n->pub[0].device), "%s", device);
+	n->pub[n->npub].seq = 0;
+	return &n->pub[n->npub++].seq;
+}
+
+/*
+ * Seals the node's pending changes and publishes the new files to the pool
+ * (the city's go out as one change set per desk, for the desk's district).
+ */
 static void seal(node *n)
 {
-	uint64_t seq;
+	uint64_t seq, *last;
 	size_t count;
 	sqlite3_stmt *st;
 
 	set_clock(n);
-	if (tidu_changes_seal(n->s, &seq, &count) < 0)
-		fail_msg("seal: %s", tidu_error_message());
-	if (!count)
-		return;
+	do {
+		if (tidu_changes_seal(n->s, &seq, &count) < 0)
+			fail_msg("seal: %s", tidu_error_message());
+	} while (count);
 	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(n->s),
-		"SELECT file FROM changeset WHERE device=?1 AND seq=?2", -1, &st, NULL), 0);
-	sqlite3_bind_text(st, 1, tidu_store_device(n->s), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	if (npool == cappool) {
-		cappool = cappool ? cappool * 2 : 64;
-		pool = tidu_reallocarray(pool, cappool, sizeof(*pool));
+		"SELECT device, seq, district, file FROM changeset WHERE state='sealed' "
+		"ORDER BY device, seq", -1, &st, NULL), 0);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *device = (const char *)sqlite3_column_text(st, 0);
+
+		seq = (uint64_t)sqlite3_column_int64(st, 1);
+		last = published(n, device);
+		if (seq <= *last)
+			continue;
+		*last = seq;
+		if (npool == cappool) {
+			cappool = cappool ? cappool * 2 : 64;
+			pool = tidu_reallocarray(pool, cappool, sizeof(*pool));
+		}
+		pool[npool].len = (size_t)sqlite3_column_bytes(st, 3);
+		pool[npool].data = tidu_malloc(pool[npool].len);
+		memcpy(pool[npool].data, sqlite3_column_blob(st, 3), pool[npool].len);
+		snprintf(pool[npool].district, sizeof(pool[npool].district), "%s",
+			 sqlite3_column_text(st, 2));
+		if (n->city && strcmp(pool[npool].district, n->district))
+			city_files++;
+		pool[npool].withheld = rnd(10) == 0;
+		npool++;
 	}
-	pool[npool].len = (size_t)sqlite3_column_bytes(st, 0);
-	pool[npool].data = tidu_malloc(pool[npool].len);
-	memcpy(pool[npool].data, sqlite3_column_blob(st, 0), pool[npool].len);
-	snprintf(pool[npool].district, sizeof(pool[npool].district), "%s", n->district);
-	pool[npool].withheld = rnd(10) == 0;
-	npool++;
 	sqlite3_finalize(st);
 }
 
@@ -187,7 +222,8 @@ static void random_op(node *n)
 	tidu_kv kv[2];
 	int r = (int)rnd(100), error;
 
-	firm_code(n->district, (int)rnd(NFIRMS), uscc);
+	/* The city edits the firms of every district. */
+	firm_code(n->city ? districts[rnd(2)] : n->district, (int)rnd(NFIRMS), uscc);
 	set_clock(n);
 	/* Large value spaces: two concurrent writes never pick the same value. */
 	snprintf(value, sizeof(value), "%u", rnd(1000000) + 1);
@@ -246,7 +282,7 @@ static char *export_of(node *n, const char *district)
  * in the conflict; where three or more lines met, each met the one winning
  * at the time, so every line shows without every pair showing.
  */
-static size_t check_conflicts(node *n, node *writers, size_t nwriters)
+static size_t check_conflicts(node *n, node **writers, size_t nwriters, const char *desk)
 {
 	sqlite3 *db = tidu_store_db(n->s);
 	sqlite3_stmt *a, *chk;
@@ -261,9 +297,13 @@ static size_t check_conflicts(node *n, node *writers, size_t nwriters)
 	for (w = 0; w < nwriters; w++) {
 		sqlite3_stmt *rd, *ins;
 
-		assert_int_equal(sqlite3_prepare_v2(tidu_store_db(writers[w].s),
+		/* Of the city, only the writes of the store's district's desk. */
+		assert_int_equal(sqlite3_prepare_v2(tidu_store_db(writers[w]->s),
 			"SELECT c.entity, c.key, j.value->>0, j.value->>1, j.value->>2, c.hlc, c.device "
-			"FROM change c, json_each(c.fields) j", -1, &rd, NULL), 0);
+			"FROM change c, json_each(c.fields) j WHERE ?1 IS NULL OR c.device=?1",
+			-1, &rd, NULL), 0);
+		if (writers[w]->city && desk)
+			sqlite3_bind_text(rd, 1, desk, -1, SQLITE_STATIC);
 		assert_int_equal(sqlite3_prepare_v2(db,
 			"INSERT INTO w VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &ins, NULL), 0);
 		while (sqlite3_step(rd) == SQLITE_ROW) {
@@ -348,7 +388,7 @@ static void test_converges(void **state)
 	enroll_all();
 
 	for (k = 0; k < ops; k++) {
-		node *n = &nodes[rnd(NDEV)];
+		node *n = &nodes[rnd(NDEV + 1)]; /* the city writes too */
 
 		now_ms += rnd(2000);
 		random_op(n);
@@ -356,7 +396,7 @@ static void test_converges(void **state)
 			exchange(&nodes[rnd(NDEV + 1)]);
 	}
 	/* The end of the day: everyone seals, every file reaches everyone. */
-	for (j = 0; j < NDEV; j++)
+	for (j = 0; j <= NDEV; j++)
 		seal(&nodes[j]);
 	for (j = 0; j <= NDEV; j++) {
 		for (i = 0; i < npool; i++)
@@ -381,14 +421,22 @@ static void test_converges(void **state)
 		free(city);
 	}
 	for (j = 0; j <= NDEV; j++) {
-		node *writers = j == NDEV ? nodes : &nodes[nodes[j].district == districts[0] ? 0 : 3];
-		size_t nw = j == NDEV ? NDEV : (nodes[j].district == districts[0] ? 3 : 2);
+		node *writers[NDEV + 1];
+		char desk[TIDU_DEVICE_ID_LEN + 1];
+		size_t nw = 0;
+		int w;
 
-		pairs += check_conflicts(&nodes[j], writers, nw);
+		/* A district's store: its officers and the city's desk for it. */
+		for (w = 0; w <= NDEV; w++)
+			if (j == NDEV || w == NDEV || nodes[w].district == nodes[j].district)
+				writers[nw++] = &nodes[w];
+		tidu_trust_desk_id(tidu_store_device(nodes[NDEV].s), nodes[j].district, desk);
+		pairs += check_conflicts(&nodes[j], writers, nw, j == NDEV ? NULL : desk);
 	}
-	printf("%ld operations, %zu change sets, %zu concurrent same-field pairs checked\n",
-	       ops, npool, pairs);
+	printf("%ld operations, %zu change sets (%zu of the city's desks), "
+	       "%zu concurrent same-field pairs checked\n", ops, npool, city_files, pairs);
 	assert_true(npool > 20);
+	assert_true(city_files > 2);
 	assert_true(pairs > 0);
 
 	for (j = 0; j <= NDEV; j++) {

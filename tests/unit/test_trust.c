@@ -309,7 +309,7 @@ static void test_request_verifies_tampered_rejected(void **state)
 	assert_string_equal(info.fingerprint, id.fingerprint);
 	assert_false(info.enrolled);
 	/* Verifying changed nothing. */
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device"), 1);
+	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
 
 	/* Whitespace does not matter: the payload is signed in compact form. */
 	for (i = 0; i < req.len; i++)
@@ -352,14 +352,14 @@ static void test_request_verifies_tampered_rejected(void **state)
 	/* Only the city admits. */
 	assert_int_equal(tidu_trust_admit(f->b, req.ptr, req.len, NULL, 0), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(), "city"));
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device"), 1);
+	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
 
 	/* Admitted; again is no change. */
 	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), 0);
 	assert_false(info.enrolled);
 	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), 0);
 	assert_true(info.enrolled);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device"), 2);
+	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 2);
 
 	/* A city store cannot be enrolled elsewhere. */
 	tidu_buf_clear(&req);
@@ -397,7 +397,8 @@ static void test_admit_export_import(void **state)
 	assert_false(info.current);
 	assert_true(info.enrolled);
 	assert_false(info.revoked);
-	assert_int_equal(info.devices, 3);
+	assert_int_equal(info.devices,
+			 3 + scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk'"));
 	assert_int_equal(info.keys_new, 1);
 	assert_int_equal(tidu_trust_identity(f->city, &city_id), 0);
 	assert_string_equal(info.city_fingerprint, city_id.fingerprint);
@@ -615,7 +616,7 @@ static void test_older_version_refused(void **state)
 	assert_int_equal(import(f->a, &v1, &info), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(), "older"));
 	assert_int_equal(scalar(f->a, "SELECT max(version) FROM keyring"), 2);
-	assert_int_equal(scalar(f->a, "SELECT count(*) FROM device"), 3);
+	assert_int_equal(scalar(f->a, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 3);
 	assert_int_equal(import(f->a, &v2, &info), 0);
 	assert_true(info.current);
 	/* A device may skip versions. */
@@ -678,9 +679,9 @@ static void test_joins_caller_transaction(void **state)
 	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
 	/* A failing call inside the transaction undoes only itself. */
 	assert_int_equal(tidu_trust_revoke(f->city, "0123456789abcdef", 0), TIDU_ENOTFOUND);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device"), 2);
+	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 2);
 	tidu_store_rollback(f->city);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device"), 1);
+	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
 	tidu_buf_free(&req);
 }
 
@@ -700,6 +701,64 @@ static void test_signature_by_sign_sk(void **state)
 	assert_int_equal(crypto_sign_verify_detached(sig, msg, sizeof(msg), d.box_pk), -1);
 }
 
+/* The city's desks: one per district, its keys, derived ids, never granted or revoked. */
+static void test_city_desks(void **state)
+{
+	fixture *f = *state;
+	tidu_buf doc = TIDU_BUF_INIT, forged = TIDU_BUF_INIT;
+	tidu_trust_device dev, city_dev;
+	tidu_trust_import info;
+	char want[TIDU_DEVICE_ID_LEN + 1], other[TIDU_DEVICE_ID_LEN + 1];
+	const char *at;
+
+	/* Every division but the city itself has a desk. */
+	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk'"),
+			 scalar(f->city, "SELECT count(DISTINCT district) FROM district_key") - 1);
+	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk' "
+				"AND district='" CITY "'"), 0);
+	tidu_trust_desk_id(tidu_store_device(f->city), JINSHUI, want);
+	tidu_trust_desk_id(tidu_store_device(f->city), ZHONGYUAN, other);
+	assert_string_not_equal(want, other);
+	assert_int_equal(strlen(want), TIDU_DEVICE_ID_LEN);
+	assert_int_equal(tidu_trust_device_lookup(f->city, want, &dev), 0);
+	assert_int_equal(tidu_trust_device_lookup(f->city, tidu_store_device(f->city),
+						  &city_dev), 0);
+	assert_string_equal(dev.district, JINSHUI);
+	assert_string_equal(dev.role, TIDU_TRUST_ROLE_DESK);
+	assert_memory_equal(dev.sign_pk, city_dev.sign_pk, TIDU_TRUST_KEY_LEN);
+	assert_memory_equal(dev.box_pk, city_dev.box_pk, TIDU_TRUST_KEY_LEN);
+
+	/* The city cannot revoke a desk. */
+	assert_int_equal(tidu_trust_revoke(f->city, want, 0), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "desk"));
+
+	/* A device learns the desks; no grant is addressed to them. */
+	enroll(f->city, f->a);
+	export_to(f->city, &doc);
+	at = strstr(doc.ptr, "\"grants\"");
+	assert_non_null(at);
+	assert_non_null(strstr(at, tidu_store_device(f->a)));
+	assert_null(strstr(at, want));
+	assert_int_equal(import(f->a, &doc, &info), 0);
+	assert_int_equal(tidu_trust_device_lookup(f->a, want, &dev), 0);
+	assert_string_equal(dev.role, TIDU_TRUST_ROLE_DESK);
+	assert_string_equal(dev.district, JINSHUI);
+
+	/*
+	 * A keyring signed by the city that lists a desk under an id not
+	 * derived from the city's device and the district is refused.
+	 */
+	assert_int_equal(sqlite3_exec(tidu_store_db(f->city),
+		"UPDATE device SET device='0123456789abcdef' WHERE role='city-desk' "
+		"AND district='" ZHONGYUAN "'", NULL, NULL, NULL), SQLITE_OK);
+	export_to(f->city, &forged);
+	assert_int_equal(import(f->c, &forged, &info), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "desk"));
+
+	tidu_buf_free(&doc);
+	tidu_buf_free(&forged);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -716,6 +775,7 @@ int main(void)
 		T(test_pin_by_fingerprint),
 		T(test_joins_caller_transaction),
 		T(test_signature_by_sign_sk),
+		T(test_city_desks),
 	};
 
 	if (sodium_init() < 0)
