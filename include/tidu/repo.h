@@ -10,6 +10,8 @@
  *                                    (%04, %03 and %012 digits)
  *   refs/heads/city/keyring          keyring.json, the latest signed keyring
  *   refs/heads/city/pool             tips.txt, the device tips the city merged
+ *   refs/heads/city/<district>/<desk>  the city's own change sets for the
+ *                                    district (its desk, trust.h), as above
  *   refs/heads/enroll/<district>/<device>  request.json, until enrolled
  *
  * Fetched refs are kept under refs/remotes/<remote>/... Nothing here prints:

@@ -507,7 +507,18 @@ static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_
 	    (error = lookup_text(s, "SELECT district FROM firm WHERE uscc=?1", uscc,
 				 &district)) < 0)
 		goto done;
-	if (district && tidu_dict_district_name(district) && !tidu_dict_is_city(district))
+	if (uscc && (!district || !*district)) {
+		/*
+		 * Known only in part (an earlier change set of it has not
+		 * arrived): whose the firm is cannot be told, and a write that
+		 * reaches no district would be lost to it.
+		 */
+		error = tidu_error_set(TIDU_ENOTFOUND,
+			_("firm '%s' has no district in this store yet (a change set of it has not arrived): sync first, or set its district in the same command"),
+			uscc);
+		goto done;
+	}
+	if (tidu_dict_district_name(district) && !tidu_dict_is_city(district))
 		tidu_trust_desk_id(tidu_store_device(s), district, out);
 done:
 	free(found_uscc);

@@ -75,6 +75,7 @@ network() {
 }
 
 @test "officers sync on the LAN, the hub relays to central, the city sees everything" {
+	local desk
 	network
 	on "$A" firm add "$F" --name 甲科技 >/dev/null
 	on "$B" firm add "$G" --name 乙制造 >/dev/null
@@ -118,8 +119,23 @@ network() {
 	[[ "$output" == *" 0 refs forwarded"* ]]
 	run on "$HUB" status --json
 	[[ "$output" == *'"remote": "central"'* ]]
-	# A relay from the city's side of things: the officers receive the city's edit.
-	on "$CITY" firm set "$F" employees=9 >/dev/null 2>&1 || true
+	# The city's own edit goes back through the hub to the LAN officers.
+	on "$CITY" firm set "$F" contact=市局联系人 >/dev/null
+	on "$CITY" sync >/dev/null
+	desk=$(git -C "$CENTRAL" for-each-ref --format='%(refname)' refs/heads/city/410105/)
+	[ -n "$desk" ]
+	relay --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"relayed_back": 1'* ]]
+	[ "$(git -C "$LAN" rev-parse "$desk")" = "$(git -C "$CENTRAL" rev-parse "$desk")" ]
+	run on "$HUB" firm show "$F" --json
+	[[ "$output" == *市局联系人* ]]
+	on "$B" sync >/dev/null
+	run on "$B" firm show "$F" --json
+	[[ "$output" == *市局联系人* ]]
+	relay # nothing new either way
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 0 refs forwarded"* && "$output" == *"0 city refs sent back"* ]]
 	git -C "$CENTRAL" fsck --strict
 	run on "$A" relay lan central
 	[ "$status" -eq 2 ] # an officer's store does not relay

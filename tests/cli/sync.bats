@@ -161,6 +161,45 @@ scenario() {
 	run on "$D" firm show "$F" --json
 	[[ "$output" != *新纪元产品* ]]
 
+	# The city's own edits reach the district of the firm, and only it; a
+	# firm the city adds belongs to the district of its USCC.
+	local h desk102 desk105 vid
+	h=$(uscc 91410102MA1EUXH30)
+	on "$CITY" firm set "$F" contact=市局联系人CITYMARK
+	on "$CITY" firm set "$G" main_product=市局改的产品CITYMARK2
+	on "$CITY" firm add "$h" --name 市局新增企业CITYMARK3
+	vid=$(on "$CITY" visit add "$G" --note 市局走访CITYMARK4)
+	run on "$CITY" sync --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"sent": 2'* ]] # one change set per district
+	desk105=$(git -C "$gd" for-each-ref --format='%(refname)' refs/heads/city/410105/)
+	desk102=$(git -C "$gd" for-each-ref --format='%(refname)' refs/heads/city/410102/)
+	[ -n "$desk105" ] && [ -n "$desk102" ]
+	sync_all "$A" "$C"
+	run on "$A" firm show "$F" --json
+	[[ "$output" == *市局联系人CITYMARK* ]]
+	run on "$C" firm show "$G" --json
+	[[ "$output" == *市局改的产品CITYMARK2* ]]
+	run on "$C" firm show "$h" --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"district": "410102"'* ]]
+	run on "$C" visit show "$vid" --json
+	[[ "$output" == *市局走访CITYMARK4* ]]
+	run on "$A" firm list
+	[[ "$output" != *市局新增企业CITYMARK3* ]]
+	# An officer does not fetch another district's desk ref.
+	! git -C "$A/repo.git" for-each-ref | grep -q 'city/410102/'
+	git -C "$A/repo.git" for-each-ref | grep -q 'city/410105/'
+	# The city and an officer change one field at once: a conflict on both.
+	on "$CITY" firm set "$F" employees=77
+	on "$A" firm set "$F" employees=88
+	sync_all "$CITY" "$A" "$CITY"
+	for s in "$A" "$CITY"; do
+		run on "$s" conflicts --json
+		[[ "$output" == *'"field": "employees"'* ]]
+	done
+
 	# Everyone converges on its part of the pool.
 	sync_all "$A" "$B" "$C" "$CITY" "$A" "$B" "$C"
 	on "$CITY" export json --district 410105 >city105.json
@@ -173,12 +212,16 @@ scenario() {
 	cmp c.json city102.json
 	grep -q 新纪元产品 a.json
 	grep -q 李雷走访VISITMARK a.json
+	grep -q 市局联系人CITYMARK a.json
+	grep -q 市局新增企业CITYMARK3 c.json
+	! grep -q 市局新增企业CITYMARK3 a.json
 	! grep -q 吊销后写的 a.json
 	# The pool names the device tips it merged.
 	git -C "$gd" show refs/heads/city/pool:tips.txt | grep -q "refs/heads/410105/$(device_of "$A") "
 	git -C "$gd" fsck --strict
 	no_plaintext "$gd" 郑州明文甲科技 PLAINMARK-A 秘密传感器 中原明文乙制造 李雷走访VISITMARK \
-		王芳改的名 李雷改的名 新纪元产品 吊销后写的 "$F" "$G"
+		王芳改的名 李雷改的名 新纪元产品 吊销后写的 "$F" "$G" \
+		市局联系人CITYMARK 市局改的产品CITYMARK2 市局新增企业CITYMARK3 市局走访CITYMARK4 "$h"
 }
 
 @test "help of the sync commands" {

@@ -413,6 +413,10 @@ static void test_converges(void **state)
 			if (strcmp(nodes[j].district, districts[d]))
 				continue;
 			mine = export_of(&nodes[j], NULL);
+			if (strcmp(mine, city) && getenv("TIDU_PROPERTY_DUMP")) {
+				FILE *fa = fopen("/tmp/prop-city.json", "w"), *fb = fopen("/tmp/prop-mine.json", "w");
+				fputs(city, fa); fputs(mine, fb); fclose(fa); fclose(fb);
+			}
 			if (strcmp(mine, city))
 				fail_msg("seed %llu: store %d of %s differs from the city",
 					 (unsigned long long)seed, j, districts[d]);
