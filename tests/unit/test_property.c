@@ -366,6 +366,18 @@ static size_t check_conflicts(node *n, node **writers, size_t nwriters, const ch
 	return pairs;
 }
 
+/* With TIDU_PROPERTY_DUMP set, writes an export that differs, for diff(1). */
+static void dump(const char *path, const char *text)
+{
+	FILE *f;
+
+	if (!getenv("TIDU_PROPERTY_DUMP") || !(f = fopen(path, "w")))
+		return;
+	fputs(text, f);
+	fclose(f);
+	printf("wrote %s\n", path);
+}
+
 static void test_converges(void **state)
 {
 	const char *env = getenv("TIDU_PROPERTY_SEED"), *ops_env = getenv("TIDU_PROPERTY_OPS");
@@ -413,9 +425,9 @@ static void test_converges(void **state)
 			if (strcmp(nodes[j].district, districts[d]))
 				continue;
 			mine = export_of(&nodes[j], NULL);
-			if (strcmp(mine, city) && getenv("TIDU_PROPERTY_DUMP")) {
-				FILE *fa = fopen("/tmp/prop-city.json", "w"), *fb = fopen("/tmp/prop-mine.json", "w");
-				fputs(city, fa); fputs(mine, fb); fclose(fa); fclose(fb);
+			if (strcmp(mine, city)) {
+				dump("/tmp/tidu-prop-city.json", city);
+				dump("/tmp/tidu-prop-store.json", mine);
 			}
 			if (strcmp(mine, city))
 				fail_msg("seed %llu: store %d of %s differs from the city",
