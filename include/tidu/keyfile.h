@@ -80,6 +80,14 @@ int tidu_keyfile_unlock_recovery(const char *dbpath, const char *recovery_text,
 				 tidu_secret *out) TIDU_WUR;
 
 /*
+ * Checks that `s` (from the key agent, agent.h) is the data key and file id
+ * of the store `dbpath`, against the newest valid copy of its header. No
+ * key derivation: cheap. TIDU_EPASS if it is not, TIDU_ECORRUPT if no copy
+ * is valid, TIDU_ENOTFOUND, TIDU_ERROR (I/O).
+ */
+int tidu_keyfile_check_secret(const char *dbpath, const tidu_secret *s) TIDU_WUR;
+
+/*
  * Replaces the passphrase slot, keeping the data key and the recovery slot.
  * `s` is the store's unlocked secret; it must match the header (else
  * TIDU_EINVAL). Crash-safe: the older (or damaged) copy is rewritten first

@@ -13,6 +13,7 @@
 
 #include "tidu/buf.h"
 #include "tidu/error.h"
+#include "tidu/keyfile.h"
 
 typedef struct tidu_store tidu_store;
 
@@ -57,6 +58,14 @@ int tidu_store_open(tidu_store **out, const char *home, const char *pass,
 /* As tidu_store_open(), with the recovery key instead of the passphrase. */
 int tidu_store_open_recovery(tidu_store **out, const char *home,
 			     const char *recovery);
+
+/*
+ * As tidu_store_open(), with the unlocked secret (from the key agent,
+ * agent.h), checked against the key header first: TIDU_EPASS if it is not
+ * this store's.
+ */
+int tidu_store_open_secret(tidu_store **out, const char *home,
+			   const tidu_secret *secret);
 
 /* Closes the store (checkpointing its WAL) and wipes its keys. NULL is ok. */
 void tidu_store_free(tidu_store *s);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "tidu/agent.h"
 #include "tidu/alloc.h"
 #include "tidu/file.h"
 #include "tidu/utf8.h"
@@ -279,6 +280,34 @@ static void wipe(tidu_buf *b)
 	tidu_buf_free(b);
 }
 
+/*
+ * Opens the store with the key of its agent. TIDU_ENOTFOUND when there is
+ * no usable agent (none runs, or it holds another store's key: then the
+ * passphrase is asked as usual); other codes when the store itself fails.
+ */
+static int open_by_agent(const char *home, tidu_store **out)
+{
+	tidu_buf db = TIDU_BUF_INIT;
+	tidu_secret secret;
+	int error;
+
+	tidu_buf_printf(&db, "%s/%s", home, TIDU_DB_NAME);
+	error = tidu_agent_fetch(db.ptr, &secret);
+	tidu_buf_free(&db);
+	if (error < 0) {
+		if (error != TIDU_ENOTFOUND)
+			cli_warn(_("the key agent cannot be used: %s"), tidu_error_message());
+		return tidu_error_set(TIDU_ENOTFOUND, "%s", _("no agent"));
+	}
+	error = tidu_store_open_secret(out, home, &secret);
+	tidu_secret_wipe(&secret);
+	if (error == TIDU_EPASS) {
+		cli_warn("%s", _("the key agent holds a key that does not open this store: ignored"));
+		return tidu_error_set(TIDU_ENOTFOUND, "%s", _("no agent"));
+	}
+	return error;
+}
+
 int cli_open_store(const cli_ctx *ctx, tidu_store **out)
 {
 	tidu_buf home = TIDU_BUF_INIT, pass = TIDU_BUF_INIT;
@@ -291,6 +320,16 @@ int cli_open_store(const cli_ctx *ctx, tidu_store **out)
 		code = cli_error(EXIT_USAGE, _("no store in '%s': run 'tidu init' first"),
 				 home.ptr);
 		goto done;
+	}
+	if (!ctx->passfile && !getenv("TIDU_PASSPHRASE") && !getenv("TIDU_NO_AGENT")) {
+		error = open_by_agent(home.ptr, out);
+		if (error == 0)
+			goto done;
+		if (error != TIDU_ENOTFOUND) {
+			code = cli_fail(error);
+			goto done;
+		}
+		tidu_error_clear();
 	}
 	if ((code = cli_passphrase(ctx->passfile, "TIDU_PASSPHRASE",
 				   _("Passphrase: "), 0, &pass)) != EXIT_OK)

@@ -79,7 +79,12 @@ int cli_home(const cli_ctx *ctx, tidu_buf *home);
 int cli_passphrase(const char *file, const char *envname, const char *prompt,
 		   int confirm, tidu_buf *out);
 
-/* Opens the store of this run, asking for the passphrase. Returns an exit code. */
+/*
+ * Opens the store of this run: with the key from its agent (agent.h) when
+ * no passphrase is given (no --passphrase-file, no $TIDU_PASSPHRASE) and
+ * $TIDU_NO_AGENT is not set, else asking for the passphrase. Returns an
+ * exit code.
+ */
 int cli_open_store(const cli_ctx *ctx, tidu_store **out);
 
 /* Writes a finished JSON document and a newline to stdout. */
@@ -110,6 +115,7 @@ void cli_sync_json(const tidu_sync_report *r, int error, const char *from,
 /* Commands. */
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_passwd(cli_ctx *ctx, int argc, char **argv);
+int cmd_agent(cli_ctx *ctx, int argc, char **argv);
 int cmd_firm(cli_ctx *ctx, int argc, char **argv);
 int cmd_visit(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "tidu/agent.h"
 
 static void wipe(tidu_buf *b)
 {
@@ -66,6 +67,16 @@ int cmd_passwd(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	printf("%s\n", _("The passphrase has been changed."));
+	{
+		tidu_buf db = TIDU_BUF_INIT;
+
+		/* Whoever knew the old passphrase: no key in memory stays behind. */
+		tidu_buf_printf(&db, "%s/%s", home.ptr, TIDU_DB_NAME);
+		if (tidu_agent_stop(db.ptr) == 0)
+			printf("%s\n", _("The store's key agent has been stopped."));
+		tidu_error_clear();
+		tidu_buf_free(&db);
+	}
 	code = EXIT_OK;
 done:
 	wipe(&secret);

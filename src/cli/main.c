@@ -22,6 +22,7 @@ static const command commands[] = {
 	{"changes", cmd_changes, N_("seal, export, apply and list change sets")},
 	{"conflicts", cmd_conflicts, N_("list and resolve values that lost a merge")},
 	{"passwd", cmd_passwd, N_("change the passphrase (or reset it with the recovery key)")},
+	{"agent", cmd_agent, N_("keep the unlocked key in memory for a while (like ssh-agent)")},
 	{"id", cmd_id, N_("show this device's identity and key fingerprint")},
 	{"enroll", cmd_enroll, N_("make this device's enrollment request for the city")},
 	{"admin", cmd_admin, N_("enroll and revoke devices (city store)")},
@@ -29,7 +30,6 @@ static const command commands[] = {
 	{"sync", cmd_sync, N_("seal, send and receive change sets through the central repository")},
 	{"remote", cmd_remote, N_("add, list and remove central repositories")},
 	{"relay", cmd_relay, N_("forward a district's verified change sets between repositories")},
-	/* Until cmd_admin.c lists them as 'admin pending' and 'admin repo-init': */
 	{NULL, NULL, NULL},
 };
 

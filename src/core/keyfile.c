@@ -635,6 +635,31 @@ int tidu_keyfile_unlock_recovery(const char *dbpath, const char *recovery_text,
 	return error;
 }
 
+int tidu_keyfile_check_secret(const char *dbpath, const tidu_secret *s)
+{
+	unsigned char hdr[TIDU_HEADER_SIZE], check[KEYCHECK_BYTES];
+	const unsigned char *newest;
+	int order[2], error;
+
+	if (!dbpath || !s)
+		return tidu_error_set(TIDU_EINVAL, "%s", _("bad arguments to unlock a store"));
+	if (sodium_init() < 0)
+		return tidu_error_set(TIDU_ERROR, "%s", _("cannot initialize libsodium"));
+	if ((error = load_header(dbpath, hdr)) < 0)
+		return error;
+	if (valid_copies(hdr, order) == 0)
+		return tidu_error_set(TIDU_ECORRUPT,
+			_("both copies of the key header of '%s' are damaged"), dbpath);
+	newest = hdr + order[0] * COPY_SIZE;
+	key_check(s->key, s->file_id, check);
+	if (sodium_memcmp(s->file_id, newest + OFF_FILE_ID, TIDU_FILE_ID_BYTES) != 0 ||
+	    sodium_memcmp(check, newest + OFF_KEYCHECK, KEYCHECK_BYTES) != 0)
+		error = tidu_error_set(TIDU_EPASS,
+			_("the key given does not belong to the store '%s'"), dbpath);
+	sodium_memzero(check, sizeof(check));
+	return error;
+}
+
 int tidu_keyfile_set_passphrase(const char *dbpath, const tidu_secret *s,
 				const char *pass, size_t passlen)
 {

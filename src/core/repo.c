@@ -636,6 +636,7 @@ typedef struct {
 	head *heads;     /* what the server advertised at the last fetch */
 	size_t nheads;
 	int lockfd;      /* flock on the home's sync.lock */
+	git_remote *conn; /* a push connection kept from probe(), or NULL */
 	int relay;       /* tidu_relay(): also fetch the district's enroll refs */
 	int64_t keyring; /* this store's keyring version */
 	/* the connection */
@@ -1602,6 +1603,105 @@ static int track(sync_ctx *c)
 	return error;
 }
 
+/* Keeps the server's list of branches, sorted by name. */
+static void take_heads(sync_ctx *c, const git_remote_head **refs, size_t n)
+{
+	size_t i;
+
+	heads_free(c);
+	for (i = 0; i < n; i++) {
+		if (strncmp(refs[i]->name, "refs/heads/", 11) || ends_with(refs[i]->name, "^{}"))
+			continue;
+		c->heads = tidu_reallocarray(c->heads, c->nheads + 1, sizeof(*c->heads));
+		c->heads[c->nheads].name = tidu_strdup(refs[i]->name);
+		git_oid_cpy(&c->heads[c->nheads].oid, &refs[i]->oid);
+		c->nheads++;
+	}
+	if (c->nheads)
+		qsort(c->heads, c->nheads, sizeof(*c->heads), head_cmp);
+}
+
+/* 1 if the tracking refs are exactly the wanted refs the server lists. */
+static int tracking_current(sync_ctx *c)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	tidu_buf glob = TIDU_BUF_INIT, name = TIDU_BUF_INIT;
+	size_t wanted_n = 0, tracked = 0, i;
+	int same = 1;
+
+	for (i = 0; i < c->nheads && same; i++) {
+		git_oid have;
+
+		if (!wanted(c, c->heads[i].name))
+			continue;
+		wanted_n++;
+		tidu_buf_clear(&name);
+		tidu_buf_printf(&name, "refs/remotes/%s/%s", c->remote, c->heads[i].name + 11);
+		same = ref_get(c, name.ptr, &have) == 0 && git_oid_equal(&have, &c->heads[i].oid);
+	}
+	tidu_buf_printf(&glob, "refs/remotes/%s/*", c->remote);
+	if (same && git_reference_iterator_glob_new(&it, c->repo, glob.ptr) == 0) {
+		while (git_reference_next(&ref, it) == 0) {
+			tracked++;
+			git_reference_free(ref);
+		}
+		git_reference_iterator_free(it);
+	} else {
+		same = 0;
+	}
+	tidu_error_clear();
+	tidu_buf_free(&glob);
+	tidu_buf_free(&name);
+	return same && tracked == wanted_n;
+}
+
+/*
+ * Connects for the push and reads the server's refs from its
+ * advertisement. When every ref this store reads is at the tip it tracks
+ * already, nothing is to be downloaded: the connection is kept for the
+ * push, one connection per sync instead of two (1). Otherwise it is closed
+ * and fetch() follows (0). A failure to connect is the sync's error.
+ */
+static int probe(sync_ctx *c)
+{
+	git_remote_callbacks cb;
+	git_proxy_options proxy;
+	git_remote *remote = NULL;
+	const git_remote_head **refs;
+	size_t n;
+	int error = 0;
+
+	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+	git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION);
+	set_callbacks(c, &cb);
+	proxy.type = GIT_PROXY_AUTO;
+	c->auth_attempts = 0;
+	c->pushing = 1;
+	tidu_buf_clear(&c->net_msg);
+	if (make_remote(c, &remote) < 0) {
+		error = net_fail(c, _("cannot use the repository"));
+		goto done;
+	}
+	if (git_remote_connect(remote, GIT_DIRECTION_PUSH, &cb, &proxy, NULL) < 0 ||
+	    git_remote_ls(&refs, &n, remote) < 0) {
+		error = net_fail(c, _("cannot reach the repository"));
+		goto done;
+	}
+	take_heads(c, refs, n);
+	if (tracking_current(c)) {
+		c->conn = remote;
+		remote = NULL;
+		error = 1;
+	}
+done:
+	c->pushing = 0;
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	return error;
+}
+
 /* Connects, lists the server's refs and downloads the objects of the wanted ones. */
 static int fetch(sync_ctx *c)
 {
@@ -1614,7 +1714,7 @@ static int fetch(sync_ctx *c)
 	tidu_buf spec4 = TIDU_BUF_INIT, spec5 = TIDU_BUF_INIT;
 	char *specs[5];
 	git_strarray sa;
-	size_t n, i;
+	size_t n;
 	int error = 0;
 
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
@@ -1634,17 +1734,7 @@ static int fetch(sync_ctx *c)
 		error = net_fail(c, _("cannot reach the repository"));
 		goto done;
 	}
-	heads_free(c);
-	for (i = 0; i < n; i++) {
-		if (strncmp(refs[i]->name, "refs/heads/", 11) || ends_with(refs[i]->name, "^{}"))
-			continue;
-		c->heads = tidu_reallocarray(c->heads, c->nheads + 1, sizeof(*c->heads));
-		c->heads[c->nheads].name = tidu_strdup(refs[i]->name);
-		git_oid_cpy(&c->heads[c->nheads].oid, &refs[i]->oid);
-		c->nheads++;
-	}
-	if (c->nheads)
-		qsort(c->heads, c->nheads, sizeof(*c->heads), head_cmp);
+	take_heads(c, refs, n);
 	/*
 	 * The refspecs choose what is downloaded; the tracking refs are set by
 	 * track() from the list above, not by libgit2's update_tips.
@@ -1697,6 +1787,35 @@ done:
 	return error;
 }
 
+/*
+ * After a push the server has the pushed tips: the tracking refs follow
+ * (as git's do), so that the next probe() sees nothing new.
+ */
+static int track_pushed(sync_ctx *c, char **specs, size_t n)
+{
+	tidu_buf name = TIDU_BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n && !error; i++) {
+		const char *colon = strchr(specs[i], ':');
+		tidu_buf src = TIDU_BUF_INIT;
+		git_oid oid;
+
+		if (!colon || !wanted(c, colon + 1))
+			continue;
+		tidu_buf_put(&src, specs[i], (size_t)(colon - specs[i]));
+		if (ref_get(c, src.ptr, &oid) == 0) {
+			tidu_buf_clear(&name);
+			tidu_buf_printf(&name, "refs/remotes/%s/%s", c->remote, colon + 1 + 11);
+			error = ref_set(c, name.ptr, &oid);
+		}
+		tidu_buf_free(&src);
+	}
+	tidu_buf_free(&name);
+	return error;
+}
+
 /* Pushes `n` refspecs; a refusal of the server is an error naming ref and reason. */
 static int push(sync_ctx *c, char **specs, size_t n)
 {
@@ -1722,11 +1841,18 @@ static int push(sync_ctx *c, char **specs, size_t n)
 	tidu_buf_clear(&c->push_errors);
 	sa.strings = specs;
 	sa.count = n;
-	if (make_remote(c, &remote) < 0) {
+	if (c->conn) {
+		/* The connection probe() kept: the same session, no new handshake. */
+		remote = c->conn;
+		c->conn = NULL;
+		rc = git_remote_upload(remote, &sa, &po);
+		git_remote_disconnect(remote);
+	} else if (make_remote(c, &remote) < 0) {
 		error = net_fail(c, _("cannot use the repository"));
 		goto done;
+	} else {
+		rc = git_remote_push(remote, &sa, &po);
 	}
-	rc = git_remote_push(remote, &sa, &po);
 	if (rc == GIT_ENONFASTFORWARD) {
 		error = net_fail(c, _("cannot push to the repository (not a fast-forward)"));
 		goto done;
@@ -1740,7 +1866,9 @@ static int push(sync_ctx *c, char **specs, size_t n)
 		error = tidu_error_set(TIDU_ERROR, _("the server '%s' refused %s%s%s"), c->url,
 				       c->push_errors.ptr, text.len ? " — remote: " : "",
 				       tidu_buf_cstr(&text));
+		goto done;
 	}
+	error = track_pushed(c, specs, n);
 done:
 	c->pushing = 0;
 	git_remote_free(remote);
@@ -2750,7 +2878,7 @@ static int sync_run(sync_ctx *c)
 	 * key). A server that cannot be reached: seal and commit locally all
 	 * the same; it goes out with the next sync.
 	 */
-	if ((error = fetch(c)) < 0) {
+	if ((error = probe(c)) < 0 || (error == 0 && (error = fetch(c)) < 0)) {
 		char *why = tidu_strdup(tidu_error_message());
 		int serror = seal_and_commit(c, was_enrolled);
 
@@ -2763,6 +2891,7 @@ static int sync_run(sync_ctx *c)
 	}
 	if ((error = check_owns(c)) < 0)
 		return error;
+	error = 0;
 
 	/* 2. The keyring: devices import it; the city gathers requests. */
 	if (c->city) {
@@ -2848,6 +2977,9 @@ static int sync_setup(sync_ctx *c, tidu_store *s, const char *remote,
 
 static void sync_teardown(sync_ctx *c)
 {
+	if (c->conn)
+		git_remote_disconnect(c->conn);
+	git_remote_free(c->conn);
 	heads_free(c);
 	free(c->owns);
 	git_odb_free(c->odb);

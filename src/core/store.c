@@ -438,7 +438,7 @@ done:
 }
 
 static int open_with(tidu_store **out, const char *home, const char *pass,
-		     size_t passlen, const char *recovery)
+		     size_t passlen, const char *recovery, const tidu_secret *given)
 {
 	tidu_store *s;
 	tidu_secret secret;
@@ -452,8 +452,13 @@ static int open_with(tidu_store **out, const char *home, const char *pass,
 	if ((error = tidu_vfs_register()) < 0)
 		return error;
 	s = store_alloc(home);
-	error = recovery ? tidu_keyfile_unlock_recovery(s->path, recovery, &secret)
-			 : tidu_keyfile_unlock(s->path, pass, passlen, &secret);
+	if (given) {
+		if ((error = tidu_keyfile_check_secret(s->path, given)) == 0)
+			secret = *given;
+	} else {
+		error = recovery ? tidu_keyfile_unlock_recovery(s->path, recovery, &secret)
+				 : tidu_keyfile_unlock(s->path, pass, passlen, &secret);
+	}
 	if (error < 0)
 		goto done;
 	if ((error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
@@ -474,13 +479,18 @@ done:
 int tidu_store_open(tidu_store **out, const char *home, const char *pass,
 		    size_t passlen)
 {
-	return open_with(out, home, pass, passlen, NULL);
+	return open_with(out, home, pass, passlen, NULL, NULL);
+}
+
+int tidu_store_open_secret(tidu_store **out, const char *home, const tidu_secret *secret)
+{
+	return open_with(out, home, NULL, 0, NULL, secret);
 }
 
 int tidu_store_open_recovery(tidu_store **out, const char *home,
 			     const char *recovery)
 {
-	return open_with(out, home, NULL, 0, recovery);
+	return open_with(out, home, NULL, 0, recovery, NULL);
 }
 
 void tidu_store_free(tidu_store *s)

@@ -1,0 +1,279 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "tidu/agent.h"
+
+/* The path of the store file of this run, or an exit code. */
+static int db_path(const cli_ctx *ctx, tidu_buf *out)
+{
+	tidu_buf home = TIDU_BUF_INIT;
+	int code;
+
+	if ((code = cli_home(ctx, &home)) != EXIT_OK)
+		goto done;
+	if (!tidu_store_exists(home.ptr)) {
+		code = cli_error(EXIT_USAGE, _("no store in '%s': run 'tidu init' first"), home.ptr);
+		goto done;
+	}
+	tidu_buf_printf(out, "%s/%s", home.ptr, TIDU_DB_NAME);
+	{
+		/* Absolute: the agent leaves the working directory. */
+		char *real = realpath(out->ptr, NULL);
+
+		if (!real) {
+			code = cli_error(EXIT_FAIL, _("cannot use '%s': %s"), out->ptr,
+					 strerror(errno));
+			goto done;
+		}
+		tidu_buf_clear(out);
+		tidu_buf_puts(out, real);
+		free(real);
+	}
+done:
+	tidu_buf_free(&home);
+	return code;
+}
+
+/* "90s", "30m", "12h" or minutes ("45"): milliseconds, or -1. */
+static int64_t parse_duration(const char *text)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || end == text || v <= 0 || v > 100000)
+		return -1;
+	if (!strcmp(end, "s"))
+		return v * 1000;
+	if (!*end || !strcmp(end, "m"))
+		return v * 60 * 1000;
+	if (!strcmp(end, "h"))
+		return v * 60 * 60 * 1000;
+	return -1;
+}
+
+/*
+ * Secrets given through the environment are wiped from the daemon's memory
+ * (and so from /proc/PID/environ): it keeps the key, not the passphrase.
+ */
+static void scrub_environment(void)
+{
+	static const char *const names[] = {"TIDU_PASSPHRASE", "TIDU_NEW_PASSPHRASE",
+					    "TIDU_RECOVERY_KEY", "TIDU_GIT_PASSWORD",
+					    "TIDU_SSH_PASSPHRASE"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *v = getenv(names[i]);
+
+		if (v)
+			sodium_memzero(v, strlen(v));
+		unsetenv(names[i]);
+	}
+}
+
+/* The daemon: detached, no core dumps, no ptrace; serves, then exits. */
+static void run_agent(int fd, const char *db, const tidu_secret *secret, int64_t idle,
+		      int64_t max)
+{
+	int null = open("/dev/null", O_RDWR), i;
+
+	scrub_environment();
+	setsid();
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	for (i = STDERR_FILENO + 1; i < 1024; i++)
+		if (i != fd)
+			close(i);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (chdir("/") < 0)
+		(void)0; /* paths are absolute; nothing depends on the cwd */
+	tidu_agent_serve(fd, db, secret, idle, max);
+}
+
+/* tidu agent start [--idle D] [--max D] */
+static int agent_start(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *idle_text = NULL, *max_text = NULL;
+	const cli_opt opts[] = {
+		{"idle", OPT_STRING, "TIME", N_("stop after TIME unused: 90s, 30m, 2h (default 1h)"), &idle_text},
+		{"max", OPT_STRING, "TIME", N_("stop after TIME in any case (default 12h, at most 24h)"), &max_text},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const cli_spec spec = {"tidu agent start [--idle TIME] [--max TIME]",
+			       N_("unlock the store once and keep its key in memory for the next commands"),
+			       opts, 0, 0};
+	tidu_buf db = TIDU_BUF_INIT, pass = TIDU_BUF_INIT;
+	tidu_secret secret;
+	int64_t idle = TIDU_AGENT_IDLE_MS_DEFAULT, max = TIDU_AGENT_MAX_MS_DEFAULT;
+	char **args = NULL;
+	pid_t pid;
+	int nargs, fd = -1, code, error;
+
+	memset(&secret, 0, sizeof(secret));
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = db_path(ctx, &db)) != EXIT_OK)
+		goto done;
+	if ((idle_text && (idle = parse_duration(idle_text)) < 0) ||
+	    (max_text && ((max = parse_duration(max_text)) < 0 ||
+			  max > (int64_t)24 * 60 * 60 * 1000))) {
+		code = cli_error(EXIT_USAGE, _("invalid time '%s': use 90s, 30m or 2h (at most 24h for --max)"),
+				 idle_text && idle < 0 ? idle_text : max_text);
+		goto done;
+	}
+	{
+		tidu_agent_info info;
+
+		/* Before asking for the passphrase: one agent per store. */
+		if (tidu_agent_query(db.ptr, &info) == 0) {
+			code = cli_error(EXIT_USAGE, _("an agent is running for this store already (process %lld): 'tidu agent stop' first"),
+					 (long long)info.pid);
+			goto done;
+		}
+		tidu_error_clear();
+	}
+	if ((code = cli_passphrase(ctx->passfile, "TIDU_PASSPHRASE", _("Passphrase: "), 0,
+				   &pass)) != EXIT_OK)
+		goto done;
+	if ((error = tidu_keyfile_unlock(db.ptr, pass.ptr, pass.len, &secret)) < 0 ||
+	    (error = tidu_agent_listen(db.ptr, &fd)) < 0) {
+		code = cli_fail(error);
+		goto done;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		code = cli_error(EXIT_FAIL, _("cannot start the agent: %s"), strerror(errno));
+		goto done;
+	}
+	if (pid == 0) {
+		sodium_memzero(pass.ptr, pass.cap);
+		run_agent(fd, db.ptr, &secret, idle, max);
+		tidu_secret_wipe(&secret);
+		tidu_buf_free(&pass);
+		tidu_buf_free(&db);
+		free(args);
+		exit(0);
+	}
+	printf(_("Agent started (process %ld): commands on this store need no passphrase until it is unused for %lld min, for %lld h at most, or 'tidu agent stop'.\n"),
+	       (long)pid, (long long)(idle / 60000), (long long)(max / 3600000));
+done:
+	if (fd >= 0)
+		close(fd);
+	tidu_secret_wipe(&secret);
+	if (pass.ptr)
+		sodium_memzero(pass.ptr, pass.cap);
+	tidu_buf_free(&pass);
+	tidu_buf_free(&db);
+	free(args);
+	return code;
+}
+
+/* tidu agent stop */
+static int agent_stop(cli_ctx *ctx, int argc, char **argv)
+{
+	const cli_spec spec = {"tidu agent stop", N_("stop the store's key agent"), NULL, 0, 0};
+	tidu_buf db = TIDU_BUF_INIT;
+	char **args = NULL;
+	int nargs, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = db_path(ctx, &db)) != EXIT_OK)
+		goto done;
+	error = tidu_agent_stop(db.ptr);
+	if (error == TIDU_ENOTFOUND)
+		printf("%s\n", _("No agent is running for this store."));
+	else if (error < 0)
+		code = cli_fail(error);
+	else
+		printf("%s\n", _("The agent has stopped; its key is wiped."));
+done:
+	tidu_buf_free(&db);
+	free(args);
+	return code;
+}
+
+/* tidu agent status [--json] */
+static int agent_status(cli_ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const cli_opt opts[] = {
+		{"json", OPT_FLAG, NULL, N_("print one JSON object"), &json},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const cli_spec spec = {"tidu agent status [--json]",
+			       N_("say whether the store's key agent runs (exit 1 if not)"), opts, 0, 0};
+	tidu_buf db = TIDU_BUF_INIT;
+	tidu_agent_info info;
+	char **args = NULL;
+	int nargs, code, error;
+
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = db_path(ctx, &db)) != EXIT_OK)
+		goto done;
+	error = tidu_agent_query(db.ptr, &info);
+	if (error < 0 && error != TIDU_ENOTFOUND) {
+		code = cli_fail(error);
+		goto done;
+	}
+	if (json) {
+		tidu_buf out = TIDU_BUF_INIT;
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_object(&w);
+		tidu_json_write_key(&w, "running");
+		tidu_json_write_bool(&w, error == 0);
+		tidu_json_write_key(&w, "pid");
+		tidu_json_write_int64(&w, info.pid);
+		tidu_json_write_key(&w, "idle_left_s");
+		tidu_json_write_int64(&w, info.idle_left_ms / 1000);
+		tidu_json_write_key(&w, "life_left_s");
+		tidu_json_write_int64(&w, info.life_left_ms / 1000);
+		tidu_json_end_object(&w);
+		if (tidu_json_writer_finish(&w) == 0)
+			cli_print_json(&out);
+		tidu_buf_free(&out);
+	} else if (error == 0) {
+		printf(_("An agent runs for this store (process %lld): it stops if unused for %lld min more, in %lld min at most.\n"),
+		       (long long)info.pid, (long long)(info.idle_left_ms / 60000),
+		       (long long)(info.life_left_ms / 60000));
+	} else {
+		printf("%s\n", _("No agent is running for this store."));
+	}
+	code = error == 0 ? EXIT_OK : EXIT_FAIL;
+done:
+	tidu_buf_free(&db);
+	free(args);
+	return code;
+}
+
+int cmd_agent(cli_ctx *ctx, int argc, char **argv)
+{
+	static const cli_sub subs[] = {
+		{"start", agent_start, N_("unlock the store once and keep its key in memory for the next commands")},
+		{"stop", agent_stop, N_("stop the store's key agent")},
+		{"status", agent_status, N_("say whether the store's key agent runs (exit 1 if not)")},
+		{NULL, NULL, NULL},
+	};
+
+	return cli_dispatch(ctx, "agent", subs, argc, argv);
+}
