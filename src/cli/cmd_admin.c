@@ -68,17 +68,18 @@ static void show_device(const char *device, const char *officer, const char *rol
 	printf("%s\n", fingerprint);
 }
 
-/* tidu admin enroll FILE... [--yes] */
+/* tidu admin enroll FILE... [--yes] | tidu admin enroll --pending [--yes] */
 static int admin_enroll(cli_ctx *ctx, int argc, char **argv)
 {
-	int yes = 0;
+	int yes = 0, pending = 0;
 	const cli_opt opts[] = {
 		{"yes", OPT_FLAG, NULL, N_("approve every request without asking"), &yes},
+		{"pending", OPT_FLAG, NULL, N_("the requests fetched by sync from the repository (as 'tidu admin pending')"), &pending},
 		{NULL, 0, NULL, NULL, NULL},
 	};
-	const cli_spec spec = {"tidu admin enroll FILE... [--yes]",
+	const cli_spec spec = {"tidu admin enroll FILE... [--yes] | tidu admin enroll --pending [--yes]",
 			       N_("approve enrollment requests into the keyring (city store)"),
-			       opts, 1, -1};
+			       opts, 0, -1};
 	tidu_store *s = NULL;
 	tidu_buf *docs = NULL;
 	tidu_trust_request *reqs = NULL;
@@ -86,8 +87,23 @@ static int admin_enroll(cli_ctx *ctx, int argc, char **argv)
 	char **args = NULL;
 	int nargs = 0, code, error, i, added = 0;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = open_city(ctx, &s)) != EXIT_OK)
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
+		goto done;
+	if (pending) {
+		char *sub[] = {"pending", "--yes", NULL};
+
+		if (nargs) {
+			code = cli_error(EXIT_USAGE, _("usage: %s"), spec.usage);
+			goto done;
+		}
+		code = cmd_admin_pending(ctx, yes ? 2 : 1, sub);
+		goto done;
+	}
+	if (!nargs) {
+		code = cli_error(EXIT_USAGE, _("usage: %s"), spec.usage);
+		goto done;
+	}
+	if ((code = open_city(ctx, &s)) != EXIT_OK)
 		goto done;
 	docs = tidu_calloc((size_t)nargs, sizeof(*docs));
 	reqs = tidu_calloc((size_t)nargs, sizeof(*reqs));

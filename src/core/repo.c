@@ -29,6 +29,7 @@
 #include "tidu/clock.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
+#include "tidu/net.h"
 #include "tidu/repo.h"
 #include "tidu/trust.h"
 
@@ -637,6 +638,7 @@ typedef struct {
 	size_t nheads;
 	int lockfd;      /* flock on the home's sync.lock */
 	git_remote *conn; /* a push connection kept from probe(), or NULL */
+	int reached;      /* url passed the reachability check */
 	int relay;       /* tidu_relay(): also fetch the district's enroll refs */
 	int64_t keyring; /* this store's keyring version */
 	/* the connection */
@@ -1603,6 +1605,32 @@ static int track(sync_ctx *c)
 	return error;
 }
 
+/*
+ * A TCP connect with a timeout before libgit2 connects (net.h): an
+ * unreachable server is reported quickly, never after the system's TCP
+ * timeouts. Once per URL.
+ */
+static int reachable(sync_ctx *c)
+{
+	char host[256], port[16];
+	int rc;
+
+	if (c->reached)
+		return 0;
+	if ((rc = tidu_net_endpoint(c->url, host, sizeof(host), port, sizeof(port))) < 0)
+		return rc;
+	if (rc == 1 && tidu_net_reach(host, port, tidu_net_timeout_ms()) < 0) {
+		char *why = tidu_strdup(tidu_error_message());
+
+		rc = tidu_error_set(TIDU_ERROR, "%s '%s': %s", _("cannot reach the repository"),
+				    c->url, why);
+		free(why);
+		return rc;
+	}
+	c->reached = 1;
+	return 0;
+}
+
 /* Keeps the server's list of branches, sorted by name. */
 static void take_heads(sync_ctx *c, const git_remote_head **refs, size_t n)
 {
@@ -1679,6 +1707,8 @@ static int probe(sync_ctx *c)
 	c->auth_attempts = 0;
 	c->pushing = 1;
 	tidu_buf_clear(&c->net_msg);
+	if ((error = reachable(c)) < 0)
+		goto done;
 	if (make_remote(c, &remote) < 0) {
 		error = net_fail(c, _("cannot use the repository"));
 		goto done;
@@ -1725,6 +1755,8 @@ static int fetch(sync_ctx *c)
 	c->auth_attempts = 0;
 	c->pushing = 0;
 	tidu_buf_clear(&c->net_msg);
+	if ((error = reachable(c)) < 0)
+		goto done;
 	if (make_remote(c, &remote) < 0) {
 		error = net_fail(c, _("cannot use the repository"));
 		goto done;
@@ -3320,6 +3352,7 @@ static int use_remote(sync_ctx *c, const char *name)
 {
 	free(c->url);
 	c->url = NULL;
+	c->reached = 0;
 	snprintf(c->remote, sizeof(c->remote), "%s", name);
 	return tidu_remote_url(c->s, name, &c->url);
 }

@@ -31,8 +31,18 @@ on() {
 	run on "$A" id --json
 	[[ "$output" == *'"enrolled": false'* ]]
 	on "$CITY" sync >/dev/null
-	run on "$CITY" admin pending --yes
+	# The issue's spelling: 'admin enroll --pending' is 'admin pending'.
+	run on "$CITY" admin enroll --pending
+	[ "$status" -eq 2 ] # no terminal, no --yes: nothing approved
+	[[ "$output" == *"$(on "$A" id --json | sed -n 's/^  "fingerprint": "\(.*\)",/\1/p')"* ]]
+	run on "$CITY" admin enroll --pending extra.json
+	[ "$status" -eq 2 ]
+	run on "$CITY" admin enroll
+	[ "$status" -eq 2 ]
+	run on "$CITY" admin enroll --pending --yes
+	echo "$output"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"Enrolled device"* ]]
 	on "$CITY" sync >/dev/null
 	run on "$A" enroll
 	[ "$status" -eq 0 ]
