@@ -1,11 +1,11 @@
 #ifndef TIDU_NET_H
 #define TIDU_NET_H
 /*
- * A reachability check before libgit2 connects (repo.c): libgit2 1.5 has
- * no connect timeout (an unreachable host makes a sync wait for the
- * system's TCP timeouts) and leaks a little when a git:// push connection
- * is refused. A plain TCP connect with a timeout first gives a clear error
- * quickly. Nothing here prints.
+ * Network limits libgit2 1.5 lacks. A reachability check before libgit2
+ * connects (repo.c): an unreachable host is reported quickly and clearly
+ * (and libgit2 leaks a little when a git:// push connection is refused).
+ * And a socket stream for libgit2 (stream.c) with a connect timeout and a
+ * limit on how long a read or write may wait. Nothing here prints.
  */
 #include <stddef.h>
 
@@ -33,5 +33,22 @@ int tidu_net_reach(const char *host, const char *port, int timeout_ms);
 
 /* The timeout to use: $TIDU_CONNECT_TIMEOUT seconds if valid, else the default. */
 int tidu_net_timeout_ms(void);
+
+/*
+ * How long one read or write on a connection may wait for the server
+ * before the operation fails: $TIDU_NET_TIMEOUT seconds if valid (1-86400),
+ * else TIDU_NET_WAIT_MS. Long enough for a server that is busy unpacking a
+ * large push; short enough that a dead connection does not hang a sync.
+ */
+#define TIDU_NET_WAIT_MS 120000
+int tidu_net_wait_ms(void);
+
+/*
+ * Registers with libgit2 (after git_libgit2_init) the socket stream of
+ * stream.c, which connects within tidu_net_timeout_ms() and fails a read
+ * or write that waits longer than tidu_net_wait_ms(). 0, or -1 with
+ * libgit2's error set.
+ */
+int tidu_net_register_stream(void);
 
 #endif

@@ -111,6 +111,20 @@ int tidu_net_timeout_ms(void)
 	return (int)v * 1000;
 }
 
+int tidu_net_wait_ms(void)
+{
+	const char *e = getenv("TIDU_NET_TIMEOUT");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return TIDU_NET_WAIT_MS;
+	v = strtol(e, &end, 10);
+	if (*end || v < 1 || v > 86400)
+		return TIDU_NET_WAIT_MS;
+	return (int)v * 1000;
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;

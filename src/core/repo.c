@@ -3035,6 +3035,9 @@ static void git_begin(void)
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, "");
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	/* Connect timeout, bounded waits (net.h); without it libgit2's own. */
+	if (tidu_net_register_stream() < 0)
+		git_error_clear();
 }
 
 /* Remembers when this sync completed, for `tidu status`. */

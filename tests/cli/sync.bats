@@ -357,6 +357,30 @@ EOF
 	[[ "$output" == *离线录入* ]]
 }
 
+@test "a server that accepts and never answers: exit 1 after TIDU_NET_TIMEOUT, nothing lost" {
+	local port pid start
+	central_repo "$SRV" central.git
+	git_daemon_start "$SRV"
+	network "$GIT_DAEMON_URL/central.git"
+	perl "$BATS_TEST_DIRNAME/../servers/silent.pl" >"$BATS_TEST_TMPDIR/silent.port" &
+	pid=$!
+	for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/silent.port" ] && break; sleep 0.1; done
+	port=$(cat "$BATS_TEST_TMPDIR/silent.port")
+	on "$A" remote add silent "git://127.0.0.1:$port/central.git" >/dev/null
+	on "$A" firm add "$F" --name 挂起的服务器
+	start=$SECONDS
+	TIDU_NET_TIMEOUT=2 run timeout 60 "$TIDU" --home "$A" sync silent </dev/null
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no answer from 127.0.0.1 port $port within 2 s"* ]]
+	[ $((SECONDS - start)) -lt 30 ]
+	kill "$pid"
+	# What was sealed goes out through the working server.
+	run on "$A" sync --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"sent": 1'* ]]
+}
+
 # forge GITDIR REF replace|remove PATH: a commit on top of REF whose tree has
 # PATH replaced by other bytes or removed (what a hostile server could do).
 forge() {
