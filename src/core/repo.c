@@ -1685,6 +1685,37 @@ static int tracking_current(sync_ctx *c)
 }
 
 /*
+ * Connects in `direction` (after the reachability check) and keeps the
+ * server's list of branches. *out is the remote, connected on success; the
+ * caller frees it in any case. *cb and *proxy are the options used.
+ */
+static int connect_list(sync_ctx *c, git_direction direction, git_remote_callbacks *cb,
+			git_proxy_options *proxy, git_remote **out)
+{
+	const git_remote_head **refs;
+	size_t n;
+	int error;
+
+	*out = NULL;
+	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
+	git_proxy_options_init(proxy, GIT_PROXY_OPTIONS_VERSION);
+	set_callbacks(c, cb);
+	proxy->type = GIT_PROXY_AUTO;
+	c->auth_attempts = 0;
+	c->pushing = direction == GIT_DIRECTION_PUSH;
+	tidu_buf_clear(&c->net_msg);
+	if ((error = reachable(c)) < 0)
+		return error;
+	if (make_remote(c, out) < 0)
+		return net_fail(c, _("cannot use the repository"));
+	if (git_remote_connect(*out, direction, cb, proxy, NULL) < 0 ||
+	    git_remote_ls(&refs, &n, *out) < 0)
+		return net_fail(c, _("cannot reach the repository"));
+	take_heads(c, refs, n);
+	return 0;
+}
+
+/*
  * Connects for the push and reads the server's refs from its
  * advertisement. When every ref this store reads is at the tip it tracks
  * already, nothing is to be downloaded: the connection is kept for the
@@ -1696,35 +1727,14 @@ static int probe(sync_ctx *c)
 	git_remote_callbacks cb;
 	git_proxy_options proxy;
 	git_remote *remote = NULL;
-	const git_remote_head **refs;
-	size_t n;
-	int error = 0;
+	int error;
 
-	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
-	git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION);
-	set_callbacks(c, &cb);
-	proxy.type = GIT_PROXY_AUTO;
-	c->auth_attempts = 0;
-	c->pushing = 1;
-	tidu_buf_clear(&c->net_msg);
-	if ((error = reachable(c)) < 0)
-		goto done;
-	if (make_remote(c, &remote) < 0) {
-		error = net_fail(c, _("cannot use the repository"));
-		goto done;
-	}
-	if (git_remote_connect(remote, GIT_DIRECTION_PUSH, &cb, &proxy, NULL) < 0 ||
-	    git_remote_ls(&refs, &n, remote) < 0) {
-		error = net_fail(c, _("cannot reach the repository"));
-		goto done;
-	}
-	take_heads(c, refs, n);
-	if (tracking_current(c)) {
+	if ((error = connect_list(c, GIT_DIRECTION_PUSH, &cb, &proxy, &remote)) == 0 &&
+	    tracking_current(c)) {
 		c->conn = remote;
 		remote = NULL;
 		error = 1;
 	}
-done:
 	c->pushing = 0;
 	if (remote)
 		git_remote_disconnect(remote);
@@ -1739,34 +1749,15 @@ static int fetch(sync_ctx *c)
 	git_proxy_options proxy;
 	git_fetch_options fo;
 	git_remote *remote = NULL;
-	const git_remote_head **refs;
 	tidu_buf spec1 = TIDU_BUF_INIT, spec2 = TIDU_BUF_INIT, spec3 = TIDU_BUF_INIT;
 	tidu_buf spec4 = TIDU_BUF_INIT, spec5 = TIDU_BUF_INIT;
 	char *specs[5];
 	git_strarray sa;
-	size_t n;
 	int error = 0;
 
-	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
-	git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	set_callbacks(c, &cb);
-	proxy.type = GIT_PROXY_AUTO;
-	c->auth_attempts = 0;
-	c->pushing = 0;
-	tidu_buf_clear(&c->net_msg);
-	if ((error = reachable(c)) < 0)
+	if ((error = connect_list(c, GIT_DIRECTION_FETCH, &cb, &proxy, &remote)) < 0)
 		goto done;
-	if (make_remote(c, &remote) < 0) {
-		error = net_fail(c, _("cannot use the repository"));
-		goto done;
-	}
-	if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, &proxy, NULL) < 0 ||
-	    git_remote_ls(&refs, &n, remote) < 0) {
-		error = net_fail(c, _("cannot reach the repository"));
-		goto done;
-	}
-	take_heads(c, refs, n);
 	/*
 	 * The refspecs choose what is downloaded; the tracking refs are set by
 	 * track() from the list above, not by libgit2's update_tips.
