@@ -1,11 +1,9 @@
 #ifndef TIDU_NET_H
 #define TIDU_NET_H
 /*
- * Network limits libgit2 1.5 lacks. A reachability check before libgit2
- * connects (repo.c): an unreachable host is reported quickly and clearly
- * (and libgit2 leaks a little when a git:// push connection is refused).
- * And a socket stream for libgit2 (stream.c) with a connect timeout and a
- * limit on how long a read or write may wait. Nothing here prints.
+ * Network limits libgit2 1.5 lacks: a socket stream for libgit2 (stream.c)
+ * with a connect timeout and a limit on how long a read or write may wait.
+ * Nothing here prints.
  */
 #include <stddef.h>
 
@@ -13,23 +11,6 @@
 
 /* Default connect timeout; $TIDU_CONNECT_TIMEOUT (seconds) overrides it. */
 #define TIDU_CONNECT_TIMEOUT_MS 15000
-
-/*
- * The host and port a repository URL connects to: git:// (9418),
- * http:// (80), https:// (443), ssh:// and scp-like user@host:path (22).
- * Returns 1 with `host` and `port` set, 0 for a local repository (a path
- * or file://) or when a proxy is configured for the URL's scheme (the
- * proxy is what would be reached), TIDU_EINVAL for a URL without a host.
- */
-int tidu_net_endpoint(const char *url, char *host, size_t hsize, char *port,
-		      size_t psize);
-
-/*
- * Opens and closes a TCP connection to host:port (any of its addresses)
- * within `timeout_ms`. TIDU_ERROR naming host, port and the reason
- * ("connection refused", "no answer within 15 s", a name not resolved).
- */
-int tidu_net_reach(const char *host, const char *port, int timeout_ms);
 
 /* The timeout to use: $TIDU_CONNECT_TIMEOUT seconds if valid, else the default. */
 int tidu_net_timeout_ms(void);
@@ -50,5 +31,15 @@ int tidu_net_wait_ms(void);
  * libgit2's error set.
  */
 int tidu_net_register_stream(void);
+
+/*
+ * With `on`, a connection that cannot be made is reported by its first
+ * read or write instead of by connect. libgit2 1.5 leaks its git://
+ * protocol stream when the connect of a push fails (_git_receivepack_ls);
+ * failing on the first write goes through its cleanup path instead. Only
+ * for git:// (TLS and SSH need a connected socket at connect). The message
+ * is the same either way.
+ */
+void tidu_net_defer_connect_errors(int on);
 
 #endif

@@ -638,7 +638,6 @@ typedef struct {
 	size_t nheads;
 	int lockfd;      /* flock on the home's sync.lock */
 	git_remote *conn; /* a push connection kept from probe(), or NULL */
-	int reached;      /* url passed the reachability check */
 	int relay;       /* tidu_relay(): also fetch the district's enroll refs */
 	int64_t keyring; /* this store's keyring version */
 	/* the connection */
@@ -1605,32 +1604,6 @@ static int track(sync_ctx *c)
 	return error;
 }
 
-/*
- * A TCP connect with a timeout before libgit2 connects (net.h): an
- * unreachable server is reported quickly, never after the system's TCP
- * timeouts. Once per URL.
- */
-static int reachable(sync_ctx *c)
-{
-	char host[256], port[16];
-	int rc;
-
-	if (c->reached)
-		return 0;
-	if ((rc = tidu_net_endpoint(c->url, host, sizeof(host), port, sizeof(port))) < 0)
-		return rc;
-	if (rc == 1 && tidu_net_reach(host, port, tidu_net_timeout_ms()) < 0) {
-		char *why = tidu_strdup(tidu_error_message());
-
-		rc = tidu_error_set(TIDU_ERROR, "%s '%s': %s", _("cannot reach the repository"),
-				    c->url, why);
-		free(why);
-		return rc;
-	}
-	c->reached = 1;
-	return 0;
-}
-
 /* Keeps the server's list of branches, sorted by name. */
 static void take_heads(sync_ctx *c, const git_remote_head **refs, size_t n)
 {
@@ -1685,7 +1658,7 @@ static int tracking_current(sync_ctx *c)
 }
 
 /*
- * Connects in `direction` (after the reachability check) and keeps the
+ * Connects in `direction` and keeps the
  * server's list of branches. *out is the remote, connected on success; the
  * caller frees it in any case. *cb and *proxy are the options used.
  */
@@ -1704,12 +1677,12 @@ static int connect_list(sync_ctx *c, git_direction direction, git_remote_callbac
 	c->auth_attempts = 0;
 	c->pushing = direction == GIT_DIRECTION_PUSH;
 	tidu_buf_clear(&c->net_msg);
-	if ((error = reachable(c)) < 0)
-		return error;
 	if (make_remote(c, out) < 0)
 		return net_fail(c, _("cannot use the repository"));
-	if (git_remote_connect(*out, direction, cb, proxy, NULL) < 0 ||
-	    git_remote_ls(&refs, &n, *out) < 0)
+	tidu_net_defer_connect_errors(!strncmp(c->url, "git://", 6));
+	error = git_remote_connect(*out, direction, cb, proxy, NULL);
+	tidu_net_defer_connect_errors(0);
+	if (error < 0 || git_remote_ls(&refs, &n, *out) < 0)
 		return net_fail(c, _("cannot reach the repository"));
 	take_heads(c, refs, n);
 	return 0;
@@ -3346,7 +3319,6 @@ static int use_remote(sync_ctx *c, const char *name)
 {
 	free(c->url);
 	c->url = NULL;
-	c->reached = 0;
 	snprintf(c->remote, sizeof(c->remote), "%s", name);
 	return tidu_remote_url(c->s, name, &c->url);
 }

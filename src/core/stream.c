@@ -36,7 +36,15 @@ typedef struct {
 	int s;          /* as in libgit2's git_socket_stream */
 	int connect_ms; /* to connect */
 	int wait_ms;    /* for one read or write to make progress */
+	char *failed;   /* a deferred connect error (see tidu_net_defer_connect_errors) */
 } tidu_stream;
+
+static int defer_errors;
+
+void tidu_net_defer_connect_errors(int on)
+{
+	defer_errors = on;
+}
 
 static int64_t mono_ms(void)
 {
@@ -144,6 +152,11 @@ static int stream_connect(git_stream *stream)
 	else
 		snprintf(text, sizeof(text), _("failed to connect to %s port %s: %s"), st->host,
 			 st->port, strerror(err));
+	if (defer_errors) {
+		/* Reported by the first read or write: see net.h. */
+		st->failed = tidu_strdup(text);
+		return 0;
+	}
 	net_error(text);
 	return -1;
 }
@@ -153,6 +166,10 @@ static ssize_t stream_read(git_stream *stream, void *data, size_t len)
 	tidu_stream *st = (tidu_stream *)stream;
 	ssize_t n;
 
+	if (st->failed) {
+		net_error(st->failed);
+		return -1;
+	}
 	for (;;) {
 		if (wait_for(st, POLLIN, st->wait_ms) < 0)
 			return -1;
@@ -171,6 +188,10 @@ static ssize_t stream_write(git_stream *stream, const char *data, size_t len, in
 	tidu_stream *st = (tidu_stream *)stream;
 	ssize_t n;
 
+	if (st->failed) {
+		net_error(st->failed);
+		return -1;
+	}
 	for (;;) {
 		if (wait_for(st, POLLOUT, st->wait_ms) < 0)
 			return -1;
@@ -205,6 +226,7 @@ static void stream_free(git_stream *stream)
 		close(st->s);
 	free(st->host);
 	free(st->port);
+	free(st->failed);
 	free(st);
 }
 
