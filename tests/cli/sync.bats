@@ -381,6 +381,58 @@ EOF
 	[[ "$output" == *'"sent": 1'* ]]
 }
 
+@test "repo.git lost on a laptop and on the city: the next sync rebuilds on the server's refs, nothing lost or doubled; a copied store is refused" {
+	local da desk before_a before_desk
+	central_repo "$SRV" central.git
+	git_daemon_start "$SRV"
+	network "$GIT_DAEMON_URL/central.git"
+	da=$(device_of "$A")
+	on "$A" firm add "$F" --name 丢失仓库前
+	sync_all "$A" "$CITY"
+	on "$CITY" firm set "$F" contact=市局第一次
+	sync_all "$CITY" "$A"
+	desk=$(git -C "$SRV/central.git" for-each-ref --format='%(refname)' refs/heads/city/410105/)
+	before_a=$(git -C "$SRV/central.git" rev-parse "refs/heads/410105/$da")
+	before_desk=$(git -C "$SRV/central.git" rev-parse "$desk")
+
+	rm -rf "$A/repo.git" "$CITY/repo.git"
+	on "$A" firm set "$F" employees=31
+	on "$CITY" firm set "$F" contact=市局第二次
+	run on "$A" sync --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"sent": 1'* ]]
+	run on "$CITY" sync --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Fast-forwards of the old tips: nothing rewritten, nothing doubled.
+	git -C "$SRV/central.git" merge-base --is-ancestor "$before_a" "refs/heads/410105/$da"
+	git -C "$SRV/central.git" merge-base --is-ancestor "$before_desk" "$desk"
+	[ "$(git -C "$SRV/central.git" ls-tree -r --name-only "refs/heads/410105/$da" | wc -l)" -eq 2 ]
+	[ "$(git -C "$SRV/central.git" ls-tree -r --name-only "$desk" | wc -l)" -eq 2 ]
+	sync_all "$A" "$B"
+	run on "$B" firm show "$F" --json
+	[[ "$output" == *市局第二次* && "$output" == *'"employees": 31'* ]]
+	on "$CITY" export json --district 410105 >city.json
+	on "$B" export json >b.json
+	cmp city.json b.json
+	git -C "$SRV/central.git" fsck --strict
+
+	# The same store on two laptops: the second one's next change set is
+	# not the first one's; the server holds the first: refused, exit 4.
+	cp -a "$A" "$BATS_TEST_TMPDIR/a-copy"
+	on "$BATS_TEST_TMPDIR/a-copy" firm set "$F" employees=40
+	on "$BATS_TEST_TMPDIR/a-copy" sync >/dev/null
+	on "$A" firm set "$F" employees=41
+	run on "$A" sync
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"change set 3 of this device that this store did not seal"* ]]
+	[[ "$output" == *"copied to another laptop"* ]]
+	# Its own change set 3 stays here, unsent; the server keeps the copy's.
+	[ "$(git -C "$SRV/central.git" ls-tree -r --name-only "refs/heads/410105/$da" | wc -l)" -eq 3 ]
+}
+
 # forge GITDIR REF replace|remove PATH: a commit on top of REF whose tree has
 # PATH replaced by other bytes or removed (what a hostile server could do).
 forge() {
