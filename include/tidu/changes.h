@@ -28,6 +28,10 @@
  */
 int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out);
 
+/* As tidu_changes_seal(); also the district the change set is for ("" if none). */
+int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
+			  char district_out[16]);
+
 /*
  * 1 if `device` writing for `district` is this store itself: its own
  * device, or on the city its desk for that district (trust.h).

@@ -17,17 +17,21 @@ static int changes_seal(cli_ctx *ctx, int argc, char **argv)
 	char **args = NULL;
 	uint64_t seq;
 	size_t count, sealed = 0;
+	char district[16];
 	int nargs = 0, code, error;
 
 	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
 	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
 		goto done;
 	do {
-		if ((error = tidu_changes_seal(s, &seq, &count)) < 0) {
+		if ((error = tidu_changes_seal_for(s, &seq, &count, district)) < 0) {
 			code = cli_fail(error);
 			goto done;
 		}
-		if (count)
+		if (count && strcmp(district, tidu_store_district(s)))
+			printf(_("Sealed change set %llu with %zu changes for district %s (the city's desk)\n"),
+			       (unsigned long long)seq, count, district);
+		else if (count)
 			printf(_("Sealed change set %llu with %zu changes\n"),
 			       (unsigned long long)seq, count);
 		else if (!sealed)

@@ -156,6 +156,14 @@ static int next_author(tidu_store *s, char author[TIDU_DEVICE_ID_LEN + 1],
 
 int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 {
+	char district[TIDU_TRUST_DISTRICT_SIZE];
+
+	return tidu_changes_seal_for(s, seq_out, count_out, district);
+}
+
+int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
+			  char district_out[TIDU_TRUST_DISTRICT_SIZE])
+{
 	unsigned char pks[2][TIDU_TRUST_KEY_LEN], sk[TIDU_TRUST_SIGN_SK_LEN];
 	char author[TIDU_DEVICE_ID_LEN + 1], district[TIDU_TRUST_DISTRICT_SIZE];
 	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT;
@@ -168,6 +176,7 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 
 	*seq_out = 0;
 	*count_out = 0;
+	district_out[0] = '\0';
 	memset(&origin, 0, sizeof(origin));
 	if ((error = tidu_store_begin(s)) < 0)
 		return error;
@@ -230,6 +239,7 @@ int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 	}
 	*seq_out = origin.seq;
 	*count_out = count;
+	snprintf(district_out, TIDU_TRUST_DISTRICT_SIZE, "%s", district);
 done:
 	sqlite3_finalize(st);
 	sodium_memzero(sk, sizeof(sk));

@@ -205,15 +205,17 @@ enum { MODE_ADD, MODE_SET, MODE_UPSERT };
  * The district of a new firm when none is given: the store's own; on the
  * city, the registration authority's division in the USCC (characters 3-8)
  * when it is one of the city's districts, so that the firm is the
- * district's (and the city's edits of it reach that district).
+ * district's (and the city's edits of it reach that district); else NULL
+ * (the city has no district of its own for firms).
  */
 static const char *default_district(tidu_store *s, const char *uscc, char code[7])
 {
-	if (!strcmp(tidu_store_role(s), "city") && strlen(uscc) == 18) {
+	if (!strcmp(tidu_store_role(s), "city")) {
+		if (strlen(uscc) != 18)
+			return NULL;
 		memcpy(code, uscc + 2, 6);
 		code[6] = '\0';
-		if (tidu_dict_district_name(code) && !tidu_dict_is_city(code))
-			return code;
+		return tidu_dict_district_name(code) && !tidu_dict_is_city(code) ? code : NULL;
 	}
 	return tidu_store_district(s);
 }
@@ -252,10 +254,18 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 				_("firm '%s' needs a name"), uscc);
 			goto done;
 		}
-		if (!tidu_edit_get(fe.firm, "district", &is_set) &&
-		    (error = tidu_edit_set(fe.firm, "district",
-					   default_district(s, uscc, code))) < 0)
-			goto done;
+		if (!tidu_edit_get(fe.firm, "district", &is_set)) {
+			const char *d = default_district(s, uscc, code);
+
+			if (!d) {
+				error = tidu_error_set(TIDU_EINVAL,
+					_("firm '%s' needs its district on the city store (district=CODE): its USCC names none of the city's districts"),
+					uscc);
+				goto done;
+			}
+			if ((error = tidu_edit_set(fe.firm, "district", d)) < 0)
+				goto done;
+		}
 		if ((error = tidu_edit_set(fe.firm, "uscc", uscc)) < 0 ||
 		    (tombstone && (error = tidu_edit_set(fe.firm, "_deleted", "0")) < 0))
 			goto done;

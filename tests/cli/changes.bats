@@ -257,3 +257,24 @@ sync_via() {
 	run on "$B" status --json
 	[[ "$output" == *'"firms": 0'* ]]
 }
+
+@test "changes seal on the city: one change set per district written to, each for that district" {
+	export TIDU_HOME="$BATS_TEST_TMPDIR/city"
+	tidu init --district 410100 --officer 市局 --role city >/dev/null
+	tidu firm add "$(uscc 91410105MA1J8T9H5)" --name 金水的企业 >/dev/null
+	tidu firm add "$(uscc 91410102MA1EUXG90)" --name 中原的企业 >/dev/null
+	run tidu firm add "$(uscc 91410100MA1EUXG90)" --name 市本级的企业
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"needs its district on the city store"* ]]
+	tidu firm add "$(uscc 91410100MA1EUXG90)" --name 市本级的企业 district=410173 >/dev/null
+	run tidu changes seal
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"for district 410105 (the city's desk)"* ]]
+	[[ "$output" == *"for district 410102 (the city's desk)"* ]]
+	[[ "$output" == *"for district 410173 (the city's desk)"* ]]
+	[ "$(grep -c '^Sealed change set' <<<"$output")" -eq 3 ]
+	run tidu changes log --json
+	[[ "$output" == *'"district": "410105"'* && "$output" == *'"district": "410102"'* ]]
+	[[ "$output" != *'"district": "410100"'* ]]
+}
