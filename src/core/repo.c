@@ -22,11 +22,13 @@
 
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/transport.h>
 #include <sodium.h>
 
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
 #include "tidu/clock.h"
+#include "tidu/file.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
 #include "tidu/net.h"
@@ -38,6 +40,7 @@
 #define KEYRING_FILE "keyring.json"
 #define REQUEST_FILE "request.json"
 #define TIPS_FILE "tips.txt"
+#define BASE_FILE "tidu-base-pack" /* in repo.git: see repack() */
 #define CITY_KEYRING_REF "refs/heads/city/keyring"
 #define CITY_POOL_REF "refs/heads/city/pool"
 #define META_KEYRING_STATE "sync.keyring_state"
@@ -638,6 +641,8 @@ typedef struct {
 	size_t nheads;
 	int lockfd;      /* flock on the home's sync.lock */
 	git_remote *conn; /* a push connection kept from probe(), or NULL */
+	char **push_keep; /* while pushing: the refs pushed (see own_transport) */
+	size_t npush_keep;
 	int relay;       /* tidu_relay(): also fetch the district's enroll refs */
 	int64_t keyring; /* this store's keyring version */
 	/* the connection */
@@ -866,53 +871,175 @@ static size_t count_packs(const char *dir)
  * are removed. A kill at any point leaves either the old packs or the new
  * one (libgit2 renames a finished pack into place), never neither.
  */
+/* The size of file `path`, 0 if it is not there. */
+static uint64_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/*
+ * The base pack of the last full repack and the commits it was made from
+ * (repo.git/tidu-base-pack: the pack's name, then one commit id a line).
+ * *name is "" when there is none.
+ */
+static void base_read(sync_ctx *c, char name[OID_HEX], git_oid **tips, size_t *n)
+{
+	tidu_buf path = TIDU_BUF_INIT, text = TIDU_BUF_INIT;
+	const char *p, *nl;
+
+	name[0] = '\0';
+	*tips = NULL;
+	*n = 0;
+	tidu_buf_printf(&path, "%s/%s", git_repository_path(c->repo), BASE_FILE);
+	if (tidu_file_read(path.ptr, (size_t)64 << 20, &text) == 0 && text.len) {
+		for (p = text.ptr; (nl = memchr(p, '\n', (size_t)(text.ptr + text.len - p)));
+		     p = nl + 1) {
+			char hex[OID_HEX];
+			git_oid oid;
+
+			if (nl - p != GIT_OID_HEXSZ)
+				break;
+			memcpy(hex, p, GIT_OID_HEXSZ);
+			hex[GIT_OID_HEXSZ] = '\0';
+			if (!name[0]) {
+				memcpy(name, hex, OID_HEX);
+				continue;
+			}
+			if (git_oid_fromstr(&oid, hex) == 0) {
+				*tips = tidu_reallocarray(*tips, *n + 1, sizeof(**tips));
+				git_oid_cpy(&(*tips)[(*n)++], &oid);
+			}
+		}
+	}
+	tidu_error_clear();
+	tidu_buf_free(&path);
+	tidu_buf_free(&text);
+}
+
+/* Adds commit `oid` to the walk and to the list of tips `t`. */
+static void tip_add(git_revwalk *walk, tidu_buf *t, const git_oid *oid)
+{
+	char hex[OID_HEX];
+
+	if (git_revwalk_push(walk, oid) < 0) {
+		git_error_clear();
+		return;
+	}
+	oid_hex(oid, hex);
+	tidu_buf_printf(t, "%s\n", hex);
+}
+
+/*
+ * Once repo.git holds more than TIDU_REPACK_AT packs (libgit2 has no gc,
+ * and every sync adds one), packs them in two levels, as git's geometric
+ * repacking does: the objects new since the last full repack go into one
+ * pack next to the base pack, which stays; when they weigh more than half
+ * the base, everything is repacked into a new base (its tips recorded in
+ * BASE_FILE). So a repack costs what is new, not the whole history, most
+ * of the time. Reachable means from every ref and from the tips kept for
+ * rewind detection (sync_ref). A kill at any moment leaves the old packs
+ * or the new one next to them: nothing is removed before the new pack and
+ * the base record are written.
+ */
 static int repack(sync_ctx *c)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
-	tidu_buf dir = TIDU_BUF_INIT, keep = TIDU_BUF_INIT, path = TIDU_BUF_INIT;
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	tidu_buf dir = TIDU_BUF_INIT, keep = TIDU_BUF_INIT, keep_base = TIDU_BUF_INIT;
+	tidu_buf path = TIDU_BUF_INIT, tips = TIDU_BUF_INIT;
 	sqlite3_stmt *st = NULL;
+	char base[OID_HEX], newname[OID_HEX];
+	git_oid *base_tips = NULL;
+	uint64_t base_bytes = 0, other_bytes = 0;
+	size_t nbase = 0, i;
 	const char *name;
 	DIR *d = NULL;
 	struct dirent *de;
-	int error = 0;
+	int full, error = 0;
 
 	tidu_buf_printf(&dir, "%s/objects/pack", git_repository_path(c->repo));
 	if (count_packs(dir.ptr) <= TIDU_REPACK_AT)
 		goto done;
+	base_read(c, base, &base_tips, &nbase);
+	if (base[0]) {
+		tidu_buf_printf(&keep_base, "pack-%s.", base);
+		tidu_buf_printf(&path, "%s/pack-%s.pack", dir.ptr, base);
+		base_bytes = file_size(path.ptr);
+	}
+	if ((d = opendir(dir.ptr))) {
+		while ((de = readdir(d)))
+			if (!strncmp(de->d_name, "pack-", 5) && ends_with(de->d_name, ".pack") &&
+			    (!keep_base.len || strncmp(de->d_name, keep_base.ptr, keep_base.len))) {
+				tidu_buf_clear(&path);
+				tidu_buf_printf(&path, "%s/%s", dir.ptr, de->d_name);
+				other_bytes += file_size(path.ptr);
+			}
+		closedir(d);
+		d = NULL;
+	}
+	full = !base_bytes || other_bytes * 2 > base_bytes;
 	if (git_packbuilder_new(&pb, c->repo) < 0 || git_revwalk_new(&walk, c->repo) < 0 ||
-	    git_revwalk_push_glob(walk, "refs/*") < 0 ||
-	    git_packbuilder_insert_walk(pb, walk) < 0) {
+	    git_reference_iterator_new(&it, c->repo) < 0) {
 		error = git_fail(TIDU_ERROR, _("writing a pack"));
 		goto done;
 	}
 	git_packbuilder_set_threads(pb, 1);
+	while (git_reference_next(&ref, it) == 0) {
+		git_object *obj = NULL;
+
+		if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0)
+			tip_add(walk, &tips, git_object_id(obj));
+		git_error_clear();
+		git_object_free(obj);
+		git_reference_free(ref);
+	}
 	if (sqlite3_prepare_v2(tidu_store_db(c->s), "SELECT tip FROM sync_ref", -1, &st,
 			       NULL) == SQLITE_OK) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			git_oid oid;
 			git_commit *commit = NULL;
 
+			/* Old tips kept for rewind detection, if still here. */
 			if (git_oid_fromstr(&oid, (const char *)sqlite3_column_text(st, 0)) == 0 &&
-			    git_commit_lookup(&commit, c->repo, &oid) == 0 &&
-			    git_packbuilder_insert_commit(pb, &oid) < 0) {
-				git_commit_free(commit);
-				error = git_fail(TIDU_ERROR, _("writing a pack"));
-				goto done;
-			}
+			    git_commit_lookup(&commit, c->repo, &oid) == 0)
+				tip_add(walk, &tips, &oid);
+			git_error_clear();
 			git_commit_free(commit);
 		}
 	}
-	if (git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL) < 0) {
+	if (!full)
+		for (i = 0; i < nbase; i++)
+			if (git_revwalk_hide(walk, &base_tips[i]) < 0)
+				git_error_clear(); /* gone from here: its objects stay in the base */
+	if (git_packbuilder_insert_walk(pb, walk) < 0 ||
+	    git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL) < 0 ||
+	    !(name = git_packbuilder_name(pb))) {
 		error = git_fail(TIDU_ERROR, _("writing a pack"));
 		goto done;
 	}
-	name = git_packbuilder_name(pb);
-	tidu_buf_printf(&keep, "pack-%s.", name ? name : "");
-	if (!name || !(d = opendir(dir.ptr)))
+	snprintf(newname, sizeof(newname), "%s", name);
+	if (full) {
+		tidu_buf rec = TIDU_BUF_INIT;
+
+		tidu_buf_printf(&rec, "%s\n%s", newname, tidu_buf_cstr(&tips));
+		tidu_buf_clear(&path);
+		tidu_buf_printf(&path, "%s/%s", git_repository_path(c->repo), BASE_FILE);
+		error = tidu_file_write(path.ptr, rec.ptr, rec.len, 0644);
+		tidu_buf_free(&rec);
+		if (error < 0)
+			goto done;
+		tidu_buf_clear(&keep_base);
+	}
+	tidu_buf_printf(&keep, "pack-%s.", newname);
+	if (!(d = opendir(dir.ptr)))
 		goto done;
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, "pack-", 5) || !strncmp(de->d_name, keep.ptr, keep.len) ||
+		    (keep_base.len && !strncmp(de->d_name, keep_base.ptr, keep_base.len)) ||
 		    !(ends_with(de->d_name, ".pack") || ends_with(de->d_name, ".idx") ||
 		      ends_with(de->d_name, ".rev")))
 			continue;
@@ -925,11 +1052,15 @@ done:
 	if (d)
 		closedir(d);
 	sqlite3_finalize(st);
+	git_reference_iterator_free(it);
 	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
+	free(base_tips);
 	tidu_buf_free(&dir);
 	tidu_buf_free(&keep);
+	tidu_buf_free(&keep_base);
 	tidu_buf_free(&path);
+	tidu_buf_free(&tips);
 	return error;
 }
 
@@ -1207,12 +1338,14 @@ static int collect_owns(sync_ctx *c)
 	own_add(c, c->own_ref, c->device);
 	if (!c->city)
 		return 0;
+	/* Each desk that sealed something (one lookup each: no scan of the files). */
 	rc = sqlite3_prepare_v2(tidu_store_db(c->s),
-		"SELECT DISTINCT device, district FROM changeset WHERE state='sealed' "
-		"AND device<>?1 ORDER BY device", -1, &st, NULL);
+		"SELECT d.device, d.district FROM device d WHERE d.role=?1 AND EXISTS("
+		"SELECT 1 FROM changeset c WHERE c.device=d.device AND c.state='sealed') "
+		"ORDER BY d.device", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return tidu_store_sqlerr(c->s, rc, _("reading change sets"));
-	sqlite3_bind_text(st, 1, c->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, TIDU_TRUST_ROLE_DESK, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		tidu_buf_clear(&ref);
 		tidu_buf_printf(&ref, "refs/heads/city/%s/%s", sqlite3_column_text(st, 1),
@@ -1474,8 +1607,151 @@ static int cb_push_ref(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
+/*
+ * The transport of every connection: libgit2's own for the URL, wrapped.
+ * While a push runs, its list of the server's refs holds only the refs
+ * being pushed. libgit2's push hides every listed ref this repository has
+ * and its packbuilder then walks each hidden commit's whole tree, which
+ * made a push cost O(all the history held here) (the city holds
+ * everything); the objects of a device ref never appear under another
+ * ref, so the pack is the same.
+ */
+typedef struct {
+	git_transport parent;
+	git_transport *inner;
+	sync_ctx *c;
+	const git_remote_head **kept;
+} own_transport;
+
+static int ot_connect(git_transport *t, const char *url, int direction,
+		      const git_remote_connect_options *opts)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->connect(o->inner, url, direction, opts);
+}
+
+static int ot_set_connect_opts(git_transport *t, const git_remote_connect_options *opts)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->set_connect_opts(o->inner, opts);
+}
+
+static int ot_capabilities(unsigned int *caps, git_transport *t)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->capabilities(caps, o->inner);
+}
+
+static int ot_ls(const git_remote_head ***out, size_t *size, git_transport *t)
+{
+	own_transport *o = (own_transport *)t;
+	const git_remote_head **all;
+	size_t n, i, j, kept = 0;
+	int error;
+
+	if ((error = o->inner->ls(&all, &n, o->inner)) < 0 || !o->c->push_keep) {
+		*out = all;
+		*size = n;
+		return error;
+	}
+	free(o->kept);
+	o->kept = tidu_calloc(n + 1, sizeof(*o->kept));
+	for (i = 0; i < n; i++)
+		for (j = 0; j < o->c->npush_keep; j++)
+			if (!strcmp(all[i]->name, o->c->push_keep[j])) {
+				o->kept[kept++] = all[i];
+				break;
+			}
+	*out = o->kept;
+	*size = kept;
+	return 0;
+}
+
+static int ot_push(git_transport *t, git_push *push)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->push(o->inner, push);
+}
+
+static int ot_negotiate_fetch(git_transport *t, git_repository *repo,
+			      const git_remote_head *const *refs, size_t count)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->negotiate_fetch(o->inner, repo, refs, count);
+}
+
+static int ot_download_pack(git_transport *t, git_repository *repo,
+			    git_indexer_progress *stats)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->download_pack(o->inner, repo, stats);
+}
+
+static int ot_is_connected(git_transport *t)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->is_connected(o->inner);
+}
+
+static void ot_cancel(git_transport *t)
+{
+	own_transport *o = (own_transport *)t;
+
+	if (o->inner->cancel)
+		o->inner->cancel(o->inner);
+}
+
+static int ot_close(git_transport *t)
+{
+	own_transport *o = (own_transport *)t;
+
+	return o->inner->close(o->inner);
+}
+
+static void ot_free(git_transport *t)
+{
+	own_transport *o = (own_transport *)t;
+
+	o->inner->free(o->inner);
+	free(o->kept);
+	free(o);
+}
+
+static int cb_transport(git_transport **out, git_remote *owner, void *payload)
+{
+	own_transport *o = tidu_calloc(1, sizeof(*o));
+
+	if (git_transport_new(&o->inner, owner, git_remote_url(owner)) < 0) {
+		free(o);
+		return -1;
+	}
+	git_transport_init(&o->parent, GIT_TRANSPORT_VERSION);
+	o->parent.connect = ot_connect;
+	o->parent.set_connect_opts = ot_set_connect_opts;
+	o->parent.capabilities = ot_capabilities;
+	o->parent.ls = ot_ls;
+	o->parent.push = ot_push;
+	o->parent.negotiate_fetch = ot_negotiate_fetch;
+	o->parent.download_pack = ot_download_pack;
+	o->parent.is_connected = ot_is_connected;
+	o->parent.cancel = ot_cancel;
+	o->parent.close = ot_close;
+	o->parent.free = ot_free;
+	o->c = payload;
+	*out = &o->parent;
+	return 0;
+}
+
 static void set_callbacks(sync_ctx *c, git_remote_callbacks *cb)
 {
+	cb->transport = cb_transport;
 	cb->credentials = cb_credentials;
 	cb->certificate_check = cb_certificate;
 	cb->sideband_progress = cb_sideband;
@@ -1837,6 +2113,12 @@ static int push(sync_ctx *c, char **specs, size_t n)
 	tidu_buf_clear(&c->push_errors);
 	sa.strings = specs;
 	sa.count = n;
+	c->push_keep = tidu_calloc(n, sizeof(*c->push_keep));
+	for (c->npush_keep = 0; c->npush_keep < n; c->npush_keep++) {
+		const char *colon = strchr(specs[c->npush_keep], ':');
+
+		c->push_keep[c->npush_keep] = (char *)(colon ? colon + 1 : specs[c->npush_keep]);
+	}
 	if (c->conn) {
 		/* The connection probe() kept: the same session, no new handshake. */
 		remote = c->conn;
@@ -1867,6 +2149,9 @@ static int push(sync_ctx *c, char **specs, size_t n)
 	error = track_pushed(c, specs, n);
 done:
 	c->pushing = 0;
+	free(c->push_keep);
+	c->push_keep = NULL;
+	c->npush_keep = 0;
 	git_remote_free(remote);
 	tidu_buf_free(&text);
 	return error;

@@ -64,7 +64,8 @@ on() {
 	[ "$status" -eq 2 ]
 }
 
-@test "many syncs do not pile up packs in repo.git: past 32 they are repacked into one" {
+@test "many syncs do not pile up packs in repo.git: past 32 they are repacked, the base pack kept" {
+	local base
 	on "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
 	on "$CITY" admin repo-init "$CENTRAL" >/dev/null
 	fp=$(on "$CITY" id --json | sed -n 's/^  "fingerprint": "\(.*\)",/\1/p')
@@ -75,6 +76,11 @@ on() {
 	on "$CITY" sync >/dev/null
 	F=$(uscc 91410105MA1J8T9H5)
 	on "$A" firm add "$F" --name 甲 >/dev/null
+	# Visits with 240 KB of (incompressible) notes: a base pack far bigger
+	# than what 35 small syncs add, so that the second repack is partial.
+	for i in 1 2 3; do
+		on "$A" visit add "$F" --note "$(head -c 60000 /dev/urandom | base64 -w0)" >/dev/null
+	done
 	most=0
 	for i in $(seq 1 40); do
 		on "$A" firm set "$F" employees=$i
@@ -85,11 +91,24 @@ on() {
 	[ "$most" -le 33 ]
 	[ "$(ls "$A"/repo.git/objects/pack/*.pack | wc -l)" -lt 20 ]
 	git --git-dir="$A/repo.git" fsck --strict
+	# The first repack was a full one: its pack is the base.
+	base=$(head -1 "$A/repo.git/tidu-base-pack")
+	[ -f "$A/repo.git/objects/pack/pack-$base.pack" ]
+	# The next one packs only what is new; the base pack stays as it is.
+	for i in $(seq 41 75); do
+		on "$A" firm set "$F" employees=$i
+		on "$A" sync >/dev/null
+	done
+	[ "$(head -1 "$A/repo.git/tidu-base-pack")" = "$base" ]
+	[ -f "$A/repo.git/objects/pack/pack-$base.pack" ]
+	[ "$(ls "$A"/repo.git/objects/pack/*.pack | wc -l)" -lt 20 ]
+	git --git-dir="$A/repo.git" fsck --strict
+	[ "$(git --git-dir="$A/repo.git" ls-tree -r --name-only "refs/heads/410105/$(on "$A" id --json | sed -n 's/^  "device": "\(.*\)",/\1/p')" | wc -l)" -eq 75 ]
 	on "$CITY" sync >/dev/null
 	run on "$CITY" firm show "$F" --json
-	[[ "$output" == *'"employees": 40'* ]]
+	[[ "$output" == *'"employees": 75'* ]]
 	run on "$A" changes log --json
-	[[ "$output" == *'"seq": 40'* ]]
+	[[ "$output" == *'"seq": 75'* ]]
 }
 
 @test "init --remote with a bad URL is refused before anything is created" {
