@@ -142,6 +142,17 @@ static ssize_t recv_all(int fd, void *p, size_t n)
 	return (ssize_t)got;
 }
 
+/* A new Unix socket and the address `path` (the caller's to close). */
+static int unix_socket(const tidu_buf *path, struct sockaddr_un *sa, int *fd)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path->ptr, path->len + 1);
+	if ((*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return tidu_error_set(TIDU_ERROR, _("cannot make a socket: %s"), strerror(errno));
+	return 0;
+}
+
 /* Connects to the agent of `dbpath`: TIDU_ENOTFOUND if none answers. */
 static int agent_connect(const char *dbpath, int *fd_out)
 {
@@ -150,15 +161,9 @@ static int agent_connect(const char *dbpath, int *fd_out)
 	int fd = -1, error;
 
 	*fd_out = -1;
-	if ((error = tidu_agent_path(dbpath, 0, &path)) < 0)
+	if ((error = tidu_agent_path(dbpath, 0, &path)) < 0 ||
+	    (error = unix_socket(&path, &sa, &fd)) < 0)
 		goto done;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path.ptr, path.len + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot make a socket: %s"), strerror(errno));
-		goto done;
-	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		error = errno == ENOENT || errno == ECONNREFUSED
 			? tidu_error_set(TIDU_ENOTFOUND, "%s", _("no agent is running for this store"))
@@ -270,13 +275,8 @@ int tidu_agent_listen(const char *dbpath, int *fd_out)
 	tidu_error_clear();
 	error = 0;
 	unlink(path.ptr); /* a stale socket: its agent was killed */
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path.ptr, path.len + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot make a socket: %s"), strerror(errno));
+	if ((error = unix_socket(&path, &sa, &fd)) < 0)
 		goto done;
-	}
 	old = umask(077);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
 		umask(old);

@@ -172,9 +172,9 @@ static int stream_connect(git_stream *stream)
 	return -1;
 }
 
-static ssize_t stream_read(git_stream *stream, void *data, size_t len)
+/* Waits until the socket is ready for `events`, then one recv or send. */
+static ssize_t transfer(tidu_stream *st, short events, void *data, size_t len, int flags)
 {
-	tidu_stream *st = (tidu_stream *)stream;
 	ssize_t n;
 
 	if (st->failed) {
@@ -182,9 +182,10 @@ static ssize_t stream_read(git_stream *stream, void *data, size_t len)
 		return -1;
 	}
 	for (;;) {
-		if (wait_for(st, POLLIN, st->wait_ms) < 0)
+		if (wait_for(st, events, st->wait_ms) < 0)
 			return -1;
-		n = recv(st->s, data, len, 0);
+		n = events == POLLIN ? recv(st->s, data, len, 0)
+				     : send(st->s, data, len, flags | MSG_NOSIGNAL);
 		if (n >= 0)
 			return n;
 		if (errno != EINTR && errno != EAGAIN) {
@@ -194,26 +195,14 @@ static ssize_t stream_read(git_stream *stream, void *data, size_t len)
 	}
 }
 
+static ssize_t stream_read(git_stream *stream, void *data, size_t len)
+{
+	return transfer((tidu_stream *)stream, POLLIN, data, len, 0);
+}
+
 static ssize_t stream_write(git_stream *stream, const char *data, size_t len, int flags)
 {
-	tidu_stream *st = (tidu_stream *)stream;
-	ssize_t n;
-
-	if (st->failed) {
-		net_error(st->failed);
-		return -1;
-	}
-	for (;;) {
-		if (wait_for(st, POLLOUT, st->wait_ms) < 0)
-			return -1;
-		n = send(st->s, data, len, flags | MSG_NOSIGNAL);
-		if (n >= 0)
-			return n;
-		if (errno != EINTR && errno != EAGAIN) {
-			git_error_set_str(GIT_ERROR_NET, strerror(errno));
-			return -1;
-		}
-	}
+	return transfer((tidu_stream *)stream, POLLOUT, (void *)data, len, flags);
 }
 
 static int stream_close(git_stream *stream)
