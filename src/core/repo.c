@@ -3772,6 +3772,39 @@ done:
 	return ok;
 }
 
+/*
+ * Every commit of the pool from `tip` down to `base` (NULL: all) has at most
+ * one parent and a tree of one file, tips.txt. 1 if so.
+ */
+static int pool_ok(sync_ctx *c, const git_oid *tip, const git_oid *base)
+{
+	git_revwalk *w = NULL;
+	git_oid id;
+	int ok = 1;
+
+	if (git_revwalk_new(&w, c->repo) < 0 || git_revwalk_push(w, tip) < 0 ||
+	    (base && git_revwalk_hide(w, base) < 0))
+		ok = 0;
+	while (ok && git_revwalk_next(&id, w) == 0) {
+		git_commit *cm = NULL;
+		git_tree *t = NULL;
+		const git_tree_entry *e;
+
+		ok = git_commit_lookup(&cm, c->repo, &id) == 0 &&
+		     git_commit_parentcount(cm) <= 1 && git_commit_tree(&t, cm) == 0 &&
+		     git_tree_entrycount(t) == 1 && (e = git_tree_entry_byindex(t, 0)) &&
+		     !strcmp(git_tree_entry_name(e), TIPS_FILE) &&
+		     git_tree_entry_type(e) == GIT_OBJECT_BLOB;
+		git_tree_free(t);
+		git_commit_free(cm);
+	}
+	git_revwalk_free(w);
+	git_error_clear();
+	if (!ok)
+		refuse(c->rep, _("'%s' not relayed: it is not the city's pool"), CITY_POOL_REF);
+	return ok;
+}
+
 /* The head `name` in a saved list. */
 static const git_oid *find_head(const head *h, size_t n, const char *name)
 {
@@ -3933,6 +3966,20 @@ static int relay_run(sync_ctx *c, const char *from, const char *to)
 			back = tidu_reallocarray(back, nback + 1, sizeof(*back));
 			back[nback++] = tidu_buf_detach(&b);
 		}
+	}
+
+	/*
+	 * ... and the city's pool, when it is what the city writes there (one
+	 * tips.txt, a line of commits) and a fast-forward of FROM's copy.
+	 */
+	if (!c->city && c->rep->enrolled) {
+		const git_oid *p = find_head(to_heads, nto, CITY_POOL_REF);
+		const git_oid *here = server_head(c, CITY_POOL_REF);
+
+		if (p && (!here || (!git_oid_equal(p, here) &&
+				    git_graph_descendant_of(c->repo, p, here) == 1)) &&
+		    pool_ok(c, p, here))
+			add_relay_spec(&back, &nback, to, CITY_POOL_REF);
 	}
 
 	/* ... and so do the city's desk refs verified above. */

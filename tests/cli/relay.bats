@@ -75,7 +75,7 @@ network() {
 }
 
 @test "officers sync on the LAN, the hub relays to central, the city sees everything" {
-	local desk
+	local desk lanpool tree forged
 	network
 	on "$A" firm add "$F" --name 甲科技 >/dev/null
 	on "$B" firm add "$G" --name 乙制造 >/dev/null
@@ -126,8 +126,10 @@ network() {
 	[ -n "$desk" ]
 	relay --json
 	[ "$status" -eq 0 ]
-	[[ "$output" == *'"relayed_back": 1'* ]]
+	[[ "$output" == *'"relayed_back": 2'* ]] # the desk ref and the pool
 	[ "$(git -C "$LAN" rev-parse "$desk")" = "$(git -C "$CENTRAL" rev-parse "$desk")" ]
+	[ "$(git -C "$LAN" rev-parse refs/heads/city/pool)" = \
+	  "$(git -C "$CENTRAL" rev-parse refs/heads/city/pool)" ]
 	run on "$HUB" firm show "$F" --json
 	[[ "$output" == *市局联系人* ]]
 	on "$B" sync >/dev/null
@@ -136,6 +138,18 @@ network() {
 	relay # nothing new either way
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" 0 refs forwarded"* && "$output" == *"0 city refs sent back"* ]]
+	# A pool on central that is not what the city writes does not reach the LAN.
+	lanpool=$(git -C "$LAN" rev-parse refs/heads/city/pool)
+	tree=$(printf '100644 blob %s\ttips.txt\n100644 blob %s\textra.txt\n' \
+		"$(echo a | git -C "$CENTRAL" hash-object -w --stdin)" \
+		"$(echo b | git -C "$CENTRAL" hash-object -w --stdin)" | git -C "$CENTRAL" mktree)
+	forged=$(git -C "$CENTRAL" -c user.name=x -c user.email=x@x commit-tree "$tree" \
+		-p refs/heads/city/pool -m forged)
+	git -C "$CENTRAL" update-ref refs/heads/city/pool "$forged"
+	relay
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"not the city's pool"* ]]
+	[ "$(git -C "$LAN" rev-parse refs/heads/city/pool)" = "$lanpool" ]
 	git -C "$CENTRAL" fsck --strict
 	run on "$A" relay lan central
 	[ "$status" -eq 2 ] # an officer's store does not relay
