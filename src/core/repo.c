@@ -3953,6 +3953,9 @@ static int relay_run(sync_ctx *c, const char *from, const char *to)
 			add_relay_spec(&fwd, &nfwd, from, name);
 		error = 0;
 	}
+	/* Device refs read from FROM before that it no longer has: reported. */
+	if (c->rep->enrolled && (error = check_gone(c)) < 0)
+		goto done;
 
 	/* 3. The verified keyring goes back to FROM. */
 	if (keyring_ok) {

@@ -204,6 +204,13 @@ network() {
 	! git -C "$CENTRAL" cat-file -e "$forged" 2>/dev/null
 	relay # still refused, still not forwarded
 	[ "$status" -eq 4 ]
+	# A device ref the hub had read, deleted on the LAN: reported once.
+	git -C "$LAN" update-ref -d "refs/heads/410105/$db"
+	relay
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"refs/heads/410105/$db' is gone"* ]]
+	git -C "$CENTRAL" rev-parse -q --verify "refs/heads/410105/$db" # central keeps it
 	[ "$(git -C "$CENTRAL" rev-parse "refs/heads/410105/$da")" = "$before" ]
 	run on "$CITY" sync --json
 	echo "$output"
