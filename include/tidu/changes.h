@@ -34,7 +34,8 @@ int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
 
 /*
  * 1 if `device` writing for `district` is this store itself: its own
- * device, or on the city its desk for that district (trust.h).
+ * device, or on the city its desk for that district (trust.h). With
+ * `district` NULL, the district of the device's keyring entry.
  */
 int tidu_changes_is_own(tidu_store *s, const char *device, const char *district);
 

@@ -122,7 +122,6 @@ static int next_author(tidu_store *s, char author[TIDU_DEVICE_ID_LEN + 1],
 	sqlite3_stmt *st = tidu_store_stmt(s,
 		"SELECT device FROM change WHERE seq IS NULL ORDER BY id LIMIT 1");
 	tidu_trust_device dev;
-	char want[TIDU_DEVICE_ID_LEN + 1];
 	int rc, error;
 
 	if (!st)
@@ -144,9 +143,8 @@ static int next_author(tidu_store *s, char author[TIDU_DEVICE_ID_LEN + 1],
 	if (error < 0 && error != TIDU_ENOTFOUND)
 		return error;
 	tidu_error_clear();
-	if (error == 0)
-		tidu_trust_desk_id(tidu_store_device(s), dev.district, want);
-	if (error < 0 || strcmp(dev.role, TIDU_TRUST_ROLE_DESK) || strcmp(want, author))
+	if (error < 0 || !tidu_changes_is_own(s, author, dev.district) ||
+	    strcmp(dev.role, TIDU_TRUST_ROLE_DESK))
 		return tidu_error_set(TIDU_ECORRUPT,
 			_("the change log holds changes of device '%s', which is not this store's"),
 			author);
@@ -258,11 +256,22 @@ done:
 int tidu_changes_is_own(tidu_store *s, const char *device, const char *district)
 {
 	char desk[TIDU_DEVICE_ID_LEN + 1];
+	tidu_trust_device dev;
 
 	if (!strcmp(device, tidu_store_device(s)))
 		return 1;
 	if (strcmp(tidu_store_role(s), "city"))
 		return 0;
+	if (!district) {
+		/* Only a desk of the keyring can be one of ours. */
+		if (tidu_trust_device_lookup(s, device, &dev) < 0) {
+			tidu_error_clear();
+			return 0;
+		}
+		if (strcmp(dev.role, TIDU_TRUST_ROLE_DESK))
+			return 0;
+		district = dev.district;
+	}
 	tidu_trust_desk_id(tidu_store_device(s), district, desk);
 	return !strcmp(desk, device);
 }

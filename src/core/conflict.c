@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "tidu/alloc.h"
+#include "tidu/changes.h"
 #include "tidu/conflict.h"
 #include "tidu/i18n.h"
 #include "tidu/record.h"
@@ -36,7 +37,13 @@ static int load_current(tidu_store *s, tidu_conflict *c)
 	sqlite3_bind_text(st, 1, k1, -1, SQLITE_STATIC);
 	if (slash)
 		sqlite3_bind_text(st, 2, slash + 1, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		/* Not "no value": a resolve would write what it did not read. */
+		error = tidu_store_sqlerr(s, rc, _("reading conflicts"));
+		goto done;
+	}
+	if (rc == SQLITE_ROW) {
 		const char *clock = (const char *)sqlite3_column_text(st, 1);
 		size_t flen = strlen(c->field);
 		const char *p = clock;
@@ -136,7 +143,7 @@ int tidu_conflict_resolve(tidu_store *s, int64_t id, tidu_resolve_how how,
 {
 	tidu_conflict *all = NULL, *c = NULL;
 	tidu_edit *e = NULL;
-	const char *me = tidu_store_device(s), *choice;
+	const char *choice;
 	size_t n = 0, i;
 	int error;
 
@@ -152,10 +159,14 @@ int tidu_conflict_resolve(tidu_store *s, int64_t id, tidu_resolve_how how,
 			_("no open conflict %lld: see 'tidu conflicts'"), (long long)id);
 		goto done;
 	}
-	/* "Mine": this device's side if it wrote one, else what we show now. */
+	/*
+	 * "Mine": this store's side if it wrote one (on the city, a write of
+	 * one of its desks), else what we show now.
+	 */
 	if (how == TIDU_RESOLVE_VALUE)
 		choice = value;
-	else if (!strcmp(c->lost_device, me) && strcmp(c->current_device, me))
+	else if (tidu_changes_is_own(s, c->lost_device, NULL) &&
+		 !tidu_changes_is_own(s, c->current_device, NULL))
 		choice = how == TIDU_RESOLVE_KEEP_MINE ? c->lost : c->current;
 	else
 		choice = how == TIDU_RESOLVE_KEEP_MINE ? c->current : c->lost;

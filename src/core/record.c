@@ -618,23 +618,27 @@ static int saw(const char *base, int64_t hlc, const char *device)
 }
 
 /* The current canonical value of `field` in the row of `e`, or NULL. */
-static char *current_value(tidu_store *s, const tidu_edit *e, const char *field)
+/* The stored value of `field` (*out NULL when absent or NULL); errors are errors. */
+static int current_value(tidu_store *s, const tidu_edit *e, const char *field, char **out)
 {
 	tidu_buf sql = TIDU_BUF_INIT;
 	sqlite3_stmt *st;
-	char *v = NULL;
+	int rc;
 
+	*out = NULL;
 	tidu_buf_printf(&sql, "SELECT \"%s\" FROM %s WHERE %s", field,
 			e->entity->name, e->entity->key_where);
 	st = tidu_store_stmt(s, sql.ptr);
 	tidu_buf_free(&sql);
 	if (!st)
-		return NULL;
+		return TIDU_ERROR;
 	bind_key(st, e);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = tidu_view_column_text(st, 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = tidu_view_column_text(st, 0);
 	sqlite3_reset(st);
-	return v;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+		: tidu_store_sqlerr(s, rc, _("reading a record"));
 }
 
 static int same_value(const char *a, const char *b)
@@ -697,8 +701,9 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 
 		if (order == 0)
 			continue; /* this very write is here already */
-		if (concurrent)
-			cur = current_value(s, win, f[i].field);
+		/* The value a conflict would keep for review: never guessed. */
+		if (concurrent && (error = current_value(s, win, f[i].field, &cur)) < 0)
+			goto done;
 		if (order > 0) {
 			/* Incoming wins. */
 			if ((error = tidu_edit_put(win, f[i].field, f[i].value)) < 0) {

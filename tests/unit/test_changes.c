@@ -17,6 +17,7 @@
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
 #include "tidu/changeset.h"
+#include "tidu/conflict.h"
 #include "tidu/firm.h"
 #include "tidu/record.h"
 #include "tidu/keyfile.h"
@@ -229,6 +230,63 @@ static void test_seal_is_atomic_and_sequenced(void **state)
 	assert_int_equal(seq, 2);
 }
 
+/* The file of change set `seq` of `device` as store `s` holds it. */
+static void file_of(tidu_store *s, const char *device, uint64_t seq, tidu_buf *out)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(s),
+		"SELECT file FROM changeset WHERE device=?1 AND seq=?2", -1, &st, NULL), 0);
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	tidu_buf_clear(out);
+	tidu_buf_put(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* The city's "keep mine" keeps the city's value: its writes are its desk's. */
+static void test_city_keep_mine(void **state)
+{
+	fixture *f = *state;
+	tidu_kv name[] = {{"name", "甲"}}, mine[] = {{"employees", "77"}},
+		theirs[] = {{"employees", "88"}};
+	tidu_buf file = TIDU_BUF_INIT;
+	tidu_apply_report rep;
+	tidu_conflict *c = NULL;
+	uint64_t seq;
+	size_t count, n = 0;
+	char *v = NULL;
+	sqlite3_stmt *st;
+
+	assert_int_equal(tidu_firm_add(f->a, FIRM, name, 1, NULL), 0);
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	file_of(f->a, tidu_store_device(f->a), seq, &file);
+	apply(f->city, &file, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	/* Both write the same field, neither having seen the other. */
+	assert_int_equal(tidu_firm_set(f->city, FIRM, mine, 1), 0);
+	assert_int_equal(tidu_firm_set(f->a, FIRM, theirs, 1), 0);
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	file_of(f->a, tidu_store_device(f->a), seq, &file);
+	apply(f->city, &file, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	assert_int_equal(rep.conflicts, 1);
+	assert_int_equal(tidu_conflict_list(f->city, 0, &c, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(tidu_conflict_resolve(f->city, c[0].id, TIDU_RESOLVE_KEEP_MINE, NULL), 0);
+	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(f->city),
+		"SELECT employees FROM firm WHERE uscc=?1", -1, &st, NULL), 0);
+	sqlite3_bind_text(st, 1, FIRM, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = tidu_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	assert_string_equal(v, "77");
+	free(v);
+	tidu_conflicts_free(c, n);
+	tidu_buf_free(&file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +295,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gap_holds_then_releases_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_far_ahead_is_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_is_atomic_and_sequenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_city_keep_mine, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
