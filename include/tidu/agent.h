@@ -67,10 +67,11 @@ int tidu_agent_listen(const char *dbpath, int *fd_out);
  * Serves `secret` on the listening socket `fd` until idle for `idle_ms`,
  * `max_ms` after the start, a stop request, or the socket path no longer
  * naming this socket; then closes `fd` and removes the socket if it is
- * still ours. Requests from other users are refused. The secret is copied
- * into locked, guarded memory (sodium_malloc) and wiped at the end.
+ * still ours. Requests from other users are refused. The secret is moved
+ * into locked, guarded memory (sodium_malloc): `*secret` is wiped at once,
+ * the locked copy at the end.
  */
-int tidu_agent_serve(int fd, const char *dbpath, const tidu_secret *secret,
+int tidu_agent_serve(int fd, const char *dbpath, tidu_secret *secret,
 		     int64_t idle_ms, int64_t max_ms);
 
 #endif

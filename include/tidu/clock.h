@@ -20,4 +20,7 @@
  */
 int64_t tidu_clock_now_ms(void);
 
+/* Milliseconds of CLOCK_MONOTONIC, for timeouts and intervals. Cannot fail. */
+int64_t tidu_clock_mono_ms(void);
+
 #endif

@@ -83,12 +83,14 @@ static void scrub_environment(void)
 }
 
 /* The daemon: detached, no core dumps, no ptrace; serves, then exits. */
-static void run_agent(int fd, const char *db, const tidu_secret *secret, int64_t idle,
+static void run_agent(int fd, const char *db, tidu_secret *secret, int64_t idle,
 		      int64_t max)
 {
-	int null = open("/dev/null", O_RDWR), i;
+	int null, i;
 
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* first: no core file, no ptrace */
 	scrub_environment();
+	null = open("/dev/null", O_RDWR);
 	setsid();
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
@@ -100,7 +102,6 @@ static void run_agent(int fd, const char *db, const tidu_secret *secret, int64_t
 	for (i = STDERR_FILENO + 1; i < 1024; i++)
 		if (i != fd)
 			close(i);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "tidu/clock.h"
 #include "tidu/alloc.h"
 #include "tidu/dict.h"
 #include "tidu/parse.h"
@@ -24,11 +25,8 @@ typedef struct {
 static void progress(void *ctx, const char *what, size_t done, size_t total, size_t bytes)
 {
 	ui_state *ui = ctx;
-	int64_t now;
-	struct timespec ts;
+	int64_t now = tidu_clock_mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (ui->shown && done < total && now - ui->last < 100)
 		return;
 	ui->last = now;

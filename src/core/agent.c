@@ -24,19 +24,12 @@
 #include <sodium.h>
 
 #include "tidu/agent.h"
+#include "tidu/clock.h"
 #include "tidu/i18n.h"
 
 #define IO_TIMEOUT_MS 2000
 #define CHECK_EVERY_MS 1000 /* how often a waiting agent looks at its socket path */
 #define REPLY_KEY_LEN (1 + TIDU_KEY_BYTES + TIDU_FILE_ID_BYTES)
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The directory of the sockets: this user's alone, or TIDU_EINVAL. */
 static int agent_dir(int create, tidu_buf *out)
@@ -340,13 +333,13 @@ static int serve_one(int cfd, const unsigned char *secret, int64_t idle_left,
 	return stop;
 }
 
-int tidu_agent_serve(int fd, const char *dbpath, const tidu_secret *secret,
+int tidu_agent_serve(int fd, const char *dbpath, tidu_secret *secret,
 		     int64_t idle_ms, int64_t max_ms)
 {
 	tidu_buf path = TIDU_BUF_INIT;
 	unsigned char *held;
 	struct stat mine, now;
-	int64_t start = mono_ms(), last = start;
+	int64_t start = tidu_clock_mono_ms(), last = start;
 	int error;
 
 	if ((error = tidu_agent_path(dbpath, 0, &path)) < 0) {
@@ -370,9 +363,10 @@ int tidu_agent_serve(int fd, const char *dbpath, const tidu_secret *secret,
 	memcpy(held, secret->key, TIDU_KEY_BYTES);
 	memcpy(held + TIDU_KEY_BYTES, secret->file_id, TIDU_FILE_ID_BYTES);
 	sodium_mprotect_readonly(held);
+	tidu_secret_wipe(secret); /* the only copy is the locked one from here */
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
-		int64_t t = mono_ms(), until = last + idle_ms, wait;
+		int64_t t = tidu_clock_mono_ms(), until = last + idle_ms, wait;
 		int rc, cfd, used = 0;
 
 		if (start + max_ms < until)
@@ -395,11 +389,11 @@ int tidu_agent_serve(int fd, const char *dbpath, const tidu_secret *secret,
 			continue;
 		if ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
-		t = mono_ms();
+		t = tidu_clock_mono_ms();
 		rc = serve_one(cfd, held, last + idle_ms - t, start + max_ms - t, &used);
 		close(cfd);
 		if (used)
-			last = mono_ms();
+			last = tidu_clock_mono_ms();
 		if (rc)
 			break;
 	}

@@ -3,30 +3,25 @@
 
 #include "tidu/net.h"
 
-int tidu_net_timeout_ms(void)
+/* $name in seconds (1 to max) as milliseconds, else `def`. */
+static int env_seconds_ms(const char *name, long max, int def)
 {
-	const char *e = getenv("TIDU_CONNECT_TIMEOUT");
+	const char *e = getenv(name);
 	char *end;
 	long v;
 
 	if (!e || !*e)
-		return TIDU_CONNECT_TIMEOUT_MS;
+		return def;
 	v = strtol(e, &end, 10);
-	if (*end || v < 1 || v > 3600)
-		return TIDU_CONNECT_TIMEOUT_MS;
-	return (int)v * 1000;
+	return *end || v < 1 || v > max ? def : (int)v * 1000;
+}
+
+int tidu_net_timeout_ms(void)
+{
+	return env_seconds_ms("TIDU_CONNECT_TIMEOUT", 3600, TIDU_CONNECT_TIMEOUT_MS);
 }
 
 int tidu_net_wait_ms(void)
 {
-	const char *e = getenv("TIDU_NET_TIMEOUT");
-	char *end;
-	long v;
-
-	if (!e || !*e)
-		return TIDU_NET_WAIT_MS;
-	v = strtol(e, &end, 10);
-	if (*end || v < 1 || v > 86400)
-		return TIDU_NET_WAIT_MS;
-	return (int)v * 1000;
+	return env_seconds_ms("TIDU_NET_TIMEOUT", 86400, TIDU_NET_WAIT_MS);
 }

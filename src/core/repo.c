@@ -2712,12 +2712,11 @@ static int seen_tip(sync_ctx *c, const char *ref, git_oid *out)
 	return error;
 }
 
-static int set_seen_tip(sync_ctx *c, const char *ref, const git_oid *tip, int moved)
+static int set_seen_tip(sync_ctx *c, const char *ref, const git_oid *tip)
 {
 	sqlite3_stmt *st = tidu_store_stmt(c->s,
 		"INSERT INTO sync_ref(remote, ref, tip, seen) VALUES(?1, ?2, ?3, ?4) "
-		"ON CONFLICT(remote, ref) DO UPDATE SET tip=excluded.tip, "
-		"seen=CASE WHEN ?5 THEN excluded.seen ELSE seen END");
+		"ON CONFLICT(remote, ref) DO UPDATE SET tip=excluded.tip, seen=excluded.seen");
 	char hex[OID_HEX];
 
 	if (!st)
@@ -2727,7 +2726,6 @@ static int set_seen_tip(sync_ctx *c, const char *ref, const git_oid *tip, int mo
 	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, tidu_clock_now_ms());
-	sqlite3_bind_int(st, 5, moved);
 	return exec1(c->s, st, _("writing sync state"));
 }
 
@@ -2919,7 +2917,8 @@ static int apply_ref(sync_ctx *c, const char *ref, const char *district,
 
 		if (seen_tip(c, ref, &seen) == 0 && git_oid_equal(&seen, tip))
 			moved = 0;
-		if ((error = set_seen_tip(c, ref, tip, moved)) == 0)
+		/* Nothing to record for a ref that did not move (a write, an fsync). */
+		if (!moved || (error = set_seen_tip(c, ref, tip)) == 0)
 			error = watermark(c, device, through);
 	}
 	if (applied) {
@@ -3042,6 +3041,18 @@ static int commit_pool(sync_ctx *c)
 }
 
 /* ---- sync ---------------------------------------------------------------- */
+
+/*
+ * Repacks if due. The sync itself is done by then: a failure (a full disk)
+ * is a note, not the sync's error; the next sync tries again.
+ */
+static void repack_or_note(sync_ctx *c)
+{
+	if (repack(c) < 0) {
+		note(c->rep, _("repo.git was not repacked: %s"), tidu_error_message());
+		tidu_error_clear();
+	}
+}
 
 /* Adds "src:dst" for `ref` when the local tip differs from the server's. */
 static int push_spec_if_new(sync_ctx *c, const char *ref, char ***specs, size_t *n)
@@ -3222,7 +3233,8 @@ static int sync_run(sync_ctx *c)
 		goto done;
 	}
 	c->rep->sent = sent;
-	error = repack(c);
+	repack_or_note(c);
+	error = 0;
 done:
 	for (i = 0; i < nspecs; i++)
 		free(specs[i]);
@@ -4015,6 +4027,7 @@ static int relay_run(sync_ctx *c, const char *from, const char *to)
 	if (nfwd && (error = push(c, fwd, nfwd)) < 0)
 		goto done;
 	c->rep->relayed = nfwd;
+	repack_or_note(c); /* a hub's repo.git gains packs as a laptop's does */
 done:
 	for (i = 0; i < nto; i++)
 		free(to_heads[i].name);

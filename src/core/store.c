@@ -540,7 +540,8 @@ int tidu_store_check(const char *home, const char *pass, size_t passlen)
 	    (error = tidu_keyfile_check(path)) < 0 ||
 	    (error = tidu_vfs_verify_file(path, secret.key, secret.file_id, &bad)) < 0)
 		goto done;
-	if ((error = tidu_store_open(&s, home, pass, passlen)) < 0)
+	/* The key is unlocked already: one Argon2id derivation, not two. */
+	if ((error = tidu_store_open_secret(&s, home, &secret)) < 0)
 		goto done;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {

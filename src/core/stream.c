@@ -28,6 +28,7 @@
 #include <git2/sys/stream.h>
 
 #include "tidu/alloc.h"
+#include "tidu/clock.h"
 #include "tidu/i18n.h"
 #include "tidu/net.h"
 
@@ -48,14 +49,6 @@ void tidu_net_defer_connect_errors(int on)
 	defer_errors = on;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sets libgit2's error (what sync reports) to `text`. */
 static void net_error(const char *text)
 {
@@ -65,11 +58,11 @@ static void net_error(const char *text)
 /* Waits until `fd` is ready for `events`; 0, or -1 with the error set. */
 static int wait_for(tidu_stream *st, short events, int ms)
 {
-	int64_t deadline = mono_ms() + ms;
+	int64_t deadline = tidu_clock_mono_ms() + ms;
 
 	for (;;) {
 		struct pollfd p = {st->s, events, 0};
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - tidu_clock_mono_ms();
 		int rc;
 
 		char text[512];
@@ -95,7 +88,7 @@ static int stream_connect(git_stream *stream)
 {
 	tidu_stream *st = (tidu_stream *)stream;
 	struct addrinfo hints, *res = NULL, *ai;
-	int64_t deadline = mono_ms() + st->connect_ms;
+	int64_t deadline = tidu_clock_mono_ms() + st->connect_ms;
 	char text[512];
 	int rc, err = ENOTCONN;
 
@@ -119,7 +112,7 @@ static int stream_connect(git_stream *stream)
 		err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
 		while (err == EINPROGRESS || err == EINTR) {
 			struct pollfd p = {fd, POLLOUT, 0};
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - tidu_clock_mono_ms();
 			socklen_t len = sizeof(err);
 
 			if (left <= 0) {
@@ -184,8 +177,13 @@ static ssize_t transfer(tidu_stream *st, short events, void *data, size_t len, i
 	for (;;) {
 		if (wait_for(st, events, st->wait_ms) < 0)
 			return -1;
-		n = events == POLLIN ? recv(st->s, data, len, 0)
-				     : send(st->s, data, len, flags | MSG_NOSIGNAL);
+		/*
+		 * Not blocking: poll() says some room or data is there, not
+		 * that a whole send fits; a peer that stopped reading must not
+		 * hold us past the limit.
+		 */
+		n = events == POLLIN ? recv(st->s, data, len, MSG_DONTWAIT)
+				     : send(st->s, data, len, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n >= 0)
 			return n;
 		if (errno != EINTR && errno != EAGAIN) {

@@ -59,13 +59,19 @@ int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 				       strerror(errno));
 		goto out;
 	}
-	fchmod(fd, (mode_t)mode);
+	if (fchmod(fd, (mode_t)mode) < 0) {
+		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
+				       strerror(errno));
+		done = len; /* nothing more to write: clean up below */
+	}
 	while (done < len) {
 		ssize_t w = write(fd, (const char *)data + done, len - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO; /* no progress: not an endless loop */
 			error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
 					       strerror(errno));
 			break;
@@ -91,10 +97,11 @@ int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 		tidu_buf_put(&dir, path, slash == path ? 1 : (size_t)(slash - path));
 	else
 		tidu_buf_puts(&dir, ".");
-	if ((fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
+	if ((fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0)
+		error = tidu_error_set(TIDU_ERROR, _("cannot make '%s' durable: %s"), path,
+				       strerror(errno));
+	if (fd >= 0)
 		close(fd);
-	}
 out:
 	tidu_buf_free(&tmp);
 	tidu_buf_free(&dir);
