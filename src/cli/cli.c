@@ -342,6 +342,18 @@ done:
 	return code;
 }
 
+int cli_emit_json(tidu_json_writer *w, tidu_buf *out)
+{
+	int error = tidu_json_writer_finish(w), code = EXIT_OK;
+
+	if (error < 0)
+		code = cli_fail(error);
+	else
+		cli_print_json(out);
+	tidu_buf_free(out);
+	return code;
+}
+
 void cli_print_json(tidu_buf *json)
 {
 	fwrite(json->ptr ? json->ptr : "", 1, json->len, stdout);

@@ -90,6 +90,13 @@ int cli_open_store(const cli_ctx *ctx, tidu_store **out);
 /* Writes a finished JSON document and a newline to stdout. */
 void cli_print_json(tidu_buf *json);
 
+/*
+ * Finishes `w` (writing into `out`) and prints the document, then frees
+ * `out`. EXIT_OK, or the writer's error (bad data) printed as usual and
+ * nothing on stdout: never a half document with exit 0.
+ */
+int cli_emit_json(tidu_json_writer *w, tidu_buf *out);
+
 /* Prints `s` and spaces up to `cols` terminal columns (CJK count 2), at least one. */
 void cli_print_padded(FILE *f, const char *s, size_t cols);
 
@@ -104,13 +111,6 @@ typedef struct {
 int cli_dispatch(cli_ctx *ctx, const char *command, const cli_sub *subs,
 		 int argc, char **argv);
 
-/*
- * Prints a sync report as one JSON object (`tidu sync --json`); for `tidu
- * relay --json` pass `from` and `to` (NULL for a sync). `error` is the
- * sync's return value.
- */
-void cli_sync_json(const tidu_sync_report *r, int error, const char *from,
-		   const char *to);
 
 /* Commands. */
 int cmd_init(cli_ctx *ctx, int argc, char **argv);

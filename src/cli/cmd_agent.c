@@ -250,9 +250,8 @@ static int agent_status(cli_ctx *ctx, int argc, char **argv)
 		tidu_json_write_key(&w, "life_left_s");
 		tidu_json_write_int64(&w, info.life_left_ms / 1000);
 		tidu_json_end_object(&w);
-		if (tidu_json_writer_finish(&w) == 0)
-			cli_print_json(&out);
-		tidu_buf_free(&out);
+		if ((code = cli_emit_json(&w, &out)) != EXIT_OK)
+			goto done;
 	} else if (error == 0) {
 		printf(_("An agent runs for this store (process %lld): it stops if unused for %lld min more, in %lld min at most.\n"),
 		       (long long)info.pid, (long long)(info.idle_left_ms / 60000),

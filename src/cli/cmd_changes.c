@@ -192,9 +192,11 @@ static int changes_apply(cli_ctx *ctx, int argc, char **argv)
 				 files[i], rep.device, (long long)(rep.ahead_ms / 60000));
 	}
 	if (json) {
+		int jcode;
+
 		tidu_json_end_array(&w);
-		tidu_json_writer_finish(&w);
-		cli_print_json(&out);
+		if ((jcode = cli_emit_json(&w, &out)) != EXIT_OK)
+			code = jcode;
 	} else {
 		printf(_("%zu applied, %zu duplicate, %zu held, %zu skipped, %zu rejected; "
 			 "%zu changes merged, %zu conflicts\n"),
@@ -266,8 +268,7 @@ static int changes_log(cli_ctx *ctx, int argc, char **argv)
 			tidu_json_end_object(&w);
 		}
 		tidu_json_end_array(&w);
-		tidu_json_writer_finish(&w);
-		cli_print_json(&out);
+		code = cli_emit_json(&w, &out);
 		goto done;
 	}
 	for (i = 0; i < n; i++)

@@ -108,8 +108,7 @@ static int conflicts_list(cli_ctx *ctx, int argc, char **argv)
 			tidu_json_end_object(&w);
 		}
 		tidu_json_end_array(&w);
-		tidu_json_writer_finish(&w);
-		cli_print_json(&out);
+		code = cli_emit_json(&w, &out);
 		goto done;
 	}
 	for (i = 0; i < n; i++) {

@@ -58,11 +58,7 @@ int cmd_id(cli_ctx *ctx, int argc, char **argv)
 		tidu_json_write_key(&w, "keyring_version");
 		tidu_json_write_int64(&w, id.keyring_version);
 		tidu_json_end_object(&w);
-		if ((error = tidu_json_writer_finish(&w)) < 0)
-			code = cli_fail(error);
-		else
-			cli_print_json(&out);
-		tidu_buf_free(&out);
+		code = cli_emit_json(&w, &out);
 		goto done;
 	}
 	name = tidu_dict_district_name(id.district);

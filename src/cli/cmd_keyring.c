@@ -156,11 +156,7 @@ static int keyring_show(cli_ctx *ctx, int argc, char **argv)
 		}
 		tidu_json_end_array(&w);
 		tidu_json_end_object(&w);
-		if ((error = tidu_json_writer_finish(&w)) < 0)
-			code = cli_fail(error);
-		else
-			cli_print_json(&out);
-		tidu_buf_free(&out);
+		code = cli_emit_json(&w, &out);
 		goto done;
 	}
 	if (id.keyring_version)

@@ -241,9 +241,7 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
 			tidu_json_write_int64(&w, (int64_t)nstale);
 		}
 		tidu_json_end_object(&w);
-		tidu_json_writer_finish(&w);
-		cli_print_json(&out);
-		tidu_buf_free(&out);
+		code = cli_emit_json(&w, &out);
 		goto done;
 	}
 	cli_print_padded(stdout, _("Store:"), 18);

@@ -110,8 +110,13 @@ static void json_lines(tidu_json_writer *w, const char *key, char **v, size_t n)
 	tidu_json_end_array(w);
 }
 
-void cli_sync_json(const tidu_sync_report *r, int error, const char *from,
-		   const char *to)
+/*
+ * The report as one JSON object: for `tidu relay --json` with `from` and
+ * `to` (NULL for sync and repo-init). `error` is the run's return value.
+ * Returns EXIT_OK or the writer's error.
+ */
+static int sync_json(const tidu_sync_report *r, int error, const char *from,
+		     const char *to)
 {
 	tidu_buf out = TIDU_BUF_INIT;
 	tidu_json_writer w;
@@ -167,16 +172,21 @@ void cli_sync_json(const tidu_sync_report *r, int error, const char *from,
 	else
 		tidu_json_write_null(&w);
 	tidu_json_end_object(&w);
-	tidu_json_writer_finish(&w);
-	cli_print_json(&out);
-	tidu_buf_free(&out);
+	return cli_emit_json(&w, &out);
 }
 
-/* Prints the report (and the error, if any); returns the exit code. */
-static int finish(const tidu_sync_report *r, int error, int json)
+/*
+ * Prints the report of a sync, a repo-init or a relay (`from`, `to`; NULL
+ * for the others) and the error, if any; returns the exit code.
+ */
+static int finish(const tidu_sync_report *r, int error, int json, const char *from,
+		  const char *to)
 {
 	size_t i;
 	int code = EXIT_OK;
+
+	if (error < 0 && !r->remote[0])
+		return cli_fail(error); /* nothing was tried */
 
 	for (i = 0; i < r->nproblems; i++)
 		cli_error(0, _("refused: %s"), r->problems[i]);
@@ -186,7 +196,7 @@ static int finish(const tidu_sync_report *r, int error, int json)
 		cli_warn(_("the clock of device '%s' is %lld minutes ahead"), r->ahead_device,
 			 (long long)(r->ahead_ms / 60000));
 	if (json) {
-		cli_sync_json(r, error, NULL, NULL);
+		code = sync_json(r, error, from, to);
 		if (error < 0)
 			code = cli_fail(error);
 	} else {
@@ -205,13 +215,17 @@ static int finish(const tidu_sync_report *r, int error, int json)
 				printf(_("Sealed %zu changes; they stay committed here and go out with the next sync.\n"),
 				       r->sealed);
 			code = cli_fail(error);
+		} else if (from) {
+			printf(_("Relayed '%s' to '%s': %zu refs forwarded, %zu city refs sent back; %zu change sets verified and applied here from %zu devices, %zu rejected.\n"),
+			       from, to, r->relayed, r->relayed_back, r->received, r->devices,
+			       r->rejected);
 		} else {
 			printf(_("Synced with '%s': sent %zu change sets, received %zu from %zu devices; %zu changes merged, %zu conflicts, %zu rejected.\n"),
 			       r->remote, r->sent, r->received, r->devices, r->changes, r->conflicts,
 			       r->rejected);
 		}
 	}
-	if (r->rejected)
+	if (r->rejected && code == EXIT_OK)
 		code = EXIT_CORRUPT;
 	return code;
 }
@@ -244,7 +258,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
 	make_opts(&o, &ui, ssh_key);
 	error = tidu_sync(s, nargs ? args[0] : NULL, &o, &rep);
 	progress_end(&ui);
-	code = finish(&rep, error, json);
+	code = finish(&rep, error, json, NULL, NULL);
 done:
 	tidu_sync_report_free(&rep);
 	tidu_store_free(s);
@@ -281,11 +295,7 @@ int cmd_admin_repo_init(cli_ctx *ctx, int argc, char **argv)
 	make_opts(&o, &ui, ssh_key);
 	error = tidu_repo_init_central(s, args[0], name, &o, &rep);
 	progress_end(&ui);
-	if (error < 0 && !rep.remote[0]) {
-		code = cli_fail(error); /* nothing was tried */
-		goto done;
-	}
-	code = finish(&rep, error, json);
+	code = finish(&rep, error, json, NULL, NULL);
 	if (code == EXIT_OK && !json)
 		printf(_("The central repository is '%s' (remote '%s'); devices join it with 'tidu remote add %s URL' and 'tidu sync'.\n"),
 		       args[0], rep.remote, rep.remote);
@@ -382,9 +392,7 @@ int cmd_admin_pending(cli_ctx *ctx, int argc, char **argv)
 			tidu_json_end_object(&w);
 		}
 		tidu_json_end_array(&w);
-		tidu_json_writer_finish(&w);
-		cli_print_json(&out);
-		tidu_buf_free(&out);
+		code = cli_emit_json(&w, &out);
 		goto done;
 	}
 	if (!n) {
@@ -422,6 +430,47 @@ int cmd_admin_pending(cli_ctx *ctx, int argc, char **argv)
 		printf("%s\n", _("The next 'tidu sync' publishes the new keyring to the devices."));
 done:
 	free(reqs);
+	tidu_store_free(s);
+	free(args);
+	return code;
+}
+
+/* ---- tidu relay -------------------------------------------------------------- */
+
+/*
+ * tidu relay FROM TO: a district hub (or the city) forwards its district's
+ * verified refs from a LAN repository to the central one, and the city's
+ * refs back (docs/sync.md, "District hubs and relay").
+ */
+int cmd_relay(cli_ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const char *ssh_key = NULL;
+	const cli_opt opts[] = {
+		{"json", OPT_FLAG, NULL, N_("print the summary as one JSON object"), &json},
+		{"ssh-key", OPT_STRING, "FILE", N_("SSH private key (default: the SSH agent)"), &ssh_key},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const cli_spec spec = {"tidu relay FROM TO [--json] [--ssh-key FILE]",
+			       N_("forward the district's verified change sets from remote FROM to remote TO"),
+			       opts, 2, 2};
+	tidu_sync_report rep;
+	tidu_sync_opts o;
+	ui_state ui;
+	tidu_store *s = NULL;
+	char **args = NULL;
+	int nargs = 0, code, error;
+
+	memset(&rep, 0, sizeof(rep));
+	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
+	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
+		goto done;
+	make_opts(&o, &ui, ssh_key);
+	error = tidu_relay(s, args[0], args[1], &o, &rep);
+	progress_end(&ui);
+	code = finish(&rep, error, json, args[0], args[1]);
+done:
+	tidu_sync_report_free(&rep);
 	tidu_store_free(s);
 	free(args);
 	return code;
