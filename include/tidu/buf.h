@@ -58,6 +58,13 @@ void tidu_buf_clear(tidu_buf *buf);
 void tidu_buf_free(tidu_buf *buf);
 
 /*
+ * As tidu_buf_free(), zeroing the whole allocation first: for passphrases
+ * and passwords. Reserve room before reading a secret into a buffer
+ * (tidu_buf_grow) so that no copy is left behind by a reallocation.
+ */
+void tidu_buf_wipe(tidu_buf *buf);
+
+/*
  * Hands the contents to the caller as a NUL-terminated string (owned by the
  * caller, release with free(); "" when empty, never NULL) and resets the
  * buffer to TIDU_BUF_INIT.

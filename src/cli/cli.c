@@ -203,26 +203,34 @@ static int read_file(const char *path, tidu_buf *out)
 	return EXIT_OK;
 }
 
-/* Reads one line from the terminal on stdin with echo off. */
-static int prompt_line(const char *prompt, tidu_buf *out)
+int cli_read_line(const char *prompt, int echo, tidu_buf *out)
 {
 	struct termios old, quiet;
-	int c, restored;
+	int c, term = 0;
 
 	fprintf(stderr, "%s", prompt);
 	fflush(stderr);
-	if (tcgetattr(STDIN_FILENO, &old) < 0)
-		return cli_error(EXIT_PASS, _("cannot use the terminal: %s"),
-				 strerror(errno));
-	quiet = old;
-	quiet.c_lflag &= (tcflag_t)~ECHO;
-	quiet.c_lflag |= ECHONL;
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	if (!echo) {
+		/* A secret: room first, so that no reallocation leaves a copy. */
+		tidu_buf_grow(out, 1024);
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= (tcflag_t)~ECHO;
+			quiet.c_lflag |= ECHONL;
+			term = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+		}
+	}
 	while ((c = getchar()) != EOF && c != '\n')
 		tidu_buf_putc(out, (char)c);
-	restored = tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	(void)restored;
-	if (c == EOF)
+	if (term)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	return c == EOF ? -1 : 0;
+}
+
+/* A passphrase from the terminal; an exit code. */
+static int prompt_line(const char *prompt, tidu_buf *out)
+{
+	if (cli_read_line(prompt, 0, out) < 0)
 		return cli_error(EXIT_PASS, "%s", _("no passphrase given"));
 	return EXIT_OK;
 }
@@ -256,13 +264,11 @@ int cli_passphrase(const char *file, const char *envname, const char *prompt,
 			}
 			if (again.len != out->len ||
 			    (out->len && sodium_memcmp(again.ptr, out->ptr, out->len))) {
-				sodium_memzero(again.ptr, again.len);
-				tidu_buf_free(&again);
+				tidu_buf_wipe(&again);
 				return cli_error(EXIT_PASS, "%s", _("the passphrases do not match"));
 			}
-			sodium_memzero(again.ptr, again.len);
 		}
-		tidu_buf_free(&again);
+		tidu_buf_wipe(&again);
 	} else {
 		return cli_error(EXIT_PASS,
 			_("no passphrase: use --passphrase-file FILE, set %s, or run on a terminal"),
@@ -271,13 +277,6 @@ int cli_passphrase(const char *file, const char *envname, const char *prompt,
 	if (out->len == 0)
 		return cli_error(EXIT_PASS, "%s", _("the passphrase is empty"));
 	return EXIT_OK;
-}
-
-static void wipe(tidu_buf *b)
-{
-	if (b->ptr)
-		sodium_memzero(b->ptr, b->cap);
-	tidu_buf_free(b);
 }
 
 /*
@@ -337,7 +336,7 @@ int cli_open_store(const cli_ctx *ctx, tidu_store **out)
 	if ((error = tidu_store_open(out, home.ptr, pass.ptr, pass.len)) < 0)
 		code = cli_fail(error);
 done:
-	wipe(&pass);
+	tidu_buf_wipe(&pass);
 	tidu_buf_free(&home);
 	return code;
 }

@@ -80,6 +80,12 @@ int cli_passphrase(const char *file, const char *envname, const char *prompt,
 		   int confirm, tidu_buf *out);
 
 /*
+ * Reads one line from stdin after printing `prompt` on stderr; with `echo`
+ * 0 (a secret) without echo on a terminal. 0, or -1 at end of input.
+ */
+int cli_read_line(const char *prompt, int echo, tidu_buf *out);
+
+/*
  * Opens the store of this run: with the key from its agent (agent.h) when
  * no passphrase is given (no --passphrase-file, no $TIDU_PASSPHRASE) and
  * $TIDU_NO_AGENT is not set, else asking for the passphrase. Returns an

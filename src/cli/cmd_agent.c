@@ -166,10 +166,9 @@ static int agent_start(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	if (pid == 0) {
-		sodium_memzero(pass.ptr, pass.cap);
+		tidu_buf_wipe(&pass);
 		run_agent(fd, db.ptr, &secret, idle, max);
 		tidu_secret_wipe(&secret);
-		tidu_buf_free(&pass);
 		tidu_buf_free(&db);
 		free(args);
 		exit(0);
@@ -180,9 +179,7 @@ done:
 	if (fd >= 0)
 		close(fd);
 	tidu_secret_wipe(&secret);
-	if (pass.ptr)
-		sodium_memzero(pass.ptr, pass.cap);
-	tidu_buf_free(&pass);
+	tidu_buf_wipe(&pass);
 	tidu_buf_free(&db);
 	free(args);
 	return code;

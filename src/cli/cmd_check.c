@@ -28,9 +28,7 @@ int cmd_check(cli_ctx *ctx, int argc, char **argv)
 	}
 	printf("%s\n", _("ok: every page authenticated and the integrity check passed"));
 done:
-	if (pass.ptr)
-		sodium_memzero(pass.ptr, pass.cap);
-	tidu_buf_free(&pass);
+	tidu_buf_wipe(&pass);
 	tidu_buf_free(&home);
 	free(args);
 	return code;

@@ -120,9 +120,7 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 	code = EXIT_OK;
 done:
 	sodium_memzero(recovery, sizeof(recovery));
-	if (pass.ptr)
-		sodium_memzero(pass.ptr, pass.cap);
-	tidu_buf_free(&pass);
+	tidu_buf_wipe(&pass);
 	tidu_buf_free(&home);
 	tidu_store_free(s);
 	free(args);

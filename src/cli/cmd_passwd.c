@@ -5,13 +5,6 @@
 #include "cli.h"
 #include "tidu/agent.h"
 
-static void wipe(tidu_buf *b)
-{
-	if (b->ptr)
-		sodium_memzero(b->ptr, b->cap);
-	tidu_buf_free(b);
-}
-
 int cmd_passwd(cli_ctx *ctx, int argc, char **argv)
 {
 	int use_recovery = 0;
@@ -79,8 +72,8 @@ int cmd_passwd(cli_ctx *ctx, int argc, char **argv)
 	}
 	code = EXIT_OK;
 done:
-	wipe(&secret);
-	wipe(&newpass);
+	tidu_buf_wipe(&secret);
+	tidu_buf_wipe(&newpass);
 	tidu_buf_free(&home);
 	tidu_store_free(s);
 	free(args);

@@ -1,7 +1,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,36 +43,15 @@ static void progress_end(ui_state *ui)
 	ui->shown = 0;
 }
 
-/* Reads one line from the terminal; `echo` 0 hides it. */
-static int read_line(const char *prompt, int echo, tidu_buf *out)
-{
-	struct termios old, quiet;
-	int c, term = 0;
-
-	fprintf(stderr, "%s", prompt);
-	fflush(stderr);
-	if (!echo && tcgetattr(STDIN_FILENO, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= (tcflag_t)~ECHO;
-		quiet.c_lflag |= ECHONL;
-		term = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-	}
-	while ((c = getchar()) != EOF && c != '\n')
-		tidu_buf_putc(out, (char)c);
-	if (term)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	return c == EOF ? -1 : 0;
-}
-
 static int ask_password(void *ctx, const char *url, tidu_buf *user, tidu_buf *pass)
 {
 	ui_state *ui = ctx;
 
 	progress_end(ui);
 	fprintf(stderr, _("The repository '%s' asks for a user name and password.\n"), url);
-	if (!user->len && read_line(_("User name: "), 1, user) < 0)
+	if (!user->len && cli_read_line(_("User name: "), 1, user) < 0)
 		return -1;
-	return read_line(_("Password: "), 0, pass);
+	return cli_read_line(_("Password: "), 0, pass);
 }
 
 static void make_opts(tidu_sync_opts *o, ui_state *ui, const char *ssh_key)
@@ -316,7 +294,7 @@ static int ask_yes(const char *question)
 
 	fprintf(stderr, "%s [y/N] ", question);
 	fflush(stderr);
-	if (read_line("", 1, &line) < 0) {
+	if (cli_read_line("", 1, &line) < 0) {
 		tidu_buf_free(&line);
 		return 0;
 	}

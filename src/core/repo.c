@@ -1520,10 +1520,8 @@ static int cb_credentials(git_credential **out, const char *url, const char *use
 			rc = git_credential_userpass_plaintext_new(out, tidu_buf_cstr(&u),
 								   tidu_buf_cstr(&p));
 		}
-		if (p.ptr)
-			sodium_memzero(p.ptr, p.cap);
 		tidu_buf_free(&u);
-		tidu_buf_free(&p);
+		tidu_buf_wipe(&p);
 		return rc;
 	}
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
@@ -2421,15 +2419,23 @@ static int publish_keyring(sync_ctx *c)
 	if (!latest || !have || strcmp(have, want.ptr)) {
 		tidu_trust_id id;
 
+		/* The new version and the state it was made from: one transaction. */
 		tidu_buf_clear(&doc);
-		if ((error = tidu_trust_keyring_export(c->s, &doc)) < 0 ||
-		    (error = tidu_trust_identity(c->s, &id)) < 0)
+		if ((error = tidu_store_begin(c->s)) < 0)
 			goto done;
+		if ((error = tidu_trust_keyring_export(c->s, &doc)) < 0 ||
+		    (error = tidu_trust_identity(c->s, &id)) < 0) {
+			tidu_store_rollback(c->s);
+			goto done;
+		}
 		latest = id.keyring_version;
 		tidu_buf_clear(&want);
 		tidu_buf_printf(&want, "%lld:%s", (long long)latest, state);
-		if ((error = tidu_store_meta_set(c->s, META_KEYRING_STATE, want.ptr)) < 0)
+		if ((error = tidu_store_meta_set(c->s, META_KEYRING_STATE, want.ptr)) < 0 ||
+		    (error = tidu_store_commit(c->s)) < 0) {
+			tidu_store_rollback(c->s);
 			goto done;
+		}
 	}
 	c->keyring = latest;
 	tidu_buf_printf(&msg, "keyring version %lld\n", (long long)latest);

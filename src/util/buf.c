@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "tidu/alloc.h"
 #include "tidu/buf.h"
 
@@ -92,6 +94,13 @@ void tidu_buf_free(tidu_buf *buf)
 	free(buf->ptr);
 	buf->ptr = NULL;
 	buf->len = buf->cap = 0;
+}
+
+void tidu_buf_wipe(tidu_buf *buf)
+{
+	if (buf->ptr)
+		sodium_memzero(buf->ptr, buf->cap);
+	tidu_buf_free(buf);
 }
 
 char *tidu_buf_detach(tidu_buf *buf)
