@@ -55,6 +55,9 @@ typedef struct {
 	size_t changes;     /* changes merged (with any unblocked held files) */
 	size_t conflicts;   /* conflicts recorded */
 	size_t unblocked;   /* held files of the device applied after this one */
+	int stuck;          /* the next held file of the device was refused when its
+			       turn came (a fork, a change the merge refuses): the
+			       device waits; `reason` says why */
 	int64_t ahead_ms;   /* its clock was this far ahead of ours (0: fine) */
 	char reason[320];   /* for held, skipped and rejected: why */
 } tidu_apply_report;

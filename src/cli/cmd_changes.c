@@ -124,7 +124,7 @@ static int changes_apply(cli_ctx *ctx, int argc, char **argv)
 	const cli_spec spec = {"tidu changes apply PATH... [--json]",
 			       N_("apply change-set files (files or folders); idempotent"),
 			       opts, 1, -1};
-	size_t counts[5] = {0}, nfiles = 0, cap = 0, i, changes = 0, conflicts = 0;
+	size_t counts[5] = {0}, stuck = 0, nfiles = 0, cap = 0, i, changes = 0, conflicts = 0;
 	tidu_buf data = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
 	tidu_json_writer w;
 	tidu_store *s = NULL;
@@ -157,6 +157,7 @@ static int changes_apply(cli_ctx *ctx, int argc, char **argv)
 			goto done;
 		}
 		counts[rep.outcome]++;
+		stuck += rep.stuck;
 		changes += rep.changes;
 		conflicts += rep.conflicts;
 		if (json) {
@@ -202,7 +203,7 @@ static int changes_apply(cli_ctx *ctx, int argc, char **argv)
 			 "%zu changes merged, %zu conflicts\n"),
 		       counts[0], counts[1], counts[2], counts[3], counts[4], changes, conflicts);
 	}
-	if (counts[TIDU_APPLY_REJECTED])
+	if (counts[TIDU_APPLY_REJECTED] || stuck)
 		code = EXIT_CORRUPT;
 done:
 	for (i = 0; i < nfiles; i++)

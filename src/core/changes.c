@@ -454,6 +454,7 @@ static int apply_held(tidu_store *s, const tidu_trust_device *dev,
 		}
 		memset(&sub, 0, sizeof(sub));
 		if (!chained) {
+			rep->stuck = 1;
 			/* The held file does not follow what arrived: a fork. */
 			snprintf(rep->reason, sizeof(rep->reason),
 				 _("held change set %llu of device '%s' does not follow %llu: fork in its chain"),
@@ -465,8 +466,14 @@ static int apply_held(tidu_store *s, const tidu_trust_device *dev,
 		free(file);
 		if (error < 0)
 			return error;
-		if (sub.outcome != TIDU_APPLY_APPLIED)
+		if (sub.outcome != TIDU_APPLY_APPLIED) {
+			/* Said, not dropped: the device waits on this file. */
+			rep->stuck = 1;
+			snprintf(rep->reason, sizeof(rep->reason),
+				 _("held change set %llu of device '%s' refused: %s"),
+				 (unsigned long long)seq + 1, dev->device, sub.reason);
 			return 0;
+		}
 		rep->changes += sub.changes;
 		rep->conflicts += sub.conflicts;
 		rep->unblocked++;

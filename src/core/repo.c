@@ -2892,6 +2892,8 @@ static int apply_ref(sync_ctx *c, const char *ref, const char *district,
 		switch (r.outcome) {
 		case TIDU_APPLY_APPLIED:
 			applied += 1 + r.unblocked;
+			if (r.stuck)
+				refuse(c->rep, "%s", r.reason);
 			c->rep->changes += r.changes;
 			c->rep->conflicts += r.conflicts;
 			if (r.ahead_ms > c->rep->ahead_ms) {

@@ -82,14 +82,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Seals a one-change file as store `s` would, but with the given header. */
-static void craft(tidu_store *s, const char *district, uint64_t seq,
-		  const unsigned char prev[TIDU_CS_HASH_BYTES], uint64_t hlc,
-		  const char *name, tidu_buf *file)
+/* Seals a one-change file as store `s` would (field `field`), with the given header. */
+static void craft_field(tidu_store *s, const char *district, uint64_t seq,
+			const unsigned char prev[TIDU_CS_HASH_BYTES], uint64_t hlc,
+			const char *field, const char *name, tidu_buf *file)
 {
 	unsigned char pks[2][TIDU_TRUST_KEY_LEN], sk[TIDU_TRUST_SIGN_SK_LEN];
 	tidu_buf body = TIDU_BUF_INIT;
-	tidu_cs_field fld[] = {{"name", name, ""}, {"uscc", FIRM, ""}};
+	tidu_cs_field fld[] = {{field, name, ""}, {"uscc", FIRM, ""}};
 	tidu_cs_change c = {TIDU_CS_FIRM, FIRM, hlc, 0, fld, 2};
 	tidu_cs_origin o;
 	size_t n;
@@ -107,6 +107,13 @@ static void craft(tidu_store *s, const char *district, uint64_t seq,
 				      file, NULL), 0);
 	sodium_memzero(sk, sizeof(sk));
 	tidu_buf_free(&body);
+}
+
+static void craft(tidu_store *s, const char *district, uint64_t seq,
+		  const unsigned char prev[TIDU_CS_HASH_BYTES], uint64_t hlc,
+		  const char *name, tidu_buf *file)
+{
+	craft_field(s, district, seq, prev, hlc, "name", name, file);
 }
 
 static void apply(tidu_store *s, const tidu_buf *file, tidu_apply_report *rep)
@@ -287,6 +294,28 @@ static void test_city_keep_mine(void **state)
 	tidu_buf_free(&file);
 }
 
+/* A held file refused when its turn comes is said, not dropped. */
+static void test_held_file_refused_is_reported(void **state)
+{
+	fixture *f = *state;
+	tidu_buf one = TIDU_BUF_INIT, two = TIDU_BUF_INIT;
+	unsigned char h1[TIDU_CS_HASH_BYTES];
+	tidu_apply_report rep;
+
+	craft(f->a, "410105", 1, NULL, 1000 << 16, "一", &one);
+	tidu_cs_hash((const unsigned char *)one.ptr, one.len, h1);
+	craft_field(f->a, "410105", 2, h1, 2000 << 16, "no_such_field", "x", &two);
+	apply(f->b, &two, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_HELD);
+	apply(f->b, &one, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	assert_int_equal(rep.unblocked, 0);
+	assert_true(rep.stuck);
+	assert_non_null(strstr(rep.reason, "held change set 2"));
+	tidu_buf_free(&one);
+	tidu_buf_free(&two);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clock_far_ahead_is_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_is_atomic_and_sequenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_city_keep_mine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_file_refused_is_reported, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
