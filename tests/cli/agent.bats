@@ -68,7 +68,8 @@ agent_pid() {
 	tidu agent start >/dev/null
 	pid=$(agent_pid)
 	[ -n "$pid" ]
-	! grep -qaF "$TIDU_PASSPHRASE" "/proc/$pid/environ"
+	run grep -qaF "$TIDU_PASSPHRASE" "/proc/$pid/environ"
+	[ "$status" -eq 1 ]
 }
 
 @test "an idle agent stops by itself; --idle and --max are checked" {
@@ -80,7 +81,12 @@ agent_pid() {
 	tidu agent start --idle 2s >/dev/null
 	run tidu agent status
 	[ "$status" -eq 0 ]
-	sleep 4
+	# 'agent status' does not count as use: poll it until the agent is gone.
+	deadline=$((SECONDS + 15))
+	while tidu agent status >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || { echo "agent still running after 15 s"; false; }
+		sleep 0.2
+	done
 	run tidu agent status
 	[ "$status" -eq 1 ]
 	[ -z "$(ls "$XDG_RUNTIME_DIR/tidu-agent")" ]

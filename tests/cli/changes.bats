@@ -74,7 +74,6 @@ sync_via() {
 @test "two officers and the city converge; other districts cannot read" {
 	enroll
 	on "$A" firm add "$F" --name 郑州甲科技 2025.revenue=100 main_product=传感器
-	on "$B" visit add "$F" --note 乙的走访 >/dev/null 2>&1 || true
 	on "$C" firm add "$G" --name 中原乙制造
 	sync_via usb "$A" "$B" "$C" "$CITY"
 	on "$B" visit add "$F" --note '李雷走访记录' >/dev/null
@@ -88,7 +87,9 @@ sync_via() {
 	cmp a.json city105.json
 	cmp c.json city102.json
 	grep -q 李雷走访记录 a.json
-	! grep -q 中原乙制造 a.json
+	grep -q 中原乙制造 c.json
+	run grep -q 中原乙制造 a.json
+	[ "$status" -eq 1 ]
 	# C cannot read 410105's change sets: they are skipped, not applied.
 	run on "$C" changes apply usb
 	[ "$status" -eq 0 ]
@@ -112,7 +113,8 @@ sync_via() {
 	on "$A" changes export usb >/dev/null
 	[ -n "$(find usb -type f)" ]
 	for m in 明文标记企业 PLAINMARKER 秘密产品 VISIT-PLAINTEXT 走访内容 "$F" main_product; do
-		! grep -rqaF -- "$m" usb || { echo "found $m"; false; }
+		run grep -rqaF -- "$m" usb
+		[ "$status" -eq 1 ] || { echo "found $m (grep exit $status)"; false; }
 	done
 }
 
@@ -163,6 +165,7 @@ sync_via() {
 	[ "$status" -eq 4 ]
 	[[ "$output" == *rejected* ]]
 	run on "$B" firm list
+	[ "$status" -eq 0 ]
 	[[ "$output" != *甲* ]]
 	# The genuine file still applies after the tampered one was refused.
 	run on "$B" changes apply a1
@@ -184,7 +187,7 @@ sync_via() {
 	[[ "$output" == *"not in the keyring"* ]]
 
 	# Revocation: A's later change sets are refused, the key rotates.
-	dev=$(on "$A" id --json | sed -n 's/^  "device": "\(.*\)",/\1/p')
+	dev=$(id_of "$A" device)
 	on "$CITY" changes apply a1 >/dev/null
 	run on "$CITY" admin revoke "$dev" --yes
 	[ "$status" -eq 0 ]

@@ -31,10 +31,11 @@ on() {
 	run on "$A" id --json
 	[[ "$output" == *'"enrolled": false'* ]]
 	on "$CITY" sync >/dev/null
+	fpa=$(id_of "$A" fingerprint)
 	# The issue's spelling: 'admin enroll --pending' is 'admin pending'.
 	run on "$CITY" admin enroll --pending
 	[ "$status" -eq 2 ] # no terminal, no --yes: nothing approved
-	[[ "$output" == *"$(on "$A" id --json | sed -n 's/^  "fingerprint": "\(.*\)",/\1/p')"* ]]
+	[[ "$output" == *"$fpa"* ]]
 	run on "$CITY" admin enroll --pending extra.json
 	[ "$status" -eq 2 ]
 	run on "$CITY" admin enroll

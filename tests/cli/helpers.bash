@@ -20,6 +20,22 @@ tidu() {
 	"$TIDU" "$@" </dev/null
 }
 
+# id_of HOME KEY: the string value of KEY ("device", "fingerprint",
+# "city_fingerprint"...) in 'tidu id --json' of the store at HOME. Fails,
+# printing nothing, when the key is missing, null or empty. Use it only in
+# an assignment (v=$(id_of ...)): a failing $(...) inside [ ] or [[ ]] goes
+# unnoticed and an empty value makes *"$v"* match anything.
+id_of() {
+	local v
+	v=$("$TIDU" --home "$1" id --json </dev/null |
+		sed -n "s/^  \"$2\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p")
+	if [ -z "$v" ]; then
+		echo "id_of: no \"$2\" in 'tidu id --json' of $1" >&2
+		return 1
+	fi
+	printf '%s\n' "$v"
+}
+
 # The sha256 of every file of the home directory, for "nothing changed".
 home_digest() {
 	(cd "$TIDU_HOME" && find . -type f -print0 | sort -z | xargs -0 sha256sum)

@@ -107,6 +107,7 @@ snapshot() { tidu export json; }
 	run tidu firm list --search 传感
 	[[ "$output" == *甲科技* && "$output" != *乙制造* ]]
 	run tidu firm list --search '%'
+	[ "$status" -eq 0 ]
 	[[ "$output" != *甲科技* ]]
 	run tidu firm list --district 123
 	[ "$status" -eq 2 ]
@@ -175,6 +176,7 @@ snapshot() { tidu export json; }
 	run tidu firm delete "$A"
 	[ "$status" -eq 0 ]
 	run tidu firm list --json
+	[ "$status" -eq 0 ]
 	[[ "$output" != *甲* ]]
 	run tidu firm set "$A" name=乙
 	[ "$status" -eq 2 ]

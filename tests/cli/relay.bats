@@ -23,8 +23,9 @@ on() {
 	tidu --home "$home" "$@"
 }
 
+# device_of HOME: the device id of the store; fails when there is none.
 device_of() {
-	on "$1" id --json | sed -n 's/^  "device": "\(.*\)",/\1/p'
+	id_of "$1" device
 }
 
 relay() {
@@ -38,7 +39,7 @@ network() {
 	local s
 	tidu --home "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
 	on "$CITY" admin repo-init "$CENTRAL" >/dev/null
-	CITY_FP=$(on "$CITY" id --json | sed -n 's/^  "fingerprint": "\(.*\)",/\1/p')
+	CITY_FP=$(id_of "$CITY" fingerprint)
 	git init -q --bare "$LAN"
 	git -C "$LAN" config receive.denyNonFastForwards true
 	tidu --home "$HUB" init --district 410105 --officer 区中心 --role district \
@@ -75,12 +76,14 @@ network() {
 }
 
 @test "officers sync on the LAN, the hub relays to central, the city sees everything" {
-	local desk lanpool tree forged
+	local desk lanpool tree forged da central lan
 	network
+	da=$(device_of "$A")
 	on "$A" firm add "$F" --name 甲科技 >/dev/null
 	on "$B" firm add "$G" --name 乙制造 >/dev/null
-	on "$B" visit add "$F" --note 走访 >/dev/null 2>&1 || true
 	on "$A" sync >/dev/null
+	on "$B" sync >/dev/null # brings A's firm: B can visit it
+	on "$B" visit add "$F" --note 乙的走访 >/dev/null
 	on "$B" sync >/dev/null
 	on "$A" sync >/dev/null
 	# The hub syncs on the LAN like any store of its district.
@@ -92,8 +95,9 @@ network() {
 	relay --json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"relayed": 2'* ]]
-	[ "$(git -C "$CENTRAL" rev-parse "refs/heads/410105/$(device_of "$A")")" = \
-	  "$(git -C "$LAN" rev-parse "refs/heads/410105/$(device_of "$A")")" ]
+	central=$(git -C "$CENTRAL" rev-parse --verify -q "refs/heads/410105/$da")
+	lan=$(git -C "$LAN" rev-parse --verify -q "refs/heads/410105/$da")
+	[ "$central" = "$lan" ]
 	relay # nothing new
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" 0 refs forwarded"* ]]
@@ -102,6 +106,7 @@ network() {
 	[ "$status" -eq 0 ]
 	run on "$CITY" firm list
 	[[ "$output" == *甲科技* && "$output" == *乙制造* ]]
+	on "$CITY" export json --district 410105 | grep -q 乙的走访
 	run on "$CITY" status --json
 	grep -A3 '"district": "410105"' <<<"$output" | grep -q '"firms": 2'
 	# A also syncs with central directly: the LAN copy of its ref is behind,
@@ -199,9 +204,11 @@ network() {
 	relay
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"$da"* && "$output" == *"$db"* && "$output" == *0123456789abcdef* ]]
-	! git -C "$CENTRAL" rev-parse -q --verify refs/heads/410105/0123456789abcdef
+	run git -C "$CENTRAL" rev-parse -q --verify refs/heads/410105/0123456789abcdef
+	[ "$status" -eq 1 ]
 	[ "$(git -C "$CENTRAL" rev-parse "refs/heads/410105/$da")" = "$before" ]
-	! git -C "$CENTRAL" cat-file -e "$forged" 2>/dev/null
+	run git -C "$CENTRAL" cat-file -e "$forged"
+	[ "$status" -eq 1 ]
 	relay # still refused, still not forwarded
 	[ "$status" -eq 4 ]
 	# A device ref the hub had read, deleted on the LAN: reported once.
@@ -217,12 +224,15 @@ network() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"rejected": 0'* ]]
 	[[ "$output" == *'"received": 0'* ]]
-	! git -C "$CENTRAL" cat-file -e "$forged" 2>/dev/null
+	run git -C "$CENTRAL" cat-file -e "$forged"
+	[ "$status" -eq 1 ]
 	git -C "$CENTRAL" fsck --strict
 }
 
 @test "the city store relays too: from the LAN to central, its keyring back" {
+	local da central lan
 	network
+	da=$(device_of "$A")
 	on "$CITY" remote add lan "$LAN" >/dev/null
 	on "$A" firm add "$F" --name 甲科技 >/dev/null
 	on "$A" sync >/dev/null
@@ -233,10 +243,12 @@ network() {
 	[[ "$output" == *'"received": 1'* ]]
 	run on "$CITY" firm list
 	[[ "$output" == *甲科技* ]]
-	[ "$(git -C "$CENTRAL" rev-parse "refs/heads/410105/$(device_of "$A")")" = \
-	  "$(git -C "$LAN" rev-parse "refs/heads/410105/$(device_of "$A")")" ]
-	[ "$(git -C "$CENTRAL" rev-parse refs/heads/city/keyring)" = \
-	  "$(git -C "$LAN" rev-parse refs/heads/city/keyring)" ]
+	central=$(git -C "$CENTRAL" rev-parse --verify -q "refs/heads/410105/$da")
+	lan=$(git -C "$LAN" rev-parse --verify -q "refs/heads/410105/$da")
+	[ "$central" = "$lan" ]
+	central=$(git -C "$CENTRAL" rev-parse --verify -q refs/heads/city/keyring)
+	lan=$(git -C "$LAN" rev-parse --verify -q refs/heads/city/keyring)
+	[ "$central" = "$lan" ]
 }
 
 @test "relay: usage errors" {

@@ -21,11 +21,6 @@ on() {
 	tidu --home "$home" "$@"
 }
 
-# json_field HOME KEY: a string value of `tidu id --json`.
-id_field() {
-	on "$1" id --json | sed -n "s/^  \"$2\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p"
-}
-
 # enroll_all: the city admits A and B (both of 410105) and exports ring1.json.
 enroll_all() {
 	mk "$CITY" 410100 city
@@ -63,16 +58,22 @@ enroll_all() {
 	[[ "$output" == *'"role": "officer"'* ]]
 	[[ "$output" == *'"city_pinned": false'* ]]
 	[[ "$output" == *'"enrolled": false'* ]]
-	fp=$(id_field "$A" fingerprint)
+	fp=$(id_of "$A" fingerprint)
 	[[ "$fp" =~ ^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$ ]]
-	[ "$(id_field "$A" fingerprint)" = "$fp" ]
-	[ "$(id_field "$A" device)" = "$(on "$A" status --json | sed -n 's/^  "device": "\(.*\)",$/\1/p')" ]
+	again=$(id_of "$A" fingerprint)
+	[ "$again" = "$fp" ]
+	dev=$(id_of "$A" device)
+	sdev=$(on "$A" status --json | sed -n 's/^  "device": "\(.*\)",$/\1/p')
+	[ -n "$sdev" ]
+	[ "$dev" = "$sdev" ]
 	# The city store is its own city: pinned and enrolled from the start.
 	mk "$CITY" 410100 city
 	run on "$CITY" id --json
 	[[ "$output" == *'"city_pinned": true'* ]]
 	[[ "$output" == *'"enrolled": true'* ]]
-	[ "$(id_field "$CITY" city_fingerprint)" = "$(id_field "$CITY" fingerprint)" ]
+	cityfp=$(id_of "$CITY" fingerprint)
+	pinned=$(id_of "$CITY" city_fingerprint)
+	[ "$pinned" = "$cityfp" ]
 }
 
 @test "enroll request, admin enroll --yes, keyring export and import" {
@@ -80,7 +81,8 @@ enroll_all() {
 	mk "$A" 410105
 	run on "$A" enroll request --out req.json
 	[ "$status" -eq 0 ]
-	fp=$(id_field "$A" fingerprint)
+	fp=$(id_of "$A" fingerprint)
+	deva=$(id_of "$A" device)
 	[[ "$output" == *"$fp"* ]]
 	grep -q '"format": "tidu-enroll-request"' req.json
 	# Without --out, the request goes to standard output.
@@ -90,7 +92,7 @@ enroll_all() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$fp"* ]]
 	[[ "$output" == *"王芳"* ]]
-	[[ "$output" == *"Enrolled device $(id_field "$A" device)"* ]]
+	[[ "$output" == *"Enrolled device $deva"* ]]
 	# Again: enrolled already, no change.
 	run on "$CITY" admin enroll req.json --yes
 	[ "$status" -eq 0 ]
@@ -99,7 +101,7 @@ enroll_all() {
 	run on "$CITY" keyring export ring.json
 	[ "$status" -eq 0 ]
 	grep -q '"format": "tidu-keyring"' ring.json
-	cityfp=$(id_field "$CITY" fingerprint)
+	cityfp=$(id_of "$CITY" fingerprint)
 	run on "$A" keyring import ring.json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *Pinned*"$cityfp"* ]]
@@ -107,7 +109,8 @@ enroll_all() {
 	run on "$A" id --json
 	[[ "$output" == *'"city_pinned": true'* ]]
 	[[ "$output" == *'"enrolled": true'* ]]
-	[ "$(id_field "$A" city_fingerprint)" = "$cityfp" ]
+	pinned=$(id_of "$A" city_fingerprint)
+	[ "$pinned" = "$cityfp" ]
 	run on "$A" keyring show
 	[[ "$output" == *"410105/1"* ]]
 	[[ "$output" != *"410102/1"* ]]
@@ -122,15 +125,18 @@ enroll_all() {
 	mk "$CITY" 410100 city
 	mk "$A" 410105
 	on "$A" enroll request --out req.json >/dev/null
+	fp=$(id_of "$A" fingerprint)
+	dev=$(id_of "$A" device)
 	on "$CITY" id >/dev/null
 	before=$(home_digest_of "$CITY")
 	run timeout 20 "$TIDU" --home "$CITY" admin enroll req.json </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"$(id_field "$A" fingerprint)"* ]]
+	[[ "$output" == *"$fp"* ]]
 	[[ "$output" == *"terminal"*"--yes"* ]]
 	[ "$(home_digest_of "$CITY")" = "$before" ]
 	run on "$CITY" keyring show
-	[[ "$output" != *"$(id_field "$A" device)"* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$dev"* ]]
 }
 
 @test "on a terminal admin enroll asks, and only y approves" {
@@ -138,12 +144,13 @@ enroll_all() {
 	mk "$CITY" 410100 city
 	mk "$A" 410105
 	on "$A" enroll request --out req.json >/dev/null
-	dev=$(id_field "$A" device)
+	dev=$(id_of "$A" device)
 	run bash -c "printf 'n\n' | timeout 20 script -qec '\"$TIDU\" --home \"$CITY\" admin enroll req.json' /dev/null"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Approve? [y/N]"* ]]
 	[[ "$output" == *"Skipped device $dev"* ]]
 	run on "$CITY" keyring show
+	[ "$status" -eq 0 ]
 	[[ "$output" != *"$dev"* ]]
 	run bash -c "printf 'y\n' | timeout 20 script -qec '\"$TIDU\" --home \"$CITY\" admin enroll req.json' /dev/null"
 	[ "$status" -eq 0 ]
@@ -156,10 +163,11 @@ enroll_all() {
 	mk "$A" 410105
 	mk "$B" 410105
 	on "$B" enroll request --out req.json >/dev/null
+	devb=$(id_of "$B" device)
 	run on "$A" admin enroll req.json --yes
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"city store"* ]]
-	run on "$A" admin revoke "$(id_field "$B" device)" --yes
+	run on "$A" admin revoke "$devb" --yes
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"city store"* ]]
 	run on "$A" keyring export ring.json
@@ -183,21 +191,24 @@ enroll_all() {
 	run on "$CITY" admin enroll missing.json --yes
 	[ "$status" -eq 2 ]
 	[[ "$output" == *missing.json* ]]
+	dev=$(id_of "$A" device)
 	run on "$CITY" keyring show
-	[[ "$output" != *"$(id_field "$A" device)"* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$dev"* ]]
 }
 
 @test "revoke rotates the district key; the devices import the new keyring" {
 	enroll_all
 	on "$A" keyring import ring1.json >/dev/null
 	on "$B" keyring import ring1.json >/dev/null
-	devb=$(id_field "$B" device)
+	devb=$(id_of "$B" device)
 
 	# Without --yes and without a terminal: refused, nothing changed.
 	run timeout 20 "$TIDU" --home "$CITY" admin revoke "$devb" </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--yes"* ]]
 	run on "$CITY" keyring show
+	[ "$status" -eq 0 ]
 	[[ "$output" != *"revoked after"* ]]
 
 	run on "$CITY" admin revoke "$devb" --yes
@@ -236,18 +247,22 @@ enroll_all() {
 	on "$OTHER" admin enroll reqa.json --yes >/dev/null
 	on "$OTHER" keyring export forged.json >/dev/null
 	on "$OTHER" keyring export forged.json >/dev/null
+	otherfp=$(id_of "$OTHER" fingerprint)
 	run on "$A" keyring import forged.json
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"keyring not signed by the pinned city key"* ]]
-	[[ "$output" == *"$(id_field "$OTHER" fingerprint)"* ]]
+	[[ "$output" == *"$otherfp"* ]]
 	run on "$A" id --json
 	[[ "$output" == *'"keyring_version": 1'* ]]
-	[ "$(id_field "$A" city_fingerprint)" = "$(id_field "$CITY" fingerprint)" ]
+	pinned=$(id_of "$A" city_fingerprint)
+	cityfp=$(id_of "$CITY" fingerprint)
+	[ "$pinned" = "$cityfp" ]
 }
 
 @test "an older keyring after a newer one is refused" {
 	enroll_all
-	on "$CITY" admin revoke "$(id_field "$B" device)" --yes >/dev/null
+	devb=$(id_of "$B" device)
+	on "$CITY" admin revoke "$devb" --yes >/dev/null
 	on "$CITY" keyring export ring2.json >/dev/null
 	run on "$A" keyring import ring2.json
 	[ "$status" -eq 0 ]

@@ -203,7 +203,21 @@ done
 checks=$((checks + 1))
 [ "$(wc -l <"$WORK/city.applied")" -eq "$total_sealed" ] ||
 	fail "the city applied $(wc -l <"$WORK/city.applied") change sets, officers sealed $total_sealed"
-conflicts=$(on "$CITY" conflicts --json | grep -c '"field": "contact"')
+# Round 3: the officers of a district set the contact of one shared firm,
+# each before its sync: concurrent edits. The city holds a contact conflict
+# on the shared firm of every district with two officers or more.
+on "$CITY" conflicts --json >"$WORK/conflicts.json" || fail "city conflicts --json"
+conflicts=$(grep -c '"field": "contact"' "$WORK/conflicts.json")
+awk -F'"' '/"uscc":/ {u = $4} /"field": "contact"/ {print u}' "$WORK/conflicts.json" |
+	sort -u >"$WORK/conflicted"
+checks=$((checks + 1))
+[ "$conflicts" -gt 0 ] || fail "round 3 made no contact conflict on the city"
+for k in "${!DISTRICTS[@]}"; do
+	[ $((k + ${#DISTRICTS[@]})) -lt "$OFFICERS" ] || continue # fewer than two officers
+	checks=$((checks + 1))
+	grep -qx "$(firm_of "$k" 1)" "$WORK/conflicted" ||
+		fail "district ${DISTRICTS[$k]}: no contact conflict on the shared firm $(firm_of "$k" 1)"
+done
 checks=$((checks + 1))
 git -C "$SRV/central.git" fsck --strict >"$WORK/fsck" 2>&1 ||
 	fail "git fsck --strict on the central repository: $(cat "$WORK/fsck")"

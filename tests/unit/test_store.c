@@ -256,6 +256,7 @@ static void test_visit_and_export(void **state)
 	tidu_kv firm[] = {{"name", "甲"}};
 	tidu_kv v[] = {{"note", "第一次\n走访"}, {"problems", "weak_ip"}};
 	char id1[TIDU_UUID_LEN + 1], id2[TIDU_UUID_LEN + 1];
+	const char *p1, *p2;
 	tidu_buf a = TIDU_BUF_INIT, b = TIDU_BUF_INIT;
 
 	assert_int_equal(tidu_visit_add(f->s, FIRM_A, v, 2, id1), TIDU_ENOTFOUND);
@@ -269,7 +270,11 @@ static void test_visit_and_export(void **state)
 	assert_int_equal(tidu_export_json(f->s, NULL, collect, &b), 0);
 	assert_string_equal(a.ptr, b.ptr);
 	assert_non_null(strstr(a.ptr, "\"note\": \"第一次\\n走访\""));
-	assert_true(strstr(a.ptr, id1) < strstr(a.ptr, id2));
+	p1 = strstr(a.ptr, id1);
+	p2 = strstr(a.ptr, id2);
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_true(p1 < p2);
 	tidu_buf_free(&a);
 	tidu_buf_free(&b);
 }

@@ -1298,6 +1298,7 @@ static void test_rollback_journal(void **state)
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* Records start after the 512-byte header: pgno(4) page cksum(4). */
 	flip(journal, 512 + 4 + 10 * (PAGE + 8) + 77);
