@@ -13,12 +13,6 @@ setup() {
 	G=$(uscc 91410102MA1EUXG90)
 }
 
-on() {
-	local home=$1
-	shift
-	tidu --home "$home" "$@"
-}
-
 mk() {
 	tidu --home "$1" init --district "$2" --officer "$3" --role "${4:-officer}" >/dev/null
 }

@@ -17,16 +17,6 @@ setup() {
 	H=$(uscc 91410102MA1EUXG81)
 }
 
-on() {
-	local home=$1
-	shift
-	tidu --home "$home" "$@"
-}
-
-device_of() {
-	on "$1" id --json | sed -n 's/^  "device": "\(.*\)",/\1/p'
-}
-
 join() {
 	tidu --home "$1" init --district "$2" --officer "$3" --city-key "$CITY_FP" >/dev/null
 	on "$1" remote add origin "$GD" >/dev/null

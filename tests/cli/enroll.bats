@@ -11,12 +11,6 @@ setup() {
 	CENTRAL="$BATS_TEST_TMPDIR/central.git"
 }
 
-on() {
-	local home=$1
-	shift
-	tidu --home "$home" "$@"
-}
-
 @test "enroll publishes the request; the city approves; the next enroll or sync brings the grant" {
 	on "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
 	on "$CITY" admin repo-init "$CENTRAL" >/dev/null

@@ -17,17 +17,6 @@ setup() {
 	G=$(uscc 91410105MA1EUXG90)
 }
 
-on() {
-	local home=$1
-	shift
-	tidu --home "$home" "$@"
-}
-
-# device_of HOME: the device id of the store; fails when there is none.
-device_of() {
-	id_of "$1" device
-}
-
 relay() {
 	run on "$HUB" relay lan central "$@"
 	echo "$output"

@@ -43,12 +43,6 @@ teardown() {
 	servers_stop
 }
 
-on() {
-	local home=$1
-	shift
-	tidu --home "$home" "$@"
-}
-
 city_admin() {
 	tidu --home "$CITY" admin "$@"
 }

@@ -27,20 +27,9 @@ teardown() {
 	servers_stop
 }
 
-on() {
-	local home=$1
-	shift
-	tidu --home "$home" "$@"
-}
-
 # city_admin SUB ARGS: 'tidu admin SUB' on the city store.
 city_admin() {
 	tidu --home "$CITY" admin "$@"
-}
-
-# device_of HOME: the device id of the store; fails when there is none.
-device_of() {
-	id_of "$1" device
 }
 
 # join HOME DISTRICT OFFICER URL: a laptop with the city key pinned and the

@@ -14,13 +14,6 @@ mk() {
 	tidu --home "$1" init --district "$2" --officer "王芳" --role "${3:-officer}" >/dev/null
 }
 
-# on HOME ARGS: tidu on that store.
-on() {
-	local home=$1
-	shift
-	tidu --home "$home" "$@"
-}
-
 # enroll_all: the city admits A and B (both of 410105) and exports ring1.json.
 enroll_all() {
 	mk "$CITY" 410100 city

@@ -7,6 +7,7 @@ export TIDU_HOME="$WORK/home"
 export TIDU_PASSPHRASE='fault test passphrase'
 export LANG=C.UTF-8
 failures=0
+. "$(dirname "${BASH_SOURCE[0]}")/../common.bash"
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -19,17 +20,6 @@ finish() {
 	[ "$failures" -eq 0 ]
 }
 
-uscc() {
-	local body=$1 alphabet=0123456789ABCDEFGHJKLMNPQRTUWXY
-	local weights=(1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28)
-	local sum=0 i c v
-	for ((i = 0; i < 17; i++)); do
-		c=${body:i:1}
-		v=${alphabet%%"$c"*}
-		sum=$((sum + ${#v} * weights[i]))
-	done
-	printf '%s%s\n' "$body" "${alphabet:$(((31 - sum % 31) % 31)):1}"
-}
 
 # uscc_n N: the N-th synthetic USCC of district 410105.
 uscc_n() {

@@ -14,16 +14,6 @@ F=$(uscc_n 1)
 checks=0
 killed=0 # syncs that kill -9 ended (wait status 137), not ones done before it
 
-on() {
-	local home=$1
-	shift
-	"$TIDU" --home "$home" "$@" </dev/null
-}
-
-device_of() {
-	on "$1" id --json | sed -n 's/^  "device": "\(.*\)",/\1/p'
-}
-
 # Sets up a city and two officers of 410105, enrolled through the repository.
 setup() {
 	local url fp s

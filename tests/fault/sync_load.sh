@@ -28,12 +28,6 @@ checks=0
 T0=$SECONDS
 mkdir -p "$WORK/log"
 
-on() {
-	local home=$1
-	shift
-	"$TIDU" --home "$home" "$@" </dev/null
-}
-
 home_of() { echo "$WORK/o$1"; }
 district_of() { echo "${DISTRICTS[$(($1 % ${#DISTRICTS[@]}))]}"; }
 # firm_of I N: the N-th firm of officer I (a USCC of the officer's district).

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
 #include "tidu/changeset.h"
@@ -32,37 +33,14 @@ typedef struct {
 	tidu_store *city, *a, *b; /* a and b of 410105 */
 } fixture;
 
-static tidu_store *make(char *dir, const char *district, const char *role)
-{
-	char recovery[TIDU_RECOVERY_TEXT_MAX];
-	tidu_store_identity id = {district, "测试", role};
-	tidu_store *s = NULL;
-
-	snprintf(dir, 64, "/tmp/tidu-changes.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(tidu_store_create(&s, dir, &id, PASS, strlen(PASS), recovery,
-					   sizeof(recovery)), 0);
-	return s;
-}
-
 static int setup(void **state)
 {
 	fixture *f = tidu_calloc(1, sizeof(*f));
-	tidu_buf req = TIDU_BUF_INIT, ring = TIDU_BUF_INIT;
 
-	f->city = make(f->dirs[0], "410100", "city");
-	f->a = make(f->dirs[1], "410105", "officer");
-	f->b = make(f->dirs[2], "410105", "officer");
-	assert_int_equal(tidu_trust_enroll_request(f->a, &req), 0);
-	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
-	tidu_buf_clear(&req);
-	assert_int_equal(tidu_trust_enroll_request(f->b, &req), 0);
-	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
-	assert_int_equal(tidu_trust_keyring_export(f->city, &ring), 0);
-	assert_int_equal(tidu_trust_keyring_import(f->a, ring.ptr, ring.len, NULL), 0);
-	assert_int_equal(tidu_trust_keyring_import(f->b, ring.ptr, ring.len, NULL), 0);
-	tidu_buf_free(&req);
-	tidu_buf_free(&ring);
+	f->city = th_store(f->dirs[0], "changes", "410100", "city", PASS);
+	f->a = th_store(f->dirs[1], "changes", "410105", "officer", PASS);
+	f->b = th_store(f->dirs[2], "changes", "410105", "officer", PASS);
+	th_enroll(f->city, (tidu_store *const[]){f->a, f->b}, 2);
 	*state = f;
 	return 0;
 }
@@ -70,13 +48,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[256];
+	int i;
 
 	tidu_store_free(f->city);
 	tidu_store_free(f->a);
 	tidu_store_free(f->b);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s", f->dirs[0], f->dirs[1], f->dirs[2]);
-	assert_int_equal(system(cmd), 0);
+	for (i = 0; i < 3; i++)
+		th_rmtree(f->dirs[i]);
 	free(f);
 	unsetenv("TIDU_FAKE_NOW_MS");
 	return 0;

@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "helpers.h"
 #include "tidu/error.h"
 #include "tidu/keyfile.h"
 
@@ -56,11 +57,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	th_rmtree(dir);
+	return 0;
 }
 
 static void read_all(const char *path, unsigned char *buf, size_t n)

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
 #include "tidu/export.h"
@@ -94,35 +95,19 @@ static void firm_code(const char *district, int i, char out[19])
 
 static void make_node(node *n, const char *district, const char *role)
 {
-	char recovery[TIDU_RECOVERY_TEXT_MAX];
-	tidu_store_identity id = {district, "测试员", role};
-
-	snprintf(n->dir, sizeof(n->dir), "/tmp/tidu-prop.XXXXXX");
-	assert_non_null(mkdtemp(n->dir));
+	n->s = th_store(n->dir, "prop", district, role, PASS);
 	n->district = district;
 	n->city = !strcmp(role, "city");
-	if (tidu_store_create(&n->s, n->dir, &id, PASS, strlen(PASS), recovery,
-			      sizeof(recovery)) < 0)
-		fail_msg("create: %s", tidu_error_message());
 }
 
 static void enroll_all(void)
 {
-	tidu_buf req = TIDU_BUF_INIT, ring = TIDU_BUF_INIT;
+	tidu_store *devs[NDEV];
 	int i;
 
-	for (i = 0; i < NDEV; i++) {
-		tidu_buf_clear(&req);
-		assert_int_equal(tidu_trust_enroll_request(nodes[i].s, &req), 0);
-		if (tidu_trust_admit(nodes[NDEV].s, req.ptr, req.len, NULL, 1) < 0)
-			fail_msg("admit: %s", tidu_error_message());
-	}
-	assert_int_equal(tidu_trust_keyring_export(nodes[NDEV].s, &ring), 0);
 	for (i = 0; i < NDEV; i++)
-		if (tidu_trust_keyring_import(nodes[i].s, ring.ptr, ring.len, NULL) < 0)
-			fail_msg("import: %s", tidu_error_message());
-	tidu_buf_free(&req);
-	tidu_buf_free(&ring);
+		devs[i] = nodes[i].s;
+	th_enroll(nodes[NDEV].s, devs, NDEV);
 }
 
 /* The last sequence of `device` the node published; a new slot if none. */
@@ -258,18 +243,11 @@ static void random_op(node *n)
 			 tidu_error_message());
 }
 
-static int collect(void *ctx, tidu_buf *buf)
-{
-	tidu_buf_put(ctx, buf->ptr, buf->len);
-	tidu_buf_clear(buf);
-	return 0;
-}
-
 static char *export_of(node *n, const char *district)
 {
 	tidu_buf b = TIDU_BUF_INIT;
 
-	assert_int_equal(tidu_export_json(n->s, district, collect, &b), 0);
+	assert_int_equal(tidu_export_json(n->s, district, th_collect, &b), 0);
 	return tidu_buf_detach(&b);
 }
 
@@ -456,11 +434,8 @@ static void test_converges(void **state)
 	assert_true(pairs > 0);
 
 	for (j = 0; j <= NDEV; j++) {
-		char cmd[96];
-
 		tidu_store_free(nodes[j].s);
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", nodes[j].dir);
-		assert_int_equal(system(cmd), 0);
+		th_rmtree(nodes[j].dir);
 	}
 	for (i = 0; i < npool; i++)
 		free(pool[i].data);

@@ -21,6 +21,7 @@
 #include <git2.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
 #include "tidu/firm.h"
@@ -38,46 +39,23 @@ typedef struct {
 	tidu_store *city, *a, *b; /* a and b of 410105, enrolled by files */
 } fixture;
 
-static tidu_store *make(char *dir, const char *district, const char *role)
-{
-	char recovery[TIDU_RECOVERY_TEXT_MAX];
-	tidu_store_identity id = {district, "测试", role};
-	tidu_store *s = NULL;
-
-	snprintf(dir, 64, "/tmp/tidu-repo.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(tidu_store_create(&s, dir, &id, PASS, strlen(PASS), recovery,
-					   sizeof(recovery)), 0);
-	return s;
-}
-
 static int setup(void **state)
 {
 	fixture *f = tidu_calloc(1, sizeof(*f));
-	tidu_buf req = TIDU_BUF_INIT, ring = TIDU_BUF_INIT;
 	tidu_sync_report rep;
 
-	f->city = make(f->dirs[0], "410100", "city");
-	f->a = make(f->dirs[1], "410105", "officer");
-	f->b = make(f->dirs[2], "410105", "officer");
+	f->city = th_store(f->dirs[0], "repo", "410100", "city", PASS);
+	f->a = th_store(f->dirs[1], "repo", "410105", "officer", PASS);
+	f->b = th_store(f->dirs[2], "repo", "410105", "officer", PASS);
 	snprintf(f->dirs[3], sizeof(f->dirs[3]), "/tmp/tidu-central.XXXXXX");
 	assert_non_null(mkdtemp(f->dirs[3]));
 	snprintf(f->central, sizeof(f->central), "%s/central.git", f->dirs[3]);
 	assert_int_equal(tidu_trust_ensure_keys(f->city), 0);
-	assert_int_equal(tidu_trust_enroll_request(f->a, &req), 0);
-	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
-	tidu_buf_clear(&req);
-	assert_int_equal(tidu_trust_enroll_request(f->b, &req), 0);
-	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
-	assert_int_equal(tidu_trust_keyring_export(f->city, &ring), 0);
-	assert_int_equal(tidu_trust_keyring_import(f->a, ring.ptr, ring.len, NULL), 0);
-	assert_int_equal(tidu_trust_keyring_import(f->b, ring.ptr, ring.len, NULL), 0);
+	th_enroll(f->city, (tidu_store *const[]){f->a, f->b}, 2);
 	assert_int_equal(tidu_repo_init_central(f->city, f->central, NULL, NULL, &rep), 0);
 	tidu_sync_report_free(&rep);
 	assert_int_equal(tidu_remote_add(f->a, "origin", f->central), 0);
 	assert_int_equal(tidu_remote_add(f->b, "origin", f->central), 0);
-	tidu_buf_free(&req);
-	tidu_buf_free(&ring);
 	*state = f;
 	return 0;
 }
@@ -85,14 +63,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[320];
+	int i;
 
 	tidu_store_free(f->city);
 	tidu_store_free(f->a);
 	tidu_store_free(f->b);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s %s", f->dirs[0], f->dirs[1], f->dirs[2],
-		 f->dirs[3]);
-	assert_int_equal(system(cmd), 0);
+	for (i = 0; i < 4; i++)
+		th_rmtree(f->dirs[i]);
 	free(f);
 	return 0;
 }
@@ -321,9 +298,9 @@ static void test_enrollment_through_the_repository(void **state)
 	tidu_trust_request info;
 	tidu_trust_id id;
 	size_t n = 0;
-	char dir[64], cmd[96];
+	char dir[64];
 
-	c = make(dir, "410105", "officer");
+	c = th_store(dir, "repo", "410105", "officer", PASS);
 	assert_int_equal(tidu_remote_add(c, "origin", f->central), 0);
 	add_firm(f->a, FIRM, "甲");
 	sync_ok(f->a, &rep);
@@ -355,8 +332,7 @@ static void test_enrollment_through_the_repository(void **state)
 	assert_int_equal(rep.received, 1); /* the district's history */
 	tidu_sync_report_free(&rep);
 	tidu_store_free(c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	th_rmtree(dir);
 }
 
 /* Reads change set `seq` of store `s`'s own device into `out`. */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "tidu/alloc.h"
 #include "tidu/dict.h"
 #include "tidu/export.h"
@@ -45,26 +46,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[128];
 
 	tidu_store_free(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	th_rmtree(f->dir);
 	free(f);
 	unsetenv("TIDU_FAKE_NOW_MS");
 	return 0;
-}
-
-static int64_t scalar(tidu_store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static char *text(tidu_store *s, const char *sql)
@@ -130,16 +117,16 @@ static void test_write_logs_fields_with_clocks(void **state)
 
 	assert_int_equal(tidu_firm_add(f->s, FIRM_A, kv, 3, NULL), 0);
 	/* One change row for the firm, one for its 2025 figures. */
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM change WHERE seq IS NULL"), 2);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM change WHERE seq IS NULL"), 2);
 	fields = text(f->s, "SELECT fields FROM change WHERE entity='firm_year'");
 	assert_string_equal(fields, "[[\"revenue\",\"1234.5\",\"\"]]");
 	free(fields);
-	hlc1 = scalar(f->s, "SELECT hlc FROM change WHERE entity='firm'");
+	hlc1 = th_scalar(f->s, "SELECT hlc FROM change WHERE entity='firm'");
 	assert_true(hlc1 > 0);
-	assert_int_equal(scalar(f->s, "SELECT employees FROM firm"), 120);
+	assert_int_equal(th_scalar(f->s, "SELECT employees FROM firm"), 120);
 
 	assert_int_equal(tidu_firm_set(f->s, FIRM_A, kv2, 1), 0);
-	hlc2 = scalar(f->s, "SELECT max(hlc) FROM change");
+	hlc2 = th_scalar(f->s, "SELECT max(hlc) FROM change");
 	assert_true(hlc2 > hlc1);
 	/* The base of the new value is the clock of the value it replaced. */
 	fields = text(f->s, "SELECT fields FROM change ORDER BY id DESC LIMIT 1");
@@ -185,15 +172,15 @@ static void test_bad_pair_changes_nothing(void **state)
 	int64_t changes;
 
 	assert_int_equal(tidu_firm_add(f->s, FIRM_A, ok, 2, NULL), 0);
-	changes = scalar(f->s, "SELECT count(*) FROM change");
+	changes = th_scalar(f->s, "SELECT count(*) FROM change");
 	assert_int_equal(tidu_firm_set(f->s, FIRM_A, bad1, 2), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(), "founded"));
 	assert_int_equal(tidu_firm_set(f->s, FIRM_A, bad2, 2), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(), "ip_class1_self"));
 	assert_int_equal(tidu_firm_set(f->s, FIRM_A, bad3, 2), TIDU_EINVAL);
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM change"), changes);
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm WHERE employees IS NULL"), 1);
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm_year"), 0);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM change"), changes);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM firm WHERE employees IS NULL"), 1);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM firm_year"), 0);
 	assert_int_equal(tidu_firm_add(f->s, FIRM_A, ok, 2, NULL), TIDU_EEXISTS);
 	assert_int_equal(tidu_firm_set(f->s, "91410102MA1EUXG90Q", ok, 1), TIDU_ENOTFOUND);
 }
@@ -243,13 +230,6 @@ static void test_canonical_values(void **state)
 	tidu_buf_free(&out);
 }
 
-static int collect(void *ctx, tidu_buf *buf)
-{
-	tidu_buf_put(ctx, buf->ptr, buf->len);
-	tidu_buf_clear(buf);
-	return 0;
-}
-
 static void test_visit_and_export(void **state)
 {
 	fixture *f = *state;
@@ -264,10 +244,10 @@ static void test_visit_and_export(void **state)
 	assert_int_equal(tidu_visit_add(f->s, FIRM_A, v, 2, id1), 0);
 	assert_int_equal(tidu_visit_add(f->s, FIRM_A, NULL, 0, id2), 0);
 	assert_true(strcmp(id1, id2) < 0);
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM visit WHERE kind='first'"), 1);
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM visit WHERE kind='follow_up'"), 1);
-	assert_int_equal(tidu_export_json(f->s, NULL, collect, &a), 0);
-	assert_int_equal(tidu_export_json(f->s, NULL, collect, &b), 0);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM visit WHERE kind='first'"), 1);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM visit WHERE kind='follow_up'"), 1);
+	assert_int_equal(tidu_export_json(f->s, NULL, th_collect, &a), 0);
+	assert_int_equal(tidu_export_json(f->s, NULL, th_collect, &b), 0);
 	assert_string_equal(a.ptr, b.ptr);
 	assert_non_null(strstr(a.ptr, "\"note\": \"第一次\\n走访\""));
 	p1 = strstr(a.ptr, id1);
@@ -295,7 +275,7 @@ static void test_reopen_and_passphrases(void **state)
 	assert_null(s);
 	assert_int_equal(tidu_store_open(&f->s, f->dir, "new passphrase", 14), 0);
 	assert_string_equal(tidu_store_device(f->s), device);
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm WHERE name='郑州甲'"), 1);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM firm WHERE name='郑州甲'"), 1);
 	assert_int_equal(tidu_store_check(f->dir, "new passphrase", 14), 0);
 }
 
@@ -336,7 +316,7 @@ static void test_merge_converges(void **state)
 {
 	fixture *f = *state;
 	tidu_store *other = NULL;
-	char dir[64], recovery[TIDU_RECOVERY_TEXT_MAX], cmd[96];
+	char dir[64], recovery[TIDU_RECOVERY_TEXT_MAX];
 	tidu_store_identity id = {"410102", "李雷", "officer"};
 	static const int forward[] = {0, 1, 2, 3};
 	static const int backward[] = {3, 2, 1, 0, 1, 3, 0};
@@ -349,15 +329,15 @@ static void test_merge_converges(void **state)
 					   recovery, sizeof(recovery)), 0);
 	merge_all(f->s, forward, 4);
 	merge_all(other, backward, 7);
-	assert_int_equal(tidu_export_json(f->s, NULL, collect, &a), 0);
-	assert_int_equal(tidu_export_json(other, NULL, collect, &b), 0);
+	assert_int_equal(tidu_export_json(f->s, NULL, th_collect, &a), 0);
+	assert_int_equal(tidu_export_json(other, NULL, th_collect, &b), 0);
 	assert_string_equal(a.ptr, b.ptr);
 	assert_non_null(strstr(a.ptr, "\"name\": \"乙\""));
 	assert_non_null(strstr(a.ptr, "\"employees\": 5"));
 	assert_non_null(strstr(a.ptr, "\"revenue\": 12.5"));
 	/* 甲 and 乙 were written from the same (empty) base: a conflict. */
-	assert_int_equal(scalar(f->s, "SELECT count(*) FROM conflict"), 1);
-	assert_int_equal(scalar(other, "SELECT count(*) FROM conflict"), 1);
+	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM conflict"), 1);
+	assert_int_equal(th_scalar(other, "SELECT count(*) FROM conflict"), 1);
 	lost = text(other, "SELECT lost_value FROM conflict");
 	assert_string_equal(lost, "甲");
 	free(lost);
@@ -381,15 +361,14 @@ static void test_merge_converges(void **state)
 		assert_int_equal(ms, 365LL * 86400000);
 		assert_int_equal(tidu_store_commit(f->s), 0);
 		assert_int_equal(tidu_firm_set(f->s, FIRM_A, kv, 1), 0);
-		assert_true(scalar(f->s, "SELECT max(hlc) FROM change") > ahead);
-		assert_int_equal(scalar(f->s, "SELECT count(*) FROM firm WHERE name='丙'"), 1);
-		assert_int_equal(scalar(f->s, "SELECT count(*) FROM conflict"), 2);
+		assert_true(th_scalar(f->s, "SELECT max(hlc) FROM change") > ahead);
+		assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM firm WHERE name='丙'"), 1);
+		assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM conflict"), 2);
 	}
 	tidu_buf_free(&a);
 	tidu_buf_free(&b);
 	tidu_store_free(other);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	th_rmtree(dir);
 }
 
 int main(void)

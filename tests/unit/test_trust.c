@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "helpers.h"
 #include "tidu/alloc.h"
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
@@ -58,29 +59,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	char cmd[128];
 
 	tidu_store_free(f->city);
 	tidu_store_free(f->a);
 	tidu_store_free(f->b);
 	tidu_store_free(f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
-	assert_int_equal(system(cmd), 0);
+	th_rmtree(f->root);
 	free(f);
 	return 0;
-}
-
-static int64_t scalar(tidu_store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(s), sql, -1, &st, NULL),
-			 SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 /* Enrolls `dev` on the city (request -> admit). */
@@ -191,7 +177,7 @@ static void test_keys_are_made_once(void **state)
 	assert_int_equal(tidu_trust_identity(f->a, &id1), 0);
 	assert_int_equal(tidu_trust_ensure_keys(f->a), 0);
 	assert_int_equal(tidu_trust_ensure_keys(f->a), 0);
-	assert_int_equal(scalar(f->a, "SELECT count(*) FROM secret"), 4);
+	assert_int_equal(th_scalar(f->a, "SELECT count(*) FROM secret"), 4);
 	assert_int_equal(tidu_trust_identity(f->a, &id2), 0);
 	assert_string_equal(id1.fingerprint, id2.fingerprint);
 	assert_string_equal(id1.device, tidu_store_device(f->a));
@@ -234,9 +220,9 @@ static void test_keys_are_made_once(void **state)
 	assert_true(id1.city_pinned);
 	assert_string_equal(id1.city_fingerprint, id1.fingerprint);
 	assert_true(id1.enrolled);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM district_key WHERE epoch=1 "
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM district_key WHERE epoch=1 "
 				"AND sk IS NOT NULL"), 16);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM district_key"), 16);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM district_key"), 16);
 	assert_int_equal(tidu_trust_device_lookup(f->city, tidu_store_device(f->city),
 			 &d), 0);
 	assert_string_equal(d.role, "city");
@@ -309,7 +295,7 @@ static void test_request_verifies_tampered_rejected(void **state)
 	assert_string_equal(info.fingerprint, id.fingerprint);
 	assert_false(info.enrolled);
 	/* Verifying changed nothing. */
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
 
 	/* Whitespace does not matter: the payload is signed in compact form. */
 	for (i = 0; i < req.len; i++)
@@ -352,14 +338,14 @@ static void test_request_verifies_tampered_rejected(void **state)
 	/* Only the city admits. */
 	assert_int_equal(tidu_trust_admit(f->b, req.ptr, req.len, NULL, 0), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(), "city"));
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
 
 	/* Admitted; again is no change. */
 	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), 0);
 	assert_false(info.enrolled);
 	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), 0);
 	assert_true(info.enrolled);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 2);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 2);
 
 	/* A city store cannot be enrolled elsewhere. */
 	tidu_buf_clear(&req);
@@ -389,7 +375,7 @@ static void test_admit_export_import(void **state)
 	enroll(f->city, f->c);
 	export_to(f->city, &doc);
 	assert_non_null(strstr(doc.ptr, "\"format\": \"tidu-keyring\""));
-	assert_int_equal(scalar(f->city, "SELECT max(version) FROM keyring"), 1);
+	assert_int_equal(th_scalar(f->city, "SELECT max(version) FROM keyring"), 1);
 
 	assert_int_equal(import(f->a, &doc, &info), 0);
 	assert_int_equal(info.version, 1);
@@ -398,7 +384,7 @@ static void test_admit_export_import(void **state)
 	assert_true(info.enrolled);
 	assert_false(info.revoked);
 	assert_int_equal(info.devices,
-			 3 + scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk'"));
+			 3 + th_scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk'"));
 	assert_int_equal(info.keys_new, 1);
 	assert_int_equal(tidu_trust_identity(f->city, &city_id), 0);
 	assert_string_equal(info.city_fingerprint, city_id.fingerprint);
@@ -412,8 +398,8 @@ static void test_admit_export_import(void **state)
 	assert_true(holds(f->c, ZHONGYUAN, 1));
 	assert_false(holds(f->c, JINSHUI, 1));
 	/* Public keys of every epoch are there, secrets only where granted. */
-	assert_int_equal(scalar(f->a, "SELECT count(*) FROM district_key"), 16);
-	assert_int_equal(scalar(f->a,
+	assert_int_equal(th_scalar(f->a, "SELECT count(*) FROM district_key"), 16);
+	assert_int_equal(th_scalar(f->a,
 			 "SELECT count(*) FROM district_key WHERE sk IS NOT NULL"), 1);
 
 	/* What A seals for its district: A, the city and not C can read it. */
@@ -450,7 +436,7 @@ static void test_admit_export_import(void **state)
 	assert_int_equal(import(f->a, &doc, &info), 0);
 	assert_true(info.current);
 	assert_false(info.pinned);
-	assert_int_equal(scalar(f->a, "SELECT count(*) FROM keyring"), 1);
+	assert_int_equal(th_scalar(f->a, "SELECT count(*) FROM keyring"), 1);
 	/* The city accepts its own current keyring too. */
 	assert_int_equal(import(f->city, &doc, &info), 0);
 	assert_true(info.current);
@@ -583,7 +569,7 @@ static void test_forged_keyring_rejected(void **state)
 	assert_int_equal(import(f->a, &forged, NULL), TIDU_ECORRUPT);
 	assert_non_null(strstr(tidu_error_message(),
 			 "keyring not signed by the pinned city key"));
-	assert_int_equal(scalar(f->a, "SELECT max(version) FROM keyring"), 1);
+	assert_int_equal(th_scalar(f->a, "SELECT max(version) FROM keyring"), 1);
 
 	/* The real keyring with an altered value. */
 	export_to(f->city, &doc);
@@ -592,7 +578,7 @@ static void test_forged_keyring_rejected(void **state)
 	p[11] = '3';
 	assert_int_equal(import(f->a, &doc, NULL), TIDU_ECORRUPT);
 	assert_non_null(strstr(tidu_error_message(), "signature"));
-	assert_int_equal(scalar(f->a, "SELECT max(version) FROM keyring"), 1);
+	assert_int_equal(th_scalar(f->a, "SELECT max(version) FROM keyring"), 1);
 
 	/* A keyring of another city is refused by a city store too. */
 	assert_int_equal(import(f->city, &forged, NULL), TIDU_ECORRUPT);
@@ -615,8 +601,8 @@ static void test_older_version_refused(void **state)
 	assert_int_equal(info.version, 2);
 	assert_int_equal(import(f->a, &v1, &info), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(), "older"));
-	assert_int_equal(scalar(f->a, "SELECT max(version) FROM keyring"), 2);
-	assert_int_equal(scalar(f->a, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 3);
+	assert_int_equal(th_scalar(f->a, "SELECT max(version) FROM keyring"), 2);
+	assert_int_equal(th_scalar(f->a, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 3);
 	assert_int_equal(import(f->a, &v2, &info), 0);
 	assert_true(info.current);
 	/* A device may skip versions. */
@@ -655,7 +641,7 @@ static void test_pin_by_fingerprint(void **state)
 	assert_int_equal(import(f->a, &doc, NULL), TIDU_ECORRUPT);
 	assert_non_null(strstr(tidu_error_message(),
 			 "keyring not signed by the pinned city key"));
-	assert_int_equal(scalar(f->a, "SELECT count(*) FROM keyring"), 0);
+	assert_int_equal(th_scalar(f->a, "SELECT count(*) FROM keyring"), 0);
 	assert_int_equal(import(f->a, &doc2, &info), 0);
 	assert_true(info.pinned);
 	assert_string_equal(info.city_fingerprint, cid2.fingerprint);
@@ -679,9 +665,9 @@ static void test_joins_caller_transaction(void **state)
 	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, NULL, 1), 0);
 	/* A failing call inside the transaction undoes only itself. */
 	assert_int_equal(tidu_trust_revoke(f->city, "0123456789abcdef", 0), TIDU_ENOTFOUND);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 2);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 2);
 	tidu_store_rollback(f->city);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
 	tidu_buf_free(&req);
 }
 
@@ -712,9 +698,9 @@ static void test_city_desks(void **state)
 	const char *at;
 
 	/* Every division but the city itself has a desk. */
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk'"),
-			 scalar(f->city, "SELECT count(DISTINCT district) FROM district_key") - 1);
-	assert_int_equal(scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk' "
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk'"),
+			 th_scalar(f->city, "SELECT count(DISTINCT district) FROM district_key") - 1);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role='city-desk' "
 				"AND district='" CITY "'"), 0);
 	tidu_trust_desk_id(tidu_store_device(f->city), JINSHUI, want);
 	tidu_trust_desk_id(tidu_store_device(f->city), ZHONGYUAN, other);

@@ -25,6 +25,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "helpers.h"
 #include "tidu/error.h"
 #include "tidu/keyfile.h"
 #include "tidu/vfs.h"
@@ -61,15 +62,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	(void)state;
 	if (getenv("TIDU_TEST_KEEP")) { /* for debugging a failure */
 		fprintf(stderr, "kept %s\n", dir);
 		return 0;
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	th_rmtree(dir);
+	return 0;
 }
 
 static void sidecar(const struct store *st, const char *suffix, char *out,
