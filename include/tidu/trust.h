@@ -139,6 +139,21 @@ int tidu_trust_ensure_keys(tidu_store *s);
 /* Fills `out` (see tidu_trust_id). TIDU_ENOTFOUND if the store has no keys. */
 int tidu_trust_identity(tidu_store *s, tidu_trust_id *out);
 
+/* Hex digits (+ NUL) of tidu_trust_state_digest(). */
+#define TIDU_TRUST_DIGEST_HEX 65
+
+/*
+ * A digest of what a keyring carries (devices, their keys and revocations,
+ * district public keys): the city republishes when it changes.
+ */
+int tidu_trust_state_digest(tidu_store *s, char out[TIDU_TRUST_DIGEST_HEX]);
+
+/*
+ * The newest keyring version this store holds and its document, appended
+ * to `doc`; *version is 0 (and doc untouched) when it holds none.
+ */
+int tidu_trust_keyring_latest(tidu_store *s, int64_t *version, tidu_buf *doc);
+
 /* Writes the fingerprint of the key pair to `out` (TIDU_TRUST_FP_SIZE). */
 void tidu_trust_fingerprint(const unsigned char sign_pk[TIDU_TRUST_KEY_LEN],
 			    const unsigned char box_pk[TIDU_TRUST_KEY_LEN],

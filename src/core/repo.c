@@ -2345,44 +2345,6 @@ done:
 	return error;
 }
 
-/* A digest of what a keyring carries: devices and district public keys. */
-static int trust_state(tidu_store *s, char out[65])
-{
-	static const char *const sql[] = {
-		"SELECT device, district, role, officer, hex(sign_pk), hex(box_pk), "
-		"coalesce(revoked_after, -1) FROM device ORDER BY device",
-		"SELECT district, epoch, hex(pk) FROM district_key ORDER BY district, epoch",
-	};
-	crypto_generichash_state h;
-	unsigned char d[32];
-	size_t q;
-	int rc = SQLITE_DONE;
-
-	crypto_generichash_init(&h, NULL, 0, sizeof(d));
-	for (q = 0; q < 2; q++) {
-		sqlite3_stmt *st = tidu_store_stmt(s, sql[q]);
-		int col;
-
-		if (!st)
-			return TIDU_ERROR;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			for (col = 0; col < sqlite3_column_count(st); col++) {
-				const unsigned char *t = sqlite3_column_text(st, col);
-
-				crypto_generichash_update(&h, t ? t : (const unsigned char *)"",
-					t ? strlen((const char *)t) + 1 : 1);
-			}
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return tidu_store_sqlerr(s, rc, _("reading the keyring"));
-		crypto_generichash_update(&h, (const unsigned char *)"\n", 1);
-	}
-	crypto_generichash_final(&h, d, sizeof(d));
-	sodium_bin2hex(out, 65, d, sizeof(d));
-	return 0;
-}
-
 /*
  * City: exports a new keyring version when devices or keys changed since
  * the last one (admissions, revocations), then commits the latest on
@@ -2390,25 +2352,15 @@ static int trust_state(tidu_store *s, char out[65])
  */
 static int publish_keyring(sync_ctx *c)
 {
-	sqlite3_stmt *st;
 	tidu_buf doc = TIDU_BUF_INIT, want = TIDU_BUF_INIT, msg = TIDU_BUF_INIT;
-	char state[65], *have = NULL;
+	char state[TIDU_TRUST_DIGEST_HEX], *have = NULL;
 	int64_t latest = 0;
-	int rc, made, error;
+	int made, error;
 
-	if ((error = tidu_trust_ensure_keys(c->s)) < 0 || (error = trust_state(c->s, state)) < 0)
+	if ((error = tidu_trust_ensure_keys(c->s)) < 0 || (error = tidu_trust_state_digest(c->s, state)) < 0)
 		return error;
-	st = tidu_store_stmt(c->s, "SELECT version, doc FROM keyring ORDER BY version DESC LIMIT 1");
-	if (!st)
-		return TIDU_ERROR;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		latest = sqlite3_column_int64(st, 0);
-		tidu_buf_put(&doc, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return tidu_store_sqlerr(c->s, rc, _("reading the keyring"));
+	if ((error = tidu_trust_keyring_latest(c->s, &latest, &doc)) < 0)
+		goto done;
 	tidu_buf_printf(&want, "%lld:%s", (long long)latest, state);
 	error = tidu_store_meta_get(c->s, META_KEYRING_STATE, &have);
 	if (error == TIDU_ENOTFOUND)

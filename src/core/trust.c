@@ -1744,6 +1744,64 @@ out:
 
 /* ---- lookups --------------------------------------------------------------- */
 
+/* A digest of what a keyring carries: devices and district public keys. */
+int tidu_trust_state_digest(tidu_store *s, char out[TIDU_TRUST_DIGEST_HEX])
+{
+	static const char *const sql[] = {
+		"SELECT device, district, role, officer, hex(sign_pk), hex(box_pk), "
+		"coalesce(revoked_after, -1) FROM device ORDER BY device",
+		"SELECT district, epoch, hex(pk) FROM district_key ORDER BY district, epoch",
+	};
+	crypto_generichash_state h;
+	unsigned char d[32];
+	size_t q;
+	int rc = SQLITE_DONE;
+
+	crypto_generichash_init(&h, NULL, 0, sizeof(d));
+	for (q = 0; q < 2; q++) {
+		sqlite3_stmt *st = tidu_store_stmt(s, sql[q]);
+		int col;
+
+		if (!st)
+			return TIDU_ERROR;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			for (col = 0; col < sqlite3_column_count(st); col++) {
+				const unsigned char *t = sqlite3_column_text(st, col);
+
+				crypto_generichash_update(&h, t ? t : (const unsigned char *)"",
+					t ? strlen((const char *)t) + 1 : 1);
+			}
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return tidu_store_sqlerr(s, rc, _("reading the keyring"));
+		crypto_generichash_update(&h, (const unsigned char *)"\n", 1);
+	}
+	crypto_generichash_final(&h, d, sizeof(d));
+	sodium_bin2hex(out, TIDU_TRUST_DIGEST_HEX, d, sizeof(d));
+	return 0;
+}
+
+int tidu_trust_keyring_latest(tidu_store *s, int64_t *version, tidu_buf *doc)
+{
+	sqlite3_stmt *st;
+	int rc, error;
+
+	*version = 0;
+	if ((error = prep(s, "SELECT version, doc FROM keyring ORDER BY version DESC LIMIT 1",
+			  &st)) < 0)
+		return error;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int64(st, 0);
+		tidu_buf_put(doc, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return tidu_store_sqlerr(s, rc, _("reading the keyring"));
+	return 0;
+}
+
 int tidu_trust_current_epoch(tidu_store *s, const char *district, int64_t *epoch)
 {
 	int error;
