@@ -87,7 +87,13 @@ int tidu_record_exists(tidu_store *s, const char *entity, const char *key);
  */
 int tidu_record_delete(tidu_store *s, const char *entity, const char *key);
 
-/* Number of change-log rows not yet sealed into a change set. */
-int tidu_record_pending(tidu_store *s, int64_t *out);
+/*
+ * The stored value of `field` of a record (*value NULL when the record or
+ * the value is absent) and the clock of that value: its HLC and writer
+ * (0 and "" when the field was never written). *value and *device are the
+ * caller's. A failed read is an error, never "no value".
+ */
+int tidu_record_field(tidu_store *s, const char *entity, const char *key,
+		      const char *field, char **value, int64_t *hlc, char **device);
 
 #endif

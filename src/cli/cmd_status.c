@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "tidu/alloc.h"
+#include "tidu/changes.h"
 #include "tidu/clock.h"
 #include "tidu/dict.h"
 #include "tidu/parse.h"
@@ -124,7 +125,7 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
 	now = tidu_clock_now_ms();
 	for (i = 0; i < 3 && !error; i++)
 		error = count_rows(s, counts_sql[i], &counts[i]);
-	if (error < 0 || (error = tidu_record_pending(s, &pending)) < 0) {
+	if (error < 0 || (error = tidu_changes_pending(s, &pending)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}

@@ -18,63 +18,63 @@ static char *dup_col(sqlite3_stmt *st, int col)
 /* The current value and clock of the conflict's field. */
 static int load_current(tidu_store *s, tidu_conflict *c)
 {
-	tidu_rec r = TIDU_REC_INIT;
-	tidu_buf sql = TIDU_BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	const char *slash = strchr(c->key, '/');
-	char *k1 = slash ? tidu_strndup(c->key, (size_t)(slash - c->key)) : tidu_strdup(c->key);
-	int rc, error = 0;
-
-	tidu_buf_printf(&sql, "SELECT \"%s\", _clock FROM %s WHERE %s", c->field,
-			c->entity, !strcmp(c->entity, TIDU_ENTITY_VISIT) ? "id=?1" :
-			!strcmp(c->entity, TIDU_ENTITY_FIRM) ? "uscc=?1" :
-			"uscc=?1 AND year=CAST(?2 AS INTEGER)");
-	rc = sqlite3_prepare_v2(tidu_store_db(s), sql.ptr, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		error = tidu_store_sqlerr(s, rc, _("reading conflicts"));
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, k1, -1, SQLITE_STATIC);
-	if (slash)
-		sqlite3_bind_text(st, 2, slash + 1, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		/* Not "no value": a resolve would write what it did not read. */
-		error = tidu_store_sqlerr(s, rc, _("reading conflicts"));
-		goto done;
-	}
-	if (rc == SQLITE_ROW) {
-		const char *clock = (const char *)sqlite3_column_text(st, 1);
-		size_t flen = strlen(c->field);
-		const char *p = clock;
-
-		c->current = tidu_view_column_text(st, 0);
-		/* Find "field\thlc\tdevice\t..." in the clock lines. */
-		while (p && *p) {
-			if (!strncmp(p, c->field, flen) && p[flen] == '\t') {
-				const char *dev;
-
-				c->current_hlc = strtoll(p + flen + 1, NULL, 10);
-				dev = strchr(p + flen + 1, '\t');
-				if (dev)
-					c->current_device = tidu_strndup(dev + 1,
-						strcspn(dev + 1, "\t\n"));
-				break;
-			}
-			p = strchr(p, '\n');
-			p = p ? p + 1 : NULL;
-		}
-	}
-	if (!c->current_device)
-		c->current_device = tidu_strdup("");
-done:
-	sqlite3_finalize(st);
-	tidu_rec_clear(&r);
-	tidu_buf_free(&sql);
-	free(k1);
-	return error;
+	return tidu_record_field(s, c->entity, c->key, c->field, &c->current,
+				 &c->current_hlc, &c->current_device);
 }
 
+/* Keeps a losing value for review, once. */
+int tidu_conflict_add(tidu_store *s, const char *entity, const char *key,
+		      const char *field, const char *value, int64_t hlc,
+		      const char *device, const char *lost, int64_t lost_hlc,
+		      const char *lost_device)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"INSERT INTO conflict(entity, key, field, value, hlc, device, "
+		"lost_value, lost_hlc, lost_device) "
+		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS ("
+		"SELECT 1 FROM conflict WHERE entity=?1 AND key=?2 AND field=?3 "
+		"AND lost_hlc=?8 AND lost_device=?9)");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, hlc);
+	sqlite3_bind_text(st, 6, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, lost, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, lost_hlc);
+	sqlite3_bind_text(st, 9, lost_device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
+}
+
+/*
+ * Marks the open conflicts of the fields listed in `fields` ("\nf1\nf2\n")
+ * resolved: a write made after seeing the current value settles them.
+ */
+int tidu_conflict_settle(tidu_store *s, const char *entity, const char *key,
+			 const char *fields)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"UPDATE conflict SET resolved=1 WHERE entity=?1 AND key=?2 "
+		"AND resolved=0 AND instr(?3, char(10) || field || char(10)) > 0");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, fields, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
+}
+
+/* The new value of `field` in the edit: NULL if it does not set it. */
 int tidu_conflict_list(tidu_store *s, int all, tidu_conflict **out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;

@@ -8,6 +8,8 @@
 #include "tidu/i18n.h"
 #include "tidu/json.h"
 #include "tidu/parse.h"
+#include "tidu/changes.h"
+#include "tidu/conflict.h"
 #include "tidu/record.h"
 #include "tidu/trust.h"
 #include "tidu/view.h"
@@ -406,49 +408,6 @@ static int write_row(tidu_store *s, const tidu_edit *e, const char *clock)
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("writing a record"));
 }
 
-static int log_change(tidu_store *s, const tidu_edit *e, const char *author,
-		      int64_t hlc, const char *fields_json)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"INSERT INTO change(entity, key, hlc, device, wall, fields) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, e->entity->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, hlc);
-	sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, tidu_clock_now_ms());
-	sqlite3_bind_text(st, 6, fields_json, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("logging a change"));
-}
-
-/*
- * Marks the open conflicts of the fields listed in `fields` ("\nf1\nf2\n")
- * resolved: a write made after seeing the current value settles them.
- */
-static int settle_conflicts(tidu_store *s, const tidu_edit *e, const char *fields)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"UPDATE conflict SET resolved=1 WHERE entity=?1 AND key=?2 "
-		"AND resolved=0 AND instr(?3, char(10) || field || char(10)) > 0");
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, e->entity->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, fields, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
-}
-
-/* The new value of `field` in the edit: NULL if it does not set it. */
 static const char *edit_value(const tidu_edit *e, const char *field)
 {
 	size_t i;
@@ -589,8 +548,9 @@ int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
 		tidu_buf_printf(&base, "%s\n", e->fields[i].field->key);
 
 	if ((error = write_row(s, e, clock_text.ptr)) < 0 ||
-	    (error = log_change(s, e, author, hlc, json.ptr)) < 0 ||
-	    (error = settle_conflicts(s, e, base.ptr)) < 0)
+	    (error = tidu_changes_log(s, e->entity->name, e->key, hlc, author,
+				      json.ptr)) < 0 ||
+	    (error = tidu_conflict_settle(s, e->entity->name, e->key, base.ptr)) < 0)
 		goto done;
 done:
 	tidu_buf_free(&json);
@@ -646,35 +606,6 @@ static int same_value(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* Keeps a losing value for review, once. */
-static int record_conflict(tidu_store *s, const tidu_edit *e, const char *field,
-			   const char *value, int64_t hlc, const char *device,
-			   const char *lost, int64_t lost_hlc, const char *lost_device)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"INSERT INTO conflict(entity, key, field, value, hlc, device, "
-		"lost_value, lost_hlc, lost_device) "
-		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS ("
-		"SELECT 1 FROM conflict WHERE entity=?1 AND key=?2 AND field=?3 "
-		"AND lost_hlc=?8 AND lost_device=?9)");
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, e->entity->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, hlc);
-	sqlite3_bind_text(st, 6, device, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, lost, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, lost_hlc);
-	sqlite3_bind_text(st, 9, lost_device, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
-}
-
 int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 		      int64_t hlc, const char *device, const tidu_merge_field *f,
 		      size_t n, size_t *conflicts)
@@ -711,7 +642,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 				goto done;
 			}
 			if (concurrent && !same_value(cur, f[i].value)) {
-				error = record_conflict(s, win, f[i].field, f[i].value,
+				error = tidu_conflict_add(s, win->entity->name, win->key, f[i].field, f[i].value,
 					hlc, device, cur, c->hlc, c->device);
 				if (conflicts)
 					(*conflicts)++;
@@ -726,7 +657,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 			clock_set(c, hlc, device, base);
 		} else if (concurrent && !same_value(cur, f[i].value)) {
 			/* Incoming loses to a write it had not seen. */
-			error = record_conflict(s, win, f[i].field, cur, c->hlc,
+			error = tidu_conflict_add(s, win->entity->name, win->key, f[i].field, cur, c->hlc,
 				c->device, f[i].value, hlc, device);
 			if (conflicts)
 				(*conflicts)++;
@@ -741,7 +672,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 	if ((error = write_row(s, win, clock_text.ptr)) < 0)
 		goto done;
 	if (settled.len)
-		error = settle_conflicts(s, win, settled.ptr);
+		error = tidu_conflict_settle(s, win->entity->name, win->key, settled.ptr);
 done:
 	tidu_edit_free(win);
 	clock_free(&clock);
@@ -775,18 +706,50 @@ done:
 	return error;
 }
 
-int tidu_record_pending(tidu_store *s, int64_t *out)
+int tidu_record_field(tidu_store *s, const char *entity, const char *key,
+		      const char *field, char **value, int64_t *hlc, char **device)
 {
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"SELECT count(*) FROM change WHERE seq IS NULL");
-	int rc;
+	tidu_edit *e = tidu_edit_new(entity, key);
+	tidu_buf sql = TIDU_BUF_INIT;
+	clock_vec c = {0};
+	clock_entry *ce;
+	sqlite3_stmt *st;
+	int rc, error = 0;
 
-	*out = 0;
-	if (!st)
-		return TIDU_ERROR;
+	*value = NULL;
+	*hlc = 0;
+	*device = NULL;
+	/* Value and clock in one statement: one snapshot of the row. */
+	tidu_buf_printf(&sql, "SELECT \"%s\", _clock FROM %s WHERE %s", field,
+			e->entity->name, e->entity->key_where);
+	st = tidu_store_stmt(s, sql.ptr);
+	tidu_buf_free(&sql);
+	if (!st) {
+		error = TIDU_ERROR;
+		goto done;
+	}
+	bind_key(st, e);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
+	if (rc == SQLITE_ROW) {
+		*value = tidu_view_column_text(st, 0);
+		clock_parse(&c, (const char *)sqlite3_column_text(st, 1));
+	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting changes"));
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		/* Not "no value": a caller would act on what it did not read. */
+		error = tidu_store_sqlerr(s, rc, _("reading a record"));
+		free(*value);
+		*value = NULL;
+		goto done;
+	}
+	if ((ce = clock_find(&c, field))) {
+		*hlc = ce->hlc;
+		*device = tidu_strdup(ce->device);
+	} else {
+		*device = tidu_strdup("");
+	}
+done:
+	clock_free(&c);
+	tidu_edit_free(e);
+	return error;
 }
