@@ -16,6 +16,9 @@
 static const char keyring_domain[] = "tidu-keyring-v1";
 static const char keyring_format[] = "tidu-keyring";
 
+/* ---- export (city store) ------------------------------------------------ */
+
+/* One entry of "devices" (revoked_after null while not revoked). */
 static void put_device(tidu_json_writer *w, const tidu_trust_device *d)
 {
 	tidu_json_begin_object(w);
@@ -48,7 +51,8 @@ static int put_grants(tidu_store *city, tidu_json_writer *w,
 	size_t i;
 	int error = 0, rc;
 
-	if ((error = trust_prep(city, "SELECT epoch, sk FROM district_key WHERE district=?1 "
+	if ((error = trust_prep(city,
+				"SELECT epoch, sk FROM district_key WHERE district=?1 "
 				"AND sk IS NOT NULL ORDER BY epoch", &st)) < 0)
 		return error;
 	tidu_json_begin_array(w);
@@ -63,7 +67,8 @@ static int put_grants(tidu_store *city, tidu_json_writer *w,
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			int64_t epoch = sqlite3_column_int64(st, 0);
 
-			error = trust_column_bytes(st, 1, sk, sizeof(sk), "district_key.sk");
+			error = trust_column_bytes(st, 1, sk, sizeof(sk),
+						   "district_key.sk");
 			if (error < 0)
 				break;
 			if (crypto_box_seal(sealed, sk, sizeof(sk), d->box_pk) != 0) {
@@ -91,32 +96,65 @@ static int put_grants(tidu_store *city, tidu_json_writer *w,
 	return error;
 }
 
-int tidu_trust_keyring_export(tidu_store *city, tidu_buf *out)
+/* Writes the "city" object: the signer's device and public keys. */
+static void put_city(tidu_store *city, tidu_json_writer *w, const own_keys *k)
 {
-	tidu_buf payload = TIDU_BUF_INIT, doc = TIDU_BUF_INIT;
-	tidu_trust_device *devs = NULL;
-	size_t ndevs = 0, i;
-	sqlite3_stmt *st = NULL;
+	tidu_json_begin_object(w);
+	tidu_json_write_key(w, "device");
+	tidu_json_write_string(w, tidu_store_device(city));
+	tidu_json_write_key(w, "sign_pk");
+	trust_put_b64(w, k->sign_pk, PK_LEN);
+	tidu_json_write_key(w, "box_pk");
+	trust_put_b64(w, k->box_pk, PK_LEN);
+	tidu_json_end_object(w);
+}
+
+/* Writes the "districts" array: every read public key, by district and epoch. */
+static int put_districts(tidu_store *city, tidu_json_writer *w)
+{
+	sqlite3_stmt *st;
+	int error, rc;
+
+	tidu_json_begin_array(w);
+	if ((error = trust_prep(city, "SELECT district, epoch, pk FROM district_key "
+				"ORDER BY district, epoch", &st)) < 0)
+		return error;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		unsigned char pk[PK_LEN];
+
+		if ((error = trust_column_bytes(st, 2, pk, sizeof(pk),
+						"district_key.pk")) < 0)
+			goto done;
+		tidu_json_begin_object(w);
+		tidu_json_write_key(w, "district");
+		tidu_json_write_string(w, (const char *)sqlite3_column_text(st, 0));
+		tidu_json_write_key(w, "epoch");
+		tidu_json_write_int64(w, sqlite3_column_int64(st, 1));
+		tidu_json_write_key(w, "pk");
+		trust_put_b64(w, pk, sizeof(pk));
+		tidu_json_end_object(w);
+	}
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(city, rc, _("reading keys"));
+		goto done;
+	}
+	tidu_json_end_array(w);
+done:
+	trust_release(st);
+	return error;
+}
+
+/* Writes the compact payload of keyring `version` to `payload`. */
+static int put_payload(tidu_store *city, const own_keys *k, int64_t version,
+		       const tidu_trust_device *devs, size_t ndevs, tidu_buf *payload)
+{
 	tidu_json_writer w;
 	char created[32];
-	int64_t version;
-	own_keys k;
-	int own = 0, error, rc;
+	size_t i;
+	int error;
 
-	if ((error = trust_require_city(city, _("export the keyring"))) < 0)
-		return error;
-	if (sodium_init() < 0)
-		return tidu_error_set(TIDU_ERROR, "%s", _("cannot initialise libsodium"));
-	if ((error = trust_own_load(city, &k)) < 0)
-		return error;
-	if ((error = trust_tx_begin(city, &own)) < 0)
-		goto wipe;
-	if ((error = trust_scalar(city, "SELECT coalesce(max(version), 0) + 1 FROM keyring",
-				  NULL, &version)) < 0 ||
-	    (error = tidu_trust_device_list(city, &devs, &ndevs)) < 0)
-		goto done;
 	trust_now_text(created);
-	tidu_json_writer_init(&w, &payload, 0);
+	tidu_json_writer_init(&w, payload, 0);
 	tidu_json_begin_object(&w);
 	tidu_json_write_key(&w, "format");
 	tidu_json_write_string(&w, keyring_format);
@@ -127,40 +165,10 @@ int tidu_trust_keyring_export(tidu_store *city, tidu_buf *out)
 	tidu_json_write_key(&w, "created");
 	tidu_json_write_string(&w, created);
 	tidu_json_write_key(&w, "city");
-	tidu_json_begin_object(&w);
-	tidu_json_write_key(&w, "device");
-	tidu_json_write_string(&w, tidu_store_device(city));
-	tidu_json_write_key(&w, "sign_pk");
-	trust_put_b64(&w, k.sign_pk, PK_LEN);
-	tidu_json_write_key(&w, "box_pk");
-	trust_put_b64(&w, k.box_pk, PK_LEN);
-	tidu_json_end_object(&w);
-
+	put_city(city, &w, k);
 	tidu_json_write_key(&w, "districts");
-	tidu_json_begin_array(&w);
-	if ((error = trust_prep(city, "SELECT district, epoch, pk FROM district_key "
-				"ORDER BY district, epoch", &st)) < 0)
-		goto done;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		unsigned char pk[PK_LEN];
-
-		if ((error = trust_column_bytes(st, 2, pk, sizeof(pk), "district_key.pk")) < 0)
-			goto done;
-		tidu_json_begin_object(&w);
-		tidu_json_write_key(&w, "district");
-		tidu_json_write_string(&w, (const char *)sqlite3_column_text(st, 0));
-		tidu_json_write_key(&w, "epoch");
-		tidu_json_write_int64(&w, sqlite3_column_int64(st, 1));
-		tidu_json_write_key(&w, "pk");
-		trust_put_b64(&w, pk, sizeof(pk));
-		tidu_json_end_object(&w);
-	}
-	if (rc != SQLITE_DONE) {
-		error = tidu_store_sqlerr(city, rc, _("reading keys"));
-		goto done;
-	}
-	tidu_json_end_array(&w);
-
+	if ((error = put_districts(city, &w)) < 0)
+		return error;
 	tidu_json_write_key(&w, "devices");
 	tidu_json_begin_array(&w);
 	for (i = 0; i < ndevs; i++)
@@ -168,23 +176,51 @@ int tidu_trust_keyring_export(tidu_store *city, tidu_buf *out)
 	tidu_json_end_array(&w);
 	tidu_json_write_key(&w, "grants");
 	if ((error = put_grants(city, &w, devs, ndevs)) < 0)
-		goto done;
+		return error;
 	tidu_json_end_object(&w);
-	if ((error = tidu_json_writer_finish(&w)) < 0 ||
+	return tidu_json_writer_finish(&w);
+}
+
+/* Keeps document `doc` as keyring `version` (made here or imported). */
+static int keyring_insert(tidu_store *s, int64_t version, const char *doc, size_t len)
+{
+	sqlite3_stmt *st;
+	int error;
+
+	if ((error = trust_prep(s, "INSERT INTO keyring(version, doc) VALUES(?1, ?2)",
+				&st)) < 0)
+		return error;
+	sqlite3_bind_int64(st, 1, version);
+	sqlite3_bind_blob(st, 2, doc, (int)len, SQLITE_STATIC);
+	return trust_run(s, st);
+}
+
+int tidu_trust_keyring_export(tidu_store *city, tidu_buf *out)
+{
+	tidu_buf payload = TIDU_BUF_INIT, doc = TIDU_BUF_INIT;
+	tidu_trust_device *devs = NULL;
+	size_t ndevs = 0;
+	int64_t version;
+	own_keys k;
+	int own = 0, error;
+
+	if ((error = trust_require_city(city, _("export the keyring"))) < 0)
+		return error;
+	if (sodium_init() < 0)
+		return tidu_error_set(TIDU_ERROR, "%s", _("cannot initialise libsodium"));
+	if ((error = trust_own_load(city, &k)) < 0)
+		return error;
+	if ((error = trust_tx_begin(city, &own)) < 0)
+		goto wipe;
+	if ((error = trust_scalar(city,
+				  "SELECT coalesce(max(version), 0) + 1 FROM keyring",
+				  NULL, &version)) < 0 ||
+	    (error = tidu_trust_device_list(city, &devs, &ndevs)) < 0 ||
+	    (error = put_payload(city, &k, version, devs, ndevs, &payload)) < 0 ||
 	    (error = trust_doc_wrap(keyring_domain, &payload, k.sign_sk, &doc)) < 0)
 		goto done;
-	trust_release(st);
-	if ((error = trust_prep(city, "INSERT INTO keyring(version, doc) VALUES(?1, ?2)",
-				&st)) < 0) {
-		st = NULL;
-		goto done;
-	}
-	sqlite3_bind_int64(st, 1, version);
-	sqlite3_bind_blob(st, 2, doc.ptr, (int)doc.len, SQLITE_STATIC);
-	error = trust_run(city, st);
-	st = NULL;
+	error = keyring_insert(city, version, doc.ptr, doc.len);
 done:
-	trust_release(st);
 	error = trust_tx_end(city, own, error);
 	if (error == 0)
 		tidu_buf_put(out, doc.ptr, doc.len);
@@ -195,6 +231,8 @@ wipe:
 	tidu_buf_free(&doc);
 	return error;
 }
+
+/* ---- import (any store) ------------------------------------------------- */
 
 /* A parsed keyring. Strings are copied; nothing borrowed from the tree. */
 typedef struct {
@@ -245,7 +283,8 @@ static int keyring_open(const char *text, size_t len, keyring *k)
 		return error;
 	city = tidu_json_get(k->doc.payload, "city");
 	if ((error = trust_get_int(k->doc.payload, "version", what, &k->version)) < 0 ||
-	    (error = trust_get_bytes(city, "sign_pk", what, k->city_sign_pk, PK_LEN)) < 0 ||
+	    (error = trust_get_bytes(city, "sign_pk", what, k->city_sign_pk,
+				     PK_LEN)) < 0 ||
 	    (error = trust_get_bytes(city, "box_pk", what, k->city_box_pk, PK_LEN)) < 0 ||
 	    (error = trust_get_text(city, "device", what, k->city_device,
 				    sizeof(k->city_device))) < 0)
@@ -292,15 +331,14 @@ static const tidu_trust_device *find_device(const keyring *k, const char *device
 	return NULL;
 }
 
-/* Reads and checks districts, devices and grants (after the signature). */
-static int keyring_body(keyring *k)
+/* Reads and checks the "districts" array: the read public keys. */
+static int body_keys(keyring *k, const char *what)
 {
-	const char *what = _("keyring");
-	const tidu_json *p = k->doc.payload, *a, *e, *ra;
+	const tidu_json *a, *e;
 	size_t i, n;
 	int error;
 
-	if (!(a = get_array(p, "districts", what, &error)) || error)
+	if (!(a = get_array(k->doc.payload, "districts", what, &error)) || error)
 		return error;
 	n = tidu_json_count(a);
 	k->keys = tidu_calloc(n + 1, sizeof(*k->keys));
@@ -320,56 +358,84 @@ static int keyring_body(keyring *k)
 				key->district, (long long)key->epoch);
 		k->nkeys++;
 	}
+	return 0;
+}
 
-	if (!(a = get_array(p, "devices", what, &error)) || error)
+/* Reads and checks one entry `e` of "devices" into `d`. */
+static int body_device(const keyring *k, const tidu_json *e, const char *what,
+		       tidu_trust_device *d)
+{
+	const tidu_json *ra;
+	int error;
+
+	if ((error = trust_get_text(e, "device", what, d->device,
+				    sizeof(d->device))) < 0 ||
+	    (error = trust_get_text(e, "district", what, d->district,
+				    sizeof(d->district))) < 0 ||
+	    (error = trust_get_text(e, "role", what, d->role, sizeof(d->role))) < 0 ||
+	    (error = trust_get_text(e, "officer", what, d->officer,
+				    sizeof(d->officer))) < 0 ||
+	    (error = trust_get_bytes(e, "sign_pk", what, d->sign_pk, PK_LEN)) < 0 ||
+	    (error = trust_get_bytes(e, "box_pk", what, d->box_pk, PK_LEN)) < 0 ||
+	    (error = trust_check_identity(what, d->device, d->district, d->role,
+					  d->officer)) < 0)
+		return error;
+	ra = tidu_json_get(e, "revoked_after");
+	if (tidu_json_typeof(ra) != TIDU_JSON_NULL) {
+		error = trust_get_int(e, "revoked_after", what, &d->revoked_after);
+		if (error < 0)
+			return error;
+		d->revoked = 1;
+	} else if (!ra) {
+		return trust_get_int(e, "revoked_after", what, &d->revoked_after);
+	}
+	if (d->revoked_after < 0 || find_device(k, d->device))
+		return tidu_error_set(TIDU_EINVAL,
+			_("invalid keyring: bad or repeated entry of device '%s'"), d->device);
+	if (!strcmp(d->role, TIDU_TRUST_ROLE_DESK)) {
+		char want[TIDU_DEVICE_ID_LEN + 1];
+
+		/* A desk is the city itself writing for a district. */
+		tidu_trust_desk_id(k->city_device, d->district, want);
+		if (strcmp(want, d->device) || d->revoked ||
+		    sodium_memcmp(d->sign_pk, k->city_sign_pk, PK_LEN) ||
+		    sodium_memcmp(d->box_pk, k->city_box_pk, PK_LEN))
+			return tidu_error_set(TIDU_EINVAL,
+				_("invalid keyring: device '%s' claims to be the city's desk for district %s"),
+				d->device, d->district);
+	}
+	tidu_trust_fingerprint(d->sign_pk, d->box_pk, d->fingerprint);
+	return 0;
+}
+
+/* Reads and checks the "devices" array. */
+static int body_devices(keyring *k, const char *what)
+{
+	const tidu_json *a;
+	size_t i, n;
+	int error;
+
+	if (!(a = get_array(k->doc.payload, "devices", what, &error)) || error)
 		return error;
 	n = tidu_json_count(a);
 	k->devices = tidu_calloc(n + 1, sizeof(*k->devices));
 	for (i = 0; i < n; i++) {
-		tidu_trust_device *d = &k->devices[i];
-
-		e = tidu_json_at(a, i);
-		if ((error = trust_get_text(e, "device", what, d->device,
-					      sizeof(d->device))) < 0 ||
-		    (error = trust_get_text(e, "district", what, d->district,
-					      sizeof(d->district))) < 0 ||
-		    (error = trust_get_text(e, "role", what, d->role, sizeof(d->role))) < 0 ||
-		    (error = trust_get_text(e, "officer", what, d->officer,
-					      sizeof(d->officer))) < 0 ||
-		    (error = trust_get_bytes(e, "sign_pk", what, d->sign_pk, PK_LEN)) < 0 ||
-		    (error = trust_get_bytes(e, "box_pk", what, d->box_pk, PK_LEN)) < 0 ||
-		    (error = trust_check_identity(what, d->device, d->district, d->role,
-						  d->officer)) < 0)
+		if ((error = body_device(k, tidu_json_at(a, i), what,
+					 &k->devices[i])) < 0)
 			return error;
-		ra = tidu_json_get(e, "revoked_after");
-		if (tidu_json_typeof(ra) != TIDU_JSON_NULL) {
-			error = trust_get_int(e, "revoked_after", what, &d->revoked_after);
-			if (error < 0)
-				return error;
-			d->revoked = 1;
-		} else if (!ra) {
-			return trust_get_int(e, "revoked_after", what, &d->revoked_after);
-		}
-		if (d->revoked_after < 0 || find_device(k, d->device))
-			return tidu_error_set(TIDU_EINVAL,
-				_("invalid keyring: bad or repeated entry of device '%s'"), d->device);
-		if (!strcmp(d->role, TIDU_TRUST_ROLE_DESK)) {
-			char want[TIDU_DEVICE_ID_LEN + 1];
-
-			/* A desk is the city itself writing for a district. */
-			tidu_trust_desk_id(k->city_device, d->district, want);
-			if (strcmp(want, d->device) || d->revoked ||
-			    sodium_memcmp(d->sign_pk, k->city_sign_pk, PK_LEN) ||
-			    sodium_memcmp(d->box_pk, k->city_box_pk, PK_LEN))
-				return tidu_error_set(TIDU_EINVAL,
-					_("invalid keyring: device '%s' claims to be the city's desk for district %s"),
-					d->device, d->district);
-		}
-		tidu_trust_fingerprint(d->sign_pk, d->box_pk, d->fingerprint);
 		k->ndevices++;
 	}
+	return 0;
+}
 
-	if (!(a = get_array(p, "grants", what, &error)) || error)
+/* Reads and checks the "grants" array: each names a listed device and key. */
+static int body_grants(keyring *k, const char *what)
+{
+	const tidu_json *a, *e;
+	size_t i, n;
+	int error;
+
+	if (!(a = get_array(k->doc.payload, "grants", what, &error)) || error)
 		return error;
 	n = tidu_json_count(a);
 	k->grants = tidu_calloc(n + 1, sizeof(*k->grants));
@@ -378,11 +444,12 @@ static int keyring_body(keyring *k)
 
 		e = tidu_json_at(a, i);
 		if ((error = trust_get_text(e, "device", what, g->device,
-					      sizeof(g->device))) < 0 ||
+					    sizeof(g->device))) < 0 ||
 		    (error = trust_get_text(e, "district", what, g->district,
-					      sizeof(g->district))) < 0 ||
+					    sizeof(g->district))) < 0 ||
 		    (error = trust_get_int(e, "epoch", what, &g->epoch)) < 0 ||
-		    (error = trust_get_bytes(e, "sealed", what, g->sealed, SEALED_LEN)) < 0)
+		    (error = trust_get_bytes(e, "sealed", what, g->sealed,
+					     SEALED_LEN)) < 0)
 			return error;
 		if (!find_device(k, g->device) || !find_key(k, g->district, g->epoch))
 			return tidu_error_set(TIDU_EINVAL,
@@ -391,6 +458,17 @@ static int keyring_body(keyring *k)
 		k->ngrants++;
 	}
 	return 0;
+}
+
+/* Reads and checks districts, devices and grants (after the signature). */
+static int keyring_body(keyring *k)
+{
+	const char *what = _("keyring");
+	int error;
+
+	if ((error = body_keys(k, what)) < 0 || (error = body_devices(k, what)) < 0)
+		return error;
+	return body_grants(k, what);
 }
 
 /* Verifies the keyring's signer against the pin. *tofu: nothing pinned yet. */
@@ -435,7 +513,8 @@ static int keyring_same(tidu_store *s, const keyring *k)
 	{
 		const char *blob = sqlite3_column_blob(st, 0);
 
-		error = keyring_open(blob ? blob : "", (size_t)sqlite3_column_bytes(st, 0),
+		error = keyring_open(blob ? blob : "",
+				     (size_t)sqlite3_column_bytes(st, 0),
 				     &old);
 	}
 	trust_release(st);
@@ -457,87 +536,134 @@ static int keyring_same(tidu_store *s, const keyring *k)
 	return error;
 }
 
+/* Stores the public key of one epoch, or checks the one stored already. */
+static int store_public_key(tidu_store *s, const kr_key *key)
+{
+	unsigned char pk[PK_LEN];
+	sqlite3_stmt *st;
+	int error, rc;
+
+	if ((error = trust_prep(s, "SELECT pk FROM district_key WHERE district=?1 "
+				"AND epoch=?2", &st)) < 0)
+		return error;
+	sqlite3_bind_text(st, 1, key->district, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, key->epoch);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		error = trust_column_bytes(st, 0, pk, sizeof(pk), "district_key.pk");
+		if (error == 0 && memcmp(pk, key->pk, sizeof(pk)) != 0)
+			error = tidu_error_set(TIDU_ECORRUPT,
+				_("the keyring changes the read key of district '%s', epoch %lld"),
+				key->district, (long long)key->epoch);
+		trust_release(st);
+		return error;
+	}
+	trust_release(st);
+	if (rc != SQLITE_DONE)
+		return tidu_store_sqlerr(s, rc, _("reading keys"));
+	if ((error = trust_prep(s, "INSERT INTO district_key(district, epoch, pk) "
+				"VALUES(?1, ?2, ?3)", &st)) < 0)
+		return error;
+	sqlite3_bind_text(st, 1, key->district, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, key->epoch);
+	sqlite3_bind_blob(st, 3, key->pk, PK_LEN, SQLITE_STATIC);
+	return trust_run(s, st);
+}
+
+/*
+ * Opens grant `g` (addressed to this device) and keeps its secret key
+ * unless this store holds it already; counts it in *keys_new then.
+ */
+static int open_grant(tidu_store *s, const keyring *k, const kr_grant *g,
+		      const own_keys *me, size_t *keys_new)
+{
+	const kr_key *key = find_key(k, g->district, g->epoch);
+	unsigned char sk[PK_LEN], pk[PK_LEN];
+	sqlite3_stmt *st;
+	int64_t had;
+	int error, rc;
+
+	if (crypto_box_seal_open(sk, g->sealed, SEALED_LEN, me->box_pk,
+				 me->box_sk) != 0 ||
+	    crypto_scalarmult_base(pk, sk) != 0 ||
+	    sodium_memcmp(pk, key->pk, sizeof(pk)) != 0) {
+		error = tidu_error_set(TIDU_ECORRUPT,
+			_("the keyring's read key of district '%s', epoch %lld does not open for this device"),
+			g->district, (long long)g->epoch);
+		goto done;
+	}
+	if ((error = trust_prep(s, "SELECT count(*) FROM district_key WHERE district=?1 "
+				"AND epoch=?2 AND sk IS NOT NULL", &st)) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, g->district, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, g->epoch);
+	rc = sqlite3_step(st);
+	had = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	trust_release(st);
+	if (rc != SQLITE_ROW) {
+		error = tidu_store_sqlerr(s, rc, _("reading keys"));
+		goto done;
+	}
+	if (had)
+		goto done;
+	if ((error = trust_prep(s, "UPDATE district_key SET sk=?3 WHERE district=?1 "
+				"AND epoch=?2", &st)) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, g->district, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, g->epoch);
+	sqlite3_bind_blob(st, 3, sk, sizeof(sk), SQLITE_STATIC);
+	if ((error = trust_run(s, st)) == 0)
+		(*keys_new)++;
+done:
+	sodium_memzero(sk, sizeof(sk));
+	return error;
+}
+
 /* Stores the public key of every epoch and opens the grants to this device. */
 static int keyring_store_keys(tidu_store *s, const keyring *k, const own_keys *me,
 			      size_t *keys_new)
 {
-	unsigned char sk[PK_LEN], pk[PK_LEN];
-	sqlite3_stmt *st;
 	size_t i;
-	int error = 0, rc;
+	int error = 0;
 
-	for (i = 0; i < k->nkeys && !error; i++) {
-		const kr_key *key = &k->keys[i];
-
-		if ((error = trust_prep(s, "SELECT pk FROM district_key WHERE district=?1 "
-					"AND epoch=?2", &st)) < 0)
-			break;
-		sqlite3_bind_text(st, 1, key->district, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, key->epoch);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			error = trust_column_bytes(st, 0, pk, sizeof(pk), "district_key.pk");
-			if (error == 0 && memcmp(pk, key->pk, sizeof(pk)) != 0)
-				error = tidu_error_set(TIDU_ECORRUPT,
-					_("the keyring changes the read key of district '%s', epoch %lld"),
-					key->district, (long long)key->epoch);
-			trust_release(st);
-			continue;
-		}
-		trust_release(st);
-		if (rc != SQLITE_DONE) {
-			error = tidu_store_sqlerr(s, rc, _("reading keys"));
-			break;
-		}
-		if ((error = trust_prep(s, "INSERT INTO district_key(district, epoch, pk) "
-					"VALUES(?1, ?2, ?3)", &st)) < 0)
-			break;
-		sqlite3_bind_text(st, 1, key->district, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, key->epoch);
-		sqlite3_bind_blob(st, 3, key->pk, PK_LEN, SQLITE_STATIC);
-		error = trust_run(s, st);
-	}
-	for (i = 0; i < k->ngrants && !error; i++) {
-		const kr_grant *g = &k->grants[i];
-		const kr_key *key = find_key(k, g->district, g->epoch);
-		int64_t had;
-
-		if (strcmp(g->device, tidu_store_device(s)) != 0)
-			continue;
-		if (crypto_box_seal_open(sk, g->sealed, SEALED_LEN, me->box_pk,
-					 me->box_sk) != 0 ||
-		    crypto_scalarmult_base(pk, sk) != 0 ||
-		    sodium_memcmp(pk, key->pk, sizeof(pk)) != 0) {
-			error = tidu_error_set(TIDU_ECORRUPT,
-				_("the keyring's read key of district '%s', epoch %lld does not open for this device"),
-				g->district, (long long)g->epoch);
-			break;
-		}
-		if ((error = trust_prep(s, "SELECT count(*) FROM district_key WHERE district=?1 "
-					"AND epoch=?2 AND sk IS NOT NULL", &st)) < 0)
-			break;
-		sqlite3_bind_text(st, 1, g->district, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, g->epoch);
-		rc = sqlite3_step(st);
-		had = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		trust_release(st);
-		if (rc != SQLITE_ROW) {
-			error = tidu_store_sqlerr(s, rc, _("reading keys"));
-			break;
-		}
-		if (had)
-			continue;
-		if ((error = trust_prep(s, "UPDATE district_key SET sk=?3 WHERE district=?1 "
-					"AND epoch=?2", &st)) < 0)
-			break;
-		sqlite3_bind_text(st, 1, g->district, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, g->epoch);
-		sqlite3_bind_blob(st, 3, sk, sizeof(sk), SQLITE_STATIC);
-		if ((error = trust_run(s, st)) == 0)
-			(*keys_new)++;
-	}
-	sodium_memzero(sk, sizeof(sk));
+	for (i = 0; i < k->nkeys && !error; i++)
+		error = store_public_key(s, &k->keys[i]);
+	for (i = 0; i < k->ngrants && !error; i++)
+		if (strcmp(k->grants[i].device, tidu_store_device(s)) == 0)
+			error = open_grant(s, k, &k->grants[i], me, keys_new);
 	return error;
+}
+
+/*
+ * Takes a verified keyring newer than the current one: keeps the document,
+ * replaces the device table, stores the read keys and, on first use, pins
+ * the city that signed it.
+ */
+static int keyring_take(tidu_store *s, const keyring *k, const char *doc, size_t len,
+			const own_keys *me, int tofu, tidu_trust_import *info)
+{
+	size_t i;
+	int error;
+
+	if ((error = keyring_insert(s, k->version, doc, len)) < 0 ||
+	    (error = trust_exec(s, "DELETE FROM device")) < 0)
+		return error;
+	for (i = 0; i < k->ndevices && !error; i++)
+		error = trust_insert_device(s, &k->devices[i]);
+	if (error < 0 ||
+	    (error = keyring_store_keys(s, k, me, &info->keys_new)) < 0)
+		return error;
+	if (tofu) {
+		if ((error = trust_secret_put(s, "city_pin", k->city_sign_pk,
+					      PK_LEN)) < 0 ||
+		    (error = trust_secret_put(s, "city_box_pk", k->city_box_pk,
+					      PK_LEN)) < 0 ||
+		    (error = trust_secret_put(s, "city_fp", info->city_fingerprint,
+					      TIDU_TRUST_FP_LEN)) < 0)
+			return error;
+		info->pinned = 1;
+	}
+	return 0;
 }
 
 int tidu_trust_keyring_import(tidu_store *s, const char *doc, size_t len,
@@ -545,11 +671,9 @@ int tidu_trust_keyring_import(tidu_store *s, const char *doc, size_t len,
 {
 	tidu_trust_import info;
 	const tidu_trust_device *mine;
-	sqlite3_stmt *st;
 	keyring k;
 	own_keys me;
 	int64_t current;
-	size_t i;
 	int tofu = 0, own = 0, error;
 
 	memset(&info, 0, sizeof(info));
@@ -576,8 +700,8 @@ int tidu_trust_keyring_import(tidu_store *s, const char *doc, size_t len,
 	}
 	if ((error = trust_tx_begin(s, &own)) < 0)
 		goto out;
-	if ((error = trust_scalar(s, "SELECT coalesce(max(version), 0) FROM keyring", NULL,
-				  &current)) < 0)
+	if ((error = trust_scalar(s, "SELECT coalesce(max(version), 0) FROM keyring",
+				  NULL, &current)) < 0)
 		goto done;
 	if (k.version < current) {
 		error = tidu_error_set(TIDU_EINVAL,
@@ -590,25 +714,7 @@ int tidu_trust_keyring_import(tidu_store *s, const char *doc, size_t len,
 			info.current = 1;
 		goto done;
 	}
-	if ((error = trust_prep(s, "INSERT INTO keyring(version, doc) VALUES(?1, ?2)", &st)) < 0)
-		goto done;
-	sqlite3_bind_int64(st, 1, k.version);
-	sqlite3_bind_blob(st, 2, doc, (int)len, SQLITE_STATIC);
-	if ((error = trust_run(s, st)) < 0 || (error = trust_exec(s, "DELETE FROM device")) < 0)
-		goto done;
-	for (i = 0; i < k.ndevices && !error; i++)
-		error = trust_insert_device(s, &k.devices[i]);
-	if (error < 0 ||
-	    (error = keyring_store_keys(s, &k, &me, &info.keys_new)) < 0)
-		goto done;
-	if (tofu) {
-		if ((error = trust_secret_put(s, "city_pin", k.city_sign_pk, PK_LEN)) < 0 ||
-		    (error = trust_secret_put(s, "city_box_pk", k.city_box_pk, PK_LEN)) < 0 ||
-		    (error = trust_secret_put(s, "city_fp", info.city_fingerprint,
-					      TIDU_TRUST_FP_LEN)) < 0)
-			goto done;
-		info.pinned = 1;
-	}
+	error = keyring_take(s, &k, doc, len, &me, tofu, &info);
 done:
 	error = trust_tx_end(s, own, error);
 out:
@@ -618,6 +724,8 @@ out:
 		*info_out = info;
 	return error;
 }
+
+/* ---- the keyring this store holds ---------------------------------------- */
 
 /* A digest of what a keyring carries: devices and district public keys. */
 int tidu_trust_state_digest(tidu_store *s, char out[TIDU_TRUST_DIGEST_HEX])
@@ -634,6 +742,7 @@ int tidu_trust_state_digest(tidu_store *s, char out[TIDU_TRUST_DIGEST_HEX])
 
 	crypto_generichash_init(&h, NULL, 0, sizeof(d));
 	for (q = 0; q < 2; q++) {
+		/* From the store's cache, as before the split: stepped alone. */
 		sqlite3_stmt *st = tidu_store_stmt(s, sql[q]);
 		int col;
 
@@ -643,8 +752,11 @@ int tidu_trust_state_digest(tidu_store *s, char out[TIDU_TRUST_DIGEST_HEX])
 			for (col = 0; col < sqlite3_column_count(st); col++) {
 				const unsigned char *t = sqlite3_column_text(st, col);
 
-				crypto_generichash_update(&h, t ? t : (const unsigned char *)"",
-					t ? strlen((const char *)t) + 1 : 1);
+				/* Each value with its NUL; NULL as an empty text. */
+				if (!t)
+					t = (const unsigned char *)"";
+				crypto_generichash_update(&h, t,
+							  strlen((const char *)t) + 1);
 			}
 		}
 		sqlite3_reset(st);
@@ -663,13 +775,15 @@ int tidu_trust_keyring_latest(tidu_store *s, int64_t *version, tidu_buf *doc)
 	int rc, error;
 
 	*version = 0;
-	if ((error = trust_prep(s, "SELECT version, doc FROM keyring ORDER BY version DESC LIMIT 1",
+	if ((error = trust_prep(s,
+				"SELECT version, doc FROM keyring ORDER BY version DESC LIMIT 1",
 				&st)) < 0)
 		return error;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*version = sqlite3_column_int64(st, 0);
-		tidu_buf_put(doc, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+		tidu_buf_put(doc, sqlite3_column_blob(st, 1),
+			     (size_t)sqlite3_column_bytes(st, 1));
 	}
 	trust_release(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
