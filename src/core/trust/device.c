@@ -35,7 +35,8 @@ int trust_district_key_ensure(tidu_store *s, const char *district)
 	int64_t n;
 	int error;
 
-	if ((error = trust_scalar(s, "SELECT count(*) FROM district_key WHERE district=?1",
+	if ((error = trust_scalar(s,
+				  "SELECT count(*) FROM district_key WHERE district=?1",
 				  district, &n)) < 0)
 		return error;
 	return n ? 0 : trust_new_district_key(s, district, 1);
@@ -78,7 +79,8 @@ static int read_device_row(sqlite3_stmt *st, tidu_trust_device *d)
 	trust_copy_text(d->district, sizeof(d->district), sqlite3_column_text(st, 1));
 	trust_copy_text(d->role, sizeof(d->role), sqlite3_column_text(st, 2));
 	trust_copy_text(d->officer, sizeof(d->officer), sqlite3_column_text(st, 3));
-	if ((error = trust_column_bytes(st, 4, d->sign_pk, PK_LEN, "device.sign_pk")) < 0 ||
+	if ((error = trust_column_bytes(st, 4, d->sign_pk, PK_LEN,
+					"device.sign_pk")) < 0 ||
 	    (error = trust_column_bytes(st, 5, d->box_pk, PK_LEN, "device.box_pk")) < 0)
 		return error;
 	d->revoked = sqlite3_column_type(st, 6) != SQLITE_NULL;
@@ -94,7 +96,8 @@ int tidu_trust_device_lookup(tidu_store *s, const char *device, tidu_trust_devic
 	sqlite3_stmt *st;
 	int error, rc;
 
-	if ((error = trust_prep(s, "SELECT " DEVICE_COLUMNS " FROM device WHERE device=?1",
+	if ((error = trust_prep(s,
+				"SELECT " DEVICE_COLUMNS " FROM device WHERE device=?1",
 				&st)) < 0)
 		return error;
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
@@ -119,7 +122,8 @@ int tidu_trust_device_list(tidu_store *s, tidu_trust_device **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	if ((error = trust_scalar(s, "SELECT count(*) FROM device", NULL, &count)) < 0 ||
-	    (error = trust_prep(s, "SELECT " DEVICE_COLUMNS " FROM device ORDER BY device",
+	    (error = trust_prep(s,
+				"SELECT " DEVICE_COLUMNS " FROM device ORDER BY device",
 				&st)) < 0)
 		return error;
 	*out = tidu_calloc((size_t)count + 1, sizeof(**out));

@@ -75,14 +75,19 @@ static int request_parse(const char *text, size_t len, tidu_trust_request *r)
 	if ((error = trust_doc_open(what, request_format, text, len, &d)) < 0)
 		return error;
 	p = d.payload;
-	if ((error = trust_get_text(p, "device", what, r->device, sizeof(r->device))) < 0 ||
-	    (error = trust_get_text(p, "district", what, r->district, sizeof(r->district))) < 0 ||
+	if ((error = trust_get_text(p, "device", what, r->device,
+				    sizeof(r->device))) < 0 ||
+	    (error = trust_get_text(p, "district", what, r->district,
+				    sizeof(r->district))) < 0 ||
 	    (error = trust_get_text(p, "role", what, r->role, sizeof(r->role))) < 0 ||
-	    (error = trust_get_text(p, "officer", what, r->officer, sizeof(r->officer))) < 0 ||
-	    (error = trust_get_text(p, "created", what, r->created, sizeof(r->created))) < 0 ||
+	    (error = trust_get_text(p, "officer", what, r->officer,
+				    sizeof(r->officer))) < 0 ||
+	    (error = trust_get_text(p, "created", what, r->created,
+				    sizeof(r->created))) < 0 ||
 	    (error = trust_get_bytes(p, "sign_pk", what, r->sign_pk, PK_LEN)) < 0 ||
 	    (error = trust_get_bytes(p, "box_pk", what, r->box_pk, PK_LEN)) < 0 ||
-	    (error = trust_check_identity(what, r->device, r->district, r->role, r->officer)) < 0)
+	    (error = trust_check_identity(what, r->device, r->district, r->role,
+					  r->officer)) < 0)
 		goto done;
 	/* Self-signed: the request proves that its maker holds the signing key. */
 	if (!trust_doc_verify(request_domain, &d, r->sign_pk)) {
@@ -196,13 +201,15 @@ int tidu_trust_revoke(tidu_store *city, const char *device, int64_t last_seq)
 			device, (long long)d.revoked_after);
 		goto done;
 	}
-	if ((error = trust_prep(city, "UPDATE device SET revoked_after=?2 WHERE device=?1",
+	if ((error = trust_prep(city,
+				"UPDATE device SET revoked_after=?2 WHERE device=?1",
 				&st)) < 0)
 		goto done;
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, last_seq);
 	if ((error = trust_run(city, st)) < 0 ||
-	    (error = trust_scalar(city, "SELECT coalesce(max(epoch), 0) FROM district_key "
+	    (error = trust_scalar(city,
+				  "SELECT coalesce(max(epoch), 0) FROM district_key "
 				  "WHERE district=?1", d.district, &epoch)) < 0)
 		goto done;
 	/* The revoked device holds every key up to now; the next one it never gets. */

@@ -151,7 +151,8 @@ static int city_ensure(tidu_store *s, int create, int *missing)
 		tidu_trust_desk_id(tidu_store_device(s), code, d.device);
 		snprintf(d.district, sizeof(d.district), "%s", code);
 		snprintf(d.role, sizeof(d.role), "%s", TIDU_TRUST_ROLE_DESK);
-		if ((error = trust_scalar(s, "SELECT count(*) FROM device WHERE device=?1",
+		if ((error = trust_scalar(s,
+					  "SELECT count(*) FROM device WHERE device=?1",
 					  d.device, &n)) < 0)
 			goto done;
 		if (n)
@@ -184,8 +185,10 @@ static int ensure_pass(tidu_store *s, int create, int *missing)
 			return 0;
 		crypto_sign_keypair(sign_pk, sign_sk);
 		crypto_box_keypair(box_pk, box_sk);
-		if ((error = trust_secret_put(s, "sign_sk", sign_sk, sizeof(sign_sk))) == 0 &&
-		    (error = trust_secret_put(s, "sign_pk", sign_pk, sizeof(sign_pk))) == 0 &&
+		if ((error = trust_secret_put(s, "sign_sk", sign_sk,
+					      sizeof(sign_sk))) == 0 &&
+		    (error = trust_secret_put(s, "sign_pk", sign_pk,
+					      sizeof(sign_pk))) == 0 &&
 		    (error = trust_secret_put(s, "box_sk", box_sk, sizeof(box_sk))) == 0)
 			error = trust_secret_put(s, "box_pk", box_pk, sizeof(box_pk));
 		sodium_memzero(sign_sk, sizeof(sign_sk));
@@ -221,8 +224,8 @@ int trust_pinned_city(tidu_store *s, char fp[TIDU_TRUST_FP_SIZE],
 	*pinned_key = 0;
 	if ((error = trust_secret_get(s, "city_pin", pin, PK_LEN, &found_pin)) < 0 ||
 	    (error = trust_secret_get(s, "city_box_pk", box, PK_LEN, &found_box)) < 0 ||
-	    (error = trust_secret_get(s, "city_fp", (unsigned char *)fp, TIDU_TRUST_FP_LEN,
-				      &found_fp)) < 0)
+	    (error = trust_secret_get(s, "city_fp", (unsigned char *)fp,
+				      TIDU_TRUST_FP_LEN, &found_fp)) < 0)
 		return error;
 	fp[found_fp ? TIDU_TRUST_FP_LEN : 0] = '\0';
 	if (found_pin && found_box) {
@@ -253,8 +256,8 @@ int tidu_trust_identity(tidu_store *s, tidu_trust_id *out)
 	if ((error = trust_pinned_city(s, out->city_fingerprint, pin, box, &pinned)) < 0)
 		return error;
 	out->city_pinned = out->city_fingerprint[0] != '\0';
-	if ((error = trust_scalar(s, "SELECT coalesce(max(version), 0) FROM keyring", NULL,
-				  &out->keyring_version)) < 0)
+	if ((error = trust_scalar(s, "SELECT coalesce(max(version), 0) FROM keyring",
+				  NULL, &out->keyring_version)) < 0)
 		return error;
 	error = tidu_trust_device_lookup(s, out->device, &d);
 	if (error == TIDU_ENOTFOUND) {
@@ -295,7 +298,8 @@ int tidu_trust_sign_sk(tidu_store *s, unsigned char sk[TIDU_TRUST_SIGN_SK_LEN])
 {
 	int found, error;
 
-	if ((error = trust_secret_get(s, "sign_sk", sk, TIDU_TRUST_SIGN_SK_LEN, &found)) < 0)
+	if ((error = trust_secret_get(s, "sign_sk", sk, TIDU_TRUST_SIGN_SK_LEN,
+				      &found)) < 0)
 		return error;
 	if (!found)
 		return tidu_error_set(TIDU_ENOTFOUND,

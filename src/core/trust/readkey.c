@@ -37,9 +37,11 @@ int tidu_trust_recipients(tidu_store *s, const char *district,
 		return tidu_error_set(TIDU_EINVAL, "%s",
 			_("room for at least 2 recipients is needed"));
 	if (!trust_is_root(s)) {
-		if ((error = trust_scalar(s, "SELECT coalesce(max(version), 0) FROM keyring",
+		if ((error = trust_scalar(s,
+					  "SELECT coalesce(max(version), 0) FROM keyring",
 					  NULL, &version)) < 0 ||
-		    (error = trust_scalar(s, "SELECT count(*) FROM device WHERE device=?1",
+		    (error = trust_scalar(s,
+					  "SELECT count(*) FROM device WHERE device=?1",
 					  tidu_store_device(s), &me)) < 0)
 			return error;
 		if (version == 0)
@@ -50,13 +52,15 @@ int tidu_trust_recipients(tidu_store *s, const char *district,
 				_("this device is not in the city's keyring (version %lld): ask the city to enroll it, then import the new keyring"),
 				(long long)version);
 	}
-	if ((error = trust_secret_get(s, "city_box_pk", city_box, sizeof(city_box), &found)) < 0)
+	if ((error = trust_secret_get(s, "city_box_pk", city_box, sizeof(city_box),
+				      &found)) < 0)
 		return error;
 	if (!found)
 		return tidu_error_set(TIDU_ENOTFOUND, "%s",
 			_("this device is not enrolled: import the city's keyring first"));
 	if ((error = tidu_trust_current_epoch(s, district, &epoch)) < 0 ||
-	    (error = trust_prep(s, "SELECT pk FROM district_key WHERE district=?1 AND epoch=?2",
+	    (error = trust_prep(s,
+				"SELECT pk FROM district_key WHERE district=?1 AND epoch=?2",
 				&st)) < 0)
 		return error;
 	sqlite3_bind_text(st, 1, district, -1, SQLITE_STATIC);
@@ -94,7 +98,8 @@ int tidu_trust_reader_keys(tidu_store *s, tidu_trust_keypair **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((error = trust_scalar(s, "SELECT count(*) FROM district_key WHERE sk IS NOT NULL",
+	if ((error = trust_scalar(s,
+				  "SELECT count(*) FROM district_key WHERE sk IS NOT NULL",
 				  NULL, &count)) < 0 ||
 	    (error = trust_prep(s, "SELECT district, epoch, pk, sk FROM district_key "
 				"WHERE sk IS NOT NULL ORDER BY district, epoch", &st)) < 0)
@@ -105,11 +110,13 @@ int tidu_trust_reader_keys(tidu_store *s, tidu_trust_keypair **out, size_t *n)
 	while (*n < (size_t)count && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		tidu_trust_keypair *kp = &kps[*n];
 
-		trust_copy_text(kp->district, sizeof(kp->district), sqlite3_column_text(st, 0));
+		trust_copy_text(kp->district, sizeof(kp->district),
+				sqlite3_column_text(st, 0));
 		kp->epoch = sqlite3_column_int64(st, 1);
 		error = trust_column_bytes(st, 2, kp->pk, PK_LEN, "district_key.pk");
 		if (error == 0)
-			error = trust_column_bytes(st, 3, kp->sk, PK_LEN, "district_key.sk");
+			error = trust_column_bytes(st, 3, kp->sk, PK_LEN,
+						   "district_key.sk");
 		if (error < 0)
 			break;
 		(*n)++;
