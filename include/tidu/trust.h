@@ -139,20 +139,11 @@ int tidu_trust_ensure_keys(tidu_store *s);
 /* Fills `out` (see tidu_trust_id). TIDU_ENOTFOUND if the store has no keys. */
 int tidu_trust_identity(tidu_store *s, tidu_trust_id *out);
 
-/* Hex digits (+ NUL) of tidu_trust_state_digest(). */
-#define TIDU_TRUST_DIGEST_HEX 65
-
 /*
- * A digest of what a keyring carries (devices, their keys and revocations,
- * district public keys): the city republishes when it changes.
+ * This store's Ed25519 secret key, for signing. The caller wipes it.
+ * TIDU_ENOTFOUND if the store has no keys yet.
  */
-int tidu_trust_state_digest(tidu_store *s, char out[TIDU_TRUST_DIGEST_HEX]);
-
-/*
- * The newest keyring version this store holds and its document, appended
- * to `doc`; *version is 0 (and doc untouched) when it holds none.
- */
-int tidu_trust_keyring_latest(tidu_store *s, int64_t *version, tidu_buf *doc);
+int tidu_trust_sign_sk(tidu_store *s, unsigned char sk[TIDU_TRUST_SIGN_SK_LEN]);
 
 /* Writes the fingerprint of the key pair to `out` (TIDU_TRUST_FP_SIZE). */
 void tidu_trust_fingerprint(const unsigned char sign_pk[TIDU_TRUST_KEY_LEN],
@@ -237,6 +228,23 @@ int tidu_trust_keyring_export(tidu_store *city, tidu_buf *out);
 int tidu_trust_keyring_import(tidu_store *s, const char *doc, size_t len,
 			      tidu_trust_import *info_out);
 
+/* ---- the keyring this store holds --------------------------------------- */
+
+/* Hex digits (+ NUL) of tidu_trust_state_digest(). */
+#define TIDU_TRUST_DIGEST_HEX 65
+
+/*
+ * A digest of what a keyring carries (devices, their keys and revocations,
+ * district public keys): the city republishes when it changes.
+ */
+int tidu_trust_state_digest(tidu_store *s, char out[TIDU_TRUST_DIGEST_HEX]);
+
+/*
+ * The newest keyring version this store holds and its document, appended
+ * to `doc`; *version is 0 (and doc untouched) when it holds none.
+ */
+int tidu_trust_keyring_latest(tidu_store *s, int64_t *version, tidu_buf *doc);
+
 /* ---- lookups for change sets (stable) ---------------------------------- */
 
 /*
@@ -277,9 +285,6 @@ int tidu_trust_reader_keys(tidu_store *s, tidu_trust_keypair **out, size_t *n);
 
 /* Wipes and frees what tidu_trust_reader_keys() returned. NULL is a no-op. */
 void tidu_trust_keypairs_free(tidu_trust_keypair *kps, size_t n);
-
-/* This store's Ed25519 secret key, for signing. The caller wipes it. */
-int tidu_trust_sign_sk(tidu_store *s, unsigned char sk[TIDU_TRUST_SIGN_SK_LEN]);
 
 /* ---- documents as files ------------------------------------------------ */
 
