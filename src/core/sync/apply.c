@@ -99,7 +99,8 @@ static int apply_blob(sync_ctx *c, git_blob *blob, const char *district, const c
 		r->outcome = TIDU_APPLY_REJECTED;
 		snprintf(r->reason, sizeof(r->reason), "%s", tidu_error_message());
 		tidu_error_clear();
-	} else if (strcmp(h.device, device) || strcmp(h.district, district) || h.seq != seq) {
+	} else if (strcmp(h.device, device) || strcmp(h.district, district) ||
+		   h.seq != seq) {
 		r->outcome = TIDU_APPLY_REJECTED;
 		snprintf(r->reason, sizeof(r->reason),
 			 _("it is change set %llu of device '%s' of district %s, not this ref's"),
@@ -124,7 +125,8 @@ static int apply_outcome(sync_ctx *c, const tidu_apply_report *r, const char *he
 		c->rep->conflicts += r->conflicts;
 		if (r->ahead_ms > c->rep->ahead_ms) {
 			c->rep->ahead_ms = r->ahead_ms;
-			snprintf(c->rep->ahead_device, sizeof(c->rep->ahead_device), "%s", device);
+			snprintf(c->rep->ahead_device, sizeof(c->rep->ahead_device), "%s",
+				 device);
 		}
 		return APPLY_NEXT;
 	case TIDU_APPLY_DUPLICATE:
@@ -202,9 +204,9 @@ int sync_apply_ref(sync_ctx *c, const char *ref, const char *district,
 	if ((error = tidu_changes_last(c->s, device, &seq, NULL)) < 0 ||
 	    (error = sync_commit_tree_of(&c->local, tip, &tree)) < 0)
 		goto done;
-	for (seq++; (error = apply_seq(c, tree, district, device, seq, &applied)) == APPLY_NEXT;
-	     seq++)
-		;
+	do
+		error = apply_seq(c, tree, district, device, ++seq, &applied);
+	while (error == APPLY_NEXT);
 	if (error == 0) {
 		int moved = 1;
 		git_oid seen;
@@ -213,7 +215,8 @@ int sync_apply_ref(sync_ctx *c, const char *ref, const char *district,
 		    git_oid_equal(&seen, tip))
 			moved = 0;
 		/* Nothing to record for a ref that did not move (a write, an fsync). */
-		if (!moved || (error = sync_state_set_seen_tip(c->s, c->net.remote, ref, tip)) == 0)
+		if (!moved ||
+		    (error = sync_state_set_seen_tip(c->s, c->net.remote, ref, tip)) == 0)
 			error = tidu_changes_last(c->s, device, through, NULL);
 	}
 	if (applied) {
@@ -287,7 +290,8 @@ int sync_apply_all(sync_ctx *c)
 			error = error < 0 ? error : 0;
 			continue;
 		}
-		error = sync_apply_ref(c, name, district, device, &c->net.heads[i].oid, &through);
+		error = sync_apply_ref(c, name, district, device, &c->net.heads[i].oid,
+				       &through);
 		if (error == 0 && c->city) {
 			sync_oid_hex(&c->net.heads[i].oid, hex);
 			tidu_buf_printf(&c->tips, "%s %s %llu\n", name, hex,

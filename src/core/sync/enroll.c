@@ -27,7 +27,8 @@ int sync_prepare_enroll(sync_ctx *c, char **spec)
 	if (have == 1) {
 		tidu_buf_printf(&msg, "enrollment request of %s\n", c->device);
 		if ((error = tidu_trust_enroll_request(c->s, &doc)) < 0 ||
-		    (error = sync_one_file_tree(&c->local, REQUEST_FILE, doc.ptr, doc.len, &tree, &blob)) < 0 ||
+		    (error = sync_one_file_tree(&c->local, REQUEST_FILE, doc.ptr, doc.len, &tree,
+						&blob)) < 0 ||
 		    (error = sync_commit_tree(&c->local, &tree, NULL, msg.ptr, &tip)) < 0 ||
 		    (error = sync_persist(&c->local)) < 0 ||
 		    (error = sync_ref_set(&c->local, c->enroll_ref, &tip)) < 0)
@@ -64,7 +65,8 @@ static int gather_one(sync_ctx *c, const sync_head *h)
 	if (error != TIDU_ENOTFOUND)
 		return error;
 	tidu_error_clear();
-	if ((error = sync_read_file(&c->local, &h->oid, REQUEST_FILE, &blob, &blob_oid)) != 0) {
+	error = sync_read_file(&c->local, &h->oid, REQUEST_FILE, &blob, &blob_oid);
+	if (error != 0) {
 		git_blob_free(blob);
 		if (error == 1 || error == TIDU_ECORRUPT) {
 			tidu_error_clear();

@@ -51,7 +51,8 @@ static int track(sync_ctx *c)
 
 			tidu_buf_clear(&name);
 			tidu_buf_printf(&name, "refs/heads/%s", rn + glob.len - 1);
-			if (!sync_server_head(&c->net, name.ptr) || !sync_wanted(c, name.ptr)) {
+			if (!sync_server_head(&c->net, name.ptr) ||
+			    !sync_wanted(c, name.ptr)) {
 				gone = tidu_reallocarray(gone, ngone + 1, sizeof(*gone));
 				gone[ngone++] = tidu_strdup(rn);
 			}
@@ -70,9 +71,11 @@ static int track(sync_ctx *c)
 		if (!sync_wanted(c, c->net.heads[i].name))
 			continue;
 		tidu_buf_clear(&name);
-		tidu_buf_printf(&name, "refs/remotes/%s/%s", c->net.remote, c->net.heads[i].name + 11);
+		tidu_buf_printf(&name, "refs/remotes/%s/%s", c->net.remote,
+				c->net.heads[i].name + 11);
 		/* Unchanged refs are not rewritten (each write is fsynced). */
-		if (sync_ref_get(&c->local, name.ptr, &have) != 0 || !git_oid_equal(&have, &c->net.heads[i].oid))
+		if (sync_ref_get(&c->local, name.ptr, &have) != 0 ||
+		    !git_oid_equal(&have, &c->net.heads[i].oid))
 			error = sync_ref_set(&c->local, name.ptr, &c->net.heads[i].oid);
 	}
 	tidu_buf_free(&glob);
@@ -96,8 +99,10 @@ static int tracking_current(sync_ctx *c)
 			continue;
 		wanted_n++;
 		tidu_buf_clear(&name);
-		tidu_buf_printf(&name, "refs/remotes/%s/%s", c->net.remote, c->net.heads[i].name + 11);
-		same = sync_ref_get(&c->local, name.ptr, &have) == 0 && git_oid_equal(&have, &c->net.heads[i].oid);
+		tidu_buf_printf(&name, "refs/remotes/%s/%s", c->net.remote,
+				c->net.heads[i].name + 11);
+		same = sync_ref_get(&c->local, name.ptr, &have) == 0 &&
+		       git_oid_equal(&have, &c->net.heads[i].oid);
 	}
 	tidu_buf_printf(&glob, "refs/remotes/%s/*", c->net.remote);
 	if (same && git_reference_iterator_glob_new(&it, c->local.repo, glob.ptr) == 0) {
@@ -129,7 +134,8 @@ int sync_probe(sync_ctx *c)
 	git_remote *remote = NULL;
 	int error;
 
-	if ((error = sync_connect_list(&c->net, c->local.repo, GIT_DIRECTION_PUSH, &cb, &proxy, &remote)) == 0 &&
+	if ((error = sync_connect_list(&c->net, c->local.repo, GIT_DIRECTION_PUSH, &cb, &proxy,
+				       &remote)) == 0 &&
 	    tracking_current(c)) {
 		c->net.kept = remote;
 		remote = NULL;
@@ -156,7 +162,8 @@ int sync_fetch(sync_ctx *c)
 	int error = 0;
 
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	if ((error = sync_connect_list(&c->net, c->local.repo, GIT_DIRECTION_FETCH, &cb, &proxy, &remote)) < 0)
+	if ((error = sync_connect_list(&c->net, c->local.repo, GIT_DIRECTION_FETCH, &cb, &proxy,
+				       &remote)) < 0)
 		goto done;
 	/*
 	 * The refspecs choose what is downloaded; the tracking refs are set by

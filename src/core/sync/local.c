@@ -162,8 +162,10 @@ static void clean_stale(const char *gitdir)
 			else if (sync_ends_with(n, ".idx"))
 				keep = sibling_exists(p.ptr, n, ".pack");
 			else
-				keep = sync_ends_with(n, ".keep") || sync_ends_with(n, ".rev") ||
-				       sync_ends_with(n, ".promisor") || sync_ends_with(n, ".bitmap");
+				keep = sync_ends_with(n, ".keep") ||
+				       sync_ends_with(n, ".rev") ||
+				       sync_ends_with(n, ".promisor") ||
+				       sync_ends_with(n, ".bitmap");
 			if (!keep) {
 				tidu_buf f = TIDU_BUF_INIT;
 
@@ -298,7 +300,7 @@ int sync_commit_tree_of(sync_local *l, const git_oid *oid, git_tree **out)
 }
 
 /* Moves `name` to `oid` at the next sync_flush_refs(), after the pack is written. */
-void sync_defer_ref(sync_local *l, const char *name, const git_oid *oid)
+static void defer_ref(sync_local *l, const char *name, const git_oid *oid)
 {
 	snprintf(l->pending[l->npending].name, sizeof(l->pending[0].name), "%s", name);
 	git_oid_cpy(&l->pending[l->npending].oid, oid);
@@ -395,9 +397,10 @@ int sync_commit_file(sync_ctx *c, const char *ref, const char *name,
 			return from_server ? sync_ref_set(&c->local, ref, &parent) : 0;
 		}
 	}
-	if ((error = sync_commit_tree(&c->local, &tree, have == 0 ? &parent : NULL, msg, &tip)) < 0)
+	if ((error = sync_commit_tree(&c->local, &tree, have == 0 ? &parent : NULL, msg,
+				     &tip)) < 0)
 		return error;
-	sync_defer_ref(&c->local, ref, &tip);
+	defer_ref(&c->local, ref, &tip);
 	*made = 1;
 	return 0;
 }

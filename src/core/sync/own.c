@@ -129,7 +129,7 @@ int sync_is_own_ref(sync_ctx *c, const char *name)
  * Lists the refs this store writes: its own, and on the city every desk
  * that sealed a change set or whose ref the server has.
  */
-int sync_collect_owns(sync_ctx *c)
+static int collect_owns(sync_ctx *c)
 {
 	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 	tidu_buf ref = TIDU_BUF_INIT;
@@ -192,7 +192,7 @@ int sync_seal_and_commit(sync_ctx *c, int enrolled)
 			break;
 		c->rep->sealed += count;
 	}
-	if ((error = sync_collect_owns(c)) < 0)
+	if ((error = collect_owns(c)) < 0)
 		return error;
 	tips = tidu_calloc(c->nowns, sizeof(*tips));
 	made = tidu_calloc(c->nowns, sizeof(*made));
@@ -279,7 +279,7 @@ int sync_check_owns(sync_ctx *c)
 	size_t i;
 	int error;
 
-	if ((error = sync_collect_owns(c)) < 0)
+	if ((error = collect_owns(c)) < 0)
 		return error;
 	for (i = 0; i < c->nowns; i++) {
 		const git_oid *srv = sync_server_head(&c->net, c->owns[i].ref);

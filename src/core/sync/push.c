@@ -31,7 +31,8 @@ static int track_pushed(sync_ctx *c, char **specs, size_t n)
 		tidu_buf_put(&src, specs[i], (size_t)(colon - specs[i]));
 		if (sync_ref_get(&c->local, src.ptr, &oid) == 0) {
 			tidu_buf_clear(&name);
-			tidu_buf_printf(&name, "refs/remotes/%s/%s", c->net.remote, colon + 1 + 11);
+			tidu_buf_printf(&name, "refs/remotes/%s/%s", c->net.remote,
+					colon + 1 + 11);
 			error = sync_ref_set(&c->local, name.ptr, &oid);
 		}
 		tidu_buf_free(&src);
@@ -69,7 +70,8 @@ int sync_push(sync_ctx *c, char **specs, size_t n)
 	for (c->net.npush_keep = 0; c->net.npush_keep < n; c->net.npush_keep++) {
 		const char *colon = strchr(specs[c->net.npush_keep], ':');
 
-		c->net.push_keep[c->net.npush_keep] = (char *)(colon ? colon + 1 : specs[c->net.npush_keep]);
+		c->net.push_keep[c->net.npush_keep] =
+			(char *)(colon ? colon + 1 : specs[c->net.npush_keep]);
 	}
 	if (c->net.kept) {
 		/* The connection sync_probe() kept: the same session, no new handshake. */

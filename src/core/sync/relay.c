@@ -148,7 +148,8 @@ static int enroll_ref_ok(sync_ctx *c, const char *name, const git_oid *tip)
 	const char *jd, *jdist;
 	int ok = 0;
 
-	if (!sync_split_device_ref(name + 18, district, sizeof(district), device, sizeof(device)))
+	if (!sync_split_device_ref(name + 18, district, sizeof(district), device,
+				   sizeof(device)))
 		return 0;
 	if (git_commit_lookup(&cm, c->local.repo, tip) < 0 || git_commit_parentcount(cm) != 0 ||
 	    sync_commit_tree_of(&c->local, tip, &tree) < 0 || git_tree_entrycount(tree) != 1 ||
@@ -246,7 +247,8 @@ static int read_to_desks(relay_plan *p)
 		uint64_t through = 0;
 
 		if (!sync_wanted(c, name) ||
-		    sync_device_ref(name, district, sizeof(district), device, sizeof(device)) != 2)
+		    sync_device_ref(name, district, sizeof(district), device,
+				    sizeof(device)) != 2)
 			continue;
 		if ((error = sync_desk_ref_ok(c, name, device)) == 0)
 			error = sync_apply_ref(c, name, district, device, &c->net.heads[i].oid,
@@ -254,7 +256,8 @@ static int read_to_desks(relay_plan *p)
 		if (error < 0)
 			return error;
 		if (error == 0 && c->rep->rejected == rejected && c->rep->skipped == skipped) {
-			p->desks = tidu_reallocarray(p->desks, p->ndesks + 1, sizeof(*p->desks));
+			p->desks = tidu_reallocarray(p->desks, p->ndesks + 1,
+						     sizeof(*p->desks));
 			p->desks[p->ndesks].name = tidu_strdup(name);
 			git_oid_cpy(&p->desks[p->ndesks].oid, &c->net.heads[i].oid);
 			p->ndesks++;

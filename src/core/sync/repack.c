@@ -107,7 +107,8 @@ static void pack_sizes(const char *dir, const tidu_buf *keep_base, const char *b
 	}
 	if ((d = opendir(dir))) {
 		while ((de = readdir(d)))
-			if (!strncmp(de->d_name, "pack-", 5) && sync_ends_with(de->d_name, ".pack") &&
+			if (!strncmp(de->d_name, "pack-", 5) &&
+			    sync_ends_with(de->d_name, ".pack") &&
 			    (!keep_base->len ||
 			     strncmp(de->d_name, keep_base->ptr, keep_base->len))) {
 				tidu_buf_clear(&path);
@@ -133,7 +134,8 @@ static void tip_add_hex(void *ctx, const char *hex)
 	git_commit *commit = NULL;
 	git_oid oid;
 
-	if (git_oid_fromstr(&oid, hex) == 0 && git_commit_lookup(&commit, w->l->repo, &oid) == 0)
+	if (git_oid_fromstr(&oid, hex) == 0 &&
+	    git_commit_lookup(&commit, w->l->repo, &oid) == 0)
 		tip_add(w->walk, w->tips, &oid);
 	git_error_clear();
 	git_commit_free(commit);
@@ -163,7 +165,8 @@ static int walk_tips(sync_local *l, git_revwalk *walk, tidu_buf *tips)
 }
 
 /* Removes the packs in `dir` but the new one and the base (`keep_base`, may be empty). */
-static void remove_old_packs(const char *dir, const char *newname, const tidu_buf *keep_base)
+static void remove_old_packs(const char *dir, const char *newname,
+			     const tidu_buf *keep_base)
 {
 	tidu_buf keep = TIDU_BUF_INIT, path = TIDU_BUF_INIT;
 	struct dirent *de;
@@ -216,7 +219,7 @@ static int write_base(sync_local *l, const char *newname, const tidu_buf *tips)
  * or the new one next to them: nothing is removed before the new pack and
  * the base record are written.
  */
-int sync_repack(sync_local *l)
+static int repack(sync_local *l)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
@@ -277,7 +280,7 @@ done:
  */
 void sync_repack_or_note(sync_ctx *c)
 {
-	if (sync_repack(&c->local) < 0) {
+	if (repack(&c->local) < 0) {
 		sync_note(c->rep, _("repo.git was not repacked: %s"), tidu_error_message());
 		tidu_error_clear();
 	}

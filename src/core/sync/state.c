@@ -92,7 +92,8 @@ int sync_state_refs(tidu_store *s, const char *remote, char ***out, size_t *n)
 
 int sync_state_forget_ref(tidu_store *s, const char *remote, const char *ref)
 {
-	sqlite3_stmt *del = tidu_store_stmt(s, "DELETE FROM sync_ref WHERE remote=?1 AND ref=?2");
+	sqlite3_stmt *del = tidu_store_stmt(s,
+		"DELETE FROM sync_ref WHERE remote=?1 AND ref=?2");
 
 	if (del) {
 		sqlite3_bind_text(del, 1, remote, -1, SQLITE_STATIC);
@@ -389,7 +390,8 @@ void sync_state_requests_free(sync_state_request *v, size_t n)
 
 int sync_state_request_doc(tidu_store *s, const char *device, tidu_buf *doc)
 {
-	sqlite3_stmt *st = tidu_store_stmt(s, "SELECT doc FROM enroll_pending WHERE device=?1");
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT doc FROM enroll_pending WHERE device=?1");
 	int rc;
 
 	if (!st)
@@ -397,7 +399,8 @@ int sync_state_request_doc(tidu_store *s, const char *device, tidu_buf *doc)
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		tidu_buf_put(doc, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+		tidu_buf_put(doc, sqlite3_column_blob(st, 0),
+			     (size_t)sqlite3_column_bytes(st, 0));
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 0;

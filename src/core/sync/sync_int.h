@@ -19,8 +19,9 @@
 
 #include "tidu/buf.h"
 #include "tidu/changeset.h"
-#include "tidu/repo.h"
+#include "tidu/remote.h"
 #include "tidu/store.h"
+#include "tidu/sync.h"
 #include "tidu/trust.h"
 
 #define REF_MAX 160
@@ -81,8 +82,6 @@ int sync_persist(sync_local *l);
 /* The commit a ref names; 1 when the ref does not exist. */
 int sync_ref_get(sync_local *l, const char *name, git_oid *out);
 int sync_ref_set(sync_local *l, const char *name, const git_oid *oid);
-/* Moves `name` to `oid` at the next sync_flush_refs(), after the pack. */
-void sync_defer_ref(sync_local *l, const char *name, const git_oid *oid);
 /* One pack for everything staged, then the deferred refs. */
 int sync_flush_refs(sync_local *l);
 /* Commits tree `tree_oid` on `parent` (may be NULL); staged, on no ref. */
@@ -114,11 +113,6 @@ int sync_max_on(sync_local *l, const git_oid *tip, uint64_t *out);
 /* Every file of `old` is in `newer`, unchanged: 0; else 1 and the first difference. */
 int sync_tree_keeps(sync_local *l, git_tree *old, git_tree *newer, uint64_t *seq,
 		    int *removed);
-
-/* ---- repack.c ------------------------------------------------------------ */
-
-/* Repacks repo.git when it holds more than TIDU_REPACK_AT packs. */
-int sync_repack(sync_local *l);
 
 /* ---- transport.c: one connection ---------------------------------------- */
 
@@ -192,12 +186,12 @@ void sync_git_begin(void);
 int sync_setup(sync_ctx *c, tidu_store *s, const char *remote, const tidu_sync_opts *opts,
 	       tidu_sync_report *rep);
 void sync_teardown(sync_ctx *c);
-/* Repacks if due; a failure is a note (the sync itself is done). */
+
+/* repack.c: repacks if due; a failure is a note (the sync itself is done). */
 void sync_repack_or_note(sync_ctx *c);
 
 /* own.c: the refs this store writes */
 int sync_is_own_ref(sync_ctx *c, const char *name);
-int sync_collect_owns(sync_ctx *c);
 int sync_seal_and_commit(sync_ctx *c, int enrolled);
 int sync_check_owns(sync_ctx *c);
 

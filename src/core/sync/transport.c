@@ -369,9 +369,11 @@ static void take_heads(sync_conn *net, const git_remote_head **refs, size_t n)
 
 	heads_free(net);
 	for (i = 0; i < n; i++) {
-		if (strncmp(refs[i]->name, "refs/heads/", 11) || sync_ends_with(refs[i]->name, "^{}"))
+		if (strncmp(refs[i]->name, "refs/heads/", 11) ||
+		    sync_ends_with(refs[i]->name, "^{}"))
 			continue;
-		net->heads = tidu_reallocarray(net->heads, net->nheads + 1, sizeof(*net->heads));
+		net->heads = tidu_reallocarray(net->heads, net->nheads + 1,
+					       sizeof(*net->heads));
 		net->heads[net->nheads].name = tidu_strdup(refs[i]->name);
 		git_oid_cpy(&net->heads[net->nheads].oid, &refs[i]->oid);
 		net->nheads++;
