@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tidu/buf.h"
 #include "tidu/changeset.h"
 #include "tidu/store.h"
 
@@ -106,5 +107,36 @@ typedef struct {
 
 /* Every change set held, by device then sequence. `*out` is the caller's. */
 int tidu_changes_list(tidu_store *s, tidu_changes_entry **out, size_t *n);
+
+/* ---- change sets as sync reads them ---- */
+
+/*
+ * Calls `fn` for every change set of `device` above sequence `after`, in
+ * sequence order, whatever its state, with the file as held (borrowed for
+ * the call). Stops at the first `fn` returning non-zero and returns that.
+ */
+int tidu_changes_each_file(tidu_store *s, const char *device, uint64_t after,
+			   int (*fn)(void *ctx, uint64_t seq, const unsigned char *file,
+				     size_t len),
+			   void *ctx);
+
+/*
+ * The file of change set `seq` of `device` into `out` (cleared first).
+ * `with_held`: 0 leaves out a file held for an earlier one. 1 if there is
+ * none.
+ */
+int tidu_changes_file(tidu_store *s, const char *device, uint64_t seq, int with_held,
+		      tidu_buf *out);
+
+/* 1 if `device` has sealed change sets here (0: none). */
+int tidu_changes_has_sealed(tidu_store *s, const char *device);
+
+/*
+ * The highest sequence of `device` held here, not waiting (0: none), and
+ * when the last of its change sets was received (ms, 0: never; `received`
+ * may be NULL).
+ */
+int tidu_changes_last(tidu_store *s, const char *device, uint64_t *seq,
+		      int64_t *received);
 
 #endif

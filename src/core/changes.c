@@ -686,3 +686,93 @@ int tidu_changes_list(tidu_store *s, tidu_changes_entry **out, size_t *n)
 	*out = v;
 	return 0;
 }
+
+/* ---- change sets as sync reads them ---- */
+
+int tidu_changes_each_file(tidu_store *s, const char *device, uint64_t after,
+			   int (*fn)(void *ctx, uint64_t seq, const unsigned char *file,
+				     size_t len),
+			   void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	rc = sqlite3_prepare_v2(tidu_store_db(s),
+		"SELECT seq, file FROM changeset WHERE device=?1 AND seq>?2 ORDER BY seq",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(s, rc, _("reading change sets"));
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)after);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((error = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+				sqlite3_column_blob(st, 1),
+				(size_t)sqlite3_column_bytes(st, 1))) != 0)
+			break;
+	if (!error && rc != SQLITE_DONE)
+		error = tidu_store_sqlerr(s, rc, _("reading change sets"));
+	sqlite3_finalize(st);
+	return error;
+}
+
+int tidu_changes_file(tidu_store *s, const char *device, uint64_t seq, int with_held,
+		      tidu_buf *out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, with_held ?
+		"SELECT file FROM changeset WHERE device=?1 AND seq=?2" :
+		"SELECT file FROM changeset WHERE device=?1 AND seq=?2 AND state<>'held'");
+	int rc;
+
+	tidu_buf_clear(out);
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		tidu_buf_put(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : tidu_store_sqlerr(s, rc, _("reading change sets"));
+}
+
+int tidu_changes_has_sealed(tidu_store *s, const char *device)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT 1 FROM changeset WHERE device=?1 AND state='sealed' LIMIT 1");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("reading change sets"));
+}
+
+int tidu_changes_last(tidu_store *s, const char *device, uint64_t *seq,
+		      int64_t *received)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT coalesce(max(seq), 0), coalesce(max(received), 0) FROM changeset "
+		"WHERE device=?1 AND state<>'held'");
+	int rc;
+
+	*seq = 0;
+	if (received)
+		*received = 0;
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = (uint64_t)sqlite3_column_int64(st, 0);
+		if (received)
+			*received = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("reading change sets"));
+}
