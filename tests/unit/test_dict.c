@@ -119,7 +119,8 @@ static void test_fields(void **state)
 	assert_false(tidu_dict_field("firm", "name")->has_min);
 	assert_string_equal(tidu_dict_field("visit", "problems")->choices, "problem");
 
-	assert_int_equal(tidu_dict_sqltype(tidu_dict_field("firm", "employees")), SQLITE_INTEGER);
+	assert_int_equal(tidu_dict_sqltype(tidu_dict_field("firm", "employees")),
+			 SQLITE_INTEGER);
 	assert_int_equal(tidu_dict_sqltype(tidu_dict_field("firm", "quality_award")),
 			 SQLITE_INTEGER);
 	assert_int_equal(tidu_dict_sqltype(f), SQLITE_FLOAT);
@@ -310,7 +311,8 @@ static void test_codes(void **state)
 	 * which names the code and the reason but not the field.
 	 */
 	check_refused("firm", "uscc", "91410105MA1J8T9H5X",
-		      "invalid credit code '91410105MA1J8T9H5X': wrong check character 'X', expected 'M'",
+		      "invalid credit code '91410105MA1J8T9H5X': "
+		      "wrong check character 'X', expected 'M'",
 		      0);
 	check_refused("firm", "uscc", "9141010", "'9141010'", 0);
 
@@ -320,10 +322,13 @@ static void test_codes(void **state)
 	check_ok("firm", "industry", "C", "C");
 	check_ok("firm", "industry", "A01", "A01");
 	check_ok("firm", "industry", "0111", "0111");
-	check_bad("firm", "industry", "C12", "section C (manufacturing) has divisions 13 to 43");
-	check_bad("firm", "industry", "C44", "section C (manufacturing) has divisions 13 to 43");
+	check_bad("firm", "industry", "C12",
+		  "section C (manufacturing) has divisions 13 to 43");
+	check_bad("firm", "industry", "C44",
+		  "section C (manufacturing) has divisions 13 to 43");
 	check_bad("firm", "industry", "A3484", "divisions 13 to 43 belong to section C");
-	check_bad("firm", "industry", "12345", "use a GB/T 4754-2017 code such as C3484 or 3484");
+	check_bad("firm", "industry", "12345",
+		  "use a GB/T 4754-2017 code such as C3484 or 3484");
 	check_bad("firm", "industry", "1", "use a GB/T 4754-2017 code");
 	check_bad("firm", "industry", "U01", "use a GB/T 4754-2017 code");
 	check_bad("firm", "industry", "C34-84", "use a GB/T 4754-2017 code");

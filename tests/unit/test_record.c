@@ -177,7 +177,8 @@ static void test_apply_roundtrip(void **state)
 	assert_text(f->s, "SELECT typeof(niche_share) || ' ' || niche_share FROM firm",
 		    "real 12.5");
 	assert_int_equal(th_scalar(f->s, "SELECT quality_award FROM firm"), 1);
-	assert_int_equal(th_scalar(f->s, "SELECT typeof(quality_award)='integer' FROM firm"), 1);
+	assert_int_equal(th_scalar(f->s,
+		"SELECT typeof(quality_award)='integer' FROM firm"), 1);
 
 	/* One change row, by this device, not yet sealed, with the values as set. */
 	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
@@ -271,7 +272,8 @@ static void test_delete(void **state)
 	tidu_edit_free(e);
 	assert_int_equal(tidu_record_delete(f->s, TIDU_ENTITY_FIRM, FIRM), 0);
 	/* A tombstone: the row stays (so the delete merges), marked deleted. */
-	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM, FIRM), TIDU_RECORD_DELETED);
+	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM, FIRM),
+			 TIDU_RECORD_DELETED);
 	assert_text(f->s, "SELECT name FROM firm", "甲");
 	assert_int_equal(th_scalar(f->s,
 		"SELECT fields LIKE '[[\"_deleted\",\"1\",%' FROM change WHERE id=2"), 1);
@@ -357,7 +359,8 @@ static void test_merge_same_value_and_idempotent(void **state)
 	assert_text(f->s, "SELECT lost_value FROM conflict", NAME_ZH);
 	assert_text(f->s, "SELECT value FROM conflict", "甲");
 	/* A NULL from a merge clears the field. */
-	assert_int_equal(merge1(f->s, FIRM, 5000, "dev-a", "employees", NULL, "1100:dev-c"), 0);
+	assert_int_equal(merge1(f->s, FIRM, 5000, "dev-a", "employees", NULL,
+				"1100:dev-c"), 0);
 	assert_text(f->s, "SELECT employees FROM firm", NULL);
 }
 

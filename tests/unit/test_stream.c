@@ -234,7 +234,8 @@ static void silent(const char *scheme)
 	server_start(&sv, SILENT, port);
 	snprintf(url, sizeof(url), "%s://127.0.0.1:%s/central.git", scheme, port);
 	snprintf(want, sizeof(want),
-		 "no answer from 127.0.0.1 port %s within 1 s (TIDU_NET_TIMEOUT sets the limit)",
+		 "no answer from 127.0.0.1 port %s within 1 s "
+		 "(TIDU_NET_TIMEOUT sets the limit)",
 		 port);
 	setenv("TIDU_NET_TIMEOUT", "1", 1);
 	assert_true(try_connect(url, GIT_DIRECTION_FETCH, 0, msg, &took) < 0);
