@@ -96,8 +96,17 @@ void tidu_store_rollback(tidu_store *s);
 
 /*
  * A cached prepared statement for `sql` (reset and unbound, ready to bind).
- * Borrowed: it stays valid until the store is freed. NULL on error, with the
- * error set.
+ * NULL on error, with the error set. Borrowed: the store finalizes it, never
+ * the caller. Asking again for the same `sql` resets it, so one `sql` is
+ * stepped by one loop at a time.
+ *
+ * When it is finalized: never while it is being stepped (sqlite3_stmt_busy:
+ * stepped, and neither done nor reset), so loops may step several cached
+ * statements at once and call anything in between; the cache grows when that
+ * many are busy. A statement that is not being stepped may be finalized once
+ * 32 other statements have been asked for since it was (the least recently
+ * used goes first), and at tidu_store_free(). So: bind and step it before
+ * calling what may ask for many others, and ask again rather than keep it.
  */
 sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql);
 

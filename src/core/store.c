@@ -20,6 +20,12 @@
 
 #define STMT_CACHE 32
 
+typedef struct {
+	char *sql;
+	sqlite3_stmt *stmt;
+	uint64_t used; /* cache_clock when last handed out: least recent goes first */
+} stmt_entry;
+
 struct tidu_store {
 	sqlite3 *db;
 	char *path;      /* .../tidu.db */
@@ -32,11 +38,9 @@ struct tidu_store {
 	int hlc_dirty;   /* hlc is ahead of meta: written at the next commit */
 	tidu_secret secret; /* data key and file id, wiped on free */
 	unsigned long tamper_base; /* tidu_vfs_tamper_count() when opened */
-	struct {
-		char *sql;
-		sqlite3_stmt *stmt;
-	} cache[STMT_CACHE];
-	size_t ncache;
+	stmt_entry *cache; /* tidu_store_stmt(): see there */
+	size_t ncache, cache_cap;
+	uint64_t cache_clock; /* ticks once per tidu_store_stmt() */
 };
 
 int tidu_store_home(const char *home, tidu_buf *out)
@@ -109,17 +113,53 @@ static int exec(tidu_store *s, const char *sql, const char *what)
 	return rc == SQLITE_OK ? 0 : tidu_store_sqlerr(s, rc, what);
 }
 
+/*
+ * The slot for a new statement. Only a statement that no caller is stepping
+ * may be finalized (sqlite3_stmt_busy: stepped, neither done nor reset), and
+ * only once STMT_CACHE others that are not being stepped were handed out
+ * since it was: the least recently used goes. With fewer idle statements
+ * than that, the cache grows instead, so callers that step many at once
+ * (nested loops) never see one finalized under them.
+ */
+static stmt_entry *stmt_slot(tidu_store *s)
+{
+	stmt_entry *lru = NULL;
+	size_t i, idle = 0;
+
+	for (i = 0; i < s->ncache; i++) {
+		if (sqlite3_stmt_busy(s->cache[i].stmt))
+			continue;
+		idle++;
+		if (!lru || s->cache[i].used < lru->used)
+			lru = &s->cache[i];
+	}
+	if (idle >= STMT_CACHE) {
+		sqlite3_finalize(lru->stmt);
+		free(lru->sql);
+		return lru;
+	}
+	if (s->ncache == s->cache_cap) {
+		s->cache_cap = s->cache_cap ? 2 * s->cache_cap : STMT_CACHE;
+		s->cache = tidu_reallocarray(s->cache, s->cache_cap, sizeof(*s->cache));
+	}
+	return &s->cache[s->ncache++];
+}
+
 sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
+	stmt_entry *e;
 	size_t i;
 	int rc;
 
+	s->cache_clock++;
 	for (i = 0; i < s->ncache; i++) {
-		if (strcmp(s->cache[i].sql, sql) == 0) {
-			sqlite3_reset(s->cache[i].stmt);
-			sqlite3_clear_bindings(s->cache[i].stmt);
-			return s->cache[i].stmt;
+		e = &s->cache[i];
+		if (strcmp(e->sql, sql) == 0) {
+			sqlite3_reset(e->stmt);
+			sqlite3_clear_bindings(e->stmt);
+			e->used = s->cache_clock;
+			return e->stmt;
 		}
 	}
 	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
@@ -128,17 +168,10 @@ sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql)
 		tidu_store_sqlerr(s, rc, _("preparing a statement"));
 		return NULL;
 	}
-	if (s->ncache == STMT_CACHE) {
-		/* Full: evict the oldest entry. */
-		sqlite3_finalize(s->cache[0].stmt);
-		free(s->cache[0].sql);
-		memmove(&s->cache[0], &s->cache[1],
-			sizeof(s->cache[0]) * (STMT_CACHE - 1));
-		s->ncache--;
-	}
-	s->cache[s->ncache].sql = tidu_strdup(sql);
-	s->cache[s->ncache].stmt = st;
-	s->ncache++;
+	e = stmt_slot(s);
+	e->sql = tidu_strdup(sql);
+	e->stmt = st;
+	e->used = s->cache_clock;
 	return st;
 }
 
@@ -503,6 +536,7 @@ void tidu_store_free(tidu_store *s)
 		sqlite3_finalize(s->cache[i].stmt);
 		free(s->cache[i].sql);
 	}
+	free(s->cache);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->path)
