@@ -15,9 +15,11 @@
 #include "tidu/i18n.h"
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
-#include "tidu/trust.h"
 #include "tidu/vfs.h"
 
+#include "core/store_int.h"
+
+/* Statements the cache keeps that are not being stepped: see tidu_store_stmt(). */
 #define STMT_CACHE 32
 
 typedef struct {
@@ -379,6 +381,16 @@ static int connect(tidu_store *s, int create)
 	return migrate(s);
 }
 
+/* The one place of the rule, for a new store and a new passphrase alike. */
+static int check_passphrase(size_t passlen)
+{
+	_Static_assert(TIDU_PASSPHRASE_MIN == 8, "the message says 8");
+	if (passlen < TIDU_PASSPHRASE_MIN)
+		return tidu_error_set(TIDU_EPASS, "%s",
+			_("the passphrase is too short: use at least 8 characters"));
+	return 0;
+}
+
 static tidu_store *store_alloc(const char *home)
 {
 	tidu_store *s = tidu_calloc(1, sizeof(*s));
@@ -400,6 +412,8 @@ int tidu_store_create(tidu_store **out, const char *home,
 
 	*out = NULL;
 	memset(&secret, 0, sizeof(secret));
+	if ((error = check_passphrase(passlen)) < 0)
+		return error;
 	if (!tidu_dict_district_name(id->district))
 		return tidu_error_set(TIDU_EINVAL,
 			_("unknown district '%s': use a code from the division list"),
@@ -442,32 +456,41 @@ int tidu_store_create(tidu_store **out, const char *home,
 		tidu_store_rollback(s);
 		goto done;
 	}
-	if ((error = load_identity(s)) < 0 || (error = tidu_trust_ensure_keys(s)) < 0)
+	if ((error = load_identity(s)) < 0)
 		goto done;
 	s->secret = secret;
 
 done:
 	tidu_secret_wipe(&secret);
 	if (error < 0) {
-		char *p = tidu_strdup(s ? s->path : "");
-		tidu_buf side = TIDU_BUF_INIT;
-
-		tidu_store_free(s);
-		if (created) {
-			/* Nothing half-made may stay behind. */
-			unlink(p);
-			tidu_buf_printf(&side, "%s-wal", p);
-			unlink(side.ptr);
-			tidu_buf_clear(&side);
-			tidu_buf_printf(&side, "%s-shm", p);
-			unlink(side.ptr);
-		}
-		tidu_buf_free(&side);
-		free(p);
+		if (created)
+			tidu_store_discard(s);
+		else
+			tidu_store_free(s);
 		return error;
 	}
 	*out = s;
 	return 0;
+}
+
+void tidu_store_discard(tidu_store *s)
+{
+	tidu_buf side = TIDU_BUF_INIT;
+	char *p;
+
+	if (!s)
+		return;
+	p = tidu_strdup(s->path);
+	/* Closed first: SQLite may write the -wal and -shm until then. */
+	tidu_store_free(s);
+	unlink(p);
+	tidu_buf_printf(&side, "%s-wal", p);
+	unlink(side.ptr);
+	tidu_buf_clear(&side);
+	tidu_buf_printf(&side, "%s-shm", p);
+	unlink(side.ptr);
+	tidu_buf_free(&side);
+	free(p);
 }
 
 static int open_with(tidu_store **out, const char *home, const char *pass,
@@ -495,8 +518,7 @@ static int open_with(tidu_store **out, const char *home, const char *pass,
 	if (error < 0)
 		goto done;
 	if ((error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
-	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0 ||
-	    (error = tidu_trust_ensure_keys(s)) < 0)
+	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0)
 		goto done;
 	s->secret = secret;
 done:
@@ -552,10 +574,20 @@ void tidu_store_free(tidu_store *s)
 
 int tidu_store_set_passphrase(tidu_store *s, const char *pass, size_t passlen)
 {
+	int error;
+
+	if ((error = check_passphrase(passlen)) < 0)
+		return error;
 	return tidu_keyfile_set_passphrase(s->path, &s->secret, pass, passlen);
 }
 
 int tidu_store_check(const char *home, const char *pass, size_t passlen)
+{
+	return tidu_store_check_with(home, pass, passlen, tidu_store_open_secret);
+}
+
+int tidu_store_check_with(const char *home, const char *pass, size_t passlen,
+			  tidu_store_opener opener)
 {
 	tidu_store *s = NULL;
 	tidu_secret secret;
@@ -575,7 +607,7 @@ int tidu_store_check(const char *home, const char *pass, size_t passlen)
 	    (error = tidu_vfs_verify_file(path, secret.key, secret.file_id, &bad)) < 0)
 		goto done;
 	/* The key is unlocked already: one Argon2id derivation, not two. */
-	if ((error = tidu_store_open_secret(&s, home, &secret)) < 0)
+	if ((error = opener(&s, home, &secret)) < 0)
 		goto done;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {

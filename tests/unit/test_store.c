@@ -16,6 +16,7 @@
 #include "tidu/dict.h"
 #include "tidu/export.h"
 #include "tidu/firm.h"
+#include "tidu/home.h"
 #include "tidu/keyfile.h"
 #include "tidu/record.h"
 #include "tidu/store.h"
@@ -37,8 +38,8 @@ static int setup(void **state)
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tidu-unit.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(tidu_store_create(&f->s, f->dir, &id, PASS, strlen(PASS),
-					   recovery, sizeof(recovery)), 0);
+	assert_int_equal(tidu_home_create(&f->s, f->dir, &id, PASS, strlen(PASS),
+					  NULL, NULL, recovery, sizeof(recovery)), 0);
 	*state = f;
 	return 0;
 }
@@ -271,12 +272,12 @@ static void test_reopen_and_passphrases(void **state)
 	assert_int_equal(tidu_store_set_passphrase(f->s, "new passphrase", 14), 0);
 	tidu_store_free(f->s);
 	f->s = NULL;
-	assert_int_equal(tidu_store_open(&s, f->dir, PASS, strlen(PASS)), TIDU_EPASS);
+	assert_int_equal(tidu_home_open(&s, f->dir, PASS, strlen(PASS)), TIDU_EPASS);
 	assert_null(s);
-	assert_int_equal(tidu_store_open(&f->s, f->dir, "new passphrase", 14), 0);
+	assert_int_equal(tidu_home_open(&f->s, f->dir, "new passphrase", 14), 0);
 	assert_string_equal(tidu_store_device(f->s), device);
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM firm WHERE name='郑州甲'"), 1);
-	assert_int_equal(tidu_store_check(f->dir, "new passphrase", 14), 0);
+	assert_int_equal(tidu_home_check(f->dir, "new passphrase", 14), 0);
 }
 
 static void merge_all(tidu_store *s, const int *order, size_t n)
@@ -325,8 +326,8 @@ static void test_merge_converges(void **state)
 
 	snprintf(dir, sizeof(dir), "/tmp/tidu-unit.XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(tidu_store_create(&other, dir, &id, PASS, strlen(PASS),
-					   recovery, sizeof(recovery)), 0);
+	assert_int_equal(tidu_home_create(&other, dir, &id, PASS, strlen(PASS), NULL,
+					  NULL, recovery, sizeof(recovery)), 0);
 	merge_all(f->s, forward, 4);
 	merge_all(other, backward, 7);
 	assert_int_equal(tidu_export_json(f->s, NULL, th_collect, &a), 0);
@@ -460,6 +461,42 @@ static void test_stmt_cache_least_recently_used(void **state)
 	assert_true(n <= 32);
 }
 
+/* A creation that fails at any step leaves nothing behind. */
+static void test_home_create_all_or_nothing(void **state)
+{
+	char dir[64], recovery[TIDU_RECOVERY_TEXT_MAX], path[128];
+	tidu_store_identity id = {"410105", "王芳", "officer"};
+	static const char *const files[] = {"tidu.db", "tidu.db-wal", "tidu.db-shm"};
+	tidu_store *s = NULL;
+	size_t i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tidu-unit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tidu_home_create(&s, dir, &id, "1234567", 7, NULL, NULL,
+					  recovery, sizeof(recovery)), TIDU_EPASS);
+	assert_string_equal(tidu_error_message(),
+			    "the passphrase is too short: use at least 8 characters");
+	assert_null(s);
+	assert_false(tidu_store_exists(dir));
+	assert_int_equal(tidu_home_create(&s, dir, &id, PASS, strlen(PASS), NULL,
+					  "nonsense://remote", recovery,
+					  sizeof(recovery)), TIDU_EINVAL);
+	assert_null(s);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (access(path, F_OK) == 0)
+			fail_msg("%s was left behind", path);
+	}
+	assert_int_equal(tidu_home_create(&s, dir, &id, "12345678", 8, NULL, NULL,
+					  recovery, sizeof(recovery)), 0);
+	assert_int_equal(tidu_store_set_passphrase(s, "1234567", 7), TIDU_EPASS);
+	tidu_store_free(s);
+	assert_int_equal(tidu_home_open(&s, dir, "12345678", 8), 0);
+	tidu_store_free(s);
+	th_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stmt_cache_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stmt_cache_least_recently_used, setup,
 						teardown),
+		cmocka_unit_test(test_home_create_all_or_nothing),
 	};
 
 	if (sodium_init() < 0)
