@@ -14,6 +14,7 @@
 #include "tidu/file.h"
 #include "tidu/i18n.h"
 #include "tidu/keyfile.h"
+#include "tidu/parse.h"
 #include "tidu/store.h"
 #include "tidu/vfs.h"
 
@@ -288,6 +289,20 @@ int tidu_store_hlc_observe(tidu_store *s, int64_t hlc, int64_t *ahead_ms)
 	return hlc > s->hlc ? hlc_save(s, hlc) : 0;
 }
 
+/* The NNN of a file named NNN_*.sql; 0 if the name does not start with digits. */
+static int migration_number(const char *name)
+{
+	char digits[10];
+	size_t n = strspn(name, "0123456789");
+	int64_t v;
+
+	if (n == 0 || n >= sizeof(digits))
+		return 0;
+	memcpy(digits, name, n);
+	digits[n] = '\0';
+	return tidu_parse_int64(digits, &v) == 0 ? (int)v : 0;
+}
+
 /* Applies the migrations NNN_*.sql newer than PRAGMA user_version. */
 static int migrate(tidu_store *s)
 {
@@ -305,7 +320,7 @@ static int migrate(tidu_store *s)
 	for (i = 0; i < tidu_embedded_count; i++) {
 		const tidu_embedded_file *f = &tidu_embedded[i];
 		size_t len = strlen(f->name);
-		int n = atoi(f->name);
+		int n = migration_number(f->name);
 		char pragma[64];
 		int error;
 
