@@ -76,7 +76,7 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 	id.district = district;
 	id.officer = officer;
 	id.role = role;
-	/* The passphrase's length, the identity: checked there, all or nothing. */
+	/* Core checks the passphrase and the identity; a failure leaves nothing. */
 	if ((error = tidu_home_create(&s, home.ptr, &id, pass.ptr, pass.len,
 				      city_key ? fp : NULL, remote,
 				      recovery, sizeof(recovery))) < 0) {
