@@ -6,6 +6,9 @@
  * unwrapped from the key header (keyfile.h). Schema migrations from schema/
  * are applied on open. One tidu_store is one open connection; it is not
  * shared between threads.
+ *
+ * This is the low level: a store opened here has no device keys made or
+ * checked. Commands use home.h, which adds this device's identity.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +22,12 @@ typedef struct tidu_store tidu_store;
 
 #define TIDU_DB_NAME "tidu.db"
 #define TIDU_DEVICE_ID_LEN 16 /* hex characters */
+
+/*
+ * Shortest passphrase accepted for a new store or a new passphrase, in
+ * bytes: TIDU_EPASS below it.
+ */
+#define TIDU_PASSPHRASE_MIN 8
 
 /* Identity of a new store, given at `tidu init`. */
 typedef struct {
@@ -39,7 +48,8 @@ int tidu_store_exists(const char *home);
 /*
  * Creates a new store in `home` (created with mode 0700 if missing) protected
  * by the passphrase. Writes the recovery key text to `recovery`
- * (TIDU_RECOVERY_TEXT_MAX bytes). TIDU_EEXISTS if a store is there already,
+ * (TIDU_RECOVERY_TEXT_MAX bytes). TIDU_EPASS for a passphrase shorter than
+ * TIDU_PASSPHRASE_MIN, TIDU_EEXISTS if a store is there already,
  * TIDU_EINVAL for a bad identity. On failure nothing is left behind.
  * `*out` belongs to the caller (tidu_store_free).
  */
@@ -70,7 +80,16 @@ int tidu_store_open_secret(tidu_store **out, const char *home,
 /* Closes the store (checkpointing its WAL) and wipes its keys. NULL is ok. */
 void tidu_store_free(tidu_store *s);
 
-/* Replaces the passphrase key slot; the database is not re-encrypted. */
+/*
+ * Closes a store and deletes its files (tidu.db, its -wal and -shm): undoes
+ * a creation that failed further on. NULL is ok.
+ */
+void tidu_store_discard(tidu_store *s);
+
+/*
+ * Replaces the passphrase key slot; the database is not re-encrypted.
+ * TIDU_EPASS for a passphrase shorter than TIDU_PASSPHRASE_MIN.
+ */
 int tidu_store_set_passphrase(tidu_store *s, const char *pass, size_t passlen);
 
 /*
@@ -96,8 +115,17 @@ void tidu_store_rollback(tidu_store *s);
 
 /*
  * A cached prepared statement for `sql` (reset and unbound, ready to bind).
- * Borrowed: it stays valid until the store is freed. NULL on error, with the
- * error set.
+ * NULL on error, with the error set. Borrowed: the store finalizes it, never
+ * the caller. Asking again for the same `sql` resets it, so one `sql` is
+ * stepped by one loop at a time.
+ *
+ * When it is finalized: never while it is being stepped (sqlite3_stmt_busy:
+ * stepped, and neither done nor reset), so loops may step several cached
+ * statements at once and call anything in between; the cache grows when that
+ * many are busy. A statement that is not being stepped may be finalized once
+ * 32 other statements have been asked for since it was (the least recently
+ * used goes first), and at tidu_store_free(). So: bind and step it before
+ * calling what may ask for many others, and ask again rather than keep it.
  */
 sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql);
 

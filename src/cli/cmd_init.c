@@ -1,11 +1,11 @@
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
 #include "tidu/dict.h"
+#include "tidu/home.h"
 #include "tidu/keyfile.h"
 #include "tidu/repo.h"
 #include "tidu/trust.h"
@@ -73,29 +73,14 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 	if ((code = cli_passphrase(ctx->passfile, "TIDU_PASSPHRASE",
 				   _("New passphrase: "), 1, &pass)) != EXIT_OK)
 		goto done;
-	if (pass.len < 8) {
-		code = cli_error(EXIT_PASS, "%s", _("the passphrase is too short: use at least 8 characters"));
-		goto done;
-	}
 	id.district = district;
 	id.officer = officer;
 	id.role = role;
-	if ((error = tidu_store_create(&s, home.ptr, &id, pass.ptr, pass.len,
-				       recovery, sizeof(recovery))) < 0) {
+	/* Core checks the passphrase and the identity; a failure leaves nothing. */
+	if ((error = tidu_home_create(&s, home.ptr, &id, pass.ptr, pass.len,
+				      city_key ? fp : NULL, remote,
+				      recovery, sizeof(recovery))) < 0) {
 		code = cli_fail(error);
-		goto done;
-	}
-	if ((city_key && (error = tidu_trust_pin_city(s, fp)) < 0) ||
-	    (remote && (error = tidu_remote_add(s, "origin", remote)) < 0)) {
-		/* Nothing half-made: the store without its pin or remote goes. */
-		tidu_buf db = TIDU_BUF_INIT;
-
-		code = cli_fail(error);
-		tidu_buf_puts(&db, tidu_store_path(s));
-		tidu_store_free(s);
-		s = NULL;
-		unlink(db.ptr);
-		tidu_buf_free(&db);
 		goto done;
 	}
 	printf(_("Created the store in %s\n"), tidu_store_path(s));

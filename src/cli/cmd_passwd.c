@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "tidu/agent.h"
+#include "tidu/home.h"
 
 int cmd_passwd(cli_ctx *ctx, int argc, char **argv)
 {
@@ -42,8 +43,8 @@ int cmd_passwd(cli_ctx *ctx, int argc, char **argv)
 				      _("Current passphrase: "), 0, &secret);
 	if (code != EXIT_OK)
 		goto done;
-	error = use_recovery ? tidu_store_open_recovery(&s, home.ptr, secret.ptr)
-			     : tidu_store_open(&s, home.ptr, secret.ptr, secret.len);
+	error = use_recovery ? tidu_home_open_recovery(&s, home.ptr, secret.ptr)
+			     : tidu_home_open(&s, home.ptr, secret.ptr, secret.len);
 	if (error < 0) {
 		code = cli_fail(error);
 		goto done;
@@ -51,10 +52,7 @@ int cmd_passwd(cli_ctx *ctx, int argc, char **argv)
 	if ((code = cli_passphrase(newfile, "TIDU_NEW_PASSPHRASE",
 				   _("New passphrase: "), 1, &newpass)) != EXIT_OK)
 		goto done;
-	if (newpass.len < 8) {
-		code = cli_error(EXIT_PASS, "%s", _("the passphrase is too short: use at least 8 characters"));
-		goto done;
-	}
+	/* It refuses a passphrase shorter than TIDU_PASSPHRASE_MIN. */
 	if ((error = tidu_store_set_passphrase(s, newpass.ptr, newpass.len)) < 0) {
 		code = cli_fail(error);
 		goto done;

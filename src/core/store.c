@@ -14,11 +14,20 @@
 #include "tidu/file.h"
 #include "tidu/i18n.h"
 #include "tidu/keyfile.h"
+#include "tidu/parse.h"
 #include "tidu/store.h"
-#include "tidu/trust.h"
 #include "tidu/vfs.h"
 
+#include "core/store_int.h"
+
+/* Statements the cache keeps that are not being stepped: see tidu_store_stmt(). */
 #define STMT_CACHE 32
+
+typedef struct {
+	char *sql;
+	sqlite3_stmt *stmt;
+	uint64_t used; /* cache_clock when last handed out: least recent goes first */
+} stmt_entry;
 
 struct tidu_store {
 	sqlite3 *db;
@@ -32,11 +41,9 @@ struct tidu_store {
 	int hlc_dirty;   /* hlc is ahead of meta: written at the next commit */
 	tidu_secret secret; /* data key and file id, wiped on free */
 	unsigned long tamper_base; /* tidu_vfs_tamper_count() when opened */
-	struct {
-		char *sql;
-		sqlite3_stmt *stmt;
-	} cache[STMT_CACHE];
-	size_t ncache;
+	stmt_entry *cache; /* tidu_store_stmt(): see there */
+	size_t ncache, cache_cap;
+	uint64_t cache_clock; /* ticks once per tidu_store_stmt() */
 };
 
 int tidu_store_home(const char *home, tidu_buf *out)
@@ -109,17 +116,53 @@ static int exec(tidu_store *s, const char *sql, const char *what)
 	return rc == SQLITE_OK ? 0 : tidu_store_sqlerr(s, rc, what);
 }
 
+/*
+ * The slot for a new statement. Only a statement that no caller is stepping
+ * may be finalized (sqlite3_stmt_busy: stepped, neither done nor reset), and
+ * only once STMT_CACHE others that are not being stepped were handed out
+ * since it was: the least recently used goes. With fewer idle statements
+ * than that, the cache grows instead, so callers that step many at once
+ * (nested loops) never see one finalized under them.
+ */
+static stmt_entry *stmt_slot(tidu_store *s)
+{
+	stmt_entry *lru = NULL;
+	size_t i, idle = 0;
+
+	for (i = 0; i < s->ncache; i++) {
+		if (sqlite3_stmt_busy(s->cache[i].stmt))
+			continue;
+		idle++;
+		if (!lru || s->cache[i].used < lru->used)
+			lru = &s->cache[i];
+	}
+	if (idle >= STMT_CACHE) {
+		sqlite3_finalize(lru->stmt);
+		free(lru->sql);
+		return lru;
+	}
+	if (s->ncache == s->cache_cap) {
+		s->cache_cap = s->cache_cap ? 2 * s->cache_cap : STMT_CACHE;
+		s->cache = tidu_reallocarray(s->cache, s->cache_cap, sizeof(*s->cache));
+	}
+	return &s->cache[s->ncache++];
+}
+
 sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
+	stmt_entry *e;
 	size_t i;
 	int rc;
 
+	s->cache_clock++;
 	for (i = 0; i < s->ncache; i++) {
-		if (strcmp(s->cache[i].sql, sql) == 0) {
-			sqlite3_reset(s->cache[i].stmt);
-			sqlite3_clear_bindings(s->cache[i].stmt);
-			return s->cache[i].stmt;
+		e = &s->cache[i];
+		if (strcmp(e->sql, sql) == 0) {
+			sqlite3_reset(e->stmt);
+			sqlite3_clear_bindings(e->stmt);
+			e->used = s->cache_clock;
+			return e->stmt;
 		}
 	}
 	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
@@ -128,17 +171,10 @@ sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql)
 		tidu_store_sqlerr(s, rc, _("preparing a statement"));
 		return NULL;
 	}
-	if (s->ncache == STMT_CACHE) {
-		/* Full: evict the oldest entry. */
-		sqlite3_finalize(s->cache[0].stmt);
-		free(s->cache[0].sql);
-		memmove(&s->cache[0], &s->cache[1],
-			sizeof(s->cache[0]) * (STMT_CACHE - 1));
-		s->ncache--;
-	}
-	s->cache[s->ncache].sql = tidu_strdup(sql);
-	s->cache[s->ncache].stmt = st;
-	s->ncache++;
+	e = stmt_slot(s);
+	e->sql = tidu_strdup(sql);
+	e->stmt = st;
+	e->used = s->cache_clock;
 	return st;
 }
 
@@ -253,6 +289,20 @@ int tidu_store_hlc_observe(tidu_store *s, int64_t hlc, int64_t *ahead_ms)
 	return hlc > s->hlc ? hlc_save(s, hlc) : 0;
 }
 
+/* The NNN of a file named NNN_*.sql; 0 if the name does not start with digits. */
+static int migration_number(const char *name)
+{
+	char digits[10];
+	size_t n = strspn(name, "0123456789");
+	int64_t v;
+
+	if (n == 0 || n >= sizeof(digits))
+		return 0;
+	memcpy(digits, name, n);
+	digits[n] = '\0';
+	return tidu_parse_int64(digits, &v) == 0 ? (int)v : 0;
+}
+
 /* Applies the migrations NNN_*.sql newer than PRAGMA user_version. */
 static int migrate(tidu_store *s)
 {
@@ -270,7 +320,7 @@ static int migrate(tidu_store *s)
 	for (i = 0; i < tidu_embedded_count; i++) {
 		const tidu_embedded_file *f = &tidu_embedded[i];
 		size_t len = strlen(f->name);
-		int n = atoi(f->name);
+		int n = migration_number(f->name);
 		char pragma[64];
 		int error;
 
@@ -346,6 +396,16 @@ static int connect(tidu_store *s, int create)
 	return migrate(s);
 }
 
+/* The one place of the rule, for a new store and a new passphrase alike. */
+static int check_passphrase(size_t passlen)
+{
+	_Static_assert(TIDU_PASSPHRASE_MIN == 8, "the message says 8");
+	if (passlen < TIDU_PASSPHRASE_MIN)
+		return tidu_error_set(TIDU_EPASS, "%s",
+			_("the passphrase is too short: use at least 8 characters"));
+	return 0;
+}
+
 static tidu_store *store_alloc(const char *home)
 {
 	tidu_store *s = tidu_calloc(1, sizeof(*s));
@@ -367,6 +427,8 @@ int tidu_store_create(tidu_store **out, const char *home,
 
 	*out = NULL;
 	memset(&secret, 0, sizeof(secret));
+	if ((error = check_passphrase(passlen)) < 0)
+		return error;
 	if (!tidu_dict_district_name(id->district))
 		return tidu_error_set(TIDU_EINVAL,
 			_("unknown district '%s': use a code from the division list"),
@@ -409,32 +471,41 @@ int tidu_store_create(tidu_store **out, const char *home,
 		tidu_store_rollback(s);
 		goto done;
 	}
-	if ((error = load_identity(s)) < 0 || (error = tidu_trust_ensure_keys(s)) < 0)
+	if ((error = load_identity(s)) < 0)
 		goto done;
 	s->secret = secret;
 
 done:
 	tidu_secret_wipe(&secret);
 	if (error < 0) {
-		char *p = tidu_strdup(s ? s->path : "");
-		tidu_buf side = TIDU_BUF_INIT;
-
-		tidu_store_free(s);
-		if (created) {
-			/* Nothing half-made may stay behind. */
-			unlink(p);
-			tidu_buf_printf(&side, "%s-wal", p);
-			unlink(side.ptr);
-			tidu_buf_clear(&side);
-			tidu_buf_printf(&side, "%s-shm", p);
-			unlink(side.ptr);
-		}
-		tidu_buf_free(&side);
-		free(p);
+		if (created)
+			tidu_store_discard(s);
+		else
+			tidu_store_free(s);
 		return error;
 	}
 	*out = s;
 	return 0;
+}
+
+void tidu_store_discard(tidu_store *s)
+{
+	tidu_buf side = TIDU_BUF_INIT;
+	char *p;
+
+	if (!s)
+		return;
+	p = tidu_strdup(s->path);
+	/* Closed first: SQLite may write the -wal and -shm until then. */
+	tidu_store_free(s);
+	unlink(p);
+	tidu_buf_printf(&side, "%s-wal", p);
+	unlink(side.ptr);
+	tidu_buf_clear(&side);
+	tidu_buf_printf(&side, "%s-shm", p);
+	unlink(side.ptr);
+	tidu_buf_free(&side);
+	free(p);
 }
 
 static int open_with(tidu_store **out, const char *home, const char *pass,
@@ -462,8 +533,7 @@ static int open_with(tidu_store **out, const char *home, const char *pass,
 	if (error < 0)
 		goto done;
 	if ((error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
-	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0 ||
-	    (error = tidu_trust_ensure_keys(s)) < 0)
+	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0)
 		goto done;
 	s->secret = secret;
 done:
@@ -503,6 +573,7 @@ void tidu_store_free(tidu_store *s)
 		sqlite3_finalize(s->cache[i].stmt);
 		free(s->cache[i].sql);
 	}
+	free(s->cache);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->path)
@@ -518,10 +589,20 @@ void tidu_store_free(tidu_store *s)
 
 int tidu_store_set_passphrase(tidu_store *s, const char *pass, size_t passlen)
 {
+	int error;
+
+	if ((error = check_passphrase(passlen)) < 0)
+		return error;
 	return tidu_keyfile_set_passphrase(s->path, &s->secret, pass, passlen);
 }
 
 int tidu_store_check(const char *home, const char *pass, size_t passlen)
+{
+	return tidu_store_check_with(home, pass, passlen, tidu_store_open_secret);
+}
+
+int tidu_store_check_with(const char *home, const char *pass, size_t passlen,
+			  tidu_store_opener opener)
 {
 	tidu_store *s = NULL;
 	tidu_secret secret;
@@ -541,7 +622,7 @@ int tidu_store_check(const char *home, const char *pass, size_t passlen)
 	    (error = tidu_vfs_verify_file(path, secret.key, secret.file_id, &bad)) < 0)
 		goto done;
 	/* The key is unlocked already: one Argon2id derivation, not two. */
-	if ((error = tidu_store_open_secret(&s, home, &secret)) < 0)
+	if ((error = opener(&s, home, &secret)) < 0)
 		goto done;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "tidu/home.h"
 #include "tidu/keyfile.h"
 #include "tidu/trust.h"
 
@@ -24,8 +25,8 @@ tidu_store *th_store(char dir[64], const char *tag, const char *district,
 
 	snprintf(dir, 64, "/tmp/tidu-%s.XXXXXX", tag);
 	assert_non_null(mkdtemp(dir));
-	if (tidu_store_create(&s, dir, &id, pass, strlen(pass), recovery,
-			      sizeof(recovery)) < 0)
+	if (tidu_home_create(&s, dir, &id, pass, strlen(pass), NULL, NULL, recovery,
+			     sizeof(recovery)) < 0)
 		fail_msg("creating a store in %s: %s", dir, tidu_error_message());
 	return s;
 }

@@ -16,6 +16,7 @@
 #include "tidu/dict.h"
 #include "tidu/export.h"
 #include "tidu/firm.h"
+#include "tidu/home.h"
 #include "tidu/keyfile.h"
 #include "tidu/record.h"
 #include "tidu/store.h"
@@ -37,8 +38,8 @@ static int setup(void **state)
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tidu-unit.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(tidu_store_create(&f->s, f->dir, &id, PASS, strlen(PASS),
-					   recovery, sizeof(recovery)), 0);
+	assert_int_equal(tidu_home_create(&f->s, f->dir, &id, PASS, strlen(PASS),
+					  NULL, NULL, recovery, sizeof(recovery)), 0);
 	*state = f;
 	return 0;
 }
@@ -271,12 +272,12 @@ static void test_reopen_and_passphrases(void **state)
 	assert_int_equal(tidu_store_set_passphrase(f->s, "new passphrase", 14), 0);
 	tidu_store_free(f->s);
 	f->s = NULL;
-	assert_int_equal(tidu_store_open(&s, f->dir, PASS, strlen(PASS)), TIDU_EPASS);
+	assert_int_equal(tidu_home_open(&s, f->dir, PASS, strlen(PASS)), TIDU_EPASS);
 	assert_null(s);
-	assert_int_equal(tidu_store_open(&f->s, f->dir, "new passphrase", 14), 0);
+	assert_int_equal(tidu_home_open(&f->s, f->dir, "new passphrase", 14), 0);
 	assert_string_equal(tidu_store_device(f->s), device);
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM firm WHERE name='郑州甲'"), 1);
-	assert_int_equal(tidu_store_check(f->dir, "new passphrase", 14), 0);
+	assert_int_equal(tidu_home_check(f->dir, "new passphrase", 14), 0);
 }
 
 static void merge_all(tidu_store *s, const int *order, size_t n)
@@ -325,8 +326,8 @@ static void test_merge_converges(void **state)
 
 	snprintf(dir, sizeof(dir), "/tmp/tidu-unit.XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(tidu_store_create(&other, dir, &id, PASS, strlen(PASS),
-					   recovery, sizeof(recovery)), 0);
+	assert_int_equal(tidu_home_create(&other, dir, &id, PASS, strlen(PASS), NULL,
+					  NULL, recovery, sizeof(recovery)), 0);
 	merge_all(f->s, forward, 4);
 	merge_all(other, backward, 7);
 	assert_int_equal(tidu_export_json(f->s, NULL, th_collect, &a), 0);
@@ -371,6 +372,131 @@ static void test_merge_converges(void **state)
 	th_rmtree(dir);
 }
 
+/* Three rows, a distinct text per n: after one step it is busy. */
+static sqlite3_stmt *three_rows(tidu_store *s, int n)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql),
+		 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+		 "WHERE x < 3) SELECT x + %d FROM c", n);
+	return tidu_store_stmt(s, sql);
+}
+
+/* A cached statement being stepped outlives any number of others. */
+static void test_stmt_cache_keeps_busy(void **state)
+{
+	fixture *f = *state;
+	int64_t want = th_scalar(f->s, "SELECT count(*) FROM meta");
+	sqlite3_stmt *outer = tidu_store_stmt(f->s, "SELECT key FROM meta ORDER BY key");
+	int64_t rows = 0;
+	int i;
+
+	assert_non_null(outer);
+	assert_int_equal(sqlite3_step(outer), SQLITE_ROW);
+	rows++;
+	for (i = 0; i < 100; i++) {
+		sqlite3_stmt *st = three_rows(f->s, i);
+
+		assert_non_null(st);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), i + 1);
+		sqlite3_reset(st);
+	}
+	/* The old first-in first-out cache had finalized it by now. */
+	while (sqlite3_step(outer) == SQLITE_ROW)
+		rows++;
+	assert_int_equal(rows, want);
+	assert_true(want >= 5);
+}
+
+/* More statements busy at once than the cache has slots: it grows. */
+static void test_stmt_cache_grows(void **state)
+{
+	fixture *f = *state;
+	sqlite3_stmt *held[80];
+	int i, n = (int)(sizeof(held) / sizeof(held[0]));
+
+	for (i = 0; i < n; i++) {
+		held[i] = three_rows(f->s, 10 * i);
+		assert_non_null(held[i]);
+		assert_int_equal(sqlite3_step(held[i]), SQLITE_ROW);
+	}
+	for (i = 0; i < n; i++)
+		assert_non_null(three_rows(f->s, 10 * i + 5)); /* idle ones */
+	for (i = 0; i < n; i++) {
+		assert_int_equal(sqlite3_step(held[i]), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(held[i], 0), 10 * i + 2);
+		assert_int_equal(sqlite3_step(held[i]), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(held[i], 0), 10 * i + 3);
+		assert_int_equal(sqlite3_step(held[i]), SQLITE_DONE);
+		sqlite3_reset(held[i]);
+	}
+}
+
+/*
+ * A statement in constant use stays cached (the same statement, which has
+ * run every time) however many others pass through; the others do not
+ * pile up.
+ */
+static void test_stmt_cache_least_recently_used(void **state)
+{
+	fixture *f = *state;
+	const char *hot_sql = "SELECT count(*) FROM meta WHERE key <> ''";
+	sqlite3_stmt *hot = tidu_store_stmt(f->s, hot_sql), *st;
+	int i, n = 0;
+
+	assert_non_null(hot);
+	for (i = 0; i < 200; i++) {
+		assert_ptr_equal(tidu_store_stmt(f->s, hot_sql), hot);
+		assert_int_equal(sqlite3_stmt_status(hot, SQLITE_STMTSTATUS_RUN, 0), i);
+		assert_int_equal(sqlite3_step(hot), SQLITE_ROW);
+		assert_int_equal(sqlite3_step(hot), SQLITE_DONE);
+		sqlite3_reset(hot);
+		assert_non_null(three_rows(f->s, 1000 + i));
+	}
+	for (st = sqlite3_next_stmt(tidu_store_db(f->s), NULL); st;
+	     st = sqlite3_next_stmt(tidu_store_db(f->s), st))
+		n++;
+	assert_true(n <= 32);
+}
+
+/* A creation that fails at any step leaves nothing behind. */
+static void test_home_create_all_or_nothing(void **state)
+{
+	char dir[64], recovery[TIDU_RECOVERY_TEXT_MAX], path[128];
+	tidu_store_identity id = {"410105", "王芳", "officer"};
+	static const char *const files[] = {"tidu.db", "tidu.db-wal", "tidu.db-shm"};
+	tidu_store *s = NULL;
+	size_t i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tidu-unit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tidu_home_create(&s, dir, &id, "1234567", 7, NULL, NULL,
+					  recovery, sizeof(recovery)), TIDU_EPASS);
+	assert_string_equal(tidu_error_message(),
+			    "the passphrase is too short: use at least 8 characters");
+	assert_null(s);
+	assert_false(tidu_store_exists(dir));
+	assert_int_equal(tidu_home_create(&s, dir, &id, PASS, strlen(PASS), NULL,
+					  "nonsense://remote", recovery,
+					  sizeof(recovery)), TIDU_EINVAL);
+	assert_null(s);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (access(path, F_OK) == 0)
+			fail_msg("%s was left behind", path);
+	}
+	assert_int_equal(tidu_home_create(&s, dir, &id, "12345678", 8, NULL, NULL,
+					  recovery, sizeof(recovery)), 0);
+	assert_int_equal(tidu_store_set_passphrase(s, "1234567", 7), TIDU_EPASS);
+	tidu_store_free(s);
+	assert_int_equal(tidu_home_open(&s, dir, "12345678", 8), 0);
+	tidu_store_free(s);
+	th_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +508,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_visit_and_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_and_passphrases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_converges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stmt_cache_keeps_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stmt_cache_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stmt_cache_least_recently_used, setup,
+						teardown),
+		cmocka_unit_test(test_home_create_all_or_nothing),
 	};
 
 	if (sodium_init() < 0)

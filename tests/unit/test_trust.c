@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include "tidu/alloc.h"
+#include "tidu/home.h"
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
 #include "tidu/trust.h"
@@ -36,8 +37,8 @@ static tidu_store *make_store(const char *root, const char *name,
 	tidu_store *s = NULL;
 
 	snprintf(dir, sizeof(dir), "%s/%s", root, name);
-	assert_int_equal(tidu_store_create(&s, dir, &id, PASS, strlen(PASS),
-					   recovery, sizeof(recovery)), 0);
+	assert_int_equal(tidu_home_create(&s, dir, &id, PASS, strlen(PASS), NULL, NULL,
+					  recovery, sizeof(recovery)), 0);
 	assert_int_equal(tidu_trust_ensure_keys(s), 0);
 	return s;
 }
@@ -190,7 +191,7 @@ static void test_keys_are_made_once(void **state)
 	/* The same keys after closing and opening the store again. */
 	snprintf(dir, sizeof(dir), "%s/a", f->root);
 	tidu_store_free(f->a);
-	assert_int_equal(tidu_store_open(&again, dir, PASS, strlen(PASS)), 0);
+	assert_int_equal(tidu_home_open(&again, dir, PASS, strlen(PASS)), 0);
 	f->a = again;
 	assert_int_equal(tidu_trust_ensure_keys(f->a), 0);
 	assert_int_equal(tidu_trust_identity(f->a, &id2), 0);

@@ -26,6 +26,7 @@
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
 #include "tidu/changeset.h"
+#include "tidu/home.h"
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
 #include "tidu/trust.h"
@@ -55,7 +56,8 @@ static tidu_store *make(const char *root, int i, const char *district, const cha
 	tidu_store *s;
 
 	snprintf(dir, sizeof(dir), "%s/s%03d", root, i);
-	if (tidu_store_create(&s, dir, &id, PASS, strlen(PASS), recovery, sizeof(recovery)) < 0)
+	if (tidu_home_create(&s, dir, &id, PASS, strlen(PASS), NULL, NULL, recovery,
+			     sizeof(recovery)) < 0)
 		die("create");
 	return s;
 }
