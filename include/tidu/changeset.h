@@ -2,7 +2,7 @@
 #define TIDU_CHANGESET_H
 /*
  * Change-set files: one device's batch of field changes, sealed once and
- * never modified (architecture.md section 6). Byte layout, caps and
+ * never modified (docs/architecture.md, "Three paths"). Byte layout, caps and
  * versioning: docs/formats.md.
  *
  * A file is a clear header (district, device, sequence number, hash of the

@@ -1,7 +1,7 @@
 #ifndef TIDU_SYNC_H
 #define TIDU_SYNC_H
 /*
- * Sync through a central git repository (architecture.md section 7; how to
+ * Sync through a central git repository (the rooms: docs/architecture.md; how to
  * run it: docs/sync.md). Every store keeps a local bare repository
  * `repo.git` in its home, written with libgit2 only:
  *

@@ -3,7 +3,7 @@
 /*
  * Trust: the keys of a store, the city's signed keyring, enrollment of
  * devices, district read keys and their rotation when a device is revoked
- * (architecture.md section 8; the model and the document formats are in
+ * (docs/architecture.md, "Rooms"; the model and the document formats are in
  * docs/security.md, "Trust model").
  *
  * Every store has an Ed25519 signing key pair and an X25519 box key pair,
