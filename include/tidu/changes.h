@@ -13,6 +13,11 @@
 #include "tidu/changeset.h"
 #include "tidu/store.h"
 
+/* ---- counts for status and admin ---- */
+
+/* The highest sequence number applied here from `device` (0 if none). */
+int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out);
+
 /* Bodies are cut at about this size: a huge import goes out in parts. */
 #define TIDU_SEAL_MAX_BODY ((size_t)32 << 20)
 
