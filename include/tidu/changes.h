@@ -26,6 +26,11 @@ int tidu_changes_log(tidu_store *s, const char *entity, const char *key,
 /* The number of logged changes not yet sealed into a change set. */
 int tidu_changes_pending(tidu_store *s, int64_t *out);
 
+/* ---- counts for status and admin ---- */
+
+/* The highest sequence number applied here from `device` (0 if none). */
+int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out);
+
 /* Bodies are cut at about this size: a huge import goes out in parts. */
 #define TIDU_SEAL_MAX_BODY ((size_t)32 << 20)
 

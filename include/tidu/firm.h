@@ -6,8 +6,10 @@
  * the store is left as it was.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tidu/store.h"
+#include "tidu/view.h"
 
 /* One KEY=VALUE pair. KEY is a firm field, or YEAR.KEY for a firm-year field. */
 typedef struct {
@@ -60,5 +62,14 @@ typedef void (*tidu_import_error_cb)(void *ctx, size_t line, const char *message
 int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 		     tidu_import_result *result, tidu_import_error_cb on_error,
 		     void *ctx);
+
+/* The numbers of live firms and of live firm-years (yearly figures). */
+int tidu_firm_count(tidu_store *s, int64_t *firms, int64_t *firm_years);
+
+/*
+ * The live firms per district, ordered by district code; *out is the
+ * caller's (free()), *n its length.
+ */
+int tidu_firm_count_by_district(tidu_store *s, tidu_district_count **out, size_t *n);
 
 #endif

@@ -43,17 +43,37 @@ char *tidu_view_column_text(sqlite3_stmt *st, int col);
 
 typedef struct tidu_query tidu_query;
 
+/* The order of a query's rows. */
+typedef enum {
+	TIDU_ORDER_NONE,  /* as stored */
+	TIDU_ORDER_KEY    /* firms by USCC, firm-years by USCC then year, visits by id */
+} tidu_query_order;
+
+/* Which rows a query reads; every field NULL (or the filter NULL): all. */
+typedef struct {
+	const char *uscc;     /* rows of this firm (any entity) */
+	const char *district; /* firms of this district code (firm only) */
+	const char *search;   /* firms whose name, USCC, main product or contact
+				 contains this text, matched literally (firm only) */
+	tidu_query_order order;
+} tidu_query_filter;
+
 /*
- * Iterates over live rows of `entity` matching `where` (SQL over its columns,
- * may use ?1..?9, bound with tidu_query_bind) in `order`. Owned by the caller.
+ * Iterates over the live rows of `entity` that match `filter`. TIDU_EINVAL
+ * for an unknown entity, or a district or search filter on another entity
+ * than "firm". The query is owned by the caller (tidu_query_free).
  */
-int tidu_query_open(tidu_store *s, const char *entity, const char *where,
-		    const char *order, tidu_query **out);
-/* Binds text (NULL binds NULL) to parameter `idx`. */
-void tidu_query_bind(tidu_query *q, int idx, const char *text);
+int tidu_query_open(tidu_store *s, const char *entity, const tidu_query_filter *filter,
+		    tidu_query **out);
 /* Fills `r` with the next row: 1, or 0 at the end, or a negative error. */
 int tidu_query_next(tidu_query *q, tidu_rec *r);
 void tidu_query_free(tidu_query *q);
+
+/* Live records of one district (firms.h, visit.h, status.h count them). */
+typedef struct {
+	char district[16]; /* "" for records without a district */
+	int64_t count;
+} tidu_district_count;
 
 /* Loads one live record by its change-log key. TIDU_ENOTFOUND if absent. */
 int tidu_rec_load(tidu_store *s, const char *entity, const char *key,

@@ -11,6 +11,7 @@
 #include "tidu/agent.h"
 #include "tidu/alloc.h"
 #include "tidu/file.h"
+#include "tidu/trust.h"
 #include "tidu/utf8.h"
 
 static int exit_code_for(int error)
@@ -110,8 +111,23 @@ static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t len
 	return NULL;
 }
 
-int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
-	      char ***args, int *nargs)
+/* A command's options struct: its copy `base` of the layout `defaults`. */
+typedef struct {
+	void *base;
+	const void *defaults;
+} opt_dest;
+
+/* Where option `o` is stored: its target, or the same member of the copy. */
+static void *opt_slot(const cli_opt *o, const opt_dest *d)
+{
+	if (!d->base)
+		return o->target;
+	return (char *)d->base + ((const char *)o->target - (const char *)d->defaults);
+}
+
+/* cli_parse() into `dest` (its base NULL: into the options' targets). */
+static int parse_into(cli_ctx *ctx, const cli_spec *spec, const opt_dest *dest,
+		      int argc, char **argv, char ***args, int *nargs)
 {
 	static const cli_opt none[] = {{NULL, 0, NULL, NULL, NULL}};
 	int i, only_args = 0;
@@ -171,7 +187,7 @@ int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
 			if (eq)
 				return cli_error(EXIT_USAGE,
 					_("option '--%s' takes no value"), o->name);
-			*(int *)o->target = 1;
+			*(int *)opt_slot(o, dest) = 1;
 		} else {
 			const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
 
@@ -181,13 +197,21 @@ int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
 			if (!tidu_utf8_valid(v, strlen(v)))
 				return cli_error(EXIT_USAGE,
 					_("value of '--%s' is not valid UTF-8"), o->name);
-			*(const char **)o->target = v;
+			*(const char **)opt_slot(o, dest) = v;
 		}
 	}
 	if (*nargs < spec->min_args ||
 	    (spec->max_args >= 0 && *nargs > spec->max_args))
 		return cli_error(EXIT_USAGE, _("usage: %s"), spec->usage);
 	return EXIT_OK;
+}
+
+int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
+	      char ***args, int *nargs)
+{
+	const opt_dest targets = {NULL, NULL};
+
+	return parse_into(ctx, spec, &targets, argc, argv, args, nargs);
 }
 
 int cli_home(const cli_ctx *ctx, tidu_buf *home)
@@ -298,7 +322,7 @@ static int open_by_agent(const char *home, tidu_store **out)
 			cli_warn(_("the key agent cannot be used: %s"), tidu_error_message());
 		return tidu_error_set(TIDU_ENOTFOUND, "%s", _("no agent"));
 	}
-	error = tidu_store_open_secret(out, home, &secret);
+	error = tidu_home_open_secret(out, home, &secret);
 	tidu_secret_wipe(&secret);
 	if (error == TIDU_EPASS) {
 		cli_warn("%s", _("the key agent holds a key that does not open this store: ignored"));
@@ -333,7 +357,7 @@ int cli_open_store(const cli_ctx *ctx, tidu_store **out)
 	if ((code = cli_passphrase(ctx->passfile, "TIDU_PASSPHRASE",
 				   _("Passphrase: "), 0, &pass)) != EXIT_OK)
 		goto done;
-	if ((error = tidu_store_open(out, home.ptr, pass.ptr, pass.len)) < 0)
+	if ((error = tidu_home_open(out, home.ptr, pass.ptr, pass.len)) < 0)
 		code = cli_fail(error);
 done:
 	tidu_buf_wipe(&pass);
@@ -359,27 +383,99 @@ void cli_print_json(tidu_buf *json)
 	fputc('\n', stdout);
 }
 
-int cli_dispatch(cli_ctx *ctx, const char *command, const cli_sub *subs,
-		 int argc, char **argv)
-{
-	const cli_sub *sub;
-	int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+cli_json_opts cli_json_defaults;
 
-	for (sub = subs; argc >= 2 && sub->name; sub++)
-		if (!strcmp(argv[1], sub->name))
-			return sub->fn(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && !help)
+const cli_opt cli_json_object_optv[] = {
+	CLI_FLAG("json", N_("print one JSON object"), cli_json_defaults, json),
+	CLI_OPT_END,
+};
+
+const cli_opt cli_json_array_optv[] = {
+	CLI_FLAG("json", N_("print one JSON array"), cli_json_defaults, json),
+	CLI_OPT_END,
+};
+
+int cli_run_need(cli_run *r, unsigned need)
+{
+	int code, error;
+
+	if ((need & NEED_STORE) && !r->store &&
+	    (code = cli_open_store(r->ctx, &r->store)) != EXIT_OK)
+		return code;
+	if ((need & NEED_KEYS & ~NEED_STORE) && (error = tidu_trust_ensure_keys(r->store)) < 0)
+		return cli_fail(error);
+	if ((need & NEED_CITY & ~NEED_KEYS) && strcmp(tidu_store_role(r->store), "city") != 0)
 		return cli_error(EXIT_USAGE,
-			_("unknown command '%s %s': run 'tidu %s --help'"),
-			command, argv[1], command);
-	printf("%s tidu %s", _("usage:"), command);
-	for (sub = subs; sub->name; sub++)
-		printf("%s%s", sub == subs ? " " : "|", sub->name);
+			_("'tidu admin' needs the city store: this store's role is '%s'"),
+			tidu_store_role(r->store));
+	return EXIT_OK;
+}
+
+/* The usage line and list of a group's subcommands. */
+static void group_help(const cli_cmd *group)
+{
+	const cli_cmd *sub;
+
+	printf("%s tidu %s", _("usage:"), group->name);
+	for (sub = group->subs; sub->name; sub++)
+		printf("%s%s", sub == group->subs ? " " : "|", sub->name);
 	printf(" ...\n\n");
-	for (sub = subs; sub->name; sub++) {
+	for (sub = group->subs; sub->name; sub++) {
 		printf("  ");
 		cli_print_padded(stdout, sub->name, 10);
 		printf("%s\n", _(sub->summary));
 	}
+}
+
+/* Runs the subcommand of `group` named by argv[1], or its default. */
+static int run_group(cli_ctx *ctx, const cli_cmd *group, int argc, char **argv)
+{
+	const cli_cmd *sub, *named = NULL;
+	int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+	for (sub = group->subs; argc >= 2 && sub->name; sub++)
+		if (!strcmp(argv[1], sub->name))
+			named = sub;
+	if (group->dflt && (group->dflt_on == CLI_DFLT_OPTION
+			    ? argc < 2 || argv[1][0] == '-'
+			    : !named && !help))
+		return cli_run_cmd(ctx, group->dflt, argc, argv);
+	if (named)
+		return cli_run_cmd(ctx, named, argc - 1, argv + 1);
+	if (argc >= 2 && !help)
+		return cli_error(EXIT_USAGE,
+			_("unknown command '%s %s': run 'tidu %s --help'"),
+			group->name, argv[1], group->name);
+	group_help(group);
 	return help ? EXIT_OK : EXIT_USAGE;
+}
+
+int cli_run_cmd(cli_ctx *ctx, const cli_cmd *cmd, int argc, char **argv)
+{
+	cli_run r;
+	cli_spec spec = cmd->spec;
+	opt_dest dest;
+	int code;
+
+	if (cmd->raw)
+		return cmd->raw(ctx, argc, argv);
+	if (cmd->subs)
+		return run_group(ctx, cmd, argc, argv);
+	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	r.opts = tidu_calloc(1, cmd->opts_size ? cmd->opts_size : 1);
+	if (cmd->defaults)
+		memcpy(r.opts, cmd->defaults, cmd->opts_size);
+	dest.base = r.opts;
+	dest.defaults = cmd->defaults;
+	if (!spec.summary)
+		spec.summary = cmd->summary;
+	if ((code = parse_into(ctx, &spec, &dest, argc, argv, &r.args, &r.nargs)) == EXIT_OK &&
+	    (!cmd->check || (code = cmd->check(&r)) == EXIT_OK) &&
+	    (code = cli_run_need(&r, cmd->need)) == EXIT_OK)
+		code = cmd->run(&r);
+	tidu_store_free(r.store);
+	free(r.args);
+	free(r.opts);
+	return code;
 }

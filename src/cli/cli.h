@@ -2,13 +2,17 @@
 #define TIDU_CLI_H
 /*
  * The command-line client: a thin layer over libtidu. Each command is a
- * cmd_<name>() in its own cmd_<name>.c, listed in main.c's table; options
- * are tables (cli_opt) that drive both parsing and --help.
+ * cli_cmd entry (cmd_<name> in its own cmd_<name>.c, listed in main.c's
+ * table) that declares its options (cli_opt, driving both parsing and
+ * --help) and what it needs opened; the runner (cli_run_cmd) parses, opens,
+ * runs and frees, so that a command function only does its own work.
  */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "tidu/buf.h"
 #include "tidu/error.h"
+#include "tidu/home.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
 #include "tidu/repo.h"
@@ -35,8 +39,21 @@ typedef struct {
 	cli_opt_kind kind;
 	const char *arg;      /* argument name shown in help, e.g. "DIR" */
 	const char *help;     /* N_() msgid */
-	void *target;         /* int * for flags, const char ** for strings */
+	void *target;         /* int * for flags, const char ** for strings; in a
+				 cli_cmd's table, a member of its `defaults` */
 } cli_opt;
+
+/*
+ * Option table rows for a cli_cmd: `member` of its options struct, named by
+ * the command's `defaults` object (the runner parses into a copy of it).
+ */
+#define CLI_FLAG(name, help, defaults, member) \
+	{name, OPT_FLAG, NULL, help, &(defaults).member}
+#define CLI_STRING(name, arg, help, defaults, member) \
+	{name, OPT_STRING, arg, help, &(defaults).member}
+#define CLI_OPT_END {NULL, 0, NULL, NULL, NULL}
+/* In a cli_cmd: its options struct `defaults` (cli_cmd.defaults, .opts_size). */
+#define CLI_OPTS(d) .defaults = &(d), .opts_size = sizeof(d)
 
 typedef struct {
 	const char *usage;    /* e.g. "tidu firm add USCC --name NAME [KEY=VALUE ...]" */
@@ -106,37 +123,72 @@ int cli_emit_json(tidu_json_writer *w, tidu_buf *out);
 /* Prints `s` and spaces up to `cols` terminal columns (CJK count 2), at least one. */
 void cli_print_padded(FILE *f, const char *s, size_t cols);
 
-/* A subcommand ("firm add"). */
+/* What a command needs opened before it runs (cli_cmd.need). */
+#define NEED_STORE 1u              /* the store, opened by cli_open_store */
+#define NEED_KEYS (2u | NEED_STORE) /* and its trust keys made (tidu_trust_ensure_keys) */
+#define NEED_CITY (4u | NEED_KEYS)  /* and it must be the city's store ('tidu admin') */
+
+/* One run of a command, as its functions see it. */
 typedef struct {
+	cli_ctx *ctx;
+	char **args;         /* positional arguments (pointers into argv) */
+	int nargs;
+	void *opts;          /* the command's options struct, filled by the parse */
+	tidu_store *store;   /* opened by the runner (NEED_*), freed after the run */
+} cli_run;
+
+/* When a group runs its default subcommand (cli_cmd.dflt_on). */
+typedef enum {
+	CLI_DFLT_OPTION,   /* no argument, or the first one is an option */
+	CLI_DFLT_UNKNOWN   /* the first argument is not a subcommand (nor --help) */
+} cli_dflt_on;
+
+/*
+ * A command or subcommand. Either `run` (with its spec, options and needs),
+ * or `subs` (a group: "tidu firm add"), or `raw` (parses its own argv).
+ */
+typedef struct cli_cmd {
 	const char *name;
-	int (*fn)(cli_ctx *ctx, int argc, char **argv);
-	const char *summary; /* N_() msgid */
-} cli_sub;
+	const char *summary;      /* N_() msgid: its line in the list of commands */
+	cli_spec spec;            /* usage, options, arguments; spec.summary NULL: summary */
+	void *defaults;           /* its options struct as it starts (never written) */
+	size_t opts_size;         /* its size; the options point into it */
+	unsigned need;            /* NEED_* flags, opened after `check` */
+	int (*check)(cli_run *r); /* validation before anything is opened; an exit code */
+	int (*run)(cli_run *r);   /* the work; an exit code */
+	const struct cli_cmd *subs;   /* a group: its subcommands, ending with {NULL} */
+	const struct cli_cmd *dflt;   /* a group: run without a subcommand name */
+	cli_dflt_on dflt_on;
+	int (*raw)(cli_ctx *ctx, int argc, char **argv);
+} cli_cmd;
 
-/* Runs the subcommand named by argv[1] from `subs` (ends with {NULL}). */
-int cli_dispatch(cli_ctx *ctx, const char *command, const cli_sub *subs,
-		 int argc, char **argv);
+/*
+ * Runs `cmd` for argv[0..argc) (argv[0] its name): parses against its spec,
+ * runs its check, opens what it needs, runs it and frees the run. A group
+ * picks its subcommand, or prints its list. Returns an exit code, or -1
+ * after printing --help (the caller then exits 0).
+ */
+int cli_run_cmd(cli_ctx *ctx, const cli_cmd *cmd, int argc, char **argv);
 
+/*
+ * Opens what `need` asks for (NEED_*) into r->store if not open yet: for the
+ * few commands that must do something first. Returns an exit code.
+ */
+int cli_run_need(cli_run *r, unsigned need);
 
-/* Commands. */
+/* --json alone, the options of many commands: CLI_OPTS(cli_json_defaults). */
+typedef struct {
+	int json;
+} cli_json_opts;
+extern cli_json_opts cli_json_defaults;      /* never written */
+extern const cli_opt cli_json_object_optv[]; /* "print one JSON object" */
+extern const cli_opt cli_json_array_optv[];  /* "print one JSON array" */
+
+/* Commands: main.c's table. */
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_passwd(cli_ctx *ctx, int argc, char **argv);
-int cmd_agent(cli_ctx *ctx, int argc, char **argv);
-int cmd_firm(cli_ctx *ctx, int argc, char **argv);
-int cmd_visit(cli_ctx *ctx, int argc, char **argv);
-int cmd_status(cli_ctx *ctx, int argc, char **argv);
-int cmd_export(cli_ctx *ctx, int argc, char **argv);
-int cmd_check(cli_ctx *ctx, int argc, char **argv);
-int cmd_id(cli_ctx *ctx, int argc, char **argv);
-int cmd_enroll(cli_ctx *ctx, int argc, char **argv);
-int cmd_admin(cli_ctx *ctx, int argc, char **argv);
-int cmd_keyring(cli_ctx *ctx, int argc, char **argv);
-int cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
-int cmd_changes(cli_ctx *ctx, int argc, char **argv);
-int cmd_sync(cli_ctx *ctx, int argc, char **argv);
-int cmd_remote(cli_ctx *ctx, int argc, char **argv);
-int cmd_relay(cli_ctx *ctx, int argc, char **argv);
-int cmd_admin_pending(cli_ctx *ctx, int argc, char **argv);   /* tidu admin pending */
-int cmd_admin_repo_init(cli_ctx *ctx, int argc, char **argv); /* tidu admin repo-init */
+extern const cli_cmd cmd_agent, cmd_firm, cmd_visit, cmd_status, cmd_export,
+	cmd_check, cmd_id, cmd_enroll, cmd_admin, cmd_keyring, cmd_conflicts,
+	cmd_changes, cmd_sync, cmd_remote, cmd_relay;
 
 #endif

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sync_common.h"
 #include "tidu/alloc.h"
+#include "tidu/changes.h"
 #include "tidu/dict.h"
 #include "tidu/trust.h"
 
@@ -16,6 +18,41 @@ static int fail_on(const char *subject, int error)
 	free(m);
 	return cli_fail(error);
 }
+
+typedef struct {
+	int yes, pending, json; /* enroll: yes, pending; pending: yes, json; revoke: yes */
+} admin_opts;
+
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static admin_opts admin_defaults;
+
+static const cli_opt enroll_optv[] = {
+	CLI_FLAG("yes", N_("approve every request without asking"), admin_defaults, yes),
+	CLI_FLAG("pending", N_("the requests fetched by sync from the repository (as 'tidu admin pending')"),
+		 admin_defaults, pending),
+	CLI_OPT_END,
+};
+
+static const cli_opt revoke_optv[] = {
+	CLI_FLAG("yes", N_("revoke without asking"), admin_defaults, yes),
+	CLI_OPT_END,
+};
+
+static const cli_opt pending_optv[] = {
+	CLI_FLAG("yes", N_("approve every listed request without asking"), admin_defaults, yes),
+	CLI_FLAG("json", N_("list the requests as JSON and approve nothing"), admin_defaults, json),
+	CLI_OPT_END,
+};
+
+static const cli_opt repo_init_optv[] = {
+	CLI_STRING("name", "NAME", N_("name of the remote (default origin)"), cli_sync_defaults, name),
+	CLI_FLAG("json", N_("print the summary as one JSON object"), cli_sync_defaults, json),
+	CLI_STRING("ssh-key", "FILE", N_("SSH private key (default: the SSH agent)"),
+		   cli_sync_defaults, ssh_key),
+	CLI_OPT_END,
+};
+
+static int admin_pending(cli_run *r);
 
 /* Asks a yes/no question on the terminal; anything but y/yes is no. */
 static int ask(const char *question)
@@ -36,22 +73,6 @@ static int ask(const char *question)
 	return !strcmp(line, "y") || !strcmp(line, "yes");
 }
 
-/* Opens the store and checks that it is the city's. */
-static int open_city(cli_ctx *ctx, tidu_store **s)
-{
-	int code, error;
-
-	if ((code = cli_open_store(ctx, s)) != EXIT_OK)
-		return code;
-	if ((error = tidu_trust_ensure_keys(*s)) < 0)
-		return cli_fail(error);
-	if (strcmp(tidu_store_role(*s), "city") != 0)
-		return cli_error(EXIT_USAGE,
-			_("'tidu admin' needs the city store: this store's role is '%s'"),
-			tidu_store_role(*s));
-	return EXIT_OK;
-}
-
 static void show_device(const char *device, const char *officer, const char *role,
 			const char *district, const char *fingerprint)
 {
@@ -69,42 +90,43 @@ static void show_device(const char *device, const char *officer, const char *rol
 }
 
 /* tidu admin enroll FILE... [--yes] | tidu admin enroll --pending [--yes] */
-static int admin_enroll(cli_ctx *ctx, int argc, char **argv)
+#define ENROLL_USAGE "tidu admin enroll FILE... [--yes] | tidu admin enroll --pending [--yes]"
+
+/* FILE... or --pending, not both. */
+static int enroll_check(cli_run *r)
 {
-	int yes = 0, pending = 0;
-	const cli_opt opts[] = {
-		{"yes", OPT_FLAG, NULL, N_("approve every request without asking"), &yes},
-		{"pending", OPT_FLAG, NULL, N_("the requests fetched by sync from the repository (as 'tidu admin pending')"), &pending},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu admin enroll FILE... [--yes] | tidu admin enroll --pending [--yes]",
-			       N_("approve enrollment requests into the keyring (city store)"),
-			       opts, 0, -1};
-	tidu_store *s = NULL;
+	const admin_opts *o = r->opts;
+
+	if (o->pending ? r->nargs != 0 : r->nargs == 0)
+		return cli_error(EXIT_USAGE, _("usage: %s"), ENROLL_USAGE);
+	return EXIT_OK;
+}
+
+/* Not NEED_CITY in the table: --pending is 'tidu admin pending', which opens the store only. */
+static int admin_enroll(cli_run *r)
+{
+	const admin_opts *o = r->opts;
+	char **args = r->args;
+	int nargs = r->nargs, yes = o->yes;
+	tidu_store *s;
 	tidu_buf *docs = NULL;
 	tidu_trust_request *reqs = NULL;
 	int *approved = NULL;
-	char **args = NULL;
-	int nargs = 0, code, error, i, added = 0;
+	int code, error, i, added = 0;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	if (pending) {
-		char *sub[] = {"pending", "--yes", NULL};
+	if (o->pending) {
+		admin_opts po = {.yes = o->yes};
 
-		if (nargs) {
-			code = cli_error(EXIT_USAGE, _("usage: %s"), spec.usage);
-			goto done;
-		}
-		code = cmd_admin_pending(ctx, yes ? 2 : 1, sub);
-		goto done;
+		r->opts = &po;
+		code = cli_run_need(r, NEED_STORE);
+		if (code == EXIT_OK)
+			code = admin_pending(r);
+		r->opts = (void *)o;
+		return code;
 	}
-	if (!nargs) {
-		code = cli_error(EXIT_USAGE, _("usage: %s"), spec.usage);
+	if ((code = cli_run_need(r, NEED_CITY)) != EXIT_OK)
 		goto done;
-	}
-	if ((code = open_city(ctx, &s)) != EXIT_OK)
-		goto done;
+	s = r->store;
 	docs = tidu_calloc((size_t)nargs, sizeof(*docs));
 	reqs = tidu_calloc((size_t)nargs, sizeof(*reqs));
 	approved = tidu_calloc((size_t)nargs, sizeof(*approved));
@@ -172,98 +194,208 @@ done:
 	free(docs);
 	free(reqs);
 	free(approved);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-/* The last sequence number applied from `device` (0 if none). */
-static int last_applied(tidu_store *s, const char *device, int64_t *out)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"SELECT coalesce(max(seq), 0) FROM changeset "
-		"WHERE device=?1 AND state='applied'");
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("reading change sets"));
-}
-
 /* tidu admin revoke DEVICE [--yes] */
-static int admin_revoke(cli_ctx *ctx, int argc, char **argv)
+static int admin_revoke(cli_run *r)
 {
-	int yes = 0;
-	const cli_opt opts[] = {
-		{"yes", OPT_FLAG, NULL, N_("revoke without asking"), &yes},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu admin revoke DEVICE [--yes]",
-			       N_("revoke a device and rotate its district's read key (city store)"),
-			       opts, 1, 1};
-	tidu_store *s = NULL;
+	int yes = ((const admin_opts *)r->opts)->yes;
+	tidu_store *s = r->store;
 	tidu_trust_device d;
 	int64_t last = 0, epoch = 0;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = open_city(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_trust_device_lookup(s, args[0], &d)) < 0) {
-		code = cli_fail(error);
-		goto done;
-	}
+	if ((error = tidu_trust_device_lookup(s, r->args[0], &d)) < 0)
+		return cli_fail(error);
 	if (d.revoked) {
 		printf(_("Device %s was revoked already (after change set %lld): nothing to do.\n"),
 		       d.device, (long long)d.revoked_after);
-		goto done;
+		return EXIT_OK;
 	}
-	if ((error = last_applied(s, d.device, &last)) < 0) {
-		code = cli_fail(error);
-		goto done;
-	}
+	if ((error = tidu_changes_last_applied(s, d.device, &last)) < 0)
+		return cli_fail(error);
 	printf("%s\n", _("Revoking:"));
 	show_device(d.device, d.officer, d.role, d.district, d.fingerprint);
 	printf(_("Change sets of this device after number %lld will be refused.\n"),
 	       (long long)last);
 	fflush(stdout);
-	if (!yes && !isatty(STDIN_FILENO)) {
-		code = cli_error(EXIT_USAGE, "%s",
+	if (!yes && !isatty(STDIN_FILENO))
+		return cli_error(EXIT_USAGE, "%s",
 			_("not revoking without a terminal: run again with --yes to confirm"));
-		goto done;
-	}
 	if (!yes && !ask(_("Revoke this device?"))) {
 		printf("%s\n", _("Nothing changed."));
-		goto done;
+		return EXIT_OK;
 	}
 	if ((error = tidu_trust_revoke(s, d.device, last)) < 0 ||
-	    (error = tidu_trust_current_epoch(s, d.district, &epoch)) < 0) {
-		code = cli_fail(error);
-		goto done;
-	}
+	    (error = tidu_trust_current_epoch(s, d.district, &epoch)) < 0)
+		return cli_fail(error);
 	printf(_("Revoked device %s; the read key of district %s is now at epoch %lld.\n"),
 	       d.device, d.district, (long long)epoch);
 	printf("%s\n", _("Now run 'tidu keyring export FILE' and give the file to the devices."));
+	return EXIT_OK;
+}
+
+/* Asks a yes/no question on the terminal; anything but y/yes is no. */
+static int ask_yes(const char *question)
+{
+	tidu_buf line = TIDU_BUF_INIT;
+	int yes;
+
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (cli_read_line("", 1, &line) < 0) {
+		tidu_buf_free(&line);
+		return 0;
+	}
+	yes = !strcmp(tidu_buf_cstr(&line), "y") || !strcmp(tidu_buf_cstr(&line), "Y") ||
+	      !strcmp(tidu_buf_cstr(&line), "yes") || !strcmp(tidu_buf_cstr(&line), "YES");
+	tidu_buf_free(&line);
+	return yes;
+}
+
+static void show_request(const tidu_repo_request *r)
+{
+	const char *dname = tidu_dict_district_name(r->req.district);
+
+	printf(_("Enrollment request from the repository (%s, made %s):\n"), r->ref,
+	       r->req.created);
+	printf("  ");
+	cli_print_padded(stdout, _("Device:"), 16);
+	printf("%s (%s, %s)\n", r->req.device, r->req.officer, r->req.role);
+	printf("  ");
+	cli_print_padded(stdout, _("District:"), 16);
+	printf("%s %s\n", r->req.district, dname ? dname : "");
+	printf("  ");
+	cli_print_padded(stdout, _("Fingerprint:"), 16);
+	printf("%s\n", r->req.fingerprint);
+}
+
+/* tidu admin pending [--yes | --json] */
+static int admin_pending(cli_run *r)
+{
+	const admin_opts *o = r->opts;
+	int yes = o->yes;
+	tidu_repo_request *reqs = NULL;
+	tidu_store *s = r->store;
+	size_t n = 0, i, added = 0;
+	int code = EXIT_OK, error;
+
+	if ((error = tidu_repo_requests(s, &reqs, &n)) < 0) {
+		code = cli_fail(error);
+		goto done;
+	}
+	if (o->json) {
+		tidu_buf out = TIDU_BUF_INIT;
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_array(&w);
+		for (i = 0; i < n; i++) {
+			tidu_json_begin_object(&w);
+			tidu_json_write_key(&w, "device");
+			tidu_json_write_string(&w, reqs[i].req.device);
+			tidu_json_write_key(&w, "district");
+			tidu_json_write_string(&w, reqs[i].req.district);
+			tidu_json_write_key(&w, "role");
+			tidu_json_write_string(&w, reqs[i].req.role);
+			tidu_json_write_key(&w, "officer");
+			tidu_json_write_string(&w, reqs[i].req.officer);
+			tidu_json_write_key(&w, "fingerprint");
+			tidu_json_write_string(&w, reqs[i].req.fingerprint);
+			tidu_json_write_key(&w, "created");
+			tidu_json_write_string(&w, reqs[i].req.created);
+			tidu_json_write_key(&w, "ref");
+			tidu_json_write_string(&w, reqs[i].ref);
+			tidu_json_end_object(&w);
+		}
+		tidu_json_end_array(&w);
+		code = cli_emit_json(&w, &out);
+		goto done;
+	}
+	if (!n) {
+		printf("%s\n", _("No enrollment request waits. 'tidu sync' fetches new ones."));
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		show_request(&reqs[i]);
+	fflush(stdout);
+	if (!yes && !isatty(STDIN_FILENO)) {
+		code = cli_error(EXIT_USAGE, "%s",
+			_("not approving without a terminal: check each fingerprint with its officer, then run again with --yes"));
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		tidu_trust_request info;
+
+		if (!yes) {
+			printf(_("Device %s, fingerprint %s.\n"), reqs[i].req.device,
+			       reqs[i].req.fingerprint);
+			fflush(stdout);
+			if (!ask_yes(_("Approve?"))) {
+				printf(_("Skipped device %s.\n"), reqs[i].req.device);
+				continue;
+			}
+		}
+		if ((error = tidu_repo_request_admit(s, reqs[i].req.device, &info)) < 0) {
+			code = cli_fail(error);
+			goto done;
+		}
+		printf(_("Enrolled device %s (district %s).\n"), info.device, info.district);
+		added++;
+	}
+	if (added)
+		printf("%s\n", _("The next 'tidu sync' publishes the new keyring to the devices."));
 done:
-	tidu_store_free(s);
-	free(args);
+	free(reqs);
 	return code;
 }
 
-int cmd_admin(cli_ctx *ctx, int argc, char **argv)
+/* tidu admin repo-init URL [--name NAME] */
+static int repo_init_op(cli_run *r, const tidu_sync_opts *o, tidu_sync_report *rep)
 {
-	static const cli_sub subs[] = {
-		{"enroll", admin_enroll, N_("approve enrollment requests into the keyring (city store)")},
-		{"revoke", admin_revoke, N_("revoke a device and rotate its district's read key (city store)")},
-		{"pending", cmd_admin_pending, N_("list and approve the enrollment requests fetched by sync (city store)")},
-		{"repo-init", cmd_admin_repo_init, N_("make URL the central repository and publish the city's keyring there (city store)")},
-		{NULL, NULL, NULL},
-	};
+	const cli_sync_args *a = r->opts;
 
-	return cli_dispatch(ctx, "admin", subs, argc, argv);
+	return tidu_repo_init_central(r->store, r->args[0], a->name, o, rep);
 }
+
+static int admin_repo_init(cli_run *r)
+{
+	const cli_sync_args *a = r->opts;
+	tidu_sync_report rep;
+	int code;
+
+	memset(&rep, 0, sizeof(rep));
+	code = cli_sync_run(r, repo_init_op, NULL, NULL, &rep);
+	if (code == EXIT_OK && !a->json)
+		printf(_("The central repository is '%s' (remote '%s'); devices join it with 'tidu remote add %s URL' and 'tidu sync'.\n"),
+		       r->args[0], rep.remote, rep.remote);
+	tidu_sync_report_free(&rep);
+	return code;
+}
+
+static const cli_cmd admin_subs[] = {
+	{.name = "enroll",
+	 .summary = N_("approve enrollment requests into the keyring (city store)"),
+	 .spec = {ENROLL_USAGE, NULL, enroll_optv, 0, -1},
+	 CLI_OPTS(admin_defaults), .check = enroll_check, .run = admin_enroll},
+	{.name = "revoke",
+	 .summary = N_("revoke a device and rotate its district's read key (city store)"),
+	 .spec = {"tidu admin revoke DEVICE [--yes]", NULL, revoke_optv, 1, 1},
+	 CLI_OPTS(admin_defaults), .need = NEED_CITY, .run = admin_revoke},
+	{.name = "pending",
+	 .summary = N_("list and approve the enrollment requests fetched by sync (city store)"),
+	 .spec = {"tidu admin pending [--yes | --json]", NULL, pending_optv, 0, 0},
+	 CLI_OPTS(admin_defaults), .need = NEED_STORE, .run = admin_pending},
+	{.name = "repo-init",
+	 .summary = N_("make URL the central repository and publish the city's keyring there (city store)"),
+	 .spec = {"tidu admin repo-init URL [--name NAME] [--json] [--ssh-key FILE]", NULL,
+		  repo_init_optv, 1, 1},
+	 CLI_OPTS(cli_sync_defaults), .need = NEED_STORE, .run = admin_repo_init},
+	{.name = NULL},
+};
+
+const cli_cmd cmd_admin = {
+	.name = "admin", .summary = N_("enroll and revoke devices (city store)"),
+	.subs = admin_subs,
+};

@@ -110,28 +110,34 @@ static void run_agent(int fd, const char *db, tidu_secret *secret, int64_t idle,
 	tidu_agent_serve(fd, db, secret, idle, max);
 }
 
-/* tidu agent start [--idle D] [--max D] */
-static int agent_start(cli_ctx *ctx, int argc, char **argv)
+typedef struct {
+	const char *idle, *max;
+} agent_opts;
+
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static agent_opts agent_defaults;
+
+static const cli_opt start_optv[] = {
+	CLI_STRING("idle", "TIME", N_("stop after TIME unused: 90s, 30m, 2h (default 1h)"),
+		   agent_defaults, idle),
+	CLI_STRING("max", "TIME", N_("stop after TIME in any case (default 12h, at most 24h)"),
+		   agent_defaults, max),
+	CLI_OPT_END,
+};
+
+/* tidu agent start [--idle D] [--max D]; not NEED_STORE: it unlocks the key only. */
+static int agent_start(cli_run *r)
 {
-	const char *idle_text = NULL, *max_text = NULL;
-	const cli_opt opts[] = {
-		{"idle", OPT_STRING, "TIME", N_("stop after TIME unused: 90s, 30m, 2h (default 1h)"), &idle_text},
-		{"max", OPT_STRING, "TIME", N_("stop after TIME in any case (default 12h, at most 24h)"), &max_text},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu agent start [--idle TIME] [--max TIME]",
-			       N_("unlock the store once and keep its key in memory for the next commands"),
-			       opts, 0, 0};
+	const agent_opts *o = r->opts;
+	const char *idle_text = o->idle, *max_text = o->max;
 	tidu_buf db = TIDU_BUF_INIT, pass = TIDU_BUF_INIT;
 	tidu_secret secret;
 	int64_t idle = TIDU_AGENT_IDLE_MS_DEFAULT, max = TIDU_AGENT_MAX_MS_DEFAULT;
-	char **args = NULL;
 	pid_t pid;
-	int nargs, fd = -1, code, error;
+	int fd = -1, code, error;
 
 	memset(&secret, 0, sizeof(secret));
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = db_path(ctx, &db)) != EXIT_OK)
+	if ((code = db_path(r->ctx, &db)) != EXIT_OK)
 		goto done;
 	if ((idle_text && (idle = parse_duration(idle_text)) < 0) ||
 	    (max_text && ((max = parse_duration(max_text)) < 0 ||
@@ -151,7 +157,7 @@ static int agent_start(cli_ctx *ctx, int argc, char **argv)
 		}
 		tidu_error_clear();
 	}
-	if ((code = cli_passphrase(ctx->passfile, "TIDU_PASSPHRASE", _("Passphrase: "), 0,
+	if ((code = cli_passphrase(r->ctx->passfile, "TIDU_PASSPHRASE", _("Passphrase: "), 0,
 				   &pass)) != EXIT_OK)
 		goto done;
 	if ((error = tidu_keyfile_unlock(db.ptr, pass.ptr, pass.len, &secret)) < 0 ||
@@ -170,7 +176,8 @@ static int agent_start(cli_ctx *ctx, int argc, char **argv)
 		run_agent(fd, db.ptr, &secret, idle, max);
 		tidu_secret_wipe(&secret);
 		tidu_buf_free(&db);
-		free(args);
+		free(r->args);
+		free(r->opts);
 		exit(0);
 	}
 	printf(_("Agent started (process %ld): commands on this store need no passphrase until it is unused for %lld min, for %lld h at most, or 'tidu agent stop'.\n"),
@@ -181,20 +188,16 @@ done:
 	tidu_secret_wipe(&secret);
 	tidu_buf_wipe(&pass);
 	tidu_buf_free(&db);
-	free(args);
 	return code;
 }
 
 /* tidu agent stop */
-static int agent_stop(cli_ctx *ctx, int argc, char **argv)
+static int agent_stop(cli_run *r)
 {
-	const cli_spec spec = {"tidu agent stop", N_("stop the store's key agent"), NULL, 0, 0};
 	tidu_buf db = TIDU_BUF_INIT;
-	char **args = NULL;
-	int nargs, code, error;
+	int code, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = db_path(ctx, &db)) != EXIT_OK)
+	if ((code = db_path(r->ctx, &db)) != EXIT_OK)
 		goto done;
 	error = tidu_agent_stop(db.ptr);
 	if (error == TIDU_ENOTFOUND)
@@ -205,34 +208,25 @@ static int agent_stop(cli_ctx *ctx, int argc, char **argv)
 		printf("%s\n", _("The agent has stopped; its key is wiped."));
 done:
 	tidu_buf_free(&db);
-	free(args);
 	return code;
 }
 
 /* tidu agent status [--json] */
-static int agent_status(cli_ctx *ctx, int argc, char **argv)
+static int agent_status(cli_run *r)
 {
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON object"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu agent status [--json]",
-			       N_("say whether the store's key agent runs (exit 1 if not)"), opts, 0, 0};
+	const cli_json_opts *o = r->opts;
 	tidu_buf db = TIDU_BUF_INIT;
 	tidu_agent_info info;
-	char **args = NULL;
-	int nargs, code, error;
+	int code, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = db_path(ctx, &db)) != EXIT_OK)
+	if ((code = db_path(r->ctx, &db)) != EXIT_OK)
 		goto done;
 	error = tidu_agent_query(db.ptr, &info);
 	if (error < 0 && error != TIDU_ENOTFOUND) {
 		code = cli_fail(error);
 		goto done;
 	}
-	if (json) {
+	if (o->json) {
 		tidu_buf out = TIDU_BUF_INIT;
 		tidu_json_writer w;
 
@@ -259,18 +253,25 @@ static int agent_status(cli_ctx *ctx, int argc, char **argv)
 	code = error == 0 ? EXIT_OK : EXIT_FAIL;
 done:
 	tidu_buf_free(&db);
-	free(args);
 	return code;
 }
 
-int cmd_agent(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_sub subs[] = {
-		{"start", agent_start, N_("unlock the store once and keep its key in memory for the next commands")},
-		{"stop", agent_stop, N_("stop the store's key agent")},
-		{"status", agent_status, N_("say whether the store's key agent runs (exit 1 if not)")},
-		{NULL, NULL, NULL},
-	};
+static const cli_cmd agent_subs[] = {
+	{.name = "start",
+	 .summary = N_("unlock the store once and keep its key in memory for the next commands"),
+	 .spec = {"tidu agent start [--idle TIME] [--max TIME]", NULL, start_optv, 0, 0},
+	 CLI_OPTS(agent_defaults), .run = agent_start},
+	{.name = "stop", .summary = N_("stop the store's key agent"),
+	 .spec = {"tidu agent stop", NULL, NULL, 0, 0}, .run = agent_stop},
+	{.name = "status",
+	 .summary = N_("say whether the store's key agent runs (exit 1 if not)"),
+	 .spec = {"tidu agent status [--json]", NULL, cli_json_object_optv, 0, 0},
+	 CLI_OPTS(cli_json_defaults), .run = agent_status},
+	{.name = NULL},
+};
 
-	return cli_dispatch(ctx, "agent", subs, argc, argv);
-}
+const cli_cmd cmd_agent = {
+	.name = "agent",
+	.summary = N_("keep the unlocked key in memory for a while (like ssh-agent)"),
+	.subs = agent_subs,
+};

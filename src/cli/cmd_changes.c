@@ -8,26 +8,29 @@
 #include "tidu/changes.h"
 #include "tidu/trust.h"
 
-static int changes_seal(cli_ctx *ctx, int argc, char **argv)
+typedef struct {
+	int json;
+} changes_opts;
+
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static changes_opts changes_defaults;
+
+static const cli_opt apply_optv[] = {
+	CLI_FLAG("json", N_("print one JSON array of reports"), changes_defaults, json),
+	CLI_OPT_END,
+};
+
+static int changes_seal(cli_run *r)
 {
-	const cli_spec spec = {"tidu changes seal",
-			       N_("seal the pending changes into this device's next change set"),
-			       NULL, 0, 0};
-	tidu_store *s = NULL;
-	char **args = NULL;
+	tidu_store *s = r->store;
 	uint64_t seq;
 	size_t count, sealed = 0;
 	char district[16];
-	int nargs = 0, code, error;
+	int error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
 	do {
-		if ((error = tidu_changes_seal_for(s, &seq, &count, district)) < 0) {
-			code = cli_fail(error);
-			goto done;
-		}
+		if ((error = tidu_changes_seal_for(s, &seq, &count, district)) < 0)
+			return cli_fail(error);
 		if (count && strcmp(district, tidu_store_district(s)))
 			printf(_("Sealed change set %llu with %zu changes for district %s (the city's desk)\n"),
 			       (unsigned long long)seq, count, district);
@@ -38,35 +41,19 @@ static int changes_seal(cli_ctx *ctx, int argc, char **argv)
 			printf("%s\n", _("Nothing to seal: no pending changes"));
 		sealed += count;
 	} while (count);
-done:
-	tidu_store_free(s);
-	free(args);
-	return code;
+	return EXIT_OK;
 }
 
-static int changes_export(cli_ctx *ctx, int argc, char **argv)
+static int changes_export(cli_run *r)
 {
-	const cli_spec spec = {"tidu changes export DIR",
-			       N_("write every change set this store holds into DIR"),
-			       NULL, 1, 1};
-	tidu_store *s = NULL;
-	char **args = NULL;
 	size_t written, skipped;
-	int nargs = 0, code, error;
+	int error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_changes_export(s, args[0], &written, &skipped)) < 0) {
-		code = cli_fail(error);
-		goto done;
-	}
+	if ((error = tidu_changes_export(r->store, r->args[0], &written, &skipped)) < 0)
+		return cli_fail(error);
 	printf(_("Wrote %zu change sets to %s (%zu were there already)\n"),
-	       written, args[0], skipped);
-done:
-	tidu_store_free(s);
-	free(args);
-	return code;
+	       written, r->args[0], skipped);
+	return EXIT_OK;
 }
 
 static int cmp_path(const void *a, const void *b)
@@ -114,28 +101,18 @@ static const char *outcome_name(tidu_apply_outcome o)
 	}
 }
 
-static int changes_apply(cli_ctx *ctx, int argc, char **argv)
+static int changes_apply(cli_run *r)
 {
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON array of reports"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu changes apply PATH... [--json]",
-			       N_("apply change-set files (files or folders); idempotent"),
-			       opts, 1, -1};
+	int json = ((const changes_opts *)r->opts)->json;
 	size_t counts[5] = {0}, stuck = 0, nfiles = 0, cap = 0, i, changes = 0, conflicts = 0;
 	tidu_buf data = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
 	tidu_json_writer w;
-	tidu_store *s = NULL;
-	char **args = NULL, **files = NULL;
-	int nargs = 0, code, error;
+	tidu_store *s = r->store;
+	char **files = NULL;
+	int code = EXIT_OK, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	for (i = 0; i < (size_t)nargs; i++)
-		collect(args[i], &files, &nfiles, &cap);
+	for (i = 0; i < (size_t)r->nargs; i++)
+		collect(r->args[i], &files, &nfiles, &cap);
 	/* Sorted paths apply a device's files in order: fewer are held. */
 	qsort(files, nfiles, sizeof(*files), cmp_path);
 	if (json) {
@@ -211,35 +188,23 @@ done:
 	free(files);
 	tidu_buf_free(&data);
 	tidu_buf_free(&out);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-static int changes_log(cli_ctx *ctx, int argc, char **argv)
+static int changes_log(cli_run *r)
 {
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON array"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu changes log [--json]",
-			       N_("list the change sets this store holds"), opts, 0, 0};
+	const cli_json_opts *o = r->opts;
 	tidu_changes_entry *e = NULL;
 	tidu_buf out = TIDU_BUF_INIT;
-	tidu_store *s = NULL;
-	char **args = NULL;
+	tidu_store *s = r->store;
 	size_t n = 0, i;
-	int nargs = 0, code, error;
+	int code = EXIT_OK, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
 	if ((error = tidu_changes_list(s, &e, &n)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	if (json) {
+	if (o->json) {
 		tidu_json_writer w;
 
 		tidu_json_writer_init(&w, &out, 1);
@@ -280,20 +245,28 @@ static int changes_log(cli_ctx *ctx, int argc, char **argv)
 done:
 	free(e);
 	tidu_buf_free(&out);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-int cmd_changes(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_sub subs[] = {
-		{"seal", changes_seal, N_("seal the pending changes into this device's next change set")},
-		{"export", changes_export, N_("write every change set this store holds into DIR")},
-		{"apply", changes_apply, N_("apply change-set files (files or folders); idempotent")},
-		{"log", changes_log, N_("list the change sets this store holds")},
-		{NULL, NULL, NULL},
-	};
+static const cli_cmd changes_subs[] = {
+	{.name = "seal",
+	 .summary = N_("seal the pending changes into this device's next change set"),
+	 .spec = {"tidu changes seal", NULL, NULL, 0, 0},
+	 .need = NEED_STORE, .run = changes_seal},
+	{.name = "export", .summary = N_("write every change set this store holds into DIR"),
+	 .spec = {"tidu changes export DIR", NULL, NULL, 1, 1},
+	 .need = NEED_STORE, .run = changes_export},
+	{.name = "apply",
+	 .summary = N_("apply change-set files (files or folders); idempotent"),
+	 .spec = {"tidu changes apply PATH... [--json]", NULL, apply_optv, 1, -1},
+	 CLI_OPTS(changes_defaults), .need = NEED_STORE, .run = changes_apply},
+	{.name = "log", .summary = N_("list the change sets this store holds"),
+	 .spec = {"tidu changes log [--json]", NULL, cli_json_array_optv, 0, 0},
+	 CLI_OPTS(cli_json_defaults), .need = NEED_STORE, .run = changes_log},
+	{.name = NULL},
+};
 
-	return cli_dispatch(ctx, "changes", subs, argc, argv);
-}
+const cli_cmd cmd_changes = {
+	.name = "changes", .summary = N_("seal, export, apply and list change sets"),
+	.subs = changes_subs,
+};

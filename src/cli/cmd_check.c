@@ -4,25 +4,22 @@
 
 #include "cli.h"
 
-int cmd_check(cli_ctx *ctx, int argc, char **argv)
+/* Not NEED_STORE: the check reads the file itself, before any open. */
+static int check_run(cli_run *r)
 {
-	const cli_spec spec = {"tidu check",
-			       N_("authenticate every page and check integrity"), NULL, 0, 0};
 	tidu_buf home = TIDU_BUF_INIT, pass = TIDU_BUF_INIT;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int code, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_home(ctx, &home)) != EXIT_OK)
+	if ((code = cli_home(r->ctx, &home)) != EXIT_OK)
 		goto done;
 	if (!tidu_store_exists(home.ptr)) {
 		code = cli_error(EXIT_USAGE, _("no store in '%s': run 'tidu init' first"), home.ptr);
 		goto done;
 	}
-	if ((code = cli_passphrase(ctx->passfile, "TIDU_PASSPHRASE", _("Passphrase: "),
+	if ((code = cli_passphrase(r->ctx->passfile, "TIDU_PASSPHRASE", _("Passphrase: "),
 				   0, &pass)) != EXIT_OK)
 		goto done;
-	if ((error = tidu_store_check(home.ptr, pass.ptr, pass.len)) < 0) {
+	if ((error = tidu_home_check(home.ptr, pass.ptr, pass.len)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
@@ -30,6 +27,11 @@ int cmd_check(cli_ctx *ctx, int argc, char **argv)
 done:
 	tidu_buf_wipe(&pass);
 	tidu_buf_free(&home);
-	free(args);
 	return code;
 }
+
+const cli_cmd cmd_check = {
+	.name = "check", .summary = N_("authenticate every page and check integrity"),
+	.spec = {"tidu check", NULL, NULL, 0, 0},
+	.run = check_run,
+};

@@ -6,6 +6,7 @@
 #include "tidu/conflict.h"
 #include "tidu/dict.h"
 #include "tidu/parse.h"
+#include "tidu/trust.h"
 #include "tidu/view.h"
 
 /* "2026-11-27 09:13" in local time, from an HLC. */
@@ -21,17 +22,15 @@ static void hlc_time(int64_t hlc, char out[32])
 /* The officer's name for a device, from the keyring; else the device id. */
 static const char *who(tidu_store *s, const char *device, char *buf, size_t size)
 {
-	sqlite3_stmt *st = tidu_store_stmt(s, "SELECT officer FROM device WHERE device=?1");
+	tidu_trust_device d;
 
 	snprintf(buf, size, "%s", device);
 	if (!strcmp(device, tidu_store_device(s)))
 		snprintf(buf, size, "%s (%s)", tidu_store_officer(s), _("this device"));
-	else if (st) {
-		sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			snprintf(buf, size, "%s (%s)", sqlite3_column_text(st, 0), device);
-		sqlite3_reset(st);
-	}
+	else if (tidu_trust_device_lookup(s, device, &d) == 0)
+		snprintf(buf, size, "%s (%s)", d.officer, device);
+	else
+		tidu_error_clear(); /* not in the keyring: the device id says who */
 	return buf;
 }
 
@@ -59,31 +58,44 @@ static void json_side(tidu_json_writer *w, tidu_store *s, const char *name,
 	tidu_json_end_object(w);
 }
 
-static int conflicts_list(cli_ctx *ctx, int argc, char **argv)
-{
-	int json = 0, all = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON array"), &json},
-		{"all", OPT_FLAG, NULL, N_("include resolved conflicts"), &all},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu conflicts [--all] [--json]",
-			       N_("list values that lost a merge to a concurrent edit"), opts, 0, 0};
-	tidu_conflict *c = NULL;
-	tidu_store *s = NULL;
-	tidu_buf out = TIDU_BUF_INIT;
-	char **args = NULL, t1[32], t2[32], w1[160], w2[160];
-	size_t n = 0, i;
-	int nargs = 0, code, error;
+typedef struct {
+	int json, all;                /* list */
+	int theirs, mine;             /* resolve */
+	const char *value;
+	int64_t id;                   /* resolve: the ID argument, as checked */
+} conflicts_opts;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_conflict_list(s, all, &c, &n)) < 0) {
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static conflicts_opts conflicts_defaults;
+
+static const cli_opt list_optv[] = {
+	CLI_FLAG("json", N_("print one JSON array"), conflicts_defaults, json),
+	CLI_FLAG("all", N_("include resolved conflicts"), conflicts_defaults, all),
+	CLI_OPT_END,
+};
+
+static const cli_opt resolve_optv[] = {
+	CLI_FLAG("take-theirs", N_("take the other side's value"), conflicts_defaults, theirs),
+	CLI_FLAG("keep-mine", N_("keep this device's value"), conflicts_defaults, mine),
+	CLI_STRING("value", "V", N_("write a new value"), conflicts_defaults, value),
+	CLI_OPT_END,
+};
+
+static int conflicts_list(cli_run *r)
+{
+	const conflicts_opts *o = r->opts;
+	tidu_conflict *c = NULL;
+	tidu_store *s = r->store;
+	tidu_buf out = TIDU_BUF_INIT;
+	char t1[32], t2[32], w1[160], w2[160];
+	size_t n = 0, i;
+	int code = EXIT_OK, error;
+
+	if ((error = tidu_conflict_list(s, o->all, &c, &n)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	if (json) {
+	if (o->json) {
 		tidu_json_writer w;
 
 		tidu_json_writer_init(&w, &out, 1);
@@ -127,65 +139,52 @@ static int conflicts_list(cli_ctx *ctx, int argc, char **argv)
 done:
 	tidu_conflicts_free(c, n);
 	tidu_buf_free(&out);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-static int conflicts_resolve(cli_ctx *ctx, int argc, char **argv)
+/* One of the three choices, and an ID, before the store opens. */
+static int resolve_check(cli_run *r)
 {
-	int theirs = 0, mine = 0;
-	const char *value = NULL;
-	const cli_opt opts[] = {
-		{"take-theirs", OPT_FLAG, NULL, N_("take the other side's value"), &theirs},
-		{"keep-mine", OPT_FLAG, NULL, N_("keep this device's value"), &mine},
-		{"value", OPT_STRING, "V", N_("write a new value"), &value},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu conflicts resolve ID (--take-theirs | --keep-mine | --value V)",
-			       N_("settle a conflict with a new change"), opts, 1, 1};
-	tidu_store *s = NULL;
-	char **args = NULL;
-	int64_t id;
-	int nargs = 0, code, error;
+	conflicts_opts *o = r->opts;
+	const char *arg = r->args[0];
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	if (theirs + mine + (value != NULL) != 1) {
-		code = cli_error(EXIT_USAGE, "%s",
+	if (o->theirs + o->mine + (o->value != NULL) != 1)
+		return cli_error(EXIT_USAGE, "%s",
 			_("choose one of --take-theirs, --keep-mine and --value"));
-		goto done;
-	}
-	if (tidu_parse_int64(args[0][0] == '#' ? args[0] + 1 : args[0], &id) < 0) {
-		code = cli_error(EXIT_USAGE, _("invalid conflict id '%s'"), args[0]);
-		goto done;
-	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	error = tidu_conflict_resolve(s, id, value ? TIDU_RESOLVE_VALUE :
-				      mine ? TIDU_RESOLVE_KEEP_MINE : TIDU_RESOLVE_TAKE_THEIRS,
-				      value);
-	if (error < 0)
-		code = cli_fail(error);
-	else
-		printf(_("Conflict %lld resolved; the decision syncs as a new change.\n"),
-		       (long long)id);
-done:
-	tidu_store_free(s);
-	free(args);
-	return code;
+	if (tidu_parse_int64(arg[0] == '#' ? arg + 1 : arg, &o->id) < 0)
+		return cli_error(EXIT_USAGE, _("invalid conflict id '%s'"), arg);
+	return EXIT_OK;
 }
 
-int cmd_conflicts(cli_ctx *ctx, int argc, char **argv)
+static int conflicts_resolve(cli_run *r)
 {
-	static const cli_sub subs[] = {
-		{"list", conflicts_list, N_("list values that lost a merge to a concurrent edit")},
-		{"resolve", conflicts_resolve, N_("settle a conflict with a new change")},
-		{NULL, NULL, NULL},
-	};
+	const conflicts_opts *o = r->opts;
+	int error;
 
-	/* `tidu conflicts [--json]` is `tidu conflicts list`. */
-	if (argc < 2 || argv[1][0] == '-')
-		return conflicts_list(ctx, argc, argv);
-	return cli_dispatch(ctx, "conflicts", subs, argc, argv);
+	error = tidu_conflict_resolve(r->store, o->id, o->value ? TIDU_RESOLVE_VALUE :
+				      o->mine ? TIDU_RESOLVE_KEEP_MINE : TIDU_RESOLVE_TAKE_THEIRS,
+				      o->value);
+	if (error < 0)
+		return cli_fail(error);
+	printf(_("Conflict %lld resolved; the decision syncs as a new change.\n"),
+	       (long long)o->id);
+	return EXIT_OK;
 }
+
+static const cli_cmd conflicts_subs[] = {
+	{.name = "list", .summary = N_("list values that lost a merge to a concurrent edit"),
+	 .spec = {"tidu conflicts [--all] [--json]", NULL, list_optv, 0, 0},
+	 CLI_OPTS(conflicts_defaults), .need = NEED_STORE, .run = conflicts_list},
+	{.name = "resolve", .summary = N_("settle a conflict with a new change"),
+	 .spec = {"tidu conflicts resolve ID (--take-theirs | --keep-mine | --value V)", NULL,
+		  resolve_optv, 1, 1},
+	 CLI_OPTS(conflicts_defaults), .need = NEED_STORE, .check = resolve_check,
+	 .run = conflicts_resolve},
+	{.name = NULL},
+};
+
+/* `tidu conflicts [--json]` is `tidu conflicts list`. */
+const cli_cmd cmd_conflicts = {
+	.name = "conflicts", .summary = N_("list and resolve values that lost a merge"),
+	.subs = conflicts_subs, .dflt = &conflicts_subs[0], .dflt_on = CLI_DFLT_OPTION,
+};

@@ -5,27 +5,29 @@
 #include "tidu/repo.h"
 #include "tidu/trust.h"
 
-/* tidu enroll request [--out FILE] */
-static int enroll_request(cli_ctx *ctx, int argc, char **argv)
-{
-	const char *out = NULL;
-	const cli_opt opts[] = {
-		{"out", OPT_STRING, "FILE", N_("write the request to FILE (default: standard output)"), &out},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu enroll request [--out FILE]",
-			       N_("make this device's enrollment request for the city"), opts, 0, 0};
-	tidu_buf doc = TIDU_BUF_INIT;
-	tidu_store *s = NULL;
-	tidu_trust_id id;
-	char **args = NULL;
-	int nargs, code, error;
+typedef struct {
+	const char *out;
+} enroll_opts;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_trust_ensure_keys(s)) < 0 ||
-	    (error = tidu_trust_identity(s, &id)) < 0 ||
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static enroll_opts enroll_defaults;
+
+static const cli_opt request_optv[] = {
+	CLI_STRING("out", "FILE", N_("write the request to FILE (default: standard output)"),
+		   enroll_defaults, out),
+	CLI_OPT_END,
+};
+
+/* tidu enroll request [--out FILE] */
+static int enroll_request(cli_run *r)
+{
+	const char *out = ((const enroll_opts *)r->opts)->out;
+	tidu_buf doc = TIDU_BUF_INIT;
+	tidu_store *s = r->store;
+	tidu_trust_id id;
+	int code = EXIT_OK, error;
+
+	if ((error = tidu_trust_identity(s, &id)) < 0 ||
 	    (error = tidu_trust_enroll_request(s, &doc)) < 0 ||
 	    (out && (error = tidu_trust_doc_write(out, doc.ptr, doc.len)) < 0)) {
 		code = cli_fail(error);
@@ -44,8 +46,6 @@ static int enroll_request(cli_ctx *ctx, int argc, char **argv)
 		code = cli_error(EXIT_FAIL, "%s", _("cannot write to standard output"));
 done:
 	tidu_buf_free(&doc);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
@@ -55,26 +55,18 @@ done:
  * with every sync, and takes its grant with the first sync after the city
  * approved it.
  */
-static int enroll_publish(cli_ctx *ctx, int argc, char **argv)
+static int enroll_publish(cli_run *r)
 {
-	const cli_spec spec = {"tidu enroll [REMOTE]",
-			       N_("publish this device's enrollment request through the central repository"),
-			       NULL, 0, 1};
 	tidu_sync_report rep;
-	tidu_store *s = NULL;
 	tidu_trust_id id;
-	char **args = NULL;
-	int nargs, code, error;
+	int code = EXIT_OK, error;
 
 	memset(&rep, 0, sizeof(rep));
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_trust_identity(s, &id)) < 0) {
+	if ((error = tidu_trust_identity(r->store, &id)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	error = tidu_sync(s, nargs ? args[0] : NULL, NULL, &rep);
+	error = tidu_sync(r->store, r->nargs ? r->args[0] : NULL, NULL, &rep);
 	if (error < 0) {
 		code = cli_fail(error);
 		goto done;
@@ -89,22 +81,25 @@ static int enroll_publish(cli_ctx *ctx, int argc, char **argv)
 		code = EXIT_CORRUPT;
 done:
 	tidu_sync_report_free(&rep);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-int cmd_enroll(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_sub subs[] = {
-		{"request", enroll_request, N_("make this device's enrollment request for the city")},
-		{NULL, NULL, NULL},
-	};
+static const cli_cmd enroll_subs[] = {
+	{.name = "request", .summary = N_("make this device's enrollment request for the city"),
+	 .spec = {"tidu enroll request [--out FILE]", NULL, request_optv, 0, 0},
+	 CLI_OPTS(enroll_defaults), .need = NEED_KEYS, .run = enroll_request},
+	{.name = NULL},
+};
 
-	/* `tidu enroll [REMOTE]` publishes; `tidu enroll request` writes a file. */
-	if (argc < 2 || strcmp(argv[1], "request"))
-		return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		       ? cli_dispatch(ctx, "enroll", subs, argc, argv)
-		       : enroll_publish(ctx, argc, argv);
-	return cli_dispatch(ctx, "enroll", subs, argc, argv);
-}
+/* `tidu enroll [REMOTE]` publishes; `tidu enroll request` writes a file. */
+static const cli_cmd enroll_publish_cmd = {
+	.name = "enroll",
+	.summary = N_("publish this device's enrollment request through the central repository"),
+	.spec = {"tidu enroll [REMOTE]", NULL, NULL, 0, 1},
+	.need = NEED_STORE, .run = enroll_publish,
+};
+
+const cli_cmd cmd_enroll = {
+	.name = "enroll", .summary = N_("make this device's enrollment request for the city"),
+	.subs = enroll_subs, .dflt = &enroll_publish_cmd, .dflt_on = CLI_DFLT_UNKNOWN,
+};

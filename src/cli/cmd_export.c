@@ -4,6 +4,19 @@
 #include "cli.h"
 #include "tidu/export.h"
 
+typedef struct {
+	const char *district;
+} export_opts;
+
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static export_opts export_defaults;
+
+static const cli_opt export_optv[] = {
+	CLI_STRING("district", "CODE", N_("only this district's firms and their visits"),
+		   export_defaults, district),
+	CLI_OPT_END,
+};
+
 static int to_stdout(void *ctx, tidu_buf *buf)
 {
 	(void)ctx;
@@ -13,33 +26,28 @@ static int to_stdout(void *ctx, tidu_buf *buf)
 	return 0;
 }
 
-int cmd_export(cli_ctx *ctx, int argc, char **argv)
+static int export_check(cli_run *r)
 {
-	const char *district = NULL;
-	const cli_opt opts[] = {
-		{"district", OPT_STRING, "CODE", N_("only this district's firms and their visits"), &district},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu export json [--district CODE]",
-			       N_("write every current record as canonical JSON"), opts, 1, 1};
-	tidu_store *s = NULL;
-	char **args = NULL;
-	int nargs = 0, code, error;
-
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	if (strcmp(args[0], "json")) {
-		code = cli_error(EXIT_USAGE, _("unknown export format '%s': use json"), args[0]);
-		goto done;
-	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_export_json(s, district, to_stdout, NULL)) < 0)
-		code = cli_fail(error);
-	else if (fflush(stdout) != 0)
-		code = cli_error(EXIT_FAIL, "%s", _("cannot write the export"));
-done:
-	tidu_store_free(s);
-	free(args);
-	return code;
+	if (strcmp(r->args[0], "json"))
+		return cli_error(EXIT_USAGE, _("unknown export format '%s': use json"), r->args[0]);
+	return EXIT_OK;
 }
+
+static int export_run(cli_run *r)
+{
+	const export_opts *o = r->opts;
+	int error;
+
+	if ((error = tidu_export_json(r->store, o->district, to_stdout, NULL)) < 0)
+		return cli_fail(error);
+	if (fflush(stdout) != 0)
+		return cli_error(EXIT_FAIL, "%s", _("cannot write the export"));
+	return EXIT_OK;
+}
+
+const cli_cmd cmd_export = {
+	.name = "export", .summary = N_("write every current record as canonical JSON"),
+	.spec = {"tidu export json [--district CODE]", NULL, export_optv, 1, 1},
+	CLI_OPTS(export_defaults), .need = NEED_STORE,
+	.check = export_check, .run = export_run,
+};

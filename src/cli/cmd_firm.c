@@ -31,22 +31,66 @@ static void free_owned(char **owned, int n)
 	free(owned);
 }
 
-static int firm_add(cli_ctx *ctx, int argc, char **argv)
-{
-	const char *name = NULL;
-	const cli_opt opts[] = {
-		{"name", OPT_STRING, "NAME", N_("the firm's registered name"), &name},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu firm add USCC --name NAME [KEY=VALUE ...]",
-			       N_("add a firm"), opts, 1, -1};
-	char **args = NULL, **owned = NULL, uscc[TIDU_USCC_LEN + 1];
-	tidu_kv *kv = NULL;
-	tidu_store *s = NULL;
-	int nargs = 0, code, error;
+typedef struct {
+	const char *name;              /* add */
+	const char *district, *search; /* list */
+	int json;                      /* list */
+} firm_opts;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static firm_opts firm_defaults;
+
+static const cli_opt add_optv[] = {
+	CLI_STRING("name", "NAME", N_("the firm's registered name"), firm_defaults, name),
+	CLI_OPT_END,
+};
+
+static const cli_opt list_optv[] = {
+	CLI_STRING("district", "CODE", N_("only firms of this district"), firm_defaults, district),
+	CLI_STRING("search", "TEXT", N_("only firms whose name, USCC, product or contact contains TEXT"),
+		   firm_defaults, search),
+	CLI_FLAG("json", N_("print one JSON array"), firm_defaults, json),
+	CLI_OPT_END,
+};
+
+/*
+ * The KEY=VALUE arguments after the USCC, checked before the store opens:
+ * bad input fails without a passphrase prompt. tidu firm set takes any key
+ * (YEAR.KEY too); the core checks them.
+ */
+static int set_check(cli_run *r)
+{
+	tidu_kv kv;
+	char *owned;
+	int i;
+
+	for (i = 1; i < r->nargs; i++) {
+		if (tidu_kv_split(r->args[i], &kv, &owned) < 0)
+			return cli_fail(TIDU_EINVAL);
+		free(owned);
+	}
+	return EXIT_OK;
+}
+
+/* add and show: the pairs (add), then the USCC, which must be valid. */
+static int uscc_check(cli_run *r)
+{
+	char uscc[TIDU_USCC_LEN + 1];
+	int code = set_check(r);
+
+	if (code == EXIT_OK && tidu_uscc_validate(r->args[0], uscc) < 0)
+		code = cli_fail(TIDU_EINVAL);
+	return code;
+}
+
+static int firm_add(cli_run *r)
+{
+	const firm_opts *o = r->opts;
+	const char *name = o->name;
+	char **args = r->args, **owned = NULL, uscc[TIDU_USCC_LEN + 1];
+	tidu_kv *kv = NULL;
+	int nargs = r->nargs, code = EXIT_OK, error;
+
 	kv = tidu_calloc((size_t)nargs + 1, sizeof(*kv));
 	owned = tidu_calloc((size_t)nargs + 1, sizeof(*owned));
 	if ((code = split_pairs(args + 1, nargs - 1, kv, owned)) != EXIT_OK)
@@ -55,13 +99,7 @@ static int firm_add(cli_ctx *ctx, int argc, char **argv)
 		kv[nargs - 1].key = "name";
 		kv[nargs - 1].value = name;
 	}
-	if (tidu_uscc_validate(args[0], uscc) < 0) {
-		code = cli_fail(TIDU_EINVAL);
-		goto done;
-	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_firm_add(s, args[0], kv, (size_t)nargs - (name ? 0 : 1),
+	if ((error = tidu_firm_add(r->store, args[0], kv, (size_t)nargs - (name ? 0 : 1),
 				   uscc)) < 0) {
 		code = cli_fail(error);
 		goto done;
@@ -71,37 +109,24 @@ static int firm_add(cli_ctx *ctx, int argc, char **argv)
 			 uscc, uscc + 2);
 	printf(_("Added firm %s\n"), uscc);
 done:
-	tidu_store_free(s);
 	free_owned(owned, nargs);
 	free(kv);
-	free(args);
 	return code;
 }
 
-static int firm_set(cli_ctx *ctx, int argc, char **argv)
+static int firm_set(cli_run *r)
 {
-	const cli_spec spec = {"tidu firm set USCC KEY=VALUE ... (YEAR.KEY=VALUE for yearly figures)",
-			       N_("change fields of a firm"), NULL, 2, -1};
-	char **args = NULL, **owned = NULL;
+	char **args = r->args, **owned = NULL;
 	tidu_kv *kv = NULL;
-	tidu_store *s = NULL;
-	int nargs = 0, code, error;
+	int nargs = r->nargs, code, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
 	kv = tidu_calloc((size_t)nargs, sizeof(*kv));
 	owned = tidu_calloc((size_t)nargs, sizeof(*owned));
-	if ((code = split_pairs(args + 1, nargs - 1, kv, owned)) != EXIT_OK)
-		goto done;
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_firm_set(s, args[0], kv, (size_t)nargs - 1)) < 0)
+	if ((code = split_pairs(args + 1, nargs - 1, kv, owned)) == EXIT_OK &&
+	    (error = tidu_firm_set(r->store, args[0], kv, (size_t)nargs - 1)) < 0)
 		code = cli_fail(error);
-done:
-	tidu_store_free(s);
 	free_owned(owned, nargs);
 	free(kv);
-	free(args);
 	return code;
 }
 
@@ -121,36 +146,24 @@ static void print_rec(const tidu_rec *r, const char *indent)
 	tidu_buf_free(&text);
 }
 
-static int firm_show(cli_ctx *ctx, int argc, char **argv)
+static int firm_show(cli_run *r)
 {
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON object"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu firm show USCC [--json]",
-			       N_("show a firm with its yearly figures"), opts, 1, 1};
-	char **args = NULL, uscc[TIDU_USCC_LEN + 1];
+	const cli_json_opts *o = r->opts;
+	char uscc[TIDU_USCC_LEN + 1];
+	tidu_query_filter years = {uscc, NULL, NULL, TIDU_ORDER_KEY};
 	tidu_rec firm = TIDU_REC_INIT, year = TIDU_REC_INIT;
-	tidu_store *s = NULL;
+	tidu_store *s = r->store;
 	tidu_query *q = NULL;
-	int nargs = 0, code, error, rc;
+	int code = EXIT_OK, error, rc;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	if (tidu_uscc_validate(args[0], uscc) < 0) {
-		code = cli_fail(TIDU_EINVAL);
-		goto done;
-	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
+	tidu_uscc_validate(r->args[0], uscc); /* valid: uscc_check */
 	if ((error = tidu_rec_load(s, "firm", uscc, &firm)) < 0) {
 		if (error == TIDU_ENOTFOUND)
 			tidu_error_set(TIDU_ENOTFOUND, _("firm '%s' is not in the store"), uscc);
 		code = cli_fail(error);
 		goto done;
 	}
-	if (json) {
+	if (o->json) {
 		tidu_buf out = TIDU_BUF_INIT;
 		tidu_json_writer w;
 
@@ -166,11 +179,10 @@ static int firm_show(cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	print_rec(&firm, "");
-	if ((error = tidu_query_open(s, "firm_year", "uscc=?1", "year", &q)) < 0) {
+	if ((error = tidu_query_open(s, "firm_year", &years, &q)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	tidu_query_bind(q, 1, uscc);
 	while ((rc = tidu_query_next(q, &year)) > 0) {
 		printf("\n%lld\n", (long long)year.year);
 		print_rec(&year, "  ");
@@ -181,61 +193,37 @@ done:
 	tidu_query_free(q);
 	tidu_rec_clear(&year);
 	tidu_rec_clear(&firm);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-static int firm_list(cli_ctx *ctx, int argc, char **argv)
+static int list_check(cli_run *r)
 {
-	int json = 0;
-	const char *district = NULL, *search = NULL;
-	const cli_opt opts[] = {
-		{"district", OPT_STRING, "CODE", N_("only firms of this district"), &district},
-		{"search", OPT_STRING, "TEXT", N_("only firms whose name, USCC, product or contact contains TEXT"), &search},
-		{"json", OPT_FLAG, NULL, N_("print one JSON array"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu firm list [--district CODE] [--search TEXT] [--json]",
-			       N_("list firms"), opts, 0, 0};
-	tidu_buf pattern = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
+	const firm_opts *o = r->opts;
+
+	if (o->district && !tidu_dict_district_name(o->district))
+		return cli_error(EXIT_USAGE,
+			_("unknown district '%s': use a code from the division list"), o->district);
+	return EXIT_OK;
+}
+
+static int firm_list(cli_run *r)
+{
+	const firm_opts *o = r->opts;
+	tidu_query_filter filter = {NULL, o->district, o->search, TIDU_ORDER_KEY};
+	int json = o->json;
+	tidu_buf out = TIDU_BUF_INIT;
 	tidu_rec firm = TIDU_REC_INIT;
 	tidu_json_writer w;
-	tidu_store *s = NULL;
+	tidu_store *s = r->store;
 	tidu_query *q = NULL;
-	char **args = NULL;
 	const char *p;
 	size_t count = 0;
-	int nargs = 0, code, error, rc;
+	int code = EXIT_OK, error, rc;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	if (district && !tidu_dict_district_name(district)) {
-		code = cli_error(EXIT_USAGE,
-			_("unknown district '%s': use a code from the division list"), district);
-		goto done;
-	}
-	if (search) {
-		/* LIKE pattern with %, _ and \ escaped: TEXT is matched literally. */
-		tidu_buf_putc(&pattern, '%');
-		for (p = search; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				tidu_buf_putc(&pattern, '\\');
-			tidu_buf_putc(&pattern, *p);
-		}
-		tidu_buf_putc(&pattern, '%');
-	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_query_open(s, "firm",
-		"(?1 IS NULL OR district=?1) AND (?2 IS NULL OR name LIKE ?2 ESCAPE '\\' "
-		"OR uscc LIKE ?2 ESCAPE '\\' OR main_product LIKE ?2 ESCAPE '\\' "
-		"OR contact LIKE ?2 ESCAPE '\\')", "uscc", &q)) < 0) {
+	if ((error = tidu_query_open(s, "firm", &filter, &q)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	tidu_query_bind(q, 1, district);
-	tidu_query_bind(q, 2, search ? pattern.ptr : NULL);
 	if (json) {
 		tidu_json_writer_init(&w, &out, 1);
 		tidu_json_begin_array(&w);
@@ -282,10 +270,7 @@ static int firm_list(cli_ctx *ctx, int argc, char **argv)
 done:
 	tidu_rec_clear(&firm);
 	tidu_query_free(q);
-	tidu_buf_free(&pattern);
 	tidu_buf_free(&out);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
@@ -301,26 +286,21 @@ static void import_error(void *ctx, size_t line, const char *message)
 
 #define MAX_IMPORT_BYTES ((size_t)1 << 30)
 
-static int firm_import(cli_ctx *ctx, int argc, char **argv)
+/* Not NEED_STORE in the table: the file is read before the passphrase is asked. */
+static int firm_import(cli_run *r)
 {
-	const cli_spec spec = {"tidu firm import FILE.csv",
-			       N_("add or update firms from a CSV file (all or nothing)"),
-			       NULL, 1, 1};
+	char **args = r->args;
 	tidu_buf data = TIDU_BUF_INIT;
 	tidu_import_result res;
-	tidu_store *s = NULL;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int code, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
 	if ((error = tidu_file_read(args[0], MAX_IMPORT_BYTES, &data)) < 0) {
 		code = cli_fail(error == TIDU_ERROR ? TIDU_EINVAL : error);
 		goto done;
 	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
+	if ((code = cli_run_need(r, NEED_STORE)) != EXIT_OK)
 		goto done;
-	error = tidu_firm_import(s, data.ptr ? data.ptr : "", data.len, &res,
+	error = tidu_firm_import(r->store, data.ptr ? data.ptr : "", data.len, &res,
 				 import_error, args[0]);
 	if (error < 0) {
 		code = cli_fail(error);
@@ -330,42 +310,43 @@ static int firm_import(cli_ctx *ctx, int argc, char **argv)
 	       res.rows, args[0], res.encoding, res.added, res.updated);
 done:
 	tidu_buf_free(&data);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-static int firm_delete(cli_ctx *ctx, int argc, char **argv)
+static int firm_delete(cli_run *r)
 {
-	const cli_spec spec = {"tidu firm delete USCC",
-			       N_("delete a firm (a tombstone that syncs; its visits stay)"),
-			       NULL, 1, 1};
-	tidu_store *s = NULL;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int error = tidu_firm_delete(r->store, r->args[0]);
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_firm_delete(s, args[0])) < 0)
-		code = cli_fail(error);
-done:
-	tidu_store_free(s);
-	free(args);
-	return code;
+	return error < 0 ? cli_fail(error) : EXIT_OK;
 }
 
-int cmd_firm(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_sub subs[] = {
-		{"add", firm_add, N_("add a firm")},
-		{"set", firm_set, N_("change fields of a firm")},
-		{"show", firm_show, N_("show a firm with its yearly figures")},
-		{"list", firm_list, N_("list firms")},
-		{"import", firm_import, N_("add or update firms from a CSV file (all or nothing)")},
-		{"delete", firm_delete, N_("delete a firm (a tombstone that syncs; its visits stay)")},
-		{NULL, NULL, NULL},
-	};
+static const cli_cmd firm_subs[] = {
+	{.name = "add", .summary = N_("add a firm"),
+	 .spec = {"tidu firm add USCC --name NAME [KEY=VALUE ...]", NULL, add_optv, 1, -1},
+	 CLI_OPTS(firm_defaults), .need = NEED_STORE, .check = uscc_check,
+	 .run = firm_add},
+	{.name = "set", .summary = N_("change fields of a firm"),
+	 .spec = {"tidu firm set USCC KEY=VALUE ... (YEAR.KEY=VALUE for yearly figures)", NULL,
+		  NULL, 2, -1},
+	 .need = NEED_STORE, .check = set_check, .run = firm_set},
+	{.name = "show", .summary = N_("show a firm with its yearly figures"),
+	 .spec = {"tidu firm show USCC [--json]", NULL, cli_json_object_optv, 1, 1},
+	 CLI_OPTS(cli_json_defaults), .need = NEED_STORE, .check = uscc_check,
+	 .run = firm_show},
+	{.name = "list", .summary = N_("list firms"),
+	 .spec = {"tidu firm list [--district CODE] [--search TEXT] [--json]", NULL, list_optv,
+		  0, 0},
+	 CLI_OPTS(firm_defaults), .need = NEED_STORE, .check = list_check,
+	 .run = firm_list},
+	{.name = "import", .summary = N_("add or update firms from a CSV file (all or nothing)"),
+	 .spec = {"tidu firm import FILE.csv", NULL, NULL, 1, 1}, .run = firm_import},
+	{.name = "delete", .summary = N_("delete a firm (a tombstone that syncs; its visits stay)"),
+	 .spec = {"tidu firm delete USCC", NULL, NULL, 1, 1},
+	 .need = NEED_STORE, .run = firm_delete},
+	{.name = NULL},
+};
 
-	return cli_dispatch(ctx, "firm", subs, argc, argv);
-}
+const cli_cmd cmd_firm = {
+	.name = "firm", .summary = N_("add, change, show, list and import firms"),
+	.subs = firm_subs,
+};

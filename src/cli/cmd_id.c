@@ -5,30 +5,17 @@
 #include "tidu/dict.h"
 #include "tidu/trust.h"
 
-int cmd_id(cli_ctx *ctx, int argc, char **argv)
+static int id_run(cli_run *r)
 {
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON object"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu id [--json]",
-			       N_("show this device's identity and key fingerprint"), opts, 0, 0};
+	const cli_json_opts *o = r->opts;
+	tidu_store *s = r->store;
 	const char *name;
-	tidu_store *s = NULL;
 	tidu_trust_id id;
-	char **args = NULL;
-	int nargs, code, error;
+	int error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_trust_ensure_keys(s)) < 0 ||
-	    (error = tidu_trust_identity(s, &id)) < 0) {
-		code = cli_fail(error);
-		goto done;
-	}
-	if (json) {
+	if ((error = tidu_trust_identity(s, &id)) < 0)
+		return cli_fail(error);
+	if (o->json) {
 		tidu_buf out = TIDU_BUF_INIT;
 		tidu_json_writer w;
 
@@ -58,8 +45,7 @@ int cmd_id(cli_ctx *ctx, int argc, char **argv)
 		tidu_json_write_key(&w, "keyring_version");
 		tidu_json_write_int64(&w, id.keyring_version);
 		tidu_json_end_object(&w);
-		code = cli_emit_json(&w, &out);
-		goto done;
+		return cli_emit_json(&w, &out);
 	}
 	name = tidu_dict_district_name(id.district);
 	cli_print_padded(stdout, _("Device:"), 18);
@@ -82,8 +68,11 @@ int cmd_id(cli_ctx *ctx, int argc, char **argv)
 		printf(_("version %lld, this device is enrolled\n"), (long long)id.keyring_version);
 	else
 		printf(_("version %lld, this device is not enrolled\n"), (long long)id.keyring_version);
-done:
-	tidu_store_free(s);
-	free(args);
-	return code;
+	return EXIT_OK;
 }
+
+const cli_cmd cmd_id = {
+	.name = "id", .summary = N_("show this device's identity and key fingerprint"),
+	.spec = {"tidu id [--json]", NULL, cli_json_object_optv, 0, 0},
+	CLI_OPTS(cli_json_defaults), .need = NEED_KEYS, .run = id_run,
+};

@@ -5,55 +5,35 @@
 #include "tidu/trust.h"
 
 /* tidu keyring export FILE */
-static int keyring_export(cli_ctx *ctx, int argc, char **argv)
+static int keyring_export(cli_run *r)
 {
-	const cli_spec spec = {"tidu keyring export FILE",
-			       N_("sign a new keyring version and write it to FILE (city store)"),
-			       NULL, 1, 1};
 	tidu_buf doc = TIDU_BUF_INIT;
-	tidu_store *s = NULL;
 	tidu_trust_id id;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int code = EXIT_OK, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_trust_ensure_keys(s)) < 0 ||
-	    (error = tidu_trust_keyring_export(s, &doc)) < 0 ||
-	    (error = tidu_trust_doc_write(args[0], doc.ptr, doc.len)) < 0 ||
-	    (error = tidu_trust_identity(s, &id)) < 0) {
+	if ((error = tidu_trust_keyring_export(r->store, &doc)) < 0 ||
+	    (error = tidu_trust_doc_write(r->args[0], doc.ptr, doc.len)) < 0 ||
+	    (error = tidu_trust_identity(r->store, &id)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
 	printf(_("Wrote keyring version %lld to %s, signed by city %s.\n"),
-	       (long long)id.keyring_version, args[0], id.fingerprint);
-	printf(_("Give it to every device: tidu keyring import %s\n"), args[0]);
+	       (long long)id.keyring_version, r->args[0], id.fingerprint);
+	printf(_("Give it to every device: tidu keyring import %s\n"), r->args[0]);
 done:
 	tidu_buf_free(&doc);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
 /* tidu keyring import FILE */
-static int keyring_import(cli_ctx *ctx, int argc, char **argv)
+static int keyring_import(cli_run *r)
 {
-	const cli_spec spec = {"tidu keyring import FILE",
-			       N_("verify the city's keyring in FILE and take its keys"),
-			       NULL, 1, 1};
 	tidu_buf doc = TIDU_BUF_INIT;
-	tidu_store *s = NULL;
 	tidu_trust_import info;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int code = EXIT_OK, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_trust_ensure_keys(s)) < 0 ||
-	    (error = tidu_trust_doc_read(args[0], &doc)) < 0 ||
-	    (error = tidu_trust_keyring_import(s, doc.ptr, doc.len, &info)) < 0) {
+	if ((error = tidu_trust_doc_read(r->args[0], &doc)) < 0 ||
+	    (error = tidu_trust_keyring_import(r->store, doc.ptr, doc.len, &info)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
@@ -73,41 +53,27 @@ static int keyring_import(cli_ctx *ctx, int argc, char **argv)
 		printf("%s\n", _("This device is not in the keyring yet: ask the city to enroll it."));
 done:
 	tidu_buf_free(&doc);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
 /* tidu keyring show [--json] */
-static int keyring_show(cli_ctx *ctx, int argc, char **argv)
+static int keyring_show(cli_run *r)
 {
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON object"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu keyring show [--json]",
-			       N_("list the devices of the keyring and the read keys held here"),
-			       opts, 0, 0};
+	const cli_json_opts *o = r->opts;
 	tidu_trust_device *devs = NULL;
 	tidu_trust_keypair *kps = NULL;
 	size_t ndevs = 0, nkps = 0, i;
-	tidu_store *s = NULL;
+	tidu_store *s = r->store;
 	tidu_trust_id id;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int code = EXIT_OK, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_trust_ensure_keys(s)) < 0 ||
-	    (error = tidu_trust_identity(s, &id)) < 0 ||
+	if ((error = tidu_trust_identity(s, &id)) < 0 ||
 	    (error = tidu_trust_device_list(s, &devs, &ndevs)) < 0 ||
 	    (error = tidu_trust_reader_keys(s, &kps, &nkps)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	if (json) {
+	if (o->json) {
 		tidu_buf out = TIDU_BUF_INIT;
 		tidu_json_writer w;
 
@@ -179,19 +145,25 @@ static int keyring_show(cli_ctx *ctx, int argc, char **argv)
 done:
 	tidu_trust_keypairs_free(kps, nkps);
 	free(devs);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-int cmd_keyring(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_sub subs[] = {
-		{"export", keyring_export, N_("sign a new keyring version and write it to FILE (city store)")},
-		{"import", keyring_import, N_("verify the city's keyring in FILE and take its keys")},
-		{"show", keyring_show, N_("list the devices of the keyring and the read keys held here")},
-		{NULL, NULL, NULL},
-	};
+static const cli_cmd keyring_subs[] = {
+	{.name = "export",
+	 .summary = N_("sign a new keyring version and write it to FILE (city store)"),
+	 .spec = {"tidu keyring export FILE", NULL, NULL, 1, 1},
+	 .need = NEED_KEYS, .run = keyring_export},
+	{.name = "import", .summary = N_("verify the city's keyring in FILE and take its keys"),
+	 .spec = {"tidu keyring import FILE", NULL, NULL, 1, 1},
+	 .need = NEED_KEYS, .run = keyring_import},
+	{.name = "show",
+	 .summary = N_("list the devices of the keyring and the read keys held here"),
+	 .spec = {"tidu keyring show [--json]", NULL, cli_json_object_optv, 0, 0},
+	 CLI_OPTS(cli_json_defaults), .need = NEED_KEYS, .run = keyring_show},
+	{.name = NULL},
+};
 
-	return cli_dispatch(ctx, "keyring", subs, argc, argv);
-}
+const cli_cmd cmd_keyring = {
+	.name = "keyring", .summary = N_("export, import and show the city's signed keyring"),
+	.subs = keyring_subs,
+};

@@ -10,94 +10,132 @@
 #include "tidu/view.h"
 #include "tidu/visit.h"
 
-static int visit_add(cli_ctx *ctx, int argc, char **argv)
-{
-	const char *date = NULL, *kind = NULL, *note = NULL;
-	const cli_opt opts[] = {
-		{"date", OPT_STRING, "YYYY-MM-DD", N_("day of the visit (default today)"), &date},
-		{"kind", OPT_STRING, "KIND", N_("first, follow_up, review or coaching"), &kind},
-		{"note", OPT_STRING, "TEXT", N_("notes of the visit"), &note},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu visit add USCC [--date D] [--kind K] [--note TEXT] [KEY=VALUE ...]",
-			       N_("record a visit; prints the new visit id"), opts, 1, -1};
-	char **args = NULL, **owned = NULL, id[TIDU_UUID_LEN + 1];
-	tidu_kv *kv = NULL;
-	tidu_store *s = NULL;
-	size_t n = 0;
-	int nargs = 0, code = EXIT_OK, error, i;
+typedef struct {
+	const char *date, *kind, *note;
+} visit_opts;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	kv = tidu_calloc((size_t)nargs + 3, sizeof(*kv));
-	owned = tidu_calloc((size_t)nargs, sizeof(*owned));
-	for (i = 1; i < nargs; i++, n++)
-		if (tidu_kv_split(args[i], &kv[n], &owned[i]) < 0) {
-			code = cli_fail(TIDU_EINVAL);
-			goto done;
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static visit_opts visit_defaults;
+
+static const cli_opt add_optv[] = {
+	CLI_STRING("date", "YYYY-MM-DD", N_("day of the visit (default today)"), visit_defaults, date),
+	CLI_STRING("kind", "KIND", N_("first, follow_up, review or coaching"), visit_defaults, kind),
+	CLI_STRING("note", "TEXT", N_("notes of the visit"), visit_defaults, note),
+	CLI_OPT_END,
+};
+
+/*
+ * Splits the KEY=VALUE arguments after the USCC into `kv` (with room for 3
+ * more), the copies into `owned` (nargs entries). Returns the number of pairs,
+ * or -1 after printing the error.
+ */
+static int add_pairs(const cli_run *r, tidu_kv *kv, char **owned)
+{
+	int i, n = 0;
+
+	for (i = 1; i < r->nargs; i++, n++)
+		if (tidu_kv_split(r->args[i], &kv[n], &owned[i]) < 0) {
+			cli_fail(TIDU_EINVAL);
+			return -1;
 		}
-	if (date)
-		kv[n].key = "date", kv[n++].value = date;
-	if (kind)
-		kv[n].key = "kind", kv[n++].value = kind;
-	if (note)
-		kv[n].key = "note", kv[n++].value = note;
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_visit_add(s, args[0], kv, n, id)) < 0) {
-		code = cli_fail(error);
-		goto done;
-	}
-	printf("%s\n", id);
-done:
+	return n;
+}
+
+static void pairs_free(tidu_kv *kv, char **owned, int nargs)
+{
+	int i;
+
 	for (i = 0; owned && i < nargs; i++)
 		free(owned[i]);
 	free(owned);
 	free(kv);
-	tidu_store_free(s);
-	free(args);
+}
+
+/* Bad pairs fail before the store opens (no passphrase prompt). */
+static int add_check(cli_run *r)
+{
+	tidu_kv *kv = tidu_calloc((size_t)r->nargs + 3, sizeof(*kv));
+	char **owned = tidu_calloc((size_t)r->nargs, sizeof(*owned));
+	int n = add_pairs(r, kv, owned);
+
+	pairs_free(kv, owned, r->nargs);
+	return n < 0 ? EXIT_USAGE : EXIT_OK;
+}
+
+static int visit_add(cli_run *r)
+{
+	const visit_opts *o = r->opts;
+	tidu_kv *kv = tidu_calloc((size_t)r->nargs + 3, sizeof(*kv));
+	char **owned = tidu_calloc((size_t)r->nargs, sizeof(*owned));
+	char id[TIDU_UUID_LEN + 1];
+	int n = add_pairs(r, kv, owned), code = EXIT_OK, error;
+
+	if (o->date)
+		kv[n].key = "date", kv[n++].value = o->date;
+	if (o->kind)
+		kv[n].key = "kind", kv[n++].value = o->kind;
+	if (o->note)
+		kv[n].key = "note", kv[n++].value = o->note;
+	if ((error = tidu_visit_add(r->store, r->args[0], kv, (size_t)n, id)) < 0)
+		code = cli_fail(error);
+	else
+		printf("%s\n", id);
+	pairs_free(kv, owned, r->nargs);
 	return code;
 }
 
-/* Visits are listed newest day first; the id (UUIDv7) orders one day's. */
-static int visit_list(cli_ctx *ctx, int argc, char **argv)
-{
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON array"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu visit list [USCC] [--json]",
-			       N_("list visits, of one firm or of all"), opts, 0, 1};
-	sqlite3_stmt *st = NULL;
-	tidu_buf out = TIDU_BUF_INIT, text = TIDU_BUF_INIT;
+typedef struct {
+	int json;
 	tidu_json_writer w;
-	tidu_rec v = TIDU_REC_INIT;
-	tidu_store *s = NULL;
-	char **args = NULL, uscc[TIDU_USCC_LEN + 1];
-	size_t count = 0;
-	int nargs = 0, code, error = 0, rc;
+	tidu_buf text;
+	size_t count;
+} list_state;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	if (nargs && tidu_uscc_validate(args[0], uscc) < 0) {
-		code = cli_fail(TIDU_EINVAL);
-		goto done;
+static int list_one(void *ctx, const char *id, const tidu_rec *v)
+{
+	list_state *ls = ctx;
+
+	ls->count++;
+	if (ls->json) {
+		tidu_visit_json(id, v, &ls->w);
+		return 0;
 	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	rc = sqlite3_prepare_v2(tidu_store_db(s),
-		"SELECT id FROM visit WHERE _deleted=0 AND (?1 IS NULL OR uscc=?1) "
-		"ORDER BY date DESC, id DESC", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		code = cli_fail(tidu_store_sqlerr(s, rc, _("listing visits")));
-		goto done;
-	}
-	if (nargs)
-		sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
-	if (json) {
-		tidu_json_writer_init(&w, &out, 1);
-		tidu_json_begin_array(&w);
+	cli_print_padded(stdout, id, 38);
+	cli_print_padded(stdout, tidu_rec_get(v, "date"), 12);
+	cli_print_padded(stdout, tidu_rec_get(v, "uscc"), 20);
+	tidu_value_display(tidu_dict_field("visit", "kind"), tidu_rec_get(v, "kind"),
+			   &ls->text);
+	cli_print_padded(stdout, tidu_buf_cstr(&ls->text), 14);
+	printf("%s\n", tidu_rec_get(v, "officer") ? tidu_rec_get(v, "officer") : "");
+	return 0;
+}
+
+static int list_check(cli_run *r)
+{
+	char uscc[TIDU_USCC_LEN + 1];
+
+	if (r->nargs && tidu_uscc_validate(r->args[0], uscc) < 0)
+		return cli_fail(TIDU_EINVAL);
+	return EXIT_OK;
+}
+
+/* Visits are listed newest day first; the id (UUIDv7) orders one day's. */
+static int visit_list(cli_run *r)
+{
+	const cli_json_opts *o = r->opts;
+	char uscc[TIDU_USCC_LEN + 1];
+	tidu_buf out = TIDU_BUF_INIT;
+	list_state ls;
+	int code = EXIT_OK, error;
+
+	/* Valid (list_check): the canonical form. */
+	if (r->nargs)
+		tidu_uscc_validate(r->args[0], uscc);
+	memset(&ls, 0, sizeof(ls));
+	ls.json = o->json;
+	if (ls.json) {
+		tidu_json_writer_init(&ls.w, &out, 1);
+		tidu_json_begin_array(&ls.w);
 	} else {
 		cli_print_padded(stdout, _("Visit id"), 38);
 		cli_print_padded(stdout, _("Date"), 12);
@@ -105,82 +143,50 @@ static int visit_list(cli_ctx *ctx, int argc, char **argv)
 		cli_print_padded(stdout, _("Kind"), 14);
 		printf("%s\n", _("Officer"));
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-
-		if ((error = tidu_rec_load(s, "visit", id, &v)) < 0)
-			break;
-		count++;
-		if (json) {
-			tidu_visit_json(id, &v, &w);
-			continue;
-		}
-		cli_print_padded(stdout, id, 38);
-		cli_print_padded(stdout, tidu_rec_get(&v, "date"), 12);
-		cli_print_padded(stdout, tidu_rec_get(&v, "uscc"), 20);
-		tidu_value_display(tidu_dict_field("visit", "kind"),
-				   tidu_rec_get(&v, "kind"), &text);
-		cli_print_padded(stdout, tidu_buf_cstr(&text), 14);
-		printf("%s\n", tidu_rec_get(&v, "officer") ? tidu_rec_get(&v, "officer") : "");
-	}
-	if (error == 0 && rc != SQLITE_DONE)
-		error = tidu_store_sqlerr(s, rc, _("listing visits"));
-	if (error < 0) {
+	if ((error = tidu_visit_list(r->store, r->nargs ? uscc : NULL, list_one, &ls)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	if (json) {
-		tidu_json_end_array(&w);
-		if ((error = tidu_json_writer_finish(&w)) < 0) {
+	if (ls.json) {
+		tidu_json_end_array(&ls.w);
+		if ((error = tidu_json_writer_finish(&ls.w)) < 0) {
 			code = cli_fail(error);
 			goto done;
 		}
 		cli_print_json(&out);
 	} else {
-		printf(_("%zu visits\n"), count);
+		printf(_("%zu visits\n"), ls.count);
 	}
 done:
-	sqlite3_finalize(st);
-	tidu_rec_clear(&v);
 	tidu_buf_free(&out);
-	tidu_buf_free(&text);
-	tidu_store_free(s);
-	free(args);
+	tidu_buf_free(&ls.text);
 	return code;
 }
 
-static int visit_show(cli_ctx *ctx, int argc, char **argv)
+static int show_check(cli_run *r)
 {
-	int json = 0;
-	const cli_opt opts[] = {
-		{"json", OPT_FLAG, NULL, N_("print one JSON object"), &json},
-		{NULL, 0, NULL, NULL, NULL},
-	};
-	const cli_spec spec = {"tidu visit show ID [--json]", N_("show one visit"),
-			       opts, 1, 1};
+	if (!tidu_uuid_valid(r->args[0]))
+		return cli_error(EXIT_USAGE, _("invalid visit id '%s'"), r->args[0]);
+	return EXIT_OK;
+}
+
+static int visit_show(cli_run *r)
+{
+	const cli_json_opts *o = r->opts;
+	char **args = r->args;
 	tidu_buf out = TIDU_BUF_INIT, text = TIDU_BUF_INIT;
 	tidu_json_writer w;
 	tidu_rec v = TIDU_REC_INIT;
-	tidu_store *s = NULL;
-	char **args = NULL;
 	size_t i;
-	int nargs = 0, code, error;
+	int code = EXIT_OK, error;
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK)
-		goto done;
-	if (!tidu_uuid_valid(args[0])) {
-		code = cli_error(EXIT_USAGE, _("invalid visit id '%s'"), args[0]);
-		goto done;
-	}
-	if ((code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_rec_load(s, "visit", args[0], &v)) < 0) {
+	if ((error = tidu_rec_load(r->store, "visit", args[0], &v)) < 0) {
 		if (error == TIDU_ENOTFOUND)
 			tidu_error_set(TIDU_ENOTFOUND, _("visit '%s' is not in the store"), args[0]);
 		code = cli_fail(error);
 		goto done;
 	}
-	if (json) {
+	if (o->json) {
 		tidu_json_writer_init(&w, &out, 1);
 		tidu_visit_json(args[0], &v, &w);
 		if ((error = tidu_json_writer_finish(&w)) < 0) {
@@ -203,39 +209,37 @@ done:
 	tidu_rec_clear(&v);
 	tidu_buf_free(&out);
 	tidu_buf_free(&text);
-	tidu_store_free(s);
-	free(args);
 	return code;
 }
 
-static int visit_delete(cli_ctx *ctx, int argc, char **argv)
+static int visit_delete(cli_run *r)
 {
-	const cli_spec spec = {"tidu visit delete ID",
-			       N_("delete a visit (a tombstone that syncs)"), NULL, 1, 1};
-	tidu_store *s = NULL;
-	char **args = NULL;
-	int nargs = 0, code, error;
+	int error = tidu_visit_delete(r->store, r->args[0]);
 
-	if ((code = cli_parse(ctx, &spec, argc, argv, &args, &nargs)) != EXIT_OK ||
-	    (code = cli_open_store(ctx, &s)) != EXIT_OK)
-		goto done;
-	if ((error = tidu_visit_delete(s, args[0])) < 0)
-		code = cli_fail(error);
-done:
-	tidu_store_free(s);
-	free(args);
-	return code;
+	return error < 0 ? cli_fail(error) : EXIT_OK;
 }
 
-int cmd_visit(cli_ctx *ctx, int argc, char **argv)
-{
-	static const cli_sub subs[] = {
-		{"add", visit_add, N_("record a visit; prints the new visit id")},
-		{"list", visit_list, N_("list visits, of one firm or of all")},
-		{"show", visit_show, N_("show one visit")},
-		{"delete", visit_delete, N_("delete a visit (a tombstone that syncs)")},
-		{NULL, NULL, NULL},
-	};
+static const cli_cmd visit_subs[] = {
+	{.name = "add", .summary = N_("record a visit; prints the new visit id"),
+	 .spec = {"tidu visit add USCC [--date D] [--kind K] [--note TEXT] [KEY=VALUE ...]", NULL,
+		  add_optv, 1, -1},
+	 CLI_OPTS(visit_defaults), .need = NEED_STORE, .check = add_check,
+	 .run = visit_add},
+	{.name = "list", .summary = N_("list visits, of one firm or of all"),
+	 .spec = {"tidu visit list [USCC] [--json]", NULL, cli_json_array_optv, 0, 1},
+	 CLI_OPTS(cli_json_defaults), .need = NEED_STORE, .check = list_check,
+	 .run = visit_list},
+	{.name = "show", .summary = N_("show one visit"),
+	 .spec = {"tidu visit show ID [--json]", NULL, cli_json_object_optv, 1, 1},
+	 CLI_OPTS(cli_json_defaults), .need = NEED_STORE, .check = show_check,
+	 .run = visit_show},
+	{.name = "delete", .summary = N_("delete a visit (a tombstone that syncs)"),
+	 .spec = {"tidu visit delete ID", NULL, NULL, 1, 1},
+	 .need = NEED_STORE, .run = visit_delete},
+	{.name = NULL},
+};
 
-	return cli_dispatch(ctx, "visit", subs, argc, argv);
-}
+const cli_cmd cmd_visit = {
+	.name = "visit", .summary = N_("record and list visits to firms"),
+	.subs = visit_subs,
+};

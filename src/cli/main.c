@@ -6,43 +6,35 @@
 
 #include "cli.h"
 
-typedef struct {
-	const char *name;
-	int (*fn)(cli_ctx *ctx, int argc, char **argv);
-	const char *summary; /* N_() msgid */
-} command;
+/* The two that parse their own arguments (cmd_init.c, cmd_passwd.c). */
+static const cli_cmd cmd_init_raw = {
+	.name = "init", .summary = N_("create a new encrypted store on this device"),
+	.raw = cmd_init,
+};
+static const cli_cmd cmd_passwd_raw = {
+	.name = "passwd",
+	.summary = N_("change the passphrase (or reset it with the recovery key)"),
+	.raw = cmd_passwd,
+};
 
-static const command commands[] = {
-	{"init", cmd_init, N_("create a new encrypted store on this device")},
-	{"firm", cmd_firm, N_("add, change, show, list and import firms")},
-	{"visit", cmd_visit, N_("record and list visits to firms")},
-	{"status", cmd_status, N_("show the store, this device and its counts")},
-	{"export", cmd_export, N_("write every current record as canonical JSON")},
-	{"check", cmd_check, N_("authenticate every page and check integrity")},
-	{"changes", cmd_changes, N_("seal, export, apply and list change sets")},
-	{"conflicts", cmd_conflicts, N_("list and resolve values that lost a merge")},
-	{"passwd", cmd_passwd, N_("change the passphrase (or reset it with the recovery key)")},
-	{"agent", cmd_agent, N_("keep the unlocked key in memory for a while (like ssh-agent)")},
-	{"id", cmd_id, N_("show this device's identity and key fingerprint")},
-	{"enroll", cmd_enroll, N_("make this device's enrollment request for the city")},
-	{"admin", cmd_admin, N_("enroll and revoke devices (city store)")},
-	{"keyring", cmd_keyring, N_("export, import and show the city's signed keyring")},
-	{"sync", cmd_sync, N_("seal, send and receive change sets through the central repository")},
-	{"remote", cmd_remote, N_("add, list and remove central repositories")},
-	{"relay", cmd_relay, N_("forward a district's verified change sets between repositories")},
-	{NULL, NULL, NULL},
+/* In the order of `tidu --help`. */
+static const cli_cmd *const commands[] = {
+	&cmd_init_raw, &cmd_firm, &cmd_visit, &cmd_status, &cmd_export, &cmd_check,
+	&cmd_changes, &cmd_conflicts, &cmd_passwd_raw, &cmd_agent, &cmd_id,
+	&cmd_enroll, &cmd_admin, &cmd_keyring, &cmd_sync, &cmd_remote, &cmd_relay,
+	NULL,
 };
 
 static void usage(FILE *f)
 {
-	const command *c;
+	const cli_cmd *const *c;
 
 	fprintf(f, "%s\n\n", _("usage: tidu [--home DIR] [--passphrase-file FILE] COMMAND [ARGS]"));
 	fprintf(f, "%s\n", _("Commands:"));
-	for (c = commands; c->name; c++) {
+	for (c = commands; *c; c++) {
 		fprintf(f, "  ");
-		cli_print_padded(f, c->name, 10);
-		fprintf(f, "%s\n", _(c->summary));
+		cli_print_padded(f, (*c)->name, 10);
+		fprintf(f, "%s\n", _((*c)->summary));
 	}
 	fprintf(f, "\n%s\n", _("Run 'tidu COMMAND --help' for the options of a command."));
 	fprintf(f, "%s\n", _("Environment: TIDU_HOME (store directory), TIDU_PASSPHRASE."));
@@ -51,7 +43,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	cli_ctx ctx = {0};
-	const command *c;
+	const cli_cmd *const *c;
 	int i = 1;
 
 	setlocale(LC_ALL, "");
@@ -91,9 +83,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (c = commands; c->name; c++) {
-		if (!strcmp(c->name, argv[i])) {
-			int code = c->fn(&ctx, argc - i, argv + i);
+	for (c = commands; *c; c++) {
+		if (!strcmp((*c)->name, argv[i])) {
+			int code = cli_run_cmd(&ctx, *c, argc - i, argv + i);
 
 			/* cli_parse() returns -1 once it has printed --help. */
 			return code < 0 ? EXIT_OK : code;

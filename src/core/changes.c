@@ -191,6 +191,18 @@ static int next_author(tidu_store *s, char author[TIDU_DEVICE_ID_LEN + 1],
 	return 1;
 }
 
+/* ---- counts for status and admin ---- */
+
+int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out)
+{
+	unsigned char hash[TIDU_CS_HASH_BYTES];
+	uint64_t seq;
+	int error = last_of(s, device, "applied", &seq, hash);
+
+	*out = error < 0 ? 0 : (int64_t)seq;
+	return error;
+}
+
 int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out)
 {
 	char district[TIDU_TRUST_DISTRICT_SIZE];

@@ -9,6 +9,7 @@
 
 int tidu_firm_json(tidu_store *s, const tidu_rec *firm, tidu_json_writer *w)
 {
+	tidu_query_filter years = {tidu_rec_get(firm, "uscc"), NULL, NULL, TIDU_ORDER_KEY};
 	tidu_query *q = NULL;
 	tidu_rec y = TIDU_REC_INIT;
 	char year[24];
@@ -18,10 +19,8 @@ int tidu_firm_json(tidu_store *s, const tidu_rec *firm, tidu_json_writer *w)
 	tidu_rec_json_members(firm, w);
 	tidu_json_write_key(w, "years");
 	tidu_json_begin_object(w);
-	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM_YEAR, "uscc=?1", "year",
-				     &q)) < 0)
+	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM_YEAR, &years, &q)) < 0)
 		return error;
-	tidu_query_bind(q, 1, tidu_rec_get(firm, "uscc"));
 	while ((rc = tidu_query_next(q, &y)) > 0) {
 		snprintf(year, sizeof(year), "%lld", (long long)y.year);
 		tidu_json_write_key(w, year);
@@ -82,6 +81,7 @@ static int export_visits(tidu_store *s, const char *district,
 int tidu_export_json(tidu_store *s, const char *district, tidu_sink sink,
 		     void *ctx)
 {
+	tidu_query_filter firms = {NULL, district, NULL, TIDU_ORDER_KEY};
 	tidu_buf out = TIDU_BUF_INIT;
 	tidu_json_writer w;
 	tidu_query *q = NULL;
@@ -99,11 +99,8 @@ int tidu_export_json(tidu_store *s, const char *district, tidu_sink sink,
 	tidu_json_write_int64(&w, 1);
 	tidu_json_write_key(&w, "firms");
 	tidu_json_begin_array(&w);
-	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM,
-				     district ? "district=?1" : NULL, "uscc", &q)) < 0)
+	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM, &firms, &q)) < 0)
 		goto done;
-	if (district)
-		tidu_query_bind(q, 1, district);
 	while ((rc = tidu_query_next(q, &firm)) > 0) {
 		if ((error = tidu_firm_json(s, &firm, &w)) < 0)
 			goto done;

@@ -10,6 +10,7 @@
 #include "tidu/parse.h"
 #include "tidu/record.h"
 #include "tidu/uscc.h"
+#include "view_int.h"
 
 int tidu_kv_split(const char *arg, tidu_kv *out, char **owned)
 {
@@ -601,4 +602,22 @@ int tidu_firm_delete(tidu_store *s, const char *uscc_in)
 	if (error == TIDU_ENOTFOUND)
 		tidu_error_set(error, _("firm '%s' is not in the store"), uscc);
 	return error;
+}
+
+int tidu_firm_count(tidu_store *s, int64_t *firms, int64_t *firm_years)
+{
+	int error = tidu_view_scalar(s, "SELECT count(*) FROM firm WHERE _deleted=0", NULL,
+				     _("counting records"), firms);
+
+	*firm_years = 0;
+	return error < 0 ? error
+		: tidu_view_scalar(s, "SELECT count(*) FROM firm_year WHERE _deleted=0", NULL,
+				   _("counting records"), firm_years);
+}
+
+int tidu_firm_count_by_district(tidu_store *s, tidu_district_count **out, size_t *n)
+{
+	return tidu_view_district_counts(s,
+		"SELECT coalesce(district, ''), count(*) FROM firm WHERE _deleted=0 "
+		"GROUP BY 1 ORDER BY 1", out, n);
 }

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +7,7 @@
 #include "tidu/parse.h"
 #include "tidu/record.h"
 #include "tidu/view.h"
+#include "view_int.h"
 
 struct tidu_query {
 	tidu_store *s;
@@ -146,15 +148,27 @@ char *tidu_view_column_text(sqlite3_stmt *st, int col)
 	return tidu_buf_detach(&b);
 }
 
-int tidu_query_open(tidu_store *s, const char *entity, const char *where,
-		    const char *order, tidu_query **out)
+/* Up to three text parameters (?1..?3); NULL binds NULL. */
+#define QUERY_PARAMS 3
+
+/*
+ * Prepares the query of `entity` for rows matching the SQL `where` over its
+ * columns (may be NULL) in `order` (SQL, may be NULL), binding `params`.
+ */
+static int query_sql(tidu_store *s, const char *entity, const char *where,
+		     const char *order, const char *const params[QUERY_PARAMS],
+		     tidu_query **out)
 {
-	tidu_query *q = tidu_calloc(1, sizeof(*q));
+	tidu_query *q;
 	tidu_buf sql = TIDU_BUF_INIT;
 	const tidu_field *f;
 	size_t i;
 	int rc;
 
+	*out = NULL;
+	if (!tidu_dict_nth(entity, 0))
+		return tidu_error_set(TIDU_EINVAL, _("unknown entity '%s'"), entity);
+	q = tidu_calloc(1, sizeof(*q));
 	q->s = s;
 	q->entity = entity;
 	while (tidu_dict_nth(entity, q->nfields))
@@ -178,16 +192,67 @@ int tidu_query_open(tidu_store *s, const char *entity, const char *where,
 		tidu_query_free(q);
 		return tidu_store_sqlerr(s, rc, _("querying records"));
 	}
+	for (i = 0; params && i < QUERY_PARAMS; i++)
+		if (params[i])
+			sqlite3_bind_text(q->st, (int)i + 1, params[i], -1, SQLITE_TRANSIENT);
 	*out = q;
 	return 0;
 }
 
-void tidu_query_bind(tidu_query *q, int idx, const char *text)
+/* "%TEXT%" with %, _ and \ escaped, so that LIKE matches TEXT literally. */
+static void like_pattern(const char *text, tidu_buf *out)
 {
-	if (text)
-		sqlite3_bind_text(q->st, idx, text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(q->st, idx);
+	const char *p;
+
+	tidu_buf_putc(out, '%');
+	for (p = text; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			tidu_buf_putc(out, '\\');
+		tidu_buf_putc(out, *p);
+	}
+	tidu_buf_putc(out, '%');
+}
+
+/* ORDER BY of TIDU_ORDER_KEY for `entity`. */
+static const char *key_order(const char *entity)
+{
+	if (!strcmp(entity, TIDU_ENTITY_FIRM_YEAR))
+		return "uscc, year";
+	return !strcmp(entity, TIDU_ENTITY_VISIT) ? "id" : "uscc";
+}
+
+int tidu_query_open(tidu_store *s, const char *entity, const tidu_query_filter *filter,
+		    tidu_query **out)
+{
+	static const tidu_query_filter all = {NULL, NULL, NULL, TIDU_ORDER_NONE};
+	const tidu_query_filter *f = filter ? filter : &all;
+	tidu_buf pattern = TIDU_BUF_INIT, where = TIDU_BUF_INIT;
+	const char *params[QUERY_PARAMS];
+	int error;
+
+	*out = NULL;
+	if ((f->district || f->search) && strcmp(entity, TIDU_ENTITY_FIRM))
+		return tidu_error_set(TIDU_EINVAL,
+			_("records of '%s' have no district or search filter"), entity);
+	/* Only the columns filtered on: a firm-year has no district. */
+	if (f->uscc)
+		tidu_buf_puts(&where, "uscc=?1");
+	if (f->district)
+		tidu_buf_printf(&where, "%sdistrict=?2", where.len ? " AND " : "");
+	if (f->search) {
+		like_pattern(f->search, &pattern);
+		tidu_buf_printf(&where, "%s(name LIKE ?3 ESCAPE '\\' OR uscc LIKE ?3 ESCAPE '\\' "
+				"OR main_product LIKE ?3 ESCAPE '\\' OR contact LIKE ?3 ESCAPE '\\')",
+				where.len ? " AND " : "");
+	}
+	params[0] = f->uscc;
+	params[1] = f->district;
+	params[2] = f->search ? pattern.ptr : NULL;
+	error = query_sql(s, entity, where.len ? where.ptr : NULL,
+			  f->order == TIDU_ORDER_KEY ? key_order(entity) : NULL, params, out);
+	tidu_buf_free(&where);
+	tidu_buf_free(&pattern);
+	return error;
 }
 
 int tidu_query_next(tidu_query *q, tidu_rec *r)
@@ -231,17 +296,16 @@ int tidu_rec_load(tidu_store *s, const char *entity, const char *key,
 	int is_year = !strcmp(entity, TIDU_ENTITY_FIRM_YEAR);
 	char *k1 = is_year && slash ? tidu_strndup(key, (size_t)(slash - key))
 				    : tidu_strdup(key);
+	const char *params[QUERY_PARAMS] = {k1, is_year ? (slash ? slash + 1 : "0") : NULL,
+					     NULL};
 	int error;
 
-	error = tidu_query_open(s, entity,
+	error = query_sql(s, entity,
 		is_year ? "uscc=?1 AND year=CAST(?2 AS INTEGER)"
 			: !strcmp(entity, TIDU_ENTITY_VISIT) ? "id=?1" : "uscc=?1",
-		NULL, &q);
+		NULL, params, &q);
 	if (error < 0)
 		goto done;
-	tidu_query_bind(q, 1, k1);
-	if (is_year)
-		tidu_query_bind(q, 2, slash ? slash + 1 : "0");
 	error = tidu_query_next(q, out);
 	if (error == 0)
 		error = tidu_error_set(TIDU_ENOTFOUND, _("'%s' is not in the store"),
@@ -252,4 +316,50 @@ done:
 	tidu_query_free(q);
 	free(k1);
 	return error;
+}
+
+int tidu_view_scalar(tidu_store *s, const char *sql, const char *param,
+		     const char *what, int64_t *out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, sql);
+	int rc;
+
+	*out = 0;
+	if (!st)
+		return TIDU_ERROR;
+	if (param)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, what);
+}
+
+int tidu_view_district_counts(tidu_store *s, const char *sql,
+			      tidu_district_count **out, size_t *n)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, sql);
+	tidu_district_count *v = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return TIDU_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = tidu_reallocarray(v, *n + 1, sizeof(*v));
+		snprintf(v[*n].district, sizeof(v[*n].district), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		v[*n].count = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return tidu_store_sqlerr(s, rc, _("counting records"));
+	}
+	*out = v;
+	return 0;
 }

@@ -1,10 +1,12 @@
 #include <string.h>
 
+
 #include "tidu/i18n.h"
 #include "tidu/parse.h"
 #include "tidu/record.h"
 #include "tidu/uscc.h"
 #include "tidu/visit.h"
+#include "view_int.h"
 
 static int visited_before(tidu_store *s, const char *uscc, int *out)
 {
@@ -86,4 +88,47 @@ int tidu_visit_delete(tidu_store *s, const char *id)
 	if (error == TIDU_ENOTFOUND)
 		tidu_error_set(error, _("visit '%s' is not in the store"), id);
 	return error;
+}
+
+int tidu_visit_list(tidu_store *s, const char *uscc, tidu_visit_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	tidu_rec v = TIDU_REC_INIT;
+	int rc, error = 0;
+
+	/* Visit ids are not a dictionary field; walk ids, then load each. */
+	rc = sqlite3_prepare_v2(tidu_store_db(s),
+		"SELECT id FROM visit WHERE _deleted=0 AND (?1 IS NULL OR uscc=?1) "
+		"ORDER BY date DESC, id DESC", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return tidu_store_sqlerr(s, rc, _("listing visits"));
+	if (uscc)
+		sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+
+		if ((error = tidu_rec_load(s, TIDU_ENTITY_VISIT, id, &v)) < 0 ||
+		    (error = fn(ctx, id, &v)) < 0)
+			break;
+	}
+	if (error == 0 && rc != SQLITE_DONE)
+		error = tidu_store_sqlerr(s, rc, _("listing visits"));
+	tidu_rec_clear(&v);
+	sqlite3_finalize(st);
+	return error;
+}
+
+int tidu_visit_count(tidu_store *s, int64_t *out)
+{
+	return tidu_view_scalar(s, "SELECT count(*) FROM visit WHERE _deleted=0", NULL,
+				_("counting records"), out);
+}
+
+int tidu_visit_count_by_district(tidu_store *s, tidu_district_count **out, size_t *n)
+{
+	/* A visit's district is its firm's: the one join into the firm table. */
+	return tidu_view_district_counts(s,
+		"SELECT coalesce(f.district, ''), count(*) FROM visit v "
+		"LEFT JOIN firm f ON f.uscc=v.uscc WHERE v._deleted=0 "
+		"GROUP BY 1 ORDER BY 1", out, n);
 }
