@@ -67,8 +67,8 @@ typedef enum {
 
 typedef struct {
 	tidu_apply_outcome outcome;
-	char device[TIDU_CS_DEVICE_LEN + 1];
-	char district[TIDU_CS_MAX_DISTRICT + 1];
+	char device[TIDU_CHANGESET_DEVICE_LEN + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1];
 	uint64_t seq;
 	size_t changes;     /* changes merged (with any unblocked held files) */
 	size_t conflicts;   /* conflicts recorded */
@@ -99,8 +99,8 @@ int tidu_changes_export(tidu_store *s, const char *dir, size_t *written,
 
 /* One held change set, for `tidu changes log`. */
 typedef struct {
-	char device[TIDU_CS_DEVICE_LEN + 1];
-	char district[TIDU_CS_MAX_DISTRICT + 1];
+	char device[TIDU_CHANGESET_DEVICE_LEN + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1];
 	uint64_t seq;
 	uint64_t hlc_min, hlc_max;
 	uint32_t count;

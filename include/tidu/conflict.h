@@ -26,10 +26,10 @@ typedef struct {
 
 /*
  * Lists conflicts (unresolved only unless `all`), oldest first. `*out` is an
- * array of `*n` entries owned by the caller (tidu_conflicts_free).
+ * array of `*n` entries owned by the caller (tidu_conflict_list_free).
  */
 int tidu_conflict_list(tidu_store *s, int all, tidu_conflict **out, size_t *n);
-void tidu_conflicts_free(tidu_conflict *c, size_t n);
+void tidu_conflict_list_free(tidu_conflict *c, size_t n);
 
 /*
  * Keeps a losing value for review (the table `conflict` is owned here):

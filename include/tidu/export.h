@@ -12,10 +12,10 @@
  * Writes the firm `firm` as a JSON object: every firm field, then "years",
  * an object keyed by year ("2025") of firm-year objects, in year order.
  */
-int tidu_firm_json(tidu_store *s, const tidu_rec *firm, tidu_json_writer *w);
+int tidu_export_firm(tidu_store *s, const tidu_rec *firm, tidu_json_writer *w);
 
 /* Writes the visit `visit` as a JSON object: "id" then every visit field. */
-int tidu_visit_json(const char *id, const tidu_rec *visit, tidu_json_writer *w);
+int tidu_export_visit(const char *id, const tidu_rec *visit, tidu_json_writer *w);
 
 /*
  * Called when `buf` has grown past a chunk, and at the end; the callback

@@ -8,20 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tidu/parse.h"
 #include "tidu/store.h"
 #include "tidu/view.h"
-
-/* One KEY=VALUE pair. KEY is a firm field, or YEAR.KEY for a firm-year field. */
-typedef struct {
-	const char *key;
-	const char *value; /* "" clears the field */
-} tidu_kv;
-
-/*
- * Splits "KEY=VALUE" at the first '='. TIDU_EINVAL if there is no '=' or the
- * key is empty. `out` points into `arg`'s copy held in *owned (free it).
- */
-int tidu_kv_split(const char *arg, tidu_kv *out, char **owned);
 
 /*
  * Adds a firm: validates the USCC, requires a name (in `kv`), defaults the

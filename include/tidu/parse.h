@@ -83,4 +83,19 @@ int tidu_parse_bool(const char *s, int *out);
  */
 int tidu_parse_phone_valid(const char *s);
 
+/*
+ * One KEY=VALUE pair of a command line (a field of a record: for firms KEY is
+ * a firm field, or YEAR.KEY for a firm-year field).
+ */
+typedef struct {
+	const char *key;
+	const char *value; /* "" clears the field */
+} tidu_kv;
+
+/*
+ * Splits "KEY=VALUE" at the first '='. TIDU_EINVAL if there is no '=' or the
+ * key is empty. `out` points into `arg`'s copy held in *owned (free it).
+ */
+int tidu_parse_kv(const char *arg, tidu_kv *out, char **owned);
+
 #endif

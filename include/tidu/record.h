@@ -18,9 +18,9 @@ typedef struct tidu_edit tidu_edit;
 #define TIDU_ENTITY_FIRM_YEAR "firm_year" /* key: USCC "/" year */
 #define TIDU_ENTITY_VISIT "visit"         /* key: UUIDv7 */
 
-/* A new, empty edit of `entity` `key`. Owned by the caller (tidu_edit_free). */
-tidu_edit *tidu_edit_new(const char *entity, const char *key);
-void tidu_edit_free(tidu_edit *e);
+/* A new, empty edit of `entity` `key`. Owned by the caller (tidu_record_edit_free). */
+tidu_edit *tidu_record_edit_new(const char *entity, const char *key);
+void tidu_record_edit_free(tidu_edit *e);
 
 /*
  * Adds field `field` = `value` (NULL or "" clears the field) after
@@ -28,30 +28,30 @@ void tidu_edit_free(tidu_edit *e);
  * TIDU_EINVAL naming field and value; the edit is unchanged then. A later
  * value for the same field replaces the earlier one.
  */
-int tidu_edit_set(tidu_edit *e, const char *field, const char *value);
+int tidu_record_edit_set(tidu_edit *e, const char *field, const char *value);
 
 /* The change-log key of the edited entity. Borrowed. */
-const char *tidu_edit_key(const tidu_edit *e);
+const char *tidu_record_edit_key(const tidu_edit *e);
 
 /*
  * Adds `field` = `value` without validation: for values that come canonical
  * from a signed change set. The field must exist (or be "_deleted", the
  * tombstone); TIDU_EINVAL otherwise ("made by a newer tidu?").
  */
-int tidu_edit_put(tidu_edit *e, const char *field, const char *value);
+int tidu_record_edit_put(tidu_edit *e, const char *field, const char *value);
 
 /* Number of fields in the edit. */
-size_t tidu_edit_count(const tidu_edit *e);
+size_t tidu_record_edit_count(const tidu_edit *e);
 
 /* The canonical value set for `field` in this edit, NULL if not set. */
-const char *tidu_edit_get(const tidu_edit *e, const char *field, int *is_set);
+const char *tidu_record_edit_get(const tidu_edit *e, const char *field, int *is_set);
 
 /*
  * Applies the edit inside the caller's open transaction: creates the row if
  * missing, writes the fields, advances their clocks and logs the change with
  * a new HLC. An edit with no fields does nothing.
  */
-int tidu_edit_apply(tidu_store *s, const tidu_edit *e);
+int tidu_record_edit_apply(tidu_store *s, const tidu_edit *e);
 
 /* One field of an incoming change. */
 typedef struct {

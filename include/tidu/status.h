@@ -27,7 +27,7 @@ typedef struct {
 	int city;                   /* the city's store: the two lists below are read */
 	tidu_status_district *districts; /* by district code */
 	size_t ndistricts;
-	tidu_repo_device_seen *devices;  /* as tidu_repo_devices_seen() */
+	tidu_sync_device_seen *devices;  /* as tidu_sync_devices_seen() */
 	size_t ndevices;
 } tidu_status;
 

@@ -120,7 +120,7 @@ void tidu_sync_report_free(tidu_sync_report *rep);
  * then runs tidu_sync(). TIDU_EINVAL if not a city store; TIDU_EEXISTS if
  * `name` names another URL, or the path exists and is not a repository.
  */
-int tidu_repo_init_central(tidu_store *city, const char *url, const char *name,
+int tidu_sync_init_central(tidu_store *city, const char *url, const char *name,
 			   const tidu_sync_opts *opts, tidu_sync_report *rep);
 
 /*
@@ -148,19 +148,19 @@ typedef struct {
 	uint64_t last_seq;   /* highest change set held from it (not waiting); 0: none */
 	int64_t last_seen;   /* ms: when a sync last saw its ref move (else when
 				a change set of it was last received); 0: never */
-} tidu_repo_device_seen;
+} tidu_sync_device_seen;
 
 /*
  * Every device of the keyring but this store's own and the city's desks, by district then
  * device, with what sync saw of it. `*out` is the caller's (free()).
  */
-int tidu_repo_devices_seen(tidu_store *s, tidu_repo_device_seen **out, size_t *n);
+int tidu_sync_devices_seen(tidu_store *s, tidu_sync_device_seen **out, size_t *n);
 
 /*
  * When this store last completed a sync (or relay) and with which remote.
  * TIDU_ENOTFOUND if it never did.
  */
-int tidu_repo_last_sync(tidu_store *s, int64_t *ms,
+int tidu_sync_last(tidu_store *s, int64_t *ms,
 			char remote[TIDU_REMOTE_NAME_MAX + 1]);
 
 /* ---- enrollment requests fetched by the city --------------------------- */
@@ -169,26 +169,26 @@ typedef struct {
 	tidu_trust_request req; /* verified again when listed */
 	char ref[128];          /* where it was found */
 	int64_t received;       /* ms */
-} tidu_repo_request;
+} tidu_sync_request;
 
 /*
  * Enrollment requests fetched by the city's syncs that still wait, each
  * verified again (requests of devices enrolled meanwhile are dropped).
  * `*out` is the caller's (free()). TIDU_EINVAL if not a city store.
  */
-int tidu_repo_requests(tidu_store *city, tidu_repo_request **out, size_t *n);
+int tidu_sync_requests(tidu_store *city, tidu_sync_request **out, size_t *n);
 
 /*
  * Admits the waiting request of `device` (tidu_trust_admit) and forgets it,
  * in one transaction. The next sync publishes the new keyring.
  * TIDU_ENOTFOUND if no request of that device waits.
  */
-int tidu_repo_request_admit(tidu_store *city, const char *device,
+int tidu_sync_request_admit(tidu_store *city, const char *device,
 			    tidu_trust_request *info_out);
 
 /* ---- layout ------------------------------------------------------------- */
 
 /* Writes the path of change set `seq` in a device's tree to `out` (>= 40 bytes). */
-void tidu_repo_cs_path(uint64_t seq, char *out, size_t size);
+void tidu_sync_changeset_path(uint64_t seq, char *out, size_t size);
 
 #endif

@@ -23,20 +23,20 @@ typedef struct {
 #define TIDU_REC_INIT {0}
 
 /* Frees the values of `r` (the struct itself is the caller's). */
-void tidu_rec_clear(tidu_rec *r);
+void tidu_view_rec_clear(tidu_rec *r);
 
 /* The canonical value of `field`, or NULL if unset or unknown. Borrowed. */
-const char *tidu_rec_get(const tidu_rec *r, const char *field);
+const char *tidu_view_rec_get(const tidu_rec *r, const char *field);
 
 /*
  * Writes the fields of `r` as members of the JSON object being written by
  * `w`: every dictionary key, null when unset, typed by the dictionary
  * (numbers, booleans, arrays for sets, strings otherwise).
  */
-int tidu_rec_json_members(const tidu_rec *r, tidu_json_writer *w);
+int tidu_view_rec_json_members(const tidu_rec *r, tidu_json_writer *w);
 
 /* Human text for a canonical value: choice labels, district names, yes/no. */
-void tidu_value_display(const tidu_field *f, const char *text, tidu_buf *out);
+void tidu_view_value_display(const tidu_field *f, const char *text, tidu_buf *out);
 
 /* Canonical text of column `col` of the current row, or NULL. Caller frees. */
 char *tidu_view_column_text(sqlite3_stmt *st, int col);
@@ -61,13 +61,13 @@ typedef struct {
 /*
  * Iterates over the live rows of `entity` that match `filter`. TIDU_EINVAL
  * for an unknown entity, or a district or search filter on another entity
- * than "firm". The query is owned by the caller (tidu_query_free).
+ * than "firm". The query is owned by the caller (tidu_view_query_free).
  */
-int tidu_query_open(tidu_store *s, const char *entity, const tidu_query_filter *filter,
+int tidu_view_query_open(tidu_store *s, const char *entity, const tidu_query_filter *filter,
 		    tidu_query **out);
 /* Fills `r` with the next row: 1, or 0 at the end, or a negative error. */
-int tidu_query_next(tidu_query *q, tidu_rec *r);
-void tidu_query_free(tidu_query *q);
+int tidu_view_query_next(tidu_query *q, tidu_rec *r);
+void tidu_view_query_free(tidu_query *q);
 
 /* Live records of one district (firms.h, visit.h, status.h count them). */
 typedef struct {
@@ -76,7 +76,7 @@ typedef struct {
 } tidu_district_count;
 
 /* Loads one live record by its change-log key. TIDU_ENOTFOUND if absent. */
-int tidu_rec_load(tidu_store *s, const char *entity, const char *key,
+int tidu_view_rec_load(tidu_store *s, const char *entity, const char *key,
 		  tidu_rec *out);
 
 #endif

@@ -254,7 +254,7 @@ static int ask_yes(const char *question)
 	return yes;
 }
 
-static void show_request(const tidu_repo_request *r)
+static void show_request(const tidu_sync_request *r)
 {
 	const char *dname = tidu_dict_district_name(r->req.district);
 
@@ -276,12 +276,12 @@ static int admin_pending(cli_run *r)
 {
 	const admin_opts *o = r->opts;
 	int yes = o->yes;
-	tidu_repo_request *reqs = NULL;
+	tidu_sync_request *reqs = NULL;
 	tidu_store *s = r->store;
 	size_t n = 0, i, added = 0;
 	int code = EXIT_OK, error;
 
-	if ((error = tidu_repo_requests(s, &reqs, &n)) < 0) {
+	if ((error = tidu_sync_requests(s, &reqs, &n)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
@@ -337,7 +337,7 @@ static int admin_pending(cli_run *r)
 				continue;
 			}
 		}
-		if ((error = tidu_repo_request_admit(s, reqs[i].req.device, &info)) < 0) {
+		if ((error = tidu_sync_request_admit(s, reqs[i].req.device, &info)) < 0) {
 			code = cli_fail(error);
 			goto done;
 		}
@@ -356,7 +356,7 @@ static int repo_init_op(cli_run *r, const tidu_sync_opts *o, tidu_sync_report *r
 {
 	const cli_sync_args *a = r->opts;
 
-	return tidu_repo_init_central(r->store, r->args[0], a->name, o, rep);
+	return tidu_sync_init_central(r->store, r->args[0], a->name, o, rep);
 }
 
 static int admin_repo_init(cli_run *r)

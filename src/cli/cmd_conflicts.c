@@ -137,7 +137,7 @@ static int conflicts_list(cli_run *r)
 	}
 	printf(_("%zu conflicts\n"), n);
 done:
-	tidu_conflicts_free(c, n);
+	tidu_conflict_list_free(c, n);
 	tidu_buf_free(&out);
 	return code;
 }

@@ -17,7 +17,7 @@ static int split_pairs(char **args, int n, tidu_kv *kv, char **owned)
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (tidu_kv_split(args[i], &kv[i], &owned[i]) < 0)
+		if (tidu_parse_kv(args[i], &kv[i], &owned[i]) < 0)
 			return cli_fail(TIDU_EINVAL);
 	return EXIT_OK;
 }
@@ -65,7 +65,7 @@ static int set_check(cli_run *r)
 	int i;
 
 	for (i = 1; i < r->nargs; i++) {
-		if (tidu_kv_split(r->args[i], &kv, &owned) < 0)
+		if (tidu_parse_kv(r->args[i], &kv, &owned) < 0)
 			return cli_fail(TIDU_EINVAL);
 		free(owned);
 	}
@@ -138,7 +138,7 @@ static void print_rec(const tidu_rec *r, const char *indent)
 	for (i = 0; i < r->n; i++) {
 		if (!r->values[i])
 			continue;
-		tidu_value_display(r->fields[i], r->values[i], &text);
+		tidu_view_value_display(r->fields[i], r->values[i], &text);
 		printf("%s", indent);
 		cli_print_padded(stdout, tidu_dict_label(r->fields[i]), 30);
 		printf(" %s\n", text.ptr ? text.ptr : "");
@@ -157,7 +157,7 @@ static int firm_show(cli_run *r)
 	int code = EXIT_OK, error, rc;
 
 	tidu_uscc_validate(r->args[0], uscc); /* valid: uscc_check */
-	if ((error = tidu_rec_load(s, "firm", uscc, &firm)) < 0) {
+	if ((error = tidu_view_rec_load(s, "firm", uscc, &firm)) < 0) {
 		if (error == TIDU_ENOTFOUND)
 			tidu_error_set(TIDU_ENOTFOUND, _("firm '%s' is not in the store"), uscc);
 		code = cli_fail(error);
@@ -168,7 +168,7 @@ static int firm_show(cli_run *r)
 		tidu_json_writer w;
 
 		tidu_json_writer_init(&w, &out, 1);
-		if ((error = tidu_firm_json(s, &firm, &w)) < 0 ||
+		if ((error = tidu_export_firm(s, &firm, &w)) < 0 ||
 		    (error = tidu_json_writer_finish(&w)) < 0) {
 			tidu_buf_free(&out);
 			code = cli_fail(error);
@@ -179,20 +179,20 @@ static int firm_show(cli_run *r)
 		goto done;
 	}
 	print_rec(&firm, "");
-	if ((error = tidu_query_open(s, "firm_year", &years, &q)) < 0) {
+	if ((error = tidu_view_query_open(s, "firm_year", &years, &q)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
-	while ((rc = tidu_query_next(q, &year)) > 0) {
+	while ((rc = tidu_view_query_next(q, &year)) > 0) {
 		printf("\n%lld\n", (long long)year.year);
 		print_rec(&year, "  ");
 	}
 	if (rc < 0)
 		code = cli_fail(rc);
 done:
-	tidu_query_free(q);
-	tidu_rec_clear(&year);
-	tidu_rec_clear(&firm);
+	tidu_view_query_free(q);
+	tidu_view_rec_clear(&year);
+	tidu_view_rec_clear(&firm);
 	return code;
 }
 
@@ -220,7 +220,7 @@ static int firm_list(cli_run *r)
 	size_t count = 0;
 	int code = EXIT_OK, error, rc;
 
-	if ((error = tidu_query_open(s, "firm", &filter, &q)) < 0) {
+	if ((error = tidu_view_query_open(s, "firm", &filter, &q)) < 0) {
 		code = cli_fail(error);
 		goto done;
 	}
@@ -233,10 +233,10 @@ static int firm_list(cli_run *r)
 		cli_print_padded(stdout, _("District"), 20);
 		printf("%s\n", _("Name"));
 	}
-	while ((rc = tidu_query_next(q, &firm)) > 0) {
+	while ((rc = tidu_view_query_next(q, &firm)) > 0) {
 		count++;
 		if (json) {
-			if ((error = tidu_firm_json(s, &firm, &w)) < 0) {
+			if ((error = tidu_export_firm(s, &firm, &w)) < 0) {
 				rc = error;
 				break;
 			}
@@ -246,12 +246,12 @@ static int firm_list(cli_run *r)
 			}
 			continue;
 		}
-		cli_print_padded(stdout, tidu_rec_get(&firm, "uscc"), 20);
-		p = tidu_rec_get(&firm, "reserve_tier");
+		cli_print_padded(stdout, tidu_view_rec_get(&firm, "uscc"), 20);
+		p = tidu_view_rec_get(&firm, "reserve_tier");
 		cli_print_padded(stdout, p ? p : "-", 14);
-		p = tidu_dict_district_name(tidu_rec_get(&firm, "district"));
+		p = tidu_dict_district_name(tidu_view_rec_get(&firm, "district"));
 		cli_print_padded(stdout, p ? p : "-", 20);
-		printf("%s\n", tidu_rec_get(&firm, "name"));
+		printf("%s\n", tidu_view_rec_get(&firm, "name"));
 	}
 	if (rc < 0) {
 		code = cli_fail(rc);
@@ -268,8 +268,8 @@ static int firm_list(cli_run *r)
 		printf(_("%zu firms\n"), count);
 	}
 done:
-	tidu_rec_clear(&firm);
-	tidu_query_free(q);
+	tidu_view_rec_clear(&firm);
+	tidu_view_query_free(q);
 	tidu_buf_free(&out);
 	return code;
 }

@@ -23,7 +23,7 @@ static void utc_text(int64_t ms, char out[32])
 }
 
 /* Not seen by any sync for more than `days` days (or never); revoked ones aside. */
-static int is_stale(const tidu_repo_device_seen *d, int64_t now, int64_t days)
+static int is_stale(const tidu_sync_device_seen *d, int64_t now, int64_t days)
 {
 	return !d->dev.revoked && (!d->last_seen || now - d->last_seen > days * DAY_MS);
 }
@@ -215,7 +215,7 @@ static void status_text(const status_view *v)
 		printf("  %s\n", _("none yet"));
 	printf("\n%s\n", _("Devices (district, officer, last change set, last seen by a sync):"));
 	for (k = 0; k < sts->ndevices; k++) {
-		const tidu_repo_device_seen *d = &sts->devices[k];
+		const tidu_sync_device_seen *d = &sts->devices[k];
 
 		if (d->last_seen)
 			utc_text(d->last_seen, when);

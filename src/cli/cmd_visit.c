@@ -34,7 +34,7 @@ static int add_pairs(const cli_run *r, tidu_kv *kv, char **owned)
 	int i, n = 0;
 
 	for (i = 1; i < r->nargs; i++, n++)
-		if (tidu_kv_split(r->args[i], &kv[n], &owned[i]) < 0) {
+		if (tidu_parse_kv(r->args[i], &kv[n], &owned[i]) < 0) {
 			cli_fail(TIDU_EINVAL);
 			return -1;
 		}
@@ -97,16 +97,16 @@ static int list_one(void *ctx, const char *id, const tidu_rec *v)
 
 	ls->count++;
 	if (ls->json) {
-		tidu_visit_json(id, v, &ls->w);
+		tidu_export_visit(id, v, &ls->w);
 		return 0;
 	}
 	cli_print_padded(stdout, id, 38);
-	cli_print_padded(stdout, tidu_rec_get(v, "date"), 12);
-	cli_print_padded(stdout, tidu_rec_get(v, "uscc"), 20);
-	tidu_value_display(tidu_dict_field("visit", "kind"), tidu_rec_get(v, "kind"),
+	cli_print_padded(stdout, tidu_view_rec_get(v, "date"), 12);
+	cli_print_padded(stdout, tidu_view_rec_get(v, "uscc"), 20);
+	tidu_view_value_display(tidu_dict_field("visit", "kind"), tidu_view_rec_get(v, "kind"),
 			   &ls->text);
 	cli_print_padded(stdout, tidu_buf_cstr(&ls->text), 14);
-	printf("%s\n", tidu_rec_get(v, "officer") ? tidu_rec_get(v, "officer") : "");
+	printf("%s\n", tidu_view_rec_get(v, "officer") ? tidu_view_rec_get(v, "officer") : "");
 	return 0;
 }
 
@@ -180,7 +180,7 @@ static int visit_show(cli_run *r)
 	size_t i;
 	int code = EXIT_OK, error;
 
-	if ((error = tidu_rec_load(r->store, "visit", args[0], &v)) < 0) {
+	if ((error = tidu_view_rec_load(r->store, "visit", args[0], &v)) < 0) {
 		if (error == TIDU_ENOTFOUND)
 			tidu_error_set(TIDU_ENOTFOUND, _("visit '%s' is not in the store"), args[0]);
 		code = cli_fail(error);
@@ -188,7 +188,7 @@ static int visit_show(cli_run *r)
 	}
 	if (o->json) {
 		tidu_json_writer_init(&w, &out, 1);
-		tidu_visit_json(args[0], &v, &w);
+		tidu_export_visit(args[0], &v, &w);
 		if ((error = tidu_json_writer_finish(&w)) < 0) {
 			code = cli_fail(error);
 			goto done;
@@ -201,12 +201,12 @@ static int visit_show(cli_run *r)
 	for (i = 0; i < v.n; i++) {
 		if (!v.values[i])
 			continue;
-		tidu_value_display(v.fields[i], v.values[i], &text);
+		tidu_view_value_display(v.fields[i], v.values[i], &text);
 		cli_print_padded(stdout, tidu_dict_label(v.fields[i]), 30);
 		printf(" %s\n", tidu_buf_cstr(&text));
 	}
 done:
-	tidu_rec_clear(&v);
+	tidu_view_rec_clear(&v);
 	tidu_buf_free(&out);
 	tidu_buf_free(&text);
 	return code;

@@ -62,8 +62,8 @@ static int add_row(sqlite3_stmt *st, tidu_buf *body)
 	const char *entity = (const char *)sqlite3_column_text(st, 1);
 	const char *fields = (const char *)sqlite3_column_text(st, 5);
 	tidu_json *doc = NULL;
-	tidu_cs_field *f = NULL;
-	tidu_cs_change c;
+	tidu_changeset_field *f = NULL;
+	tidu_changeset_change c;
 	size_t i, n;
 	int error;
 
@@ -81,13 +81,13 @@ static int add_row(sqlite3_stmt *st, tidu_buf *body)
 			     tidu_json_as_string(tidu_json_at(t, 1));
 		f[i].base = tidu_json_as_string(tidu_json_at(t, 2));
 	}
-	c.entity = tidu_cs_entity_code(entity);
+	c.entity = tidu_changeset_entity_code(entity);
 	c.key = (const char *)sqlite3_column_text(st, 2);
 	c.hlc = (uint64_t)sqlite3_column_int64(st, 3);
 	c.wall = sqlite3_column_int64(st, 4);
 	c.fields = f;
 	c.nfields = n;
-	error = tidu_cs_body_add(body, &c);
+	error = tidu_changeset_body_add(body, &c);
 	free(f);
 	tidu_json_free(doc);
 	return error;
@@ -95,7 +95,7 @@ static int add_row(sqlite3_stmt *st, tidu_buf *body)
 
 /* The last sequence and hash of `device` held in state `state` (NULL: any). */
 static int last_of(tidu_store *s, const char *device, const char *state,
-		   uint64_t *seq, unsigned char hash[TIDU_CS_HASH_BYTES])
+		   uint64_t *seq, unsigned char hash[TIDU_CHANGESET_HASH_BYTES])
 {
 	sqlite3_stmt *st = tidu_store_stmt(s,
 		"SELECT seq, hash FROM changeset WHERE device=?1 "
@@ -103,7 +103,7 @@ static int last_of(tidu_store *s, const char *device, const char *state,
 	int rc;
 
 	*seq = 0;
-	memset(hash, 0, TIDU_CS_HASH_BYTES);
+	memset(hash, 0, TIDU_CHANGESET_HASH_BYTES);
 	if (!st)
 		return TIDU_ERROR;
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
@@ -112,15 +112,15 @@ static int last_of(tidu_store *s, const char *device, const char *state,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*seq = (uint64_t)sqlite3_column_int64(st, 0);
-		if (sqlite3_column_bytes(st, 1) == TIDU_CS_HASH_BYTES)
-			memcpy(hash, sqlite3_column_blob(st, 1), TIDU_CS_HASH_BYTES);
+		if (sqlite3_column_bytes(st, 1) == TIDU_CHANGESET_HASH_BYTES)
+			memcpy(hash, sqlite3_column_blob(st, 1), TIDU_CHANGESET_HASH_BYTES);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
 		: tidu_store_sqlerr(s, rc, _("reading change sets"));
 }
 
-static int store_file(tidu_store *s, const tidu_cs_header *h,
+static int store_file(tidu_store *s, const tidu_changeset_header *h,
 		      const unsigned char *file, size_t len, const char *state)
 {
 	sqlite3_stmt *st = tidu_store_stmt(s,
@@ -128,12 +128,12 @@ static int store_file(tidu_store *s, const tidu_cs_header *h,
 		"hlc_max, count, state, file, received) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
 		"ON CONFLICT(device, seq) DO UPDATE SET state=excluded.state");
-	unsigned char hash[TIDU_CS_HASH_BYTES];
+	unsigned char hash[TIDU_CHANGESET_HASH_BYTES];
 	int rc;
 
 	if (!st)
 		return TIDU_ERROR;
-	tidu_cs_hash(file, len, hash);
+	tidu_changeset_hash(file, len, hash);
 	sqlite3_bind_text(st, 1, h->device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)h->seq);
 	sqlite3_bind_text(st, 3, h->district, -1, SQLITE_STATIC);
@@ -195,7 +195,7 @@ static int next_author(tidu_store *s, char author[TIDU_DEVICE_ID_LEN + 1],
 
 int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out)
 {
-	unsigned char hash[TIDU_CS_HASH_BYTES];
+	unsigned char hash[TIDU_CHANGESET_HASH_BYTES];
 	uint64_t seq;
 	int error = last_of(s, device, "applied", &seq, hash);
 
@@ -216,8 +216,8 @@ int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
 	unsigned char pks[2][TIDU_TRUST_KEY_LEN], sk[TIDU_TRUST_SIGN_SK_LEN];
 	char author[TIDU_DEVICE_ID_LEN + 1], district[TIDU_TRUST_DISTRICT_SIZE];
 	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT;
-	tidu_cs_origin origin;
-	tidu_cs_header h;
+	tidu_changeset_origin origin;
+	tidu_changeset_header h;
 	sqlite3_stmt *st = NULL, *mark;
 	size_t npks = 0, count = 0;
 	int64_t last_id = 0;
@@ -266,7 +266,7 @@ int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
 	if ((error = last_of(s, origin.device, NULL, &origin.seq, origin.prev)) < 0)
 		goto done;
 	origin.seq++;
-	if ((error = tidu_cs_seal(&origin, &body, sk, (const unsigned char (*)[32])pks,
+	if ((error = tidu_changeset_seal(&origin, &body, sk, (const unsigned char (*)[32])pks,
 				  npks, &file, &h)) < 0 ||
 	    (error = store_file(s, &h, (const unsigned char *)file.ptr, file.len,
 				"sealed")) < 0)
@@ -344,7 +344,7 @@ static int report(tidu_apply_report *rep, tidu_apply_outcome outcome,
 
 /* Does the store hold (device, seq)? 1 with the same hash, 2 with another. */
 static int held_already(tidu_store *s, const char *device, uint64_t seq,
-			const unsigned char hash[TIDU_CS_HASH_BYTES], int *found)
+			const unsigned char hash[TIDU_CHANGESET_HASH_BYTES], int *found)
 {
 	sqlite3_stmt *st = tidu_store_stmt(s,
 		"SELECT hash FROM changeset WHERE device=?1 AND seq=?2");
@@ -357,8 +357,8 @@ static int held_already(tidu_store *s, const char *device, uint64_t seq,
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*found = sqlite3_column_bytes(st, 0) == TIDU_CS_HASH_BYTES &&
-			 !memcmp(sqlite3_column_blob(st, 0), hash, TIDU_CS_HASH_BYTES) ? 1 : 2;
+		*found = sqlite3_column_bytes(st, 0) == TIDU_CHANGESET_HASH_BYTES &&
+			 !memcmp(sqlite3_column_blob(st, 0), hash, TIDU_CHANGESET_HASH_BYTES) ? 1 : 2;
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
 		: tidu_store_sqlerr(s, rc, _("reading change sets"));
@@ -367,11 +367,11 @@ static int held_already(tidu_store *s, const char *device, uint64_t seq,
 /* Decrypts and verifies `file`; *readable = 0 if no key of ours opens it. */
 static int open_file(tidu_store *s, const unsigned char *file, size_t len,
 		     const char *name, const tidu_trust_device *dev,
-		     tidu_cs_header *h, tidu_buf *body, tidu_apply_report *rep,
+		     tidu_changeset_header *h, tidu_buf *body, tidu_apply_report *rep,
 		     int *ok)
 {
 	tidu_trust_keypair *kps = NULL;
-	tidu_cs_keypair *keys = NULL;
+	tidu_changeset_keypair *keys = NULL;
 	size_t n = 0, i;
 	int error;
 
@@ -383,7 +383,7 @@ static int open_file(tidu_store *s, const unsigned char *file, size_t len,
 		memcpy(keys[i].pk, kps[i].pk, sizeof(keys[i].pk));
 		memcpy(keys[i].sk, kps[i].sk, sizeof(keys[i].sk));
 	}
-	error = tidu_cs_open(file, len, name, keys, n, dev->sign_pk, h, body);
+	error = tidu_changeset_open(file, len, name, keys, n, dev->sign_pk, h, body);
 	sodium_memzero(keys, (n ? n : 1) * sizeof(*keys));
 	free(keys);
 	tidu_trust_keypairs_free(kps, n);
@@ -398,18 +398,18 @@ static int open_file(tidu_store *s, const unsigned char *file, size_t len,
 }
 
 /* Merges every change of an opened body (inside the caller's transaction). */
-static int merge_body(tidu_store *s, const tidu_cs_header *h, const tidu_buf *body,
+static int merge_body(tidu_store *s, const tidu_changeset_header *h, const tidu_buf *body,
 		      tidu_apply_report *rep)
 {
-	tidu_cs_reader r;
-	tidu_cs_change c;
+	tidu_changeset_reader r;
+	tidu_changeset_change c;
 	tidu_merge_field *mf = NULL;
 	size_t cap = 0, i;
 	int64_t ahead = 0;
 	int rc, error = 0;
 
-	tidu_cs_reader_init(&r, body->ptr, body->len);
-	while ((rc = tidu_cs_reader_next(&r, &c)) > 0) {
+	tidu_changeset_reader_init(&r, body->ptr, body->len);
+	while ((rc = tidu_changeset_reader_next(&r, &c)) > 0) {
 		if (c.nfields > cap) {
 			cap = c.nfields;
 			mf = tidu_reallocarray(mf, cap, sizeof(*mf));
@@ -419,7 +419,7 @@ static int merge_body(tidu_store *s, const tidu_cs_header *h, const tidu_buf *bo
 			mf[i].value = c.fields[i].value;
 			mf[i].base = c.fields[i].base;
 		}
-		if ((error = tidu_record_merge(s, tidu_cs_entity_name(c.entity), c.key,
+		if ((error = tidu_record_merge(s, tidu_changeset_entity_name(c.entity), c.key,
 					       (int64_t)c.hlc, h->device, mf, c.nfields,
 					       &rep->conflicts)) < 0)
 			break;
@@ -431,7 +431,7 @@ static int merge_body(tidu_store *s, const tidu_cs_header *h, const tidu_buf *bo
 	    ahead > rep->ahead_ms)
 		rep->ahead_ms = ahead;
 	free(mf);
-	tidu_cs_reader_free(&r);
+	tidu_changeset_reader_free(&r);
 	return error;
 }
 
@@ -444,7 +444,7 @@ static int apply_next(tidu_store *s, const unsigned char *file, size_t len,
 		      tidu_apply_report *rep)
 {
 	tidu_buf body = TIDU_BUF_INIT;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	int ok, error;
 
 	if ((error = open_file(s, file, len, name, dev, &h, &body, rep, &ok)) < 0 || !ok)
@@ -473,7 +473,7 @@ static int apply_held(tidu_store *s, const tidu_trust_device *dev,
 		      tidu_apply_report *rep)
 {
 	for (;;) {
-		unsigned char hash[TIDU_CS_HASH_BYTES];
+		unsigned char hash[TIDU_CHANGESET_HASH_BYTES];
 		tidu_apply_report sub;
 		sqlite3_stmt *st;
 		uint64_t seq;
@@ -495,8 +495,8 @@ static int apply_held(tidu_store *s, const tidu_trust_device *dev,
 			len = (size_t)sqlite3_column_bytes(st, 0);
 			file = tidu_malloc(len ? len : 1);
 			memcpy(file, sqlite3_column_blob(st, 0), len);
-			chained = sqlite3_column_bytes(st, 1) == TIDU_CS_HASH_BYTES &&
-				  !memcmp(sqlite3_column_blob(st, 1), hash, TIDU_CS_HASH_BYTES);
+			chained = sqlite3_column_bytes(st, 1) == TIDU_CHANGESET_HASH_BYTES &&
+				  !memcmp(sqlite3_column_blob(st, 1), hash, TIDU_CHANGESET_HASH_BYTES);
 		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_ROW) {
@@ -534,14 +534,14 @@ static int apply_held(tidu_store *s, const tidu_trust_device *dev,
 int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
 		       const char *name, tidu_apply_report *rep)
 {
-	unsigned char hash[TIDU_CS_HASH_BYTES], last_hash[TIDU_CS_HASH_BYTES];
+	unsigned char hash[TIDU_CHANGESET_HASH_BYTES], last_hash[TIDU_CHANGESET_HASH_BYTES];
 	tidu_trust_device dev;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	uint64_t last;
 	int error, found;
 
 	memset(rep, 0, sizeof(*rep));
-	if (tidu_cs_read_header(file, len, name, &h) < 0)
+	if (tidu_changeset_read_header(file, len, name, &h) < 0)
 		return report(rep, TIDU_APPLY_REJECTED, "%s", tidu_error_message());
 	snprintf(rep->device, sizeof(rep->device), "%s", h.device);
 	snprintf(rep->district, sizeof(rep->district), "%s", h.district);
@@ -550,7 +550,7 @@ int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
 		return report(rep, TIDU_APPLY_REJECTED,
 			_("change set %llu of device '%s' claims a clock beyond the year 4000"),
 			(unsigned long long)h.seq, h.device);
-	tidu_cs_hash(file, len, hash);
+	tidu_changeset_hash(file, len, hash);
 
 	if ((error = held_already(s, h.device, h.seq, hash, &found)) < 0)
 		return error;

@@ -10,7 +10,7 @@
  *    16    8  sequence number (>= 1)
  *    24    8  HLC of the first change
  *    32    8  HLC of the last change
- *    40    8  body size, uncompressed (<= TIDU_CS_MAX_BODY)
+ *    40    8  body size, uncompressed (<= TIDU_CHANGESET_MAX_BODY)
  *    48   16  device id, 16 lower-case hex characters
  *    64   16  district code, zero-padded
  *    80   32  BLAKE2b-256 of the device's previous file (zero for seq 1)
@@ -73,7 +73,7 @@
  * 1-byte name, null value, empty base. */
 #define MIN_CHANGE (1 + 2 + 8 + 8 + 1 + MIN_FIELD)
 #define MIN_FIELD (2 + 1 + 1)
-#define BASE_MAX (19 + 1 + TIDU_CS_DEVICE_LEN) /* "<hlc>:<device>" */
+#define BASE_MAX (19 + 1 + TIDU_CHANGESET_DEVICE_LEN) /* "<hlc>:<device>" */
 
 static const unsigned char magic[8] = { 'T', 'I', 'D', 'U', 'C', 'S', 0, 1 };
 static const char sign_domain[] = "tidu-changeset-v1";
@@ -83,18 +83,18 @@ static const char sign_domain[] = "tidu-changeset-v1";
  * signature's slot of the plaintext overlapping the prefix. */
 #define PREFIX_LEN (DOMAIN_LEN + HDR_LEN)
 
-_Static_assert(OFF_PREV + TIDU_CS_HASH_BYTES == HDR_LEN, "header layout");
-_Static_assert(OFF_DISTRICT + TIDU_CS_MAX_DISTRICT == OFF_PREV, "district");
-_Static_assert(OFF_DEVICE + TIDU_CS_DEVICE_LEN == OFF_DISTRICT, "device");
+_Static_assert(OFF_PREV + TIDU_CHANGESET_HASH_BYTES == HDR_LEN, "header layout");
+_Static_assert(OFF_DISTRICT + TIDU_CHANGESET_MAX_DISTRICT == OFF_PREV, "district");
+_Static_assert(OFF_DEVICE + TIDU_CHANGESET_DEVICE_LEN == OFF_DISTRICT, "device");
 _Static_assert(SEALED_LEN == 80 && RCPT_LEN == 88, "recipient layout");
 _Static_assert(PREFIX_LEN >= SIG_LEN, "signature slot in front of the body");
-_Static_assert(TIDU_CS_HASH_BYTES == crypto_generichash_BYTES, "hash");
-_Static_assert(TIDU_CS_SIGN_PK_BYTES == crypto_sign_PUBLICKEYBYTES, "sign pk");
-_Static_assert(TIDU_CS_SIGN_SK_BYTES == crypto_sign_SECRETKEYBYTES, "sign sk");
-_Static_assert(TIDU_CS_BOX_PK_BYTES == crypto_box_PUBLICKEYBYTES, "box pk");
-_Static_assert(TIDU_CS_BOX_SK_BYTES == crypto_box_SECRETKEYBYTES, "box sk");
-_Static_assert(TIDU_CS_MAX_BODY <= UINT_MAX / 2, "zlib sizes are uInt");
-_Static_assert(TIDU_CS_MAX_RECIPIENTS <= UINT16_MAX, "u16 count");
+_Static_assert(TIDU_CHANGESET_HASH_BYTES == crypto_generichash_BYTES, "hash");
+_Static_assert(TIDU_CHANGESET_SIGN_PK_BYTES == crypto_sign_PUBLICKEYBYTES, "sign pk");
+_Static_assert(TIDU_CHANGESET_SIGN_SK_BYTES == crypto_sign_SECRETKEYBYTES, "sign sk");
+_Static_assert(TIDU_CHANGESET_BOX_PK_BYTES == crypto_box_PUBLICKEYBYTES, "box pk");
+_Static_assert(TIDU_CHANGESET_BOX_SK_BYTES == crypto_box_SECRETKEYBYTES, "box sk");
+_Static_assert(TIDU_CHANGESET_MAX_BODY <= UINT_MAX / 2, "zlib sizes are uInt");
+_Static_assert(TIDU_CHANGESET_MAX_RECIPIENTS <= UINT16_MAX, "u16 count");
 
 /* ---- bytes --------------------------------------------------------------- */
 
@@ -175,14 +175,14 @@ static int valid_text(const unsigned char *s, size_t len)
 
 static int valid_key(const unsigned char *s, size_t len)
 {
-	return len >= 1 && len <= TIDU_CS_MAX_KEY && valid_text(s, len);
+	return len >= 1 && len <= TIDU_CHANGESET_MAX_KEY && valid_text(s, len);
 }
 
 static int valid_name(const unsigned char *s, size_t len)
 {
 	size_t i;
 
-	if (len < 1 || len > TIDU_CS_MAX_NAME)
+	if (len < 1 || len > TIDU_CHANGESET_MAX_NAME)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
@@ -200,7 +200,7 @@ static int valid_device(const unsigned char *s, size_t len)
 {
 	size_t i;
 
-	if (len != TIDU_CS_DEVICE_LEN)
+	if (len != TIDU_CHANGESET_DEVICE_LEN)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
@@ -212,7 +212,7 @@ static int valid_district(const unsigned char *s, size_t len)
 {
 	size_t i;
 
-	if (len < 1 || len > TIDU_CS_MAX_DISTRICT)
+	if (len < 1 || len > TIDU_CHANGESET_MAX_DISTRICT)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -249,18 +249,18 @@ static int valid_base(const unsigned char *s, size_t len)
 
 static const char *const entity_names[] = { NULL, "firm", "firm_year", "visit" };
 
-const char *tidu_cs_entity_name(int entity)
+const char *tidu_changeset_entity_name(int entity)
 {
-	if (entity < TIDU_CS_FIRM || entity > TIDU_CS_VISIT)
+	if (entity < TIDU_CHANGESET_FIRM || entity > TIDU_CHANGESET_VISIT)
 		return NULL;
 	return entity_names[entity];
 }
 
-int tidu_cs_entity_code(const char *name)
+int tidu_changeset_entity_code(const char *name)
 {
 	int i;
 
-	for (i = TIDU_CS_FIRM; name && i <= TIDU_CS_VISIT; i++)
+	for (i = TIDU_CHANGESET_FIRM; name && i <= TIDU_CHANGESET_VISIT; i++)
 		if (strcmp(name, entity_names[i]) == 0)
 			return i;
 	return 0;
@@ -281,8 +281,8 @@ static int add_fail(const char *key, const char *why)
 
 static int cmp_field(const void *a, const void *b)
 {
-	const tidu_cs_field *fa = *(const tidu_cs_field *const *)a;
-	const tidu_cs_field *fb = *(const tidu_cs_field *const *)b;
+	const tidu_changeset_field *fa = *(const tidu_changeset_field *const *)a;
+	const tidu_changeset_field *fb = *(const tidu_changeset_field *const *)b;
 
 	return strcmp(fa->field, fb->field);
 }
@@ -293,9 +293,9 @@ static void put_str(tidu_buf *b, const char *s, size_t len)
 	tidu_buf_put(b, s, len);
 }
 
-int tidu_cs_body_add(tidu_buf *body, const tidu_cs_change *c)
+int tidu_changeset_body_add(tidu_buf *body, const tidu_changeset_change *c)
 {
-	const tidu_cs_field **order = NULL;
+	const tidu_changeset_field **order = NULL;
 	unsigned char num[8];
 	size_t i, start;
 	int error = 0;
@@ -303,18 +303,18 @@ int tidu_cs_body_add(tidu_buf *body, const tidu_cs_change *c)
 	if (!body || !c)
 		return tidu_error_set(TIDU_EINVAL, "%s",
 				      _("bad arguments to add a change to a change set"));
-	if (!tidu_cs_entity_name(c->entity))
+	if (!tidu_changeset_entity_name(c->entity))
 		return add_fail(c->key, _("unknown entity"));
 	if (!c->key || !valid_key((const unsigned char *)c->key, strlen(c->key)))
 		return add_fail(c->key, _("invalid key"));
 	if (!valid_hlc(c->hlc))
 		return add_fail(c->key, _("invalid HLC"));
-	if (c->nfields < 1 || c->nfields > TIDU_CS_MAX_FIELDS || !c->fields)
+	if (c->nfields < 1 || c->nfields > TIDU_CHANGESET_MAX_FIELDS || !c->fields)
 		return add_fail(c->key, _("invalid number of fields"));
 
 	order = tidu_calloc(c->nfields, sizeof(*order));
 	for (i = 0; i < c->nfields; i++) {
-		const tidu_cs_field *f = &c->fields[i];
+		const tidu_changeset_field *f = &c->fields[i];
 		const char *base = f->base ? f->base : "";
 
 		if (!f->field || !valid_name((const unsigned char *)f->field,
@@ -322,7 +322,7 @@ int tidu_cs_body_add(tidu_buf *body, const tidu_cs_change *c)
 			error = add_fail(c->key, _("invalid field name"));
 			goto done;
 		}
-		if (f->value && (strlen(f->value) > TIDU_CS_MAX_STRING ||
+		if (f->value && (strlen(f->value) > TIDU_CHANGESET_MAX_STRING ||
 				 !valid_text((const unsigned char *)f->value,
 					     strlen(f->value)))) {
 			error = add_fail(c->key, _("invalid value"));
@@ -350,7 +350,7 @@ int tidu_cs_body_add(tidu_buf *body, const tidu_cs_change *c)
 	tidu_buf_put(body, num, 8);
 	put_varint(body, c->nfields);
 	for (i = 0; i < c->nfields; i++) {
-		const tidu_cs_field *f = order[i];
+		const tidu_changeset_field *f = order[i];
 		const char *base = f->base ? f->base : "";
 
 		put_str(body, f->field, strlen(f->field));
@@ -359,7 +359,7 @@ int tidu_cs_body_add(tidu_buf *body, const tidu_cs_change *c)
 			put_str(body, f->value, strlen(f->value));
 		put_str(body, base, strlen(base));
 	}
-	if (body->len - start > TIDU_CS_MAX_BODY) {
+	if (body->len - start > TIDU_CHANGESET_MAX_BODY) {
 		tidu_buf_truncate(body, start);
 		error = add_fail(c->key, _("too large for a change set"));
 	}
@@ -370,14 +370,14 @@ done:
 
 /* ---- body: reader -------------------------------------------------------- */
 
-void tidu_cs_reader_init(tidu_cs_reader *r, const void *body, size_t len)
+void tidu_changeset_reader_init(tidu_changeset_reader *r, const void *body, size_t len)
 {
 	memset(r, 0, sizeof(*r));
 	r->pos = body;
 	r->end = r->pos ? r->pos + len : r->pos;
 }
 
-void tidu_cs_reader_free(tidu_cs_reader *r)
+void tidu_changeset_reader_free(tidu_changeset_reader *r)
 {
 	if (!r)
 		return;
@@ -460,7 +460,7 @@ static size_t take_str(cursor *c, size_t max, const unsigned char **s)
 }
 
 /* Appends a NUL-terminated copy to the reader's text when `copy`. */
-static const char *keep(tidu_cs_reader *r, int copy, const unsigned char *s,
+static const char *keep(tidu_changeset_reader *r, int copy, const unsigned char *s,
 			size_t len)
 {
 	const char *out;
@@ -479,16 +479,16 @@ static const char *keep(tidu_cs_reader *r, int copy, const unsigned char *s,
  * once the reader's memory is large enough (so that no pointer moves), with
  * copy = 1, which fills `out`.
  */
-static void parse_change(tidu_cs_reader *r, cursor *c, int copy,
-			 tidu_cs_change *out, size_t *text)
+static void parse_change(tidu_changeset_reader *r, cursor *c, int copy,
+			 tidu_changeset_change *out, size_t *text)
 {
 	const unsigned char *s, *prev_name = NULL;
 	size_t len, prev_len = 0, i, n;
 
 	out->entity = (int)take_u8(c);
-	if (!c->why && !tidu_cs_entity_name(out->entity))
+	if (!c->why && !tidu_changeset_entity_name(out->entity))
 		c->why = N_("unknown entity");
-	len = take_str(c, TIDU_CS_MAX_KEY, &s);
+	len = take_str(c, TIDU_CHANGESET_MAX_KEY, &s);
 	if (!c->why && !valid_key(s, len))
 		c->why = N_("invalid key");
 	*text += len + 1;
@@ -503,7 +503,7 @@ static void parse_change(tidu_cs_reader *r, cursor *c, int copy,
 
 		out->wall = u <= INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
 	}
-	n = (size_t)take_varint(c, TIDU_CS_MAX_FIELDS);
+	n = (size_t)take_varint(c, TIDU_CHANGESET_MAX_FIELDS);
 	if (!c->why && n < 1)
 		c->why = N_("invalid number of fields");
 	if (!c->why && n > (size_t)(c->end - c->p) / MIN_FIELD)
@@ -511,10 +511,10 @@ static void parse_change(tidu_cs_reader *r, cursor *c, int copy,
 	out->nfields = c->why ? 0 : n;
 	out->fields = copy ? r->fields : NULL;
 	for (i = 0; !c->why && i < n; i++) {
-		tidu_cs_field *f = copy ? &r->fields[i] : NULL;
+		tidu_changeset_field *f = copy ? &r->fields[i] : NULL;
 		unsigned flag;
 
-		len = take_str(c, TIDU_CS_MAX_NAME, &s);
+		len = take_str(c, TIDU_CHANGESET_MAX_NAME, &s);
 		if (c->why)
 			break;
 		if (!valid_name(s, len)) {
@@ -541,7 +541,7 @@ static void parse_change(tidu_cs_reader *r, cursor *c, int copy,
 		if (f)
 			f->value = NULL;
 		if (!c->why && flag == 1) {
-			len = take_str(c, TIDU_CS_MAX_STRING, &s);
+			len = take_str(c, TIDU_CHANGESET_MAX_STRING, &s);
 			if (!c->why && !valid_text(s, len))
 				c->why = N_("text is not valid UTF-8");
 			*text += len + 1;
@@ -558,7 +558,7 @@ static void parse_change(tidu_cs_reader *r, cursor *c, int copy,
 	}
 }
 
-static int reader_fail(tidu_cs_reader *r, const char *why)
+static int reader_fail(tidu_changeset_reader *r, const char *why)
 {
 	r->error = why;
 	r->pos = r->end;
@@ -567,9 +567,9 @@ static int reader_fail(tidu_cs_reader *r, const char *why)
 			      (unsigned long long)r->index + 1, _(why));
 }
 
-int tidu_cs_reader_next(tidu_cs_reader *r, tidu_cs_change *out)
+int tidu_changeset_reader_next(tidu_changeset_reader *r, tidu_changeset_change *out)
 {
-	tidu_cs_change tmp;
+	tidu_changeset_change tmp;
 	cursor c;
 	size_t text = 0;
 
@@ -613,7 +613,7 @@ int tidu_cs_reader_next(tidu_cs_reader *r, tidu_cs_change *out)
 /* ---- file header ---------------------------------------------------------- */
 
 typedef struct {
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	size_t ad_len;   /* header + recipients: the associated data */
 	size_t zlen;     /* bytes of the zlib stream */
 } layout;
@@ -628,7 +628,7 @@ static int file_fail(int code, const char *name, const char *why)
 	return code;
 }
 
-static void encode_header(unsigned char hdr[HDR_LEN], const tidu_cs_header *h)
+static void encode_header(unsigned char hdr[HDR_LEN], const tidu_changeset_header *h)
 {
 	memset(hdr, 0, HDR_LEN);
 	memcpy(hdr, magic, sizeof(magic));
@@ -639,26 +639,26 @@ static void encode_header(unsigned char hdr[HDR_LEN], const tidu_cs_header *h)
 	put64(hdr + OFF_HLC_MIN, h->hlc_min);
 	put64(hdr + OFF_HLC_MAX, h->hlc_max);
 	put64(hdr + OFF_BODY_SIZE, h->body_size);
-	memcpy(hdr + OFF_DEVICE, h->device, TIDU_CS_DEVICE_LEN);
+	memcpy(hdr + OFF_DEVICE, h->device, TIDU_CHANGESET_DEVICE_LEN);
 	memcpy(hdr + OFF_DISTRICT, h->district, strlen(h->district));
-	memcpy(hdr + OFF_PREV, h->prev, TIDU_CS_HASH_BYTES);
+	memcpy(hdr + OFF_PREV, h->prev, TIDU_CHANGESET_HASH_BYTES);
 }
 
 /* The header's own rules, common to reading and sealing. */
-static int header_consistent(const tidu_cs_header *h)
+static int header_consistent(const tidu_changeset_header *h)
 {
 	return h->count >= 1 && h->seq >= 1 &&
 	       (h->seq == 1) == all_zero(h->prev, sizeof(h->prev)) &&
 	       valid_hlc(h->hlc_min) && valid_hlc(h->hlc_max) &&
 	       h->hlc_min <= h->hlc_max && h->hlc_max - h->hlc_min >= h->count - 1 &&
-	       h->body_size <= TIDU_CS_MAX_BODY &&
+	       h->body_size <= TIDU_CHANGESET_MAX_BODY &&
 	       h->body_size >= (uint64_t)h->count * MIN_CHANGE;
 }
 
 static int parse_file(const unsigned char *file, size_t len, const char *name,
 		      layout *out)
 {
-	tidu_cs_header *h = &out->h;
+	tidu_changeset_header *h = &out->h;
 	const unsigned char *d;
 	size_t dlen, nr, fixed;
 
@@ -675,7 +675,7 @@ static int parse_file(const unsigned char *file, size_t len, const char *name,
 	if (len < OFF_HDRLEN)
 		return file_fail(TIDU_ECORRUPT, name, _("truncated"));
 	h->version = (uint16_t)get16(file + OFF_VERSION);
-	if (h->version > TIDU_CS_FORMAT) {
+	if (h->version > TIDU_CHANGESET_FORMAT) {
 		tidu_buf n = TIDU_BUF_INIT;
 
 		tidu_utf8_excerpt(&n, name ? name : "?", 120);
@@ -687,7 +687,7 @@ static int parse_file(const unsigned char *file, size_t len, const char *name,
 	}
 	if (len < OFF_NRCPT + 2)
 		return file_fail(TIDU_ECORRUPT, name, _("truncated"));
-	if (h->version != TIDU_CS_FORMAT || get16(file + OFF_HDRLEN) != HDR_LEN)
+	if (h->version != TIDU_CHANGESET_FORMAT || get16(file + OFF_HDRLEN) != HDR_LEN)
 		return file_fail(TIDU_ECORRUPT, name, _("invalid header"));
 
 	h->count = get32(file + OFF_COUNT);
@@ -695,19 +695,19 @@ static int parse_file(const unsigned char *file, size_t len, const char *name,
 	h->hlc_min = get64(file + OFF_HLC_MIN);
 	h->hlc_max = get64(file + OFF_HLC_MAX);
 	h->body_size = get64(file + OFF_BODY_SIZE);
-	memcpy(h->prev, file + OFF_PREV, TIDU_CS_HASH_BYTES);
+	memcpy(h->prev, file + OFF_PREV, TIDU_CHANGESET_HASH_BYTES);
 	d = file + OFF_DISTRICT;
-	dlen = strnlen((const char *)d, TIDU_CS_MAX_DISTRICT);
-	if (!valid_device(file + OFF_DEVICE, TIDU_CS_DEVICE_LEN) ||
+	dlen = strnlen((const char *)d, TIDU_CHANGESET_MAX_DISTRICT);
+	if (!valid_device(file + OFF_DEVICE, TIDU_CHANGESET_DEVICE_LEN) ||
 	    !valid_district(d, dlen) ||
-	    !all_zero(d + dlen, TIDU_CS_MAX_DISTRICT - dlen) ||
+	    !all_zero(d + dlen, TIDU_CHANGESET_MAX_DISTRICT - dlen) ||
 	    !header_consistent(h))
 		return file_fail(TIDU_ECORRUPT, name, _("invalid header"));
-	memcpy(h->device, file + OFF_DEVICE, TIDU_CS_DEVICE_LEN);
+	memcpy(h->device, file + OFF_DEVICE, TIDU_CHANGESET_DEVICE_LEN);
 	memcpy(h->district, d, dlen);
 
 	nr = get16(file + OFF_NRCPT);
-	if (nr < 1 || nr > TIDU_CS_MAX_RECIPIENTS)
+	if (nr < 1 || nr > TIDU_CHANGESET_MAX_RECIPIENTS)
 		return file_fail(TIDU_ECORRUPT, name, _("invalid recipient list"));
 	h->nrecipients = (uint16_t)nr;
 	out->ad_len = OFF_RCPT + nr * RCPT_LEN;
@@ -723,8 +723,8 @@ static int parse_file(const unsigned char *file, size_t len, const char *name,
 	return 0;
 }
 
-int tidu_cs_read_header(const unsigned char *file, size_t len, const char *name,
-			tidu_cs_header *out)
+int tidu_changeset_read_header(const unsigned char *file, size_t len, const char *name,
+			tidu_changeset_header *out)
 {
 	layout l;
 	int error;
@@ -739,18 +739,18 @@ int tidu_cs_read_header(const unsigned char *file, size_t len, const char *name,
 	return error;
 }
 
-void tidu_cs_hash(const unsigned char *file, size_t len,
-		  unsigned char out[TIDU_CS_HASH_BYTES])
+void tidu_changeset_hash(const unsigned char *file, size_t len,
+		  unsigned char out[TIDU_CHANGESET_HASH_BYTES])
 {
-	crypto_generichash(out, TIDU_CS_HASH_BYTES, file, len, NULL, 0);
+	crypto_generichash(out, TIDU_CHANGESET_HASH_BYTES, file, len, NULL, 0);
 }
 
-static void key_id(const unsigned char pk[TIDU_CS_BOX_PK_BYTES],
+static void key_id(const unsigned char pk[TIDU_CHANGESET_BOX_PK_BYTES],
 		   unsigned char out[KEY_ID_LEN])
 {
 	unsigned char h[crypto_generichash_BYTES];
 
-	crypto_generichash(h, sizeof(h), pk, TIDU_CS_BOX_PK_BYTES, NULL, 0);
+	crypto_generichash(h, sizeof(h), pk, TIDU_CHANGESET_BOX_PK_BYTES, NULL, 0);
 	memcpy(out, h, KEY_ID_LEN);
 }
 
@@ -865,42 +865,33 @@ done:
 static int scan_body(const unsigned char *body, size_t len, uint32_t *count,
 		     uint64_t *hlc_min, uint64_t *hlc_max)
 {
-	tidu_cs_reader r;
-	tidu_cs_change c;
+	tidu_changeset_reader r;
+	tidu_changeset_change c;
 	uint64_t n = 0;
 	int rc;
 
 	*hlc_min = *hlc_max = 0;
-	tidu_cs_reader_init(&r, body, len);
-	while ((rc = tidu_cs_reader_next(&r, &c)) > 0) {
+	tidu_changeset_reader_init(&r, body, len);
+	while ((rc = tidu_changeset_reader_next(&r, &c)) > 0) {
 		if (n++ == 0)
 			*hlc_min = c.hlc;
 		*hlc_max = c.hlc;
 	}
-	tidu_cs_reader_free(&r);
+	tidu_changeset_reader_free(&r);
 	*count = (uint32_t)n; /* the body cap keeps n far below 2^32 */
 	return rc;
 }
 
-int tidu_cs_seal(const tidu_cs_origin *origin, const tidu_buf *body,
-		 const unsigned char sign_sk[TIDU_CS_SIGN_SK_BYTES],
-		 const unsigned char (*recipient_pks)[TIDU_CS_BOX_PK_BYTES],
-		 size_t nrecipients, tidu_buf *file_out, tidu_cs_header *h_out)
+/*
+ * The checks of seal's arguments, before anything is made; the body's
+ * count and clock range go into *h.
+ */
+static int seal_check(const tidu_changeset_origin *origin, const tidu_buf *body,
+		      const unsigned char *sign_sk,
+		      const unsigned char (*recipient_pks)[TIDU_CHANGESET_BOX_PK_BYTES],
+		      size_t nrecipients, const tidu_buf *file_out,
+		      tidu_changeset_header *h)
 {
-	tidu_cs_header h;
-	unsigned char hdr[HDR_LEN], file_key[FILE_KEY_LEN], sig[SIG_LEN];
-	unsigned char num[2], nonce[NONCE_LEN];
-	const unsigned char (*uniq[TIDU_CS_MAX_RECIPIENTS])[TIDU_CS_BOX_PK_BYTES];
-	unsigned char *work = NULL;
-	size_t work_len = 0, nuniq = 0, i, j;
-	unsigned long long ct_len;
-	uLongf zlen;
-	int error = 0;
-
-	if (h_out)
-		memset(h_out, 0, sizeof(*h_out));
-	if (file_out)
-		tidu_buf_clear(file_out);
 	if (!origin || !body || !sign_sk || !file_out ||
 	    (nrecipients && !recipient_pks) || !origin->district || !origin->device)
 		return tidu_error_set(TIDU_EINVAL, "%s",
@@ -908,7 +899,6 @@ int tidu_cs_seal(const tidu_cs_origin *origin, const tidu_buf *body,
 	if (sodium_init() < 0)
 		return tidu_error_set(TIDU_ERROR, "%s", _("cannot initialize libsodium"));
 
-	memset(&h, 0, sizeof(h));
 	if (!valid_district((const unsigned char *)origin->district,
 			    strlen(origin->district)))
 		return tidu_error_set(TIDU_EINVAL,
@@ -924,36 +914,62 @@ int tidu_cs_seal(const tidu_cs_origin *origin, const tidu_buf *body,
 		return tidu_error_set(TIDU_EINVAL, "%s",
 			_("invalid sequence number for a change set: the first is 1, "
 			  "and only the first has no previous hash"));
-	if (nrecipients < 1 || nrecipients > TIDU_CS_MAX_RECIPIENTS)
+	if (nrecipients < 1 || nrecipients > TIDU_CHANGESET_MAX_RECIPIENTS)
 		return tidu_error_set(TIDU_EINVAL, "%s",
 				      _("a change set needs 1 to 64 recipients"));
 	if (body->len == 0)
 		return tidu_error_set(TIDU_EINVAL, "%s",
 				      _("a change set needs at least one change"));
-	if (body->len > TIDU_CS_MAX_BODY)
+	if (body->len > TIDU_CHANGESET_MAX_BODY)
 		return tidu_error_set(TIDU_EINVAL, "%s",
 			_("too many changes for one change set: seal fewer at a time"));
-	if (scan_body((const unsigned char *)body->ptr, body->len, &h.count,
-		      &h.hlc_min, &h.hlc_max) < 0) {
+	if (scan_body((const unsigned char *)body->ptr, body->len, &h->count,
+		      &h->hlc_min, &h->hlc_max) < 0) {
 		/* The caller's own body: a usage error, not a damaged file. */
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", tidu_error_message());
 		return tidu_error_set(TIDU_EINVAL, "%s", msg);
 	}
+	return 0;
+}
+
+int tidu_changeset_seal(const tidu_changeset_origin *origin, const tidu_buf *body,
+		 const unsigned char sign_sk[TIDU_CHANGESET_SIGN_SK_BYTES],
+		 const unsigned char (*recipient_pks)[TIDU_CHANGESET_BOX_PK_BYTES],
+		 size_t nrecipients, tidu_buf *file_out, tidu_changeset_header *h_out)
+{
+	tidu_changeset_header h;
+	unsigned char hdr[HDR_LEN], file_key[FILE_KEY_LEN], sig[SIG_LEN];
+	unsigned char num[2], nonce[NONCE_LEN];
+	const unsigned char (*uniq[TIDU_CHANGESET_MAX_RECIPIENTS])[TIDU_CHANGESET_BOX_PK_BYTES];
+	unsigned char *work = NULL;
+	size_t work_len = 0, nuniq = 0, i, j;
+	unsigned long long ct_len;
+	uLongf zlen;
+	int error = 0;
+
+	if (h_out)
+		memset(h_out, 0, sizeof(*h_out));
+	if (file_out)
+		tidu_buf_clear(file_out);
+	memset(&h, 0, sizeof(h));
+	if ((error = seal_check(origin, body, sign_sk, recipient_pks, nrecipients,
+				file_out, &h)) < 0)
+		return error;
 	for (i = 0; i < nrecipients; i++) {
 		for (j = 0; j < nuniq; j++)
-			if (memcmp(*uniq[j], recipient_pks[i], TIDU_CS_BOX_PK_BYTES) == 0)
+			if (memcmp(*uniq[j], recipient_pks[i], TIDU_CHANGESET_BOX_PK_BYTES) == 0)
 				break;
 		if (j == nuniq)
 			uniq[nuniq++] = &recipient_pks[i];
 	}
 
-	h.version = TIDU_CS_FORMAT;
+	h.version = TIDU_CHANGESET_FORMAT;
 	memcpy(h.district, origin->district, strlen(origin->district));
-	memcpy(h.device, origin->device, TIDU_CS_DEVICE_LEN);
+	memcpy(h.device, origin->device, TIDU_CHANGESET_DEVICE_LEN);
 	h.seq = origin->seq;
-	memcpy(h.prev, origin->prev, TIDU_CS_HASH_BYTES);
+	memcpy(h.prev, origin->prev, TIDU_CHANGESET_HASH_BYTES);
 	h.body_size = body->len;
 	h.nrecipients = (uint16_t)nuniq;
 	if (!header_consistent(&h))
@@ -1020,7 +1036,7 @@ done:
 
 /* Unseals the file key with the first of `keys` that is a recipient. */
 static int find_file_key(const unsigned char *file, const layout *l,
-			 const char *name, const tidu_cs_keypair *keys,
+			 const char *name, const tidu_changeset_keypair *keys,
 			 size_t nkeys, unsigned char file_key[FILE_KEY_LEN])
 {
 	unsigned char id[KEY_ID_LEN];
@@ -1048,7 +1064,7 @@ static int find_file_key(const unsigned char *file, const layout *l,
 }
 
 /* Checks every change of an opened body against the header. */
-static int check_body(const tidu_buf *body, const tidu_cs_header *h,
+static int check_body(const tidu_buf *body, const tidu_changeset_header *h,
 		      const char *name)
 {
 	uint32_t count;
@@ -1067,10 +1083,10 @@ static int check_body(const tidu_buf *body, const tidu_cs_header *h,
 	return 0;
 }
 
-int tidu_cs_open(const unsigned char *file, size_t len, const char *name,
-		 const tidu_cs_keypair *keys, size_t nkeys,
-		 const unsigned char sign_pk[TIDU_CS_SIGN_PK_BYTES],
-		 tidu_cs_header *h_out, tidu_buf *body_out)
+int tidu_changeset_open(const unsigned char *file, size_t len, const char *name,
+		 const tidu_changeset_keypair *keys, size_t nkeys,
+		 const unsigned char sign_pk[TIDU_CHANGESET_SIGN_PK_BYTES],
+		 tidu_changeset_header *h_out, tidu_buf *body_out)
 {
 	layout l;
 	unsigned char file_key[FILE_KEY_LEN], sig[SIG_LEN];

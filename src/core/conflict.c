@@ -114,7 +114,7 @@ int tidu_conflict_list(tidu_store *s, int all, tidu_conflict **out, size_t *n)
 		error = tidu_store_sqlerr(s, rc, _("reading conflicts"));
 	sqlite3_finalize(st);
 	if (error < 0) {
-		tidu_conflicts_free(v, *n);
+		tidu_conflict_list_free(v, *n);
 		*n = 0;
 		return error;
 	}
@@ -122,7 +122,7 @@ int tidu_conflict_list(tidu_store *s, int all, tidu_conflict **out, size_t *n)
 	return 0;
 }
 
-void tidu_conflicts_free(tidu_conflict *c, size_t n)
+void tidu_conflict_list_free(tidu_conflict *c, size_t n)
 {
 	size_t i;
 
@@ -170,16 +170,16 @@ int tidu_conflict_resolve(tidu_store *s, int64_t id, tidu_resolve_how how,
 		choice = how == TIDU_RESOLVE_KEEP_MINE ? c->lost : c->current;
 	else
 		choice = how == TIDU_RESOLVE_KEEP_MINE ? c->current : c->lost;
-	e = tidu_edit_new(c->entity, c->key);
-	if ((error = tidu_edit_set(e, c->field, choice)) < 0 ||
-	    (error = tidu_edit_apply(s, e)) < 0)
+	e = tidu_record_edit_new(c->entity, c->key);
+	if ((error = tidu_record_edit_set(e, c->field, choice)) < 0 ||
+	    (error = tidu_record_edit_apply(s, e)) < 0)
 		goto done;
-	/* tidu_edit_apply() settled the field's open conflicts. */
+	/* tidu_record_edit_apply() settled the field's open conflicts. */
 	error = tidu_store_commit(s);
 done:
 	if (error < 0)
 		tidu_store_rollback(s);
-	tidu_edit_free(e);
-	tidu_conflicts_free(all, n);
+	tidu_record_edit_free(e);
+	tidu_conflict_list_free(all, n);
 	return error;
 }

@@ -7,29 +7,29 @@
 
 #define CHUNK 65536
 
-int tidu_firm_json(tidu_store *s, const tidu_rec *firm, tidu_json_writer *w)
+int tidu_export_firm(tidu_store *s, const tidu_rec *firm, tidu_json_writer *w)
 {
-	tidu_query_filter years = {tidu_rec_get(firm, "uscc"), NULL, NULL, TIDU_ORDER_KEY};
+	tidu_query_filter years = {tidu_view_rec_get(firm, "uscc"), NULL, NULL, TIDU_ORDER_KEY};
 	tidu_query *q = NULL;
 	tidu_rec y = TIDU_REC_INIT;
 	char year[24];
 	int error, rc;
 
 	tidu_json_begin_object(w);
-	tidu_rec_json_members(firm, w);
+	tidu_view_rec_json_members(firm, w);
 	tidu_json_write_key(w, "years");
 	tidu_json_begin_object(w);
-	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM_YEAR, &years, &q)) < 0)
+	if ((error = tidu_view_query_open(s, TIDU_ENTITY_FIRM_YEAR, &years, &q)) < 0)
 		return error;
-	while ((rc = tidu_query_next(q, &y)) > 0) {
+	while ((rc = tidu_view_query_next(q, &y)) > 0) {
 		snprintf(year, sizeof(year), "%lld", (long long)y.year);
 		tidu_json_write_key(w, year);
 		tidu_json_begin_object(w);
-		tidu_rec_json_members(&y, w);
+		tidu_view_rec_json_members(&y, w);
 		tidu_json_end_object(w);
 	}
-	tidu_rec_clear(&y);
-	tidu_query_free(q);
+	tidu_view_rec_clear(&y);
+	tidu_view_query_free(q);
 	if (rc < 0)
 		return rc;
 	tidu_json_end_object(w);
@@ -37,12 +37,12 @@ int tidu_firm_json(tidu_store *s, const tidu_rec *firm, tidu_json_writer *w)
 	return w->error;
 }
 
-int tidu_visit_json(const char *id, const tidu_rec *visit, tidu_json_writer *w)
+int tidu_export_visit(const char *id, const tidu_rec *visit, tidu_json_writer *w)
 {
 	tidu_json_begin_object(w);
 	tidu_json_write_key(w, "id");
 	tidu_json_write_string(w, id);
-	tidu_rec_json_members(visit, w);
+	tidu_view_rec_json_members(visit, w);
 	tidu_json_end_object(w);
 	return w->error;
 }
@@ -65,15 +65,15 @@ static int export_visits(tidu_store *s, const char *district,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
-		if ((error = tidu_rec_load(s, TIDU_ENTITY_VISIT, id, &v)) < 0)
+		if ((error = tidu_view_rec_load(s, TIDU_ENTITY_VISIT, id, &v)) < 0)
 			break;
-		tidu_visit_json(id, &v, w);
+		tidu_export_visit(id, &v, w);
 		if (out->len > CHUNK && (error = sink(ctx, out)) < 0)
 			break;
 	}
 	if (!error && rc != SQLITE_DONE)
 		error = tidu_store_sqlerr(s, rc, _("exporting visits"));
-	tidu_rec_clear(&v);
+	tidu_view_rec_clear(&v);
 	sqlite3_finalize(st);
 	return error;
 }
@@ -99,10 +99,10 @@ int tidu_export_json(tidu_store *s, const char *district, tidu_sink sink,
 	tidu_json_write_int64(&w, 1);
 	tidu_json_write_key(&w, "firms");
 	tidu_json_begin_array(&w);
-	if ((error = tidu_query_open(s, TIDU_ENTITY_FIRM, &firms, &q)) < 0)
+	if ((error = tidu_view_query_open(s, TIDU_ENTITY_FIRM, &firms, &q)) < 0)
 		goto done;
-	while ((rc = tidu_query_next(q, &firm)) > 0) {
-		if ((error = tidu_firm_json(s, &firm, &w)) < 0)
+	while ((rc = tidu_view_query_next(q, &firm)) > 0) {
+		if ((error = tidu_export_firm(s, &firm, &w)) < 0)
 			goto done;
 		if (out.len > CHUNK && (error = sink(ctx, &out)) < 0)
 			goto done;
@@ -122,8 +122,8 @@ int tidu_export_json(tidu_store *s, const char *district, tidu_sink sink,
 	error = sink(ctx, &out);
 done:
 	sqlite3_exec(tidu_store_db(s), "COMMIT", NULL, NULL, NULL);
-	tidu_rec_clear(&firm);
-	tidu_query_free(q);
+	tidu_view_rec_clear(&firm);
+	tidu_view_query_free(q);
 	tidu_buf_free(&out);
 	return error;
 }

@@ -12,24 +12,6 @@
 #include "tidu/uscc.h"
 #include "view_int.h"
 
-int tidu_kv_split(const char *arg, tidu_kv *out, char **owned)
-{
-	char *copy, *eq;
-
-	*owned = NULL;
-	eq = strchr(arg, '=');
-	if (!eq || eq == arg)
-		return tidu_error_set(TIDU_EINVAL,
-			_("expected KEY=VALUE, got '%s'"), arg);
-	copy = tidu_strdup(arg);
-	eq = copy + (eq - arg);
-	*eq = '\0';
-	out->key = copy;
-	out->value = eq + 1;
-	*owned = copy;
-	return 0;
-}
-
 /* The edits of one firm write: the firm itself and any firm-years. */
 typedef struct {
 	tidu_edit *firm;
@@ -41,9 +23,9 @@ static void edits_free(firm_edits *fe)
 {
 	size_t i;
 
-	tidu_edit_free(fe->firm);
+	tidu_record_edit_free(fe->firm);
 	for (i = 0; i < fe->nyears; i++)
-		tidu_edit_free(fe->years[i]);
+		tidu_record_edit_free(fe->years[i]);
 	free(fe->years);
 	memset(fe, 0, sizeof(*fe));
 }
@@ -55,10 +37,10 @@ static tidu_edit *year_edit(firm_edits *fe, const char *uscc, int64_t year)
 
 	snprintf(key, sizeof(key), "%s/%lld", uscc, (long long)year);
 	for (i = 0; i < fe->nyears; i++)
-		if (!strcmp(tidu_edit_key(fe->years[i]), key))
+		if (!strcmp(tidu_record_edit_key(fe->years[i]), key))
 			return fe->years[i];
 	fe->years = tidu_reallocarray(fe->years, fe->nyears + 1, sizeof(*fe->years));
-	return fe->years[fe->nyears++] = tidu_edit_new(TIDU_ENTITY_FIRM_YEAR, key);
+	return fe->years[fe->nyears++] = tidu_record_edit_new(TIDU_ENTITY_FIRM_YEAR, key);
 }
 
 /*
@@ -92,7 +74,7 @@ static int build_edits(firm_edits *fe, const char *uscc, const tidu_kv *kv,
 	size_t i;
 	int error;
 
-	fe->firm = tidu_edit_new(TIDU_ENTITY_FIRM, uscc);
+	fe->firm = tidu_record_edit_new(TIDU_ENTITY_FIRM, uscc);
 	for (i = 0; i < n; i++) {
 		const char *field = kv[i].key;
 		int64_t year = 0;
@@ -105,7 +87,7 @@ static int build_edits(firm_edits *fe, const char *uscc, const tidu_kv *kv,
 				return tidu_error_set(TIDU_EINVAL,
 					_("unknown firm-year field '%s' in '%s'"),
 					field, kv[i].key);
-			error = tidu_edit_set(year_edit(fe, uscc, year), field,
+			error = tidu_record_edit_set(year_edit(fe, uscc, year), field,
 					      kv[i].value);
 		} else {
 			if (!strcmp(field, "uscc"))
@@ -117,7 +99,7 @@ static int build_edits(firm_edits *fe, const char *uscc, const tidu_kv *kv,
 					? _("'%s' is a yearly field: write YEAR.%s=VALUE")
 					: _("unknown field '%s'%.0s"),
 					field, field);
-			error = tidu_edit_set(fe->firm, field, kv[i].value);
+			error = tidu_record_edit_set(fe->firm, field, kv[i].value);
 		}
 		if (error < 0)
 			return error;
@@ -247,7 +229,7 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		goto done;
 	if (!exists) {
 		int is_set;
-		const char *name = tidu_edit_get(fe.firm, "name", &is_set);
+		const char *name = tidu_record_edit_get(fe.firm, "name", &is_set);
 		char code[7];
 
 		if (!name) {
@@ -255,7 +237,7 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 				_("firm '%s' needs a name"), uscc);
 			goto done;
 		}
-		if (!tidu_edit_get(fe.firm, "district", &is_set)) {
+		if (!tidu_record_edit_get(fe.firm, "district", &is_set)) {
 			const char *d = default_district(s, uscc, code);
 
 			if (!d) {
@@ -264,23 +246,23 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 					uscc);
 				goto done;
 			}
-			if ((error = tidu_edit_set(fe.firm, "district", d)) < 0)
+			if ((error = tidu_record_edit_set(fe.firm, "district", d)) < 0)
 				goto done;
 		}
-		if ((error = tidu_edit_set(fe.firm, "uscc", uscc)) < 0 ||
-		    (tombstone && (error = tidu_edit_set(fe.firm, "_deleted", "0")) < 0))
+		if ((error = tidu_record_edit_set(fe.firm, "uscc", uscc)) < 0 ||
+		    (tombstone && (error = tidu_record_edit_set(fe.firm, "_deleted", "0")) < 0))
 			goto done;
-	} else if (tidu_edit_get(fe.firm, "name", &name_set) == NULL && name_set) {
+	} else if (tidu_record_edit_get(fe.firm, "name", &name_set) == NULL && name_set) {
 		error = tidu_error_set(TIDU_EINVAL,
 			_("the name of firm '%s' cannot be cleared"), uscc);
 		goto done;
 	}
-	if ((error = tidu_edit_apply(s, fe.firm)) < 0 ||
+	if ((error = tidu_record_edit_apply(s, fe.firm)) < 0 ||
 	    (error = check_firm(s, uscc)) < 0)
 		goto done;
 	for (i = 0; i < fe.nyears; i++)
-		if ((error = tidu_edit_apply(s, fe.years[i])) < 0 ||
-		    (error = check_year(s, tidu_edit_key(fe.years[i]))) < 0)
+		if ((error = tidu_record_edit_apply(s, fe.years[i])) < 0 ||
+		    (error = check_year(s, tidu_record_edit_key(fe.years[i]))) < 0)
 			goto done;
 	if (added)
 		*added = !exists;
@@ -422,148 +404,205 @@ static int problem_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One import: the parsed file, its columns and what the passes found. */
+typedef struct {
+	tidu_csv *csv;
+	char **keys;            /* the field of each column (NULL if refused) */
+	size_t ncols, nrows, uscc_col;
+	seen_set seen;
+	import_row *order;      /* the rows that passed pass 1 */
+	size_t nvalid;
+	problem_list problems;
+	size_t bad;
+	tidu_import_result *result;
+	tidu_import_error_cb on_error;
+	void *ctx;
+} import_run;
+
+/* The header: one known, unrepeated field per column, and a 'uscc' column. */
+static int import_header(import_run *im)
+{
+	tidu_buf key = TIDU_BUF_INIT;
+	size_t c, r;
+
+	im->ncols = tidu_csv_field_count(im->csv, 0);
+	im->keys = tidu_calloc(im->ncols, sizeof(*im->keys));
+	im->uscc_col = (size_t)-1;
+	for (c = 0; c < im->ncols; c++) {
+		const char *cell = tidu_csv_field(im->csv, 0, c);
+
+		if (resolve_header(cell, &key) < 0) {
+			im->on_error(im->ctx, tidu_csv_line(im->csv, 0), tidu_error_message());
+			im->bad++;
+			continue;
+		}
+		for (r = 0; r < c; r++)
+			if (im->keys[r] && !strcmp(im->keys[r], key.ptr))
+				break;
+		if (r < c) {
+			tidu_error_set(TIDU_EINVAL, _("column '%s' appears twice"), cell);
+			im->on_error(im->ctx, tidu_csv_line(im->csv, 0), tidu_error_message());
+			im->bad++;
+			continue;
+		}
+		im->keys[c] = tidu_strdup(key.ptr);
+		if (!strcmp(key.ptr, "uscc"))
+			im->uscc_col = c;
+	}
+	tidu_buf_free(&key);
+	if (!im->bad && im->uscc_col == (size_t)-1) {
+		tidu_error_set(TIDU_EINVAL, "%s", _("the header has no 'uscc' column"));
+		im->on_error(im->ctx, tidu_csv_line(im->csv, 0), tidu_error_message());
+		im->bad++;
+	}
+	return im->bad ? TIDU_EINVAL : 0;
+}
+
+/* Pass 1, in file order: the checks of the row itself. */
+static void import_check_rows(import_run *im)
+{
+	size_t r;
+
+	for (im->seen.cap = 16; im->seen.cap < im->nrows * 2; im->seen.cap *= 2)
+		;
+	im->seen.codes = tidu_calloc(im->seen.cap, sizeof(*im->seen.codes));
+	im->seen.lines = tidu_calloc(im->seen.cap, sizeof(*im->seen.lines));
+	im->order = tidu_calloc(im->nrows, sizeof(*im->order));
+	for (r = 1; r < im->nrows; r++) {
+		size_t line = tidu_csv_line(im->csv, r), first;
+		import_row *row = &im->order[im->nvalid];
+
+		im->result->rows++;
+		if (tidu_csv_field_count(im->csv, r) != im->ncols) {
+			tidu_error_set(TIDU_EINVAL,
+				_("has %zu fields, the header has %zu"),
+				tidu_csv_field_count(im->csv, r), im->ncols);
+			im->bad += problem(&im->problems, line);
+			continue;
+		}
+		if (tidu_uscc_validate(tidu_csv_field(im->csv, r, im->uscc_col),
+				       row->uscc) < 0) {
+			im->bad += problem(&im->problems, line);
+			continue;
+		}
+		if ((first = seen_check(&im->seen, row->uscc, line))) {
+			tidu_error_set(TIDU_EINVAL,
+				_("firm '%s' appears again (first on line %zu)"),
+				row->uscc, first);
+			im->bad += problem(&im->problems, line);
+			continue;
+		}
+		row->rec = r;
+		im->nvalid++;
+	}
+}
+
+/*
+ * Pass 2, in USCC order, inside the caller's transaction: the writes. Keys
+ * in order make the B-tree inserts sequential, which halves the cost of a
+ * large import. A row the checks refuse is a problem; any other error ends
+ * the import.
+ */
+static int import_write_rows(tidu_store *s, import_run *im)
+{
+	tidu_kv *kv = tidu_calloc(im->ncols, sizeof(*kv));
+	size_t i, c;
+	int error = 0;
+
+	qsort(im->order, im->nvalid, sizeof(*im->order), row_cmp);
+	for (i = 0; i < im->nvalid; i++) {
+		size_t line = tidu_csv_line(im->csv, im->order[i].rec), n = 0;
+		int added = 0;
+
+		for (c = 0; c < im->ncols; c++) {
+			const char *v = tidu_csv_field(im->csv, im->order[i].rec, c);
+
+			/* An empty cell leaves the field as it is. */
+			if (c == im->uscc_col || !v || !*v)
+				continue;
+			kv[n].key = im->keys[c];
+			kv[n].value = v;
+			n++;
+		}
+		error = firm_write(s, im->order[i].uscc, kv, n, MODE_UPSERT, NULL, &added);
+		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND ||
+		    error == TIDU_EEXISTS) {
+			im->bad += problem(&im->problems, line);
+			error = 0;
+			continue;
+		}
+		if (error < 0) {
+			im->on_error(im->ctx, line, tidu_error_message());
+			break;
+		}
+		if (added)
+			im->result->added++;
+		else
+			im->result->updated++;
+	}
+	free(kv);
+	return error;
+}
+
+static void import_free(import_run *im)
+{
+	size_t c, i;
+
+	for (c = 0; im->keys && c < im->ncols; c++)
+		free(im->keys[c]);
+	free(im->keys);
+	free(im->seen.codes);
+	free(im->seen.lines);
+	free(im->order);
+	for (i = 0; i < im->problems.n; i++)
+		free(im->problems.v[i].message);
+	free(im->problems.v);
+	tidu_csv_free(im->csv);
+}
+
 int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 		     tidu_import_result *result, tidu_import_error_cb on_error,
 		     void *ctx)
 {
-	tidu_buf utf8 = TIDU_BUF_INIT, key = TIDU_BUF_INIT;
-	tidu_csv *csv = NULL;
-	char **keys = NULL;
-	tidu_kv *kv = NULL;
-	seen_set seen = {0};
-	import_row *order = NULL;
-	problem_list problems = {0};
-	size_t ncols = 0, nrows, r, c, i, nvalid = 0, uscc_col = (size_t)-1, bad = 0;
+	tidu_buf utf8 = TIDU_BUF_INIT;
+	import_run im;
+	size_t i;
 	int error, began = 0;
 
 	memset(result, 0, sizeof(*result));
+	memset(&im, 0, sizeof(im));
+	im.result = result;
+	im.on_error = on_error;
+	im.ctx = ctx;
 	if ((error = tidu_csv_to_utf8(data, len, &utf8, &result->encoding)) < 0 ||
-	    (error = tidu_csv_parse(utf8.ptr ? utf8.ptr : "", utf8.len, &csv)) < 0) {
+	    (error = tidu_csv_parse(utf8.ptr ? utf8.ptr : "", utf8.len, &im.csv)) < 0) {
 		on_error(ctx, 0, tidu_error_message());
 		goto done;
 	}
-	nrows = tidu_csv_record_count(csv);
-	if (nrows == 0) {
+	im.nrows = tidu_csv_record_count(im.csv);
+	if (im.nrows == 0) {
 		error = tidu_error_set(TIDU_EINVAL, "%s", _("the file is empty: it needs a header row"));
 		on_error(ctx, 0, tidu_error_message());
 		goto done;
 	}
-	ncols = tidu_csv_field_count(csv, 0);
-	keys = tidu_calloc(ncols, sizeof(*keys));
-	kv = tidu_calloc(ncols, sizeof(*kv));
-	for (c = 0; c < ncols; c++) {
-		const char *cell = tidu_csv_field(csv, 0, c);
-
-		if (resolve_header(cell, &key) < 0) {
-			on_error(ctx, tidu_csv_line(csv, 0), tidu_error_message());
-			bad++;
-			continue;
-		}
-		for (r = 0; r < c; r++)
-			if (keys[r] && !strcmp(keys[r], key.ptr))
-				break;
-		if (r < c) {
-			tidu_error_set(TIDU_EINVAL, _("column '%s' appears twice"), cell);
-			on_error(ctx, tidu_csv_line(csv, 0), tidu_error_message());
-			bad++;
-			continue;
-		}
-		keys[c] = tidu_strdup(key.ptr);
-		if (!strcmp(key.ptr, "uscc"))
-			uscc_col = c;
-	}
-	if (!bad && uscc_col == (size_t)-1) {
-		tidu_error_set(TIDU_EINVAL, "%s", _("the header has no 'uscc' column"));
-		on_error(ctx, tidu_csv_line(csv, 0), tidu_error_message());
-		bad++;
-	}
-	if (bad) {
-		error = TIDU_EINVAL;
+	if ((error = import_header(&im)) < 0)
 		goto done;
-	}
-
-	for (seen.cap = 16; seen.cap < nrows * 2; seen.cap *= 2)
-		;
-	seen.codes = tidu_calloc(seen.cap, sizeof(*seen.codes));
-	seen.lines = tidu_calloc(seen.cap, sizeof(*seen.lines));
-	order = tidu_calloc(nrows, sizeof(*order));
-
-	/* Pass 1, in file order: the checks of the row itself. */
-	for (r = 1; r < nrows; r++) {
-		size_t line = tidu_csv_line(csv, r), first;
-		import_row *row = &order[nvalid];
-
-		result->rows++;
-		if (tidu_csv_field_count(csv, r) != ncols) {
-			tidu_error_set(TIDU_EINVAL,
-				_("has %zu fields, the header has %zu"),
-				tidu_csv_field_count(csv, r), ncols);
-			bad += problem(&problems, line);
-			continue;
-		}
-		if (tidu_uscc_validate(tidu_csv_field(csv, r, uscc_col), row->uscc) < 0) {
-			bad += problem(&problems, line);
-			continue;
-		}
-		if ((first = seen_check(&seen, row->uscc, line))) {
-			tidu_error_set(TIDU_EINVAL,
-				_("firm '%s' appears again (first on line %zu)"),
-				row->uscc, first);
-			bad += problem(&problems, line);
-			continue;
-		}
-		row->rec = r;
-		nvalid++;
-	}
-
-	/*
-	 * Pass 2, in USCC order: the writes. Keys in order make the B-tree
-	 * inserts sequential, which halves the cost of a large import.
-	 */
-	qsort(order, nvalid, sizeof(*order), row_cmp);
+	import_check_rows(&im);
 	if ((error = tidu_store_begin(s)) < 0) {
 		on_error(ctx, 0, tidu_error_message());
 		goto done;
 	}
 	began = 1;
-	for (i = 0; i < nvalid; i++) {
-		size_t line = tidu_csv_line(csv, order[i].rec), n = 0;
-		int added = 0;
-
-		for (c = 0; c < ncols; c++) {
-			const char *v = tidu_csv_field(csv, order[i].rec, c);
-
-			/* An empty cell leaves the field as it is. */
-			if (c == uscc_col || !v || !*v)
-				continue;
-			kv[n].key = keys[c];
-			kv[n].value = v;
-			n++;
-		}
-		error = firm_write(s, order[i].uscc, kv, n, MODE_UPSERT, NULL, &added);
-		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND ||
-		    error == TIDU_EEXISTS) {
-			bad += problem(&problems, line);
-			error = 0;
-			continue;
-		}
-		if (error < 0) {
-			on_error(ctx, line, tidu_error_message());
-			goto done;
-		}
-		if (added)
-			result->added++;
-		else
-			result->updated++;
-	}
+	if ((error = import_write_rows(s, &im)) < 0)
+		goto done;
 	/* Every bad row, in file order. */
-	if (problems.n)
-		qsort(problems.v, problems.n, sizeof(*problems.v), problem_cmp);
-	for (i = 0; i < problems.n; i++)
-		on_error(ctx, problems.v[i].line, problems.v[i].message);
-	if (bad) {
+	if (im.problems.n)
+		qsort(im.problems.v, im.problems.n, sizeof(*im.problems.v), problem_cmp);
+	for (i = 0; i < im.problems.n; i++)
+		on_error(ctx, im.problems.v[i].line, im.problems.v[i].message);
+	if (im.bad) {
 		error = tidu_error_set(TIDU_EINVAL,
-			_("%zu bad rows: nothing was imported"), bad);
+			_("%zu bad rows: nothing was imported"), im.bad);
 		goto done;
 	}
 	if ((error = tidu_store_commit(s)) < 0)
@@ -575,19 +614,8 @@ done:
 		tidu_store_rollback(s);
 	if (error < 0)
 		result->added = result->updated = 0;
-	for (c = 0; keys && c < ncols; c++)
-		free(keys[c]);
-	free(keys);
-	free(kv);
-	free(seen.codes);
-	free(seen.lines);
-	free(order);
-	for (i = 0; i < problems.n; i++)
-		free(problems.v[i].message);
-	free(problems.v);
-	tidu_csv_free(csv);
+	import_free(&im);
 	tidu_buf_free(&utf8);
-	tidu_buf_free(&key);
 	return error;
 }
 

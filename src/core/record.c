@@ -51,7 +51,7 @@ static const entity_def *entity_find(const char *name)
 	return NULL;
 }
 
-tidu_edit *tidu_edit_new(const char *entity, const char *key)
+tidu_edit *tidu_record_edit_new(const char *entity, const char *key)
 {
 	const entity_def *def = entity_find(entity);
 	tidu_edit *e;
@@ -71,7 +71,7 @@ tidu_edit *tidu_edit_new(const char *entity, const char *key)
 	return e;
 }
 
-void tidu_edit_free(tidu_edit *e)
+void tidu_record_edit_free(tidu_edit *e)
 {
 	size_t i;
 
@@ -85,17 +85,17 @@ void tidu_edit_free(tidu_edit *e)
 	free(e);
 }
 
-const char *tidu_edit_key(const tidu_edit *e)
+const char *tidu_record_edit_key(const tidu_edit *e)
 {
 	return e->key;
 }
 
-size_t tidu_edit_count(const tidu_edit *e)
+size_t tidu_record_edit_count(const tidu_edit *e)
 {
 	return e->n;
 }
 
-const char *tidu_edit_get(const tidu_edit *e, const char *field, int *is_set)
+const char *tidu_record_edit_get(const tidu_edit *e, const char *field, int *is_set)
 {
 	size_t i;
 
@@ -139,7 +139,7 @@ static edit_field *slot_for(tidu_edit *e, const tidu_field *f)
 	return &e->fields[e->n++];
 }
 
-int tidu_edit_set(tidu_edit *e, const char *field, const char *value)
+int tidu_record_edit_set(tidu_edit *e, const char *field, const char *value)
 {
 	const tidu_field *f = field_of(e, field);
 	tidu_buf canon = TIDU_BUF_INIT;
@@ -160,7 +160,7 @@ int tidu_edit_set(tidu_edit *e, const char *field, const char *value)
 	return 0;
 }
 
-int tidu_edit_put(tidu_edit *e, const char *field, const char *value)
+int tidu_record_edit_put(tidu_edit *e, const char *field, const char *value)
 {
 	const tidu_field *f = field_of(e, field);
 	edit_field *slot;
@@ -485,7 +485,7 @@ done:
 	return error;
 }
 
-int tidu_edit_apply(tidu_store *s, const tidu_edit *e)
+int tidu_record_edit_apply(tidu_store *s, const tidu_edit *e)
 {
 	char author[TIDU_DEVICE_ID_LEN + 1];
 	clock_vec clock = {0};
@@ -619,7 +619,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 
 	if (!def)
 		return tidu_error_set(TIDU_EINVAL, _("unknown entity '%s'"), entity);
-	win = tidu_edit_new(entity, key);
+	win = tidu_record_edit_new(entity, key);
 	if ((error = read_clock(s, win, &clock)) < 0)
 		goto done;
 	for (i = 0; i < n; i++) {
@@ -637,7 +637,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 			goto done;
 		if (order > 0) {
 			/* Incoming wins. */
-			if ((error = tidu_edit_put(win, f[i].field, f[i].value)) < 0) {
+			if ((error = tidu_record_edit_put(win, f[i].field, f[i].value)) < 0) {
 				free(cur);
 				goto done;
 			}
@@ -674,7 +674,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 	if (settled.len)
 		error = tidu_conflict_settle(s, win->entity->name, win->key, settled.ptr);
 done:
-	tidu_edit_free(win);
+	tidu_record_edit_free(win);
 	clock_free(&clock);
 	tidu_buf_free(&clock_text);
 	tidu_buf_free(&settled);
@@ -694,22 +694,22 @@ int tidu_record_delete(tidu_store *s, const char *entity, const char *key)
 		goto done;
 	}
 	/* A tombstone: the row and its history stay, so the delete merges. */
-	e = tidu_edit_new(entity, key);
-	if ((error = tidu_edit_set(e, "_deleted", "1")) < 0 ||
-	    (error = tidu_edit_apply(s, e)) < 0 ||
+	e = tidu_record_edit_new(entity, key);
+	if ((error = tidu_record_edit_set(e, "_deleted", "1")) < 0 ||
+	    (error = tidu_record_edit_apply(s, e)) < 0 ||
 	    (error = tidu_store_commit(s)) < 0)
 		goto done;
 done:
 	if (error < 0)
 		tidu_store_rollback(s);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	return error;
 }
 
 int tidu_record_field(tidu_store *s, const char *entity, const char *key,
 		      const char *field, char **value, int64_t *hlc, char **device)
 {
-	tidu_edit *e = tidu_edit_new(entity, key);
+	tidu_edit *e = tidu_record_edit_new(entity, key);
 	tidu_buf sql = TIDU_BUF_INIT;
 	clock_vec c = {0};
 	clock_entry *ce;
@@ -750,6 +750,6 @@ int tidu_record_field(tidu_store *s, const char *entity, const char *key,
 	}
 done:
 	clock_free(&c);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	return error;
 }

@@ -58,7 +58,7 @@ int tidu_status_read(tidu_store *s, tidu_status *out)
 	    (error = tidu_visit_count(s, &out->visits)) < 0 ||
 	    (error = tidu_changes_pending(s, &out->pending)) < 0)
 		return error;
-	error = tidu_repo_last_sync(s, &out->last_sync_ms, out->last_remote);
+	error = tidu_sync_last(s, &out->last_sync_ms, out->last_remote);
 	if (error == 0) {
 		out->synced = 1;
 		if (tidu_remote_url(s, out->last_remote, &out->last_url) < 0)
@@ -68,7 +68,7 @@ int tidu_status_read(tidu_store *s, tidu_status *out)
 	}
 	tidu_error_clear();
 	if (out->city && ((error = read_districts(s, out)) < 0 ||
-			  (error = tidu_repo_devices_seen(s, &out->devices, &out->ndevices)) < 0))
+			  (error = tidu_sync_devices_seen(s, &out->devices, &out->ndevices)) < 0))
 		return error;
 	return 0;
 }

@@ -17,7 +17,7 @@ struct tidu_query {
 	const tidu_field **fields;
 };
 
-void tidu_rec_clear(tidu_rec *r)
+void tidu_view_rec_clear(tidu_rec *r)
 {
 	size_t i;
 
@@ -28,7 +28,7 @@ void tidu_rec_clear(tidu_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-const char *tidu_rec_get(const tidu_rec *r, const char *field)
+const char *tidu_view_rec_get(const tidu_rec *r, const char *field)
 {
 	size_t i;
 
@@ -38,7 +38,7 @@ const char *tidu_rec_get(const tidu_rec *r, const char *field)
 	return NULL;
 }
 
-int tidu_rec_json_members(const tidu_rec *r, tidu_json_writer *w)
+int tidu_view_rec_json_members(const tidu_rec *r, tidu_json_writer *w)
 {
 	size_t i;
 
@@ -86,7 +86,7 @@ int tidu_rec_json_members(const tidu_rec *r, tidu_json_writer *w)
 	return w->error;
 }
 
-void tidu_value_display(const tidu_field *f, const char *text, tidu_buf *out)
+void tidu_view_value_display(const tidu_field *f, const char *text, tidu_buf *out)
 {
 	const char *label;
 
@@ -189,7 +189,7 @@ static int query_sql(tidu_store *s, const char *entity, const char *where,
 	rc = sqlite3_prepare_v2(tidu_store_db(s), sql.ptr, -1, &q->st, NULL);
 	tidu_buf_free(&sql);
 	if (rc != SQLITE_OK) {
-		tidu_query_free(q);
+		tidu_view_query_free(q);
 		return tidu_store_sqlerr(s, rc, _("querying records"));
 	}
 	for (i = 0; params && i < QUERY_PARAMS; i++)
@@ -221,7 +221,7 @@ static const char *key_order(const char *entity)
 	return !strcmp(entity, TIDU_ENTITY_VISIT) ? "id" : "uscc";
 }
 
-int tidu_query_open(tidu_store *s, const char *entity, const tidu_query_filter *filter,
+int tidu_view_query_open(tidu_store *s, const char *entity, const tidu_query_filter *filter,
 		    tidu_query **out)
 {
 	static const tidu_query_filter all = {NULL, NULL, NULL, TIDU_ORDER_NONE};
@@ -255,12 +255,12 @@ int tidu_query_open(tidu_store *s, const char *entity, const tidu_query_filter *
 	return error;
 }
 
-int tidu_query_next(tidu_query *q, tidu_rec *r)
+int tidu_view_query_next(tidu_query *q, tidu_rec *r)
 {
 	size_t i;
 	int rc;
 
-	tidu_rec_clear(r);
+	tidu_view_rec_clear(r);
 	rc = sqlite3_step(q->st);
 	if (rc == SQLITE_DONE)
 		return 0;
@@ -279,7 +279,7 @@ int tidu_query_next(tidu_query *q, tidu_rec *r)
 	return 1;
 }
 
-void tidu_query_free(tidu_query *q)
+void tidu_view_query_free(tidu_query *q)
 {
 	if (!q)
 		return;
@@ -288,7 +288,7 @@ void tidu_query_free(tidu_query *q)
 	free(q);
 }
 
-int tidu_rec_load(tidu_store *s, const char *entity, const char *key,
+int tidu_view_rec_load(tidu_store *s, const char *entity, const char *key,
 		  tidu_rec *out)
 {
 	tidu_query *q = NULL;
@@ -306,14 +306,14 @@ int tidu_rec_load(tidu_store *s, const char *entity, const char *key,
 		NULL, params, &q);
 	if (error < 0)
 		goto done;
-	error = tidu_query_next(q, out);
+	error = tidu_view_query_next(q, out);
 	if (error == 0)
 		error = tidu_error_set(TIDU_ENOTFOUND, _("'%s' is not in the store"),
 				       key);
 	else if (error > 0)
 		error = 0;
 done:
-	tidu_query_free(q);
+	tidu_view_query_free(q);
 	free(k1);
 	return error;
 }

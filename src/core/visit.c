@@ -37,14 +37,14 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		return error;
 	if ((error = tidu_uuid_v7(id)) < 0)
 		return error;
-	e = tidu_edit_new(TIDU_ENTITY_VISIT, id);
+	e = tidu_record_edit_new(TIDU_ENTITY_VISIT, id);
 	for (i = 0; i < n; i++) {
 		if (!strcmp(kv[i].key, "uscc")) {
 			error = tidu_error_set(TIDU_EINVAL,
 				"%s", _("give the firm as the first argument, not as 'uscc='"));
 			goto done;
 		}
-		if ((error = tidu_edit_set(e, kv[i].key, kv[i].value)) < 0)
+		if ((error = tidu_record_edit_set(e, kv[i].key, kv[i].value)) < 0)
 			goto done;
 	}
 	if ((error = tidu_store_begin(s)) < 0)
@@ -58,15 +58,15 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 	if ((error = visited_before(s, uscc, &before)) < 0)
 		goto rollback;
 	tidu_date_today(today);
-	if ((error = tidu_edit_set(e, "uscc", uscc)) < 0 ||
-	    (!tidu_edit_get(e, "date", &is_set) &&
-	     (error = tidu_edit_set(e, "date", today)) < 0) ||
-	    (!tidu_edit_get(e, "officer", &is_set) &&
-	     (error = tidu_edit_set(e, "officer", tidu_store_officer(s))) < 0) ||
-	    (!tidu_edit_get(e, "kind", &is_set) &&
-	     (error = tidu_edit_set(e, "kind", before ? "follow_up" : "first")) < 0))
+	if ((error = tidu_record_edit_set(e, "uscc", uscc)) < 0 ||
+	    (!tidu_record_edit_get(e, "date", &is_set) &&
+	     (error = tidu_record_edit_set(e, "date", today)) < 0) ||
+	    (!tidu_record_edit_get(e, "officer", &is_set) &&
+	     (error = tidu_record_edit_set(e, "officer", tidu_store_officer(s))) < 0) ||
+	    (!tidu_record_edit_get(e, "kind", &is_set) &&
+	     (error = tidu_record_edit_set(e, "kind", before ? "follow_up" : "first")) < 0))
 		goto rollback;
-	if ((error = tidu_edit_apply(s, e)) < 0 ||
+	if ((error = tidu_record_edit_apply(s, e)) < 0 ||
 	    (error = tidu_store_commit(s)) < 0)
 		goto rollback;
 	memcpy(id_out, id, sizeof(id));
@@ -74,7 +74,7 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 rollback:
 	tidu_store_rollback(s);
 done:
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	return error;
 }
 
@@ -107,13 +107,13 @@ int tidu_visit_list(tidu_store *s, const char *uscc, tidu_visit_fn fn, void *ctx
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
-		if ((error = tidu_rec_load(s, TIDU_ENTITY_VISIT, id, &v)) < 0 ||
+		if ((error = tidu_view_rec_load(s, TIDU_ENTITY_VISIT, id, &v)) < 0 ||
 		    (error = fn(ctx, id, &v)) < 0)
 			break;
 	}
 	if (error == 0 && rc != SQLITE_DONE)
 		error = tidu_store_sqlerr(s, rc, _("listing visits"));
-	tidu_rec_clear(&v);
+	tidu_view_rec_clear(&v);
 	sqlite3_finalize(st);
 	return error;
 }

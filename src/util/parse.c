@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tidu/alloc.h"
 #include "tidu/clock.h"
 #include "tidu/error.h"
 #include "tidu/i18n.h"
@@ -302,4 +303,22 @@ int tidu_parse_phone_valid(const char *s)
 		return 0;
 	}
 	return 1;
+}
+
+int tidu_parse_kv(const char *arg, tidu_kv *out, char **owned)
+{
+	char *copy, *eq;
+
+	*owned = NULL;
+	eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return tidu_error_set(TIDU_EINVAL,
+			_("expected KEY=VALUE, got '%s'"), arg);
+	copy = tidu_strdup(arg);
+	eq = copy + (eq - arg);
+	*eq = '\0';
+	out->key = copy;
+	out->value = eq + 1;
+	*owned = copy;
+	return 0;
 }

@@ -1,5 +1,5 @@
-#ifndef TIDU_CS_CRAFT_H
-#define TIDU_CS_CRAFT_H
+#ifndef TIDU_CHANGESET_CRAFT_H
+#define TIDU_CHANGESET_CRAFT_H
 /*
  * Test helpers for change-set files, shared by tests/unit/test_changeset.c,
  * the fuzz target and the corpus generator.
@@ -7,7 +7,7 @@
  * - Fixed test keys, derived from fixed seeds, so that corpus files sealed
  *   once stay openable by the fuzz target.
  * - A second, independent writer of the format of docs/formats.md, which
- *   skips every check of tidu_cs_seal(): it makes the files seal() refuses
+ *   skips every check of tidu_changeset_seal(): it makes the files seal() refuses
  *   to make (headers that lie about the body, decompression bombs, bodies
  *   that break the rules) but are still properly encrypted and signed, so
  *   that they get past the AEAD and the signature into the checks behind

@@ -2,11 +2,11 @@
  * Fuzz target for change-set files and bodies (changeset.h).
  *
  * Every input is tried five ways:
- *  1. as a file: tidu_cs_read_header(), then tidu_cs_open() with fixed test
+ *  1. as a file: tidu_changeset_read_header(), then tidu_changeset_open() with fixed test
  *     keys (cs_craft.h), so that the corpus's real files reach the
  *     decryption and the body checks;
- *  2. as a body: every change read with a tidu_cs_reader;
- *  3. when it is a valid body: sealed with tidu_cs_seal() and opened again,
+ *  2. as a body: every change read with a tidu_changeset_reader;
+ *  3. when it is a valid body: sealed with tidu_changeset_seal() and opened again,
  *     which must give back the same bytes and header;
  *  4. as a zlib stream behind a valid encryption and signature (written by
  *     cs_craft.h): bytes 0-1 give the claimed body size (+ 24), byte 2 the
@@ -14,7 +14,7 @@
  *     stream. The AEAD stops random files early; this way the inflate caps
  *     and the body-against-header checks see arbitrary data;
  *  5. when it is not a valid body: compressed and sealed the same way with
- *     a plausible header, which tidu_cs_open() must refuse.
+ *     a plausible header, which tidu_changeset_open() must refuse.
  * A broken invariant aborts. Built by tests/CMakeLists.txt with libFuzzer
  * (TIDU_FUZZ=ON, clang) and as a corpus replay under ctest.
  */
@@ -36,7 +36,7 @@
 #define FUZZ_MAX_INPUT (1u << 20)
 
 static craft_keys K;
-static tidu_cs_keypair readers[2]; /* other (not a recipient), district */
+static tidu_changeset_keypair readers[2]; /* other (not a recipient), district */
 static unsigned char file_key[32];
 static tidu_buf rcpt;              /* file key sealed to district and city */
 
@@ -67,7 +67,7 @@ static void setup(void)
 	ready = 1;
 }
 
-static int same_header(const tidu_cs_header *a, const tidu_cs_header *b)
+static int same_header(const tidu_changeset_header *a, const tidu_changeset_header *b)
 {
 	return a->version == b->version && strcmp(a->district, b->district) == 0 &&
 	       strcmp(a->device, b->device) == 0 && a->seq == b->seq &&
@@ -81,18 +81,18 @@ static int same_header(const tidu_cs_header *a, const tidu_cs_header *b)
 static long read_body(const unsigned char *body, size_t len, uint64_t *hlc_min,
 		      uint64_t *hlc_max)
 {
-	tidu_cs_reader r;
-	tidu_cs_change c;
+	tidu_changeset_reader r;
+	tidu_changeset_change c;
 	long n = 0;
 	int rc;
 
-	tidu_cs_reader_init(&r, body, len);
-	while ((rc = tidu_cs_reader_next(&r, &c)) > 0) {
+	tidu_changeset_reader_init(&r, body, len);
+	while ((rc = tidu_changeset_reader_next(&r, &c)) > 0) {
 		size_t i;
 
-		check(tidu_cs_entity_name(c.entity) != NULL, "entity");
+		check(tidu_changeset_entity_name(c.entity) != NULL, "entity");
 		check(c.key && *c.key && c.nfields >= 1 &&
-		      c.nfields <= TIDU_CS_MAX_FIELDS, "change");
+		      c.nfields <= TIDU_CHANGESET_MAX_FIELDS, "change");
 		check(c.hlc > *hlc_max || n == 0, "hlc order");
 		for (i = 0; i < c.nfields; i++) {
 			check(c.fields[i].field && c.fields[i].base, "field");
@@ -103,8 +103,8 @@ static long read_body(const unsigned char *body, size_t len, uint64_t *hlc_min,
 			*hlc_min = c.hlc;
 		*hlc_max = c.hlc;
 	}
-	check(tidu_cs_reader_next(&r, &c) == rc, "reader stays at its end");
-	tidu_cs_reader_free(&r);
+	check(tidu_changeset_reader_next(&r, &c) == rc, "reader stays at its end");
+	tidu_changeset_reader_free(&r);
 	return rc < 0 ? rc : n;
 }
 
@@ -112,13 +112,13 @@ static long read_body(const unsigned char *body, size_t len, uint64_t *hlc_min,
 static void as_file(const uint8_t *data, size_t size)
 {
 	tidu_buf body = TIDU_BUF_INIT;
-	tidu_cs_header h, h2;
+	tidu_changeset_header h, h2;
 	uint64_t lo = 0, hi = 0;
 	int rc;
 
-	rc = tidu_cs_read_header(data, size, "fuzz", &h);
+	rc = tidu_changeset_read_header(data, size, "fuzz", &h);
 	check(rc == 0 || rc == TIDU_ECORRUPT || rc == TIDU_EINVAL, "read_header code");
-	rc = tidu_cs_open(data, size, "fuzz", readers, 2, K.sign_pk, &h2, &body);
+	rc = tidu_changeset_open(data, size, "fuzz", readers, 2, K.sign_pk, &h2, &body);
 	check(rc == 0 || rc == TIDU_ECORRUPT || rc == TIDU_EINVAL || rc == TIDU_ENOTFOUND,
 	      "open code");
 	if (rc == 0) {
@@ -138,8 +138,8 @@ static void round_trip(const uint8_t *data, size_t size, uint32_t count,
 		       uint64_t lo, uint64_t hi)
 {
 	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
-	tidu_cs_header sealed, read, opened;
-	tidu_cs_origin o;
+	tidu_changeset_header sealed, read, opened;
+	tidu_changeset_origin o;
 	const unsigned char (*pks)[32] = (const unsigned char (*)[32])K.district_pk;
 
 	memset(&o, 0, sizeof(o));
@@ -147,13 +147,13 @@ static void round_trip(const uint8_t *data, size_t size, uint32_t count,
 	o.device = "0123456789abcdef";
 	o.seq = 1;
 	tidu_buf_put(&body, data, size);
-	check(tidu_cs_seal(&o, &body, K.sign_sk, pks, 1, &file, &sealed) == 0, "seal");
+	check(tidu_changeset_seal(&o, &body, K.sign_sk, pks, 1, &file, &sealed) == 0, "seal");
 	check(sealed.count == count && sealed.hlc_min == lo && sealed.hlc_max == hi &&
 	      sealed.body_size == size, "sealed header");
-	check(tidu_cs_read_header((const unsigned char *)file.ptr, file.len, "rt",
+	check(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len, "rt",
 				  &read) == 0 && same_header(&read, &sealed),
 	      "read back the header");
-	check(tidu_cs_open((const unsigned char *)file.ptr, file.len, "rt", readers, 2,
+	check(tidu_changeset_open((const unsigned char *)file.ptr, file.len, "rt", readers, 2,
 			   K.sign_pk, &opened, &out) == 0, "open what was sealed");
 	check(same_header(&opened, &sealed) && out.len == size &&
 	      memcmp(out.ptr, data, size) == 0, "round trip");
@@ -170,7 +170,7 @@ static void invalid_body_sealed(const uint8_t *data, size_t size)
 	unsigned char hdr[CRAFT_HDR_LEN], *z;
 	uLongf zlen = compressBound((uLong)size);
 	craft_header ch;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	int rc;
 
 	if (size < 24)
@@ -188,7 +188,7 @@ static void invalid_body_sealed(const uint8_t *data, size_t size)
 	craft_encode_header(hdr, &ch);
 	craft_file(&file, hdr, (const unsigned char *)rcpt.ptr, rcpt.len, file_key,
 		   z, zlen, K.sign_sk);
-	rc = tidu_cs_open((const unsigned char *)file.ptr, file.len, "invalid", readers,
+	rc = tidu_changeset_open((const unsigned char *)file.ptr, file.len, "invalid", readers,
 			  2, K.sign_pk, &h, &body);
 	check(rc == TIDU_ECORRUPT && body.len == 0, "an invalid body is refused");
 	free(z);
@@ -202,7 +202,7 @@ static void as_stream(const uint8_t *data, size_t size)
 	tidu_buf file = TIDU_BUF_INIT, body = TIDU_BUF_INIT;
 	unsigned char hdr[CRAFT_HDR_LEN];
 	craft_header ch;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	int rc;
 
 	if (size < 4)
@@ -219,7 +219,7 @@ static void as_stream(const uint8_t *data, size_t size)
 	craft_encode_header(hdr, &ch);
 	craft_file(&file, hdr, (const unsigned char *)rcpt.ptr, rcpt.len, file_key,
 		   data + 4, size - 4, K.sign_sk);
-	rc = tidu_cs_open((const unsigned char *)file.ptr, file.len, "stream", readers, 2,
+	rc = tidu_changeset_open((const unsigned char *)file.ptr, file.len, "stream", readers, 2,
 			  K.sign_pk, &h, &body);
 	check(rc == 0 || rc == TIDU_ECORRUPT, "stream code");
 	if (rc == 0)

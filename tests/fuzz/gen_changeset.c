@@ -43,19 +43,19 @@ static void save(const char *name, const void *data, size_t len)
 }
 
 static void add(tidu_buf *body, int entity, const char *key, uint64_t hlc,
-		int64_t wall, const tidu_cs_field *f, size_t n)
+		int64_t wall, const tidu_changeset_field *f, size_t n)
 {
-	tidu_cs_change c = { entity, key, hlc, wall, f, n };
+	tidu_changeset_change c = { entity, key, hlc, wall, f, n };
 
-	if (tidu_cs_body_add(body, &c) != 0)
-		die("tidu_cs_body_add");
+	if (tidu_changeset_body_add(body, &c) != 0)
+		die("tidu_changeset_body_add");
 }
 
 static void seal(tidu_buf *out, const tidu_buf *body, uint64_t seq,
 		 const unsigned char *prev, int city_only)
 {
 	unsigned char pks[2][32];
-	tidu_cs_origin o;
+	tidu_changeset_origin o;
 
 	memset(&o, 0, sizeof(o));
 	o.district = "410102";
@@ -65,9 +65,9 @@ static void seal(tidu_buf *out, const tidu_buf *body, uint64_t seq,
 		memcpy(o.prev, prev, 32);
 	memcpy(pks[0], city_only ? K.city_pk : K.district_pk, 32);
 	memcpy(pks[1], K.city_pk, 32);
-	if (tidu_cs_seal(&o, body, K.sign_sk, (const unsigned char (*)[32])pks,
+	if (tidu_changeset_seal(&o, body, K.sign_sk, (const unsigned char (*)[32])pks,
 			 city_only ? 1 : 2, out, NULL) != 0)
-		die("tidu_cs_seal");
+		die("tidu_changeset_seal");
 }
 
 /* A "stream" input: parameters so that the header matches `body` (whose
@@ -97,20 +97,20 @@ int main(int argc, char **argv)
 	tidu_buf b1 = TIDU_BUF_INIT, b2 = TIDU_BUF_INIT, b3 = TIDU_BUF_INIT,
 		 f = TIDU_BUF_INIT, zeros = TIDU_BUF_INIT;
 	unsigned char h1[32];
-	tidu_cs_field many[40];
+	tidu_changeset_field many[40];
 	char names[40][8], values[40][32];
 	size_t i;
-	tidu_cs_field firm[] = {
+	tidu_changeset_field firm[] = {
 		{ "name", "郑州示例精密制造有限公司", "" },
 		{ "district", "410102", "" },
 		{ "address", NULL, "1717000000000000:fedcba9876543210" },
 		{ "employees", "120", "" },
 	};
-	tidu_cs_field year[] = {
+	tidu_changeset_field year[] = {
 		{ "revenue", "12345.6", "" },
 		{ "rd_expense", "", "3:0123456789abcdef" },
 	};
-	tidu_cs_field visit[] = {
+	tidu_changeset_field visit[] = {
 		{ "needs", "融资；人才。\n第二行\t😀", "" },
 		{ "uscc", "91410100MA44XXXX1X", "" },
 		{ "_deleted", "0", "" },
@@ -122,8 +122,8 @@ int main(int argc, char **argv)
 	if (craft_make_keys(&K) != 0)
 		die("sodium_init");
 
-	add(&b1, TIDU_CS_FIRM, "91410100MA44XXXX1X", 1, 1717000000000, firm, 4);
-	add(&b1, TIDU_CS_FIRM_YEAR, "91410100MA44XXXX1X/2024", 2, 1717000000001, year, 2);
+	add(&b1, TIDU_CHANGESET_FIRM, "91410100MA44XXXX1X", 1, 1717000000000, firm, 4);
+	add(&b1, TIDU_CHANGESET_FIRM_YEAR, "91410100MA44XXXX1X/2024", 2, 1717000000001, year, 2);
 	for (i = 0; i < 40; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%02zu", i);
 		snprintf(values[i], sizeof(values[i]), "值 %zu", i * 37);
@@ -131,10 +131,10 @@ int main(int argc, char **argv)
 		many[i].value = i % 4 == 3 ? NULL : values[i];
 		many[i].base = i % 2 ? "" : "7:0123456789abcdef";
 	}
-	add(&b2, TIDU_CS_VISIT, "0190b1c2-7d3e-7abc-8def-0123456789ab", 1, -1, visit, 3);
-	add(&b2, TIDU_CS_FIRM, "91410100MA44XXXX1X", 2, 0, many, 40);
-	add(&b2, TIDU_CS_FIRM, "k", 9, INT64_MAX, firm + 2, 1);
-	add(&b3, TIDU_CS_FIRM, "k", 1, 0, firm + 2, 1);
+	add(&b2, TIDU_CHANGESET_VISIT, "0190b1c2-7d3e-7abc-8def-0123456789ab", 1, -1, visit, 3);
+	add(&b2, TIDU_CHANGESET_FIRM, "91410100MA44XXXX1X", 2, 0, many, 40);
+	add(&b2, TIDU_CHANGESET_FIRM, "k", 9, INT64_MAX, firm + 2, 1);
+	add(&b3, TIDU_CHANGESET_FIRM, "k", 1, 0, firm + 2, 1);
 
 	save("body-01-two-changes", b1.ptr, b1.len);
 	save("body-02-many-fields", b2.ptr, b2.len);
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 
 	seal(&f, &b1, 1, NULL, 0);
 	save("file-01-first.tcs", f.ptr, f.len);
-	tidu_cs_hash((const unsigned char *)f.ptr, f.len, h1);
+	tidu_changeset_hash((const unsigned char *)f.ptr, f.len, h1);
 	f.ptr[8] = 2; /* a newer format */
 	save("file-04-newer.tcs", f.ptr, f.len);
 	seal(&f, &b2, 2, h1, 0);

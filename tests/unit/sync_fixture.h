@@ -52,7 +52,7 @@ static inline int setup(void **state)
 	snprintf(f->central, sizeof(f->central), "%s/central.git", f->dirs[3]);
 	assert_int_equal(tidu_trust_ensure_keys(f->city), 0);
 	th_enroll(f->city, (tidu_store *const[]){f->a, f->b}, 2);
-	assert_int_equal(tidu_repo_init_central(f->city, f->central, NULL, NULL, &rep), 0);
+	assert_int_equal(tidu_sync_init_central(f->city, f->central, NULL, NULL, &rep), 0);
 	tidu_sync_report_free(&rep);
 	assert_int_equal(tidu_remote_add(f->a, "origin", f->central), 0);
 	assert_int_equal(tidu_remote_add(f->b, "origin", f->central), 0);

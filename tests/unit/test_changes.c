@@ -62,14 +62,14 @@ static int teardown(void **state)
 
 /* Seals a one-change file as store `s` would (field `field`), with the given header. */
 static void craft_field(tidu_store *s, const char *district, uint64_t seq,
-			const unsigned char prev[TIDU_CS_HASH_BYTES], uint64_t hlc,
+			const unsigned char prev[TIDU_CHANGESET_HASH_BYTES], uint64_t hlc,
 			const char *field, const char *name, tidu_buf *file)
 {
 	unsigned char pks[2][TIDU_TRUST_KEY_LEN], sk[TIDU_TRUST_SIGN_SK_LEN];
 	tidu_buf body = TIDU_BUF_INIT;
-	tidu_cs_field fld[] = {{field, name, ""}, {"uscc", FIRM, ""}};
-	tidu_cs_change c = {TIDU_CS_FIRM, FIRM, hlc, 0, fld, 2};
-	tidu_cs_origin o;
+	tidu_changeset_field fld[] = {{field, name, ""}, {"uscc", FIRM, ""}};
+	tidu_changeset_change c = {TIDU_CHANGESET_FIRM, FIRM, hlc, 0, fld, 2};
+	tidu_changeset_origin o;
 	size_t n;
 
 	memset(&o, 0, sizeof(o));
@@ -77,18 +77,18 @@ static void craft_field(tidu_store *s, const char *district, uint64_t seq,
 	o.device = tidu_store_device(s);
 	o.seq = seq;
 	if (prev)
-		memcpy(o.prev, prev, TIDU_CS_HASH_BYTES);
-	assert_int_equal(tidu_cs_body_add(&body, &c), 0);
+		memcpy(o.prev, prev, TIDU_CHANGESET_HASH_BYTES);
+	assert_int_equal(tidu_changeset_body_add(&body, &c), 0);
 	assert_int_equal(tidu_trust_recipients(s, "410105", pks, 2, &n), 0);
 	assert_int_equal(tidu_trust_sign_sk(s, sk), 0);
-	assert_int_equal(tidu_cs_seal(&o, &body, sk, (const unsigned char (*)[32])pks, n,
+	assert_int_equal(tidu_changeset_seal(&o, &body, sk, (const unsigned char (*)[32])pks, n,
 				      file, NULL), 0);
 	sodium_memzero(sk, sizeof(sk));
 	tidu_buf_free(&body);
 }
 
 static void craft(tidu_store *s, const char *district, uint64_t seq,
-		  const unsigned char prev[TIDU_CS_HASH_BYTES], uint64_t hlc,
+		  const unsigned char prev[TIDU_CHANGESET_HASH_BYTES], uint64_t hlc,
 		  const char *name, tidu_buf *file)
 {
 	craft_field(s, district, seq, prev, hlc, "name", name, file);
@@ -117,7 +117,7 @@ static void test_fork_in_chain_is_rejected(void **state)
 {
 	fixture *f = *state;
 	tidu_buf one = TIDU_BUF_INIT, two = TIDU_BUF_INIT;
-	unsigned char wrong[TIDU_CS_HASH_BYTES];
+	unsigned char wrong[TIDU_CHANGESET_HASH_BYTES];
 	tidu_apply_report rep;
 
 	craft(f->a, "410105", 1, NULL, 1000 << 16, "一", &one);
@@ -143,7 +143,7 @@ static void test_gap_holds_then_releases_in_order(void **state)
 {
 	fixture *f = *state;
 	tidu_buf files[3] = {TIDU_BUF_INIT, TIDU_BUF_INIT, TIDU_BUF_INIT};
-	unsigned char prev[TIDU_CS_HASH_BYTES];
+	unsigned char prev[TIDU_CHANGESET_HASH_BYTES];
 	tidu_apply_report rep;
 	int i;
 
@@ -153,7 +153,7 @@ static void test_gap_holds_then_releases_in_order(void **state)
 		snprintf(name, sizeof(name), "v%d", i + 1);
 		craft(f->a, "410105", (uint64_t)i + 1, i ? prev : NULL,
 		      ((uint64_t)i + 1000) << 16, name, &files[i]);
-		tidu_cs_hash((const unsigned char *)files[i].ptr, files[i].len, prev);
+		tidu_changeset_hash((const unsigned char *)files[i].ptr, files[i].len, prev);
 	}
 	apply(f->b, &files[2], &rep);
 	assert_int_equal(rep.outcome, TIDU_APPLY_HELD);
@@ -268,7 +268,7 @@ static void test_city_keep_mine(void **state)
 	sqlite3_finalize(st);
 	assert_string_equal(v, "77");
 	free(v);
-	tidu_conflicts_free(c, n);
+	tidu_conflict_list_free(c, n);
 	tidu_buf_free(&file);
 }
 
@@ -277,11 +277,11 @@ static void test_held_file_refused_is_reported(void **state)
 {
 	fixture *f = *state;
 	tidu_buf one = TIDU_BUF_INIT, two = TIDU_BUF_INIT;
-	unsigned char h1[TIDU_CS_HASH_BYTES];
+	unsigned char h1[TIDU_CHANGESET_HASH_BYTES];
 	tidu_apply_report rep;
 
 	craft(f->a, "410105", 1, NULL, 1000 << 16, "一", &one);
-	tidu_cs_hash((const unsigned char *)one.ptr, one.len, h1);
+	tidu_changeset_hash((const unsigned char *)one.ptr, one.len, h1);
 	craft_field(f->a, "410105", 2, h1, 2000 << 16, "no_such_field", "x", &two);
 	apply(f->b, &two, &rep);
 	assert_int_equal(rep.outcome, TIDU_APPLY_HELD);

@@ -4,7 +4,7 @@
  * of a file, versions, decompression bombs with bounded memory, bodies that
  * break the rules behind a valid signature, headers and hashes.
  *
- * Files that tidu_cs_seal() refuses to make are written with the
+ * Files that tidu_changeset_seal() refuses to make are written with the
  * independent writer of tests/fuzz/cs_craft.h.
  */
 #include <stdarg.h>
@@ -77,13 +77,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int open_district(const tidu_buf *file, tidu_cs_header *h, tidu_buf *body)
+static int open_district(const tidu_buf *file, tidu_changeset_header *h, tidu_buf *body)
 {
-	tidu_cs_keypair kp;
+	tidu_changeset_keypair kp;
 
 	memcpy(kp.pk, K.district_pk, 32);
 	memcpy(kp.sk, K.district_sk, 32);
-	return tidu_cs_open((const unsigned char *)file->ptr, file->len, "test.tcs",
+	return tidu_changeset_open((const unsigned char *)file->ptr, file->len, "test.tcs",
 			    &kp, 1, K.sign_pk, h, body);
 }
 
@@ -94,7 +94,7 @@ static int open_district(const tidu_buf *file, tidu_cs_header *h, tidu_buf *body
 static void open_bounded(const tidu_buf *file, int code, size_t limit)
 {
 	tidu_buf body = TIDU_BUF_INIT;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	int rc;
 
 	if (hooks_on) {
@@ -134,7 +134,7 @@ static void open_bounded(const tidu_buf *file, int code, size_t limit)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static void origin_init(tidu_cs_origin *o, uint64_t seq, const unsigned char *prev)
+static void origin_init(tidu_changeset_origin *o, uint64_t seq, const unsigned char *prev)
 {
 	memset(o, 0, sizeof(*o));
 	o->district = "410102";
@@ -147,50 +147,50 @@ static void origin_init(tidu_cs_origin *o, uint64_t seq, const unsigned char *pr
 /* A small body: two changes. */
 static void small_body(tidu_buf *body, uint64_t hlc)
 {
-	tidu_cs_field f1[] = {
+	tidu_changeset_field f1[] = {
 		{ "name", "郑州示例科技有限公司", "" },
 		{ "address", NULL, "99:" DEVICE2 },
 		{ "employees", "120", NULL },
 	};
-	tidu_cs_field f2[] = { { "revenue", "12345.6", "" } };
-	tidu_cs_change c1 = { TIDU_CS_FIRM, USCC, hlc, 1700000000000, f1, 3 };
-	tidu_cs_change c2 = { TIDU_CS_FIRM_YEAR, USCC "/2024", hlc + 1, 1700000000001,
+	tidu_changeset_field f2[] = { { "revenue", "12345.6", "" } };
+	tidu_changeset_change c1 = { TIDU_CHANGESET_FIRM, USCC, hlc, 1700000000000, f1, 3 };
+	tidu_changeset_change c2 = { TIDU_CHANGESET_FIRM_YEAR, USCC "/2024", hlc + 1, 1700000000001,
 			      f2, 1 };
 
-	assert_int_equal(tidu_cs_body_add(body, &c1), 0);
-	assert_int_equal(tidu_cs_body_add(body, &c2), 0);
+	assert_int_equal(tidu_changeset_body_add(body, &c1), 0);
+	assert_int_equal(tidu_changeset_body_add(body, &c2), 0);
 }
 
 static void seal_small(tidu_buf *file, uint64_t seq, const unsigned char *prev,
 		       uint64_t hlc)
 {
 	tidu_buf body = TIDU_BUF_INIT;
-	tidu_cs_origin o;
+	tidu_changeset_origin o;
 	unsigned char pks[2][32];
 
 	memcpy(pks[0], K.district_pk, 32);
 	memcpy(pks[1], K.city_pk, 32);
 	origin_init(&o, seq, prev);
 	small_body(&body, hlc);
-	assert_int_equal(tidu_cs_seal(&o, &body, K.sign_sk,
+	assert_int_equal(tidu_changeset_seal(&o, &body, K.sign_sk,
 				      (const unsigned char (*)[32])pks, 2, file, NULL), 0);
 	tidu_buf_free(&body);
 }
 
 static int count_changes(const tidu_buf *body)
 {
-	tidu_cs_reader r;
-	tidu_cs_change c;
+	tidu_changeset_reader r;
+	tidu_changeset_change c;
 	int n = 0, rc;
 
-	tidu_cs_reader_init(&r, body->ptr, body->len);
-	while ((rc = tidu_cs_reader_next(&r, &c)) > 0)
+	tidu_changeset_reader_init(&r, body->ptr, body->len);
+	while ((rc = tidu_changeset_reader_next(&r, &c)) > 0)
 		n++;
-	tidu_cs_reader_free(&r);
+	tidu_changeset_reader_free(&r);
 	return rc < 0 ? rc : n;
 }
 
-static void same_header(const tidu_cs_header *a, const tidu_cs_header *b)
+static void same_header(const tidu_changeset_header *a, const tidu_changeset_header *b)
 {
 	assert_int_equal(a->version, b->version);
 	assert_string_equal(a->district, b->district);
@@ -213,36 +213,36 @@ static int has(const char *needle)
 static void test_entities(void **state)
 {
 	(void)state;
-	assert_string_equal(tidu_cs_entity_name(TIDU_CS_FIRM), "firm");
-	assert_string_equal(tidu_cs_entity_name(TIDU_CS_FIRM_YEAR), "firm_year");
-	assert_string_equal(tidu_cs_entity_name(TIDU_CS_VISIT), "visit");
-	assert_null(tidu_cs_entity_name(0));
-	assert_null(tidu_cs_entity_name(4));
-	assert_int_equal(tidu_cs_entity_code("visit"), TIDU_CS_VISIT);
-	assert_int_equal(tidu_cs_entity_code("firm_year"), TIDU_CS_FIRM_YEAR);
-	assert_int_equal(tidu_cs_entity_code("survey"), 0);
-	assert_int_equal(tidu_cs_entity_code(NULL), 0);
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_FIRM), "firm");
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_FIRM_YEAR), "firm_year");
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_VISIT), "visit");
+	assert_null(tidu_changeset_entity_name(0));
+	assert_null(tidu_changeset_entity_name(4));
+	assert_int_equal(tidu_changeset_entity_code("visit"), TIDU_CHANGESET_VISIT);
+	assert_int_equal(tidu_changeset_entity_code("firm_year"), TIDU_CHANGESET_FIRM_YEAR);
+	assert_int_equal(tidu_changeset_entity_code("survey"), 0);
+	assert_int_equal(tidu_changeset_entity_code(NULL), 0);
 }
 
 static void test_body_round_trip(void **state)
 {
 	enum { N = 300 };
-	static tidu_cs_field many[N];
+	static tidu_changeset_field many[N];
 	static char names[N][16], values[N][64];
-	tidu_cs_field few[] = {
+	tidu_changeset_field few[] = {
 		{ "name", "郑州示例科技有限公司（高新区）", "" },
 		{ "address", NULL, "1700000000000000:" DEVICE2 },
 		{ "note", "", NULL },
 		{ "problems", "line 1\nline 2\ttab \"quoted\" 😀", "5:" DEVICE },
 	};
-	tidu_cs_change in[3] = {
-		{ TIDU_CS_FIRM, USCC, 1000, 1700000000000, few, 4 },
-		{ TIDU_CS_VISIT, "0190b1c2-7d3e-7abc-8def-0123456789ab", 1001, -5, many, N },
-		{ TIDU_CS_FIRM_YEAR, USCC "/2024", (uint64_t)INT64_MAX, INT64_MIN, few + 1, 1 },
+	tidu_changeset_change in[3] = {
+		{ TIDU_CHANGESET_FIRM, USCC, 1000, 1700000000000, few, 4 },
+		{ TIDU_CHANGESET_VISIT, "0190b1c2-7d3e-7abc-8def-0123456789ab", 1001, -5, many, N },
+		{ TIDU_CHANGESET_FIRM_YEAR, USCC "/2024", (uint64_t)INT64_MAX, INT64_MIN, few + 1, 1 },
 	};
 	tidu_buf body = TIDU_BUF_INIT;
-	tidu_cs_reader r;
-	tidu_cs_change c;
+	tidu_changeset_reader r;
+	tidu_changeset_change c;
 	size_t i, j;
 
 	(void)state;
@@ -258,18 +258,18 @@ static void test_body_round_trip(void **state)
 		many[i].base = i % 2 ? "" : "42:" DEVICE;
 	}
 	for (i = 0; i < 3; i++)
-		assert_int_equal(tidu_cs_body_add(&body, &in[i]), 0);
+		assert_int_equal(tidu_changeset_body_add(&body, &in[i]), 0);
 
-	tidu_cs_reader_init(&r, body.ptr, body.len);
+	tidu_changeset_reader_init(&r, body.ptr, body.len);
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(tidu_cs_reader_next(&r, &c), 1);
+		assert_int_equal(tidu_changeset_reader_next(&r, &c), 1);
 		assert_int_equal(c.entity, in[i].entity);
 		assert_string_equal(c.key, in[i].key);
 		assert_true(c.hlc == in[i].hlc);
 		assert_true(c.wall == in[i].wall);
 		assert_int_equal(c.nfields, in[i].nfields);
 		for (j = 0; j < c.nfields; j++) {
-			const tidu_cs_field *want = NULL;
+			const tidu_changeset_field *want = NULL;
 			size_t k;
 
 			if (j)
@@ -285,22 +285,22 @@ static void test_body_round_trip(void **state)
 			assert_string_equal(c.fields[j].base, want->base ? want->base : "");
 		}
 	}
-	assert_int_equal(tidu_cs_reader_next(&r, &c), 0);
-	assert_int_equal(tidu_cs_reader_next(&r, &c), 0);
-	tidu_cs_reader_free(&r);
+	assert_int_equal(tidu_changeset_reader_next(&r, &c), 0);
+	assert_int_equal(tidu_changeset_reader_next(&r, &c), 0);
+	tidu_changeset_reader_free(&r);
 	tidu_buf_free(&body);
 }
 
 static void test_body_add_rejects(void **state)
 {
-	static char big[TIDU_CS_MAX_STRING + 2];
-	static tidu_cs_field lots[TIDU_CS_MAX_FIELDS + 1];
-	static char lot_names[TIDU_CS_MAX_FIELDS + 1][8];
-	char long_key[TIDU_CS_MAX_KEY + 2], long_name[TIDU_CS_MAX_NAME + 2];
-	tidu_cs_field f = { "name", "x", "" };
-	tidu_cs_field dup[] = { { "name", "a", "" }, { "name", "b", "" } };
-	tidu_cs_change c = { TIDU_CS_FIRM, USCC, 1, 0, &f, 1 };
-	tidu_cs_change bad;
+	static char big[TIDU_CHANGESET_MAX_STRING + 2];
+	static tidu_changeset_field lots[TIDU_CHANGESET_MAX_FIELDS + 1];
+	static char lot_names[TIDU_CHANGESET_MAX_FIELDS + 1][8];
+	char long_key[TIDU_CHANGESET_MAX_KEY + 2], long_name[TIDU_CHANGESET_MAX_NAME + 2];
+	tidu_changeset_field f = { "name", "x", "" };
+	tidu_changeset_field dup[] = { { "name", "a", "" }, { "name", "b", "" } };
+	tidu_changeset_change c = { TIDU_CHANGESET_FIRM, USCC, 1, 0, &f, 1 };
+	tidu_changeset_change bad;
 	tidu_buf body = TIDU_BUF_INIT;
 	size_t i, before;
 	const char *bad_bases[] = {
@@ -317,17 +317,17 @@ static void test_body_add_rejects(void **state)
 	memset(long_name, 'n', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
 	memset(big, 'v', sizeof(big) - 1);
-	for (i = 0; i <= TIDU_CS_MAX_FIELDS; i++) {
+	for (i = 0; i <= TIDU_CHANGESET_MAX_FIELDS; i++) {
 		snprintf(lot_names[i], sizeof(lot_names[i]), "f%zu", i);
 		lots[i].field = lot_names[i];
 	}
 
-	assert_int_equal(tidu_cs_body_add(&body, &c), 0);
+	assert_int_equal(tidu_changeset_body_add(&body, &c), 0);
 	before = body.len;
 
 #define REJECT(change) do { \
 		bad = (change); \
-		assert_int_equal(tidu_cs_body_add(&body, &bad), TIDU_EINVAL); \
+		assert_int_equal(tidu_changeset_body_add(&body, &bad), TIDU_EINVAL); \
 		assert_int_equal(body.len, before); \
 	} while (0)
 	bad = c; bad.entity = 0; REJECT(bad);
@@ -342,37 +342,37 @@ static void test_body_add_rejects(void **state)
 	bad = c; bad.fields = NULL; REJECT(bad);
 	bad = c; bad.fields = dup; bad.nfields = 2; REJECT(bad);
 	assert_true(has("twice"));
-	bad = c; bad.fields = lots; bad.nfields = TIDU_CS_MAX_FIELDS + 1; REJECT(bad);
+	bad = c; bad.fields = lots; bad.nfields = TIDU_CHANGESET_MAX_FIELDS + 1; REJECT(bad);
 	for (i = 0; i < sizeof(bad_bases) / sizeof(*bad_bases); i++) {
-		tidu_cs_field bf = { "name", "x", bad_bases[i] };
+		tidu_changeset_field bf = { "name", "x", bad_bases[i] };
 
 		bad = c; bad.fields = &bf; REJECT(bad);
 	}
 	for (i = 0; i < sizeof(bad_names) / sizeof(*bad_names); i++) {
-		tidu_cs_field bf = { bad_names[i], "x", "" };
+		tidu_changeset_field bf = { bad_names[i], "x", "" };
 
 		bad = c; bad.fields = &bf; REJECT(bad);
 	}
 	for (i = 0; i < sizeof(bad_values) / sizeof(*bad_values); i++) {
-		tidu_cs_field bf = { "name", bad_values[i], "" };
+		tidu_changeset_field bf = { "name", bad_values[i], "" };
 
 		bad = c; bad.fields = &bf; REJECT(bad);
 	}
 #undef REJECT
-	assert_int_equal(tidu_cs_body_add(NULL, &c), TIDU_EINVAL);
-	assert_int_equal(tidu_cs_body_add(&body, NULL), TIDU_EINVAL);
+	assert_int_equal(tidu_changeset_body_add(NULL, &c), TIDU_EINVAL);
+	assert_int_equal(tidu_changeset_body_add(&body, NULL), TIDU_EINVAL);
 
 	/* The limits themselves are fine. */
-	big[TIDU_CS_MAX_STRING] = '\0';
-	long_key[TIDU_CS_MAX_KEY] = '\0';
-	long_name[TIDU_CS_MAX_NAME] = '\0';
+	big[TIDU_CHANGESET_MAX_STRING] = '\0';
+	long_key[TIDU_CHANGESET_MAX_KEY] = '\0';
+	long_name[TIDU_CHANGESET_MAX_NAME] = '\0';
 	{
-		tidu_cs_field edge[] = { { long_name, big, "9223372036854775807:" DEVICE } };
-		tidu_cs_change e = { TIDU_CS_VISIT, long_key, 2, 0, edge, 1 };
-		tidu_cs_change l = { TIDU_CS_VISIT, "k", 3, 0, lots, TIDU_CS_MAX_FIELDS };
+		tidu_changeset_field edge[] = { { long_name, big, "9223372036854775807:" DEVICE } };
+		tidu_changeset_change e = { TIDU_CHANGESET_VISIT, long_key, 2, 0, edge, 1 };
+		tidu_changeset_change l = { TIDU_CHANGESET_VISIT, "k", 3, 0, lots, TIDU_CHANGESET_MAX_FIELDS };
 
-		assert_int_equal(tidu_cs_body_add(&body, &e), 0);
-		assert_int_equal(tidu_cs_body_add(&body, &l), 0);
+		assert_int_equal(tidu_changeset_body_add(&body, &e), 0);
+		assert_int_equal(tidu_changeset_body_add(&body, &l), 0);
 		assert_int_equal(count_changes(&body), 3);
 	}
 	tidu_buf_free(&body);
@@ -444,7 +444,7 @@ static void t_hlc_same(tidu_buf *b) { raw_head(b, 1, "k", 1, 1); raw_field(b, "a
 static void t_hlc_back(tidu_buf *b) { raw_head(b, 1, "k", 0, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_hlc_huge(tidu_buf *b) { raw_head(b, 1, "k", UINT64_MAX, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_nfields0(tidu_buf *b) { raw_head(b, 1, "k", 2, 0); }
-static void t_nfields_max(tidu_buf *b) { raw_head(b, 1, "k", 2, TIDU_CS_MAX_FIELDS + 1); }
+static void t_nfields_max(tidu_buf *b) { raw_head(b, 1, "k", 2, TIDU_CHANGESET_MAX_FIELDS + 1); }
 static void t_nfields_huge(tidu_buf *b) { raw_head(b, 1, "k", 2, UINT64_MAX); }
 static void t_nfields_short(tidu_buf *b) { raw_head(b, 1, "k", 2, 1000); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_flag2(tidu_buf *b) { raw_head(b, 1, "k", 2, 1); raw_field(b, "a", 2, NULL, 0, ""); }
@@ -477,7 +477,7 @@ static void t_value_cap(tidu_buf *b)
 	raw_head(b, 1, "k", 2, 1);
 	raw_str(b, "a", 1);
 	tidu_buf_putc(b, 1);
-	raw_varint(b, TIDU_CS_MAX_STRING + 1); /* claimed, not present */
+	raw_varint(b, TIDU_CHANGESET_MAX_STRING + 1); /* claimed, not present */
 }
 static void t_value_short(tidu_buf *b)
 {
@@ -489,7 +489,7 @@ static void t_value_short(tidu_buf *b)
 }
 static void t_key_cap(tidu_buf *b)
 {
-	char key[TIDU_CS_MAX_KEY + 2]; /* one byte over */
+	char key[TIDU_CHANGESET_MAX_KEY + 2]; /* one byte over */
 
 	memset(key, 'k', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
@@ -507,8 +507,8 @@ static void test_body_reader_rejects(void **state)
 		t_key_empty, t_overlong, t_len_huge, t_len_11, t_value_cap,
 		t_value_short, t_key_cap, t_one_byte,
 	};
-	tidu_cs_reader r;
-	tidu_cs_change c;
+	tidu_changeset_reader r;
+	tidu_changeset_change c;
 	tidu_buf b = TIDU_BUF_INIT;
 	size_t i;
 
@@ -522,16 +522,16 @@ static void test_body_reader_rejects(void **state)
 
 	/* Once failed, a reader stays failed. */
 	raw_head(&b, 9, "k", 1, 1);
-	tidu_cs_reader_init(&r, b.ptr, b.len);
-	assert_int_equal(tidu_cs_reader_next(&r, &c), TIDU_ECORRUPT);
+	tidu_changeset_reader_init(&r, b.ptr, b.len);
+	assert_int_equal(tidu_changeset_reader_next(&r, &c), TIDU_ECORRUPT);
 	assert_true(has("unknown entity"));
-	assert_int_equal(tidu_cs_reader_next(&r, &c), TIDU_ECORRUPT);
-	tidu_cs_reader_free(&r);
+	assert_int_equal(tidu_changeset_reader_next(&r, &c), TIDU_ECORRUPT);
+	tidu_changeset_reader_free(&r);
 
 	/* An empty body has no changes. */
-	tidu_cs_reader_init(&r, NULL, 0);
-	assert_int_equal(tidu_cs_reader_next(&r, &c), 0);
-	tidu_cs_reader_free(&r);
+	tidu_changeset_reader_init(&r, NULL, 0);
+	assert_int_equal(tidu_changeset_reader_next(&r, &c), 0);
+	tidu_changeset_reader_free(&r);
 	tidu_buf_free(&b);
 }
 
@@ -539,16 +539,16 @@ static void test_body_truncated(void **state)
 {
 	tidu_buf body = TIDU_BUF_INIT;
 	size_t len, ends[3] = {0};
-	tidu_cs_reader r;
-	tidu_cs_change c;
+	tidu_changeset_reader r;
+	tidu_changeset_change c;
 	int n = 0;
 
 	(void)state;
 	small_body(&body, 10);
-	tidu_cs_reader_init(&r, body.ptr, body.len);
-	while (tidu_cs_reader_next(&r, &c) > 0)
+	tidu_changeset_reader_init(&r, body.ptr, body.len);
+	while (tidu_changeset_reader_next(&r, &c) > 0)
 		ends[++n] = (size_t)(r.pos - (const unsigned char *)body.ptr);
-	tidu_cs_reader_free(&r);
+	tidu_changeset_reader_free(&r);
 	assert_int_equal(n, 2);
 	assert_int_equal(ends[2], body.len);
 
@@ -572,9 +572,9 @@ static void test_body_truncated(void **state)
 static void test_seal_open(void **state)
 {
 	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
-	tidu_cs_header sealed, read, opened;
-	tidu_cs_keypair keys[2];
-	tidu_cs_origin o;
+	tidu_changeset_header sealed, read, opened;
+	tidu_changeset_keypair keys[2];
+	tidu_changeset_origin o;
 	unsigned char pk_list[3][32];
 	const unsigned char (*pks)[32] = (const unsigned char (*)[32])pk_list;
 
@@ -584,8 +584,8 @@ static void test_seal_open(void **state)
 	memcpy(pk_list[2], K.district_pk, 32); /* listed once */
 	origin_init(&o, 1, NULL);
 	small_body(&body, 500);
-	assert_int_equal(tidu_cs_seal(&o, &body, K.sign_sk, pks, 3, &file, &sealed), 0);
-	assert_int_equal(sealed.version, TIDU_CS_FORMAT);
+	assert_int_equal(tidu_changeset_seal(&o, &body, K.sign_sk, pks, 3, &file, &sealed), 0);
+	assert_int_equal(sealed.version, TIDU_CHANGESET_FORMAT);
 	assert_string_equal(sealed.district, "410102");
 	assert_string_equal(sealed.device, DEVICE);
 	assert_true(sealed.seq == 1);
@@ -596,7 +596,7 @@ static void test_seal_open(void **state)
 	assert_memory_equal(file.ptr, "TIDUCS\0\1", 8);
 
 	/* The header reads back without any key. */
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &read), 0);
 	same_header(&read, &sealed);
 
@@ -612,22 +612,22 @@ static void test_seal_open(void **state)
 	memcpy(keys[0].sk, K.other_sk, 32);
 	memcpy(keys[1].pk, K.city_pk, 32);
 	memcpy(keys[1].sk, K.city_sk, 32);
-	assert_int_equal(tidu_cs_open((const unsigned char *)file.ptr, file.len, "x",
+	assert_int_equal(tidu_changeset_open((const unsigned char *)file.ptr, file.len, "x",
 				      keys, 2, K.sign_pk, &opened, &out), 0);
 	assert_memory_equal(out.ptr, body.ptr, body.len);
 
 	/* A third key cannot: "not for me", not "tampered". */
-	assert_int_equal(tidu_cs_open((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_open((const unsigned char *)file.ptr, file.len,
 				      "d/410102/x.tcs", keys, 1, K.sign_pk, &opened, &out),
 			 TIDU_ENOTFOUND);
 	assert_true(has("not readable by this store"));
 	assert_true(has("d/410102/x.tcs"));
 	assert_int_equal(out.len, 0);
-	assert_int_equal(tidu_cs_open((const unsigned char *)file.ptr, file.len, "x",
+	assert_int_equal(tidu_changeset_open((const unsigned char *)file.ptr, file.len, "x",
 				      NULL, 0, K.sign_pk, &opened, &out), TIDU_ENOTFOUND);
 
 	/* Another device's signing key: corrupt. */
-	assert_int_equal(tidu_cs_open((const unsigned char *)file.ptr, file.len, "x",
+	assert_int_equal(tidu_changeset_open((const unsigned char *)file.ptr, file.len, "x",
 				      keys + 1, 1, K.other_sign_pk, &opened, &out),
 			 TIDU_ECORRUPT);
 	assert_true(has("signature"));
@@ -635,18 +635,18 @@ static void test_seal_open(void **state)
 
 	/* A key listed with a damaged sealed file key: corrupt, not "not for me". */
 	file.ptr[112 + 2 + 88 + 8 + 5] ^= 1; /* city's entry */
-	assert_int_equal(tidu_cs_open((const unsigned char *)file.ptr, file.len, "x",
+	assert_int_equal(tidu_changeset_open((const unsigned char *)file.ptr, file.len, "x",
 				      keys + 1, 1, K.sign_pk, &opened, &out),
 			 TIDU_ECORRUPT);
 	assert_true(has("file key"));
-	assert_int_equal(tidu_cs_open((const unsigned char *)file.ptr, file.len, "x",
+	assert_int_equal(tidu_changeset_open((const unsigned char *)file.ptr, file.len, "x",
 				      keys, 0, K.sign_pk, &opened, &out), TIDU_ENOTFOUND);
 
 	/* Two seals of the same body differ (random key and nonce). */
 	{
 		tidu_buf again = TIDU_BUF_INIT;
 
-		assert_int_equal(tidu_cs_seal(&o, &body, K.sign_sk, pks, 1, &again, NULL), 0);
+		assert_int_equal(tidu_changeset_seal(&o, &body, K.sign_sk, pks, 1, &again, NULL), 0);
 		assert_true(again.len != file.len || memcmp(again.ptr, file.ptr, file.len));
 		tidu_buf_free(&again);
 	}
@@ -658,17 +658,17 @@ static void test_seal_open(void **state)
 static void test_seal_rejects(void **state)
 {
 	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT, empty = TIDU_BUF_INIT;
-	static unsigned char pks[TIDU_CS_MAX_RECIPIENTS + 1][32];
+	static unsigned char pks[TIDU_CHANGESET_MAX_RECIPIENTS + 1][32];
 	const unsigned char (*cpks)[32] = (const unsigned char (*)[32])pks;
 	unsigned char prev[32];
-	tidu_cs_origin o;
+	tidu_changeset_origin o;
 	size_t i;
 	const char *districts[] = { "", "12345678901234567", "a/b", "41 01", "郑州" };
 	const char *devices[] = { "", "0123456789ABCDEF", "0123456789abcde",
 				  "0123456789abcdef0", "0123456789abcdeg" };
 
 	(void)state;
-	for (i = 0; i <= TIDU_CS_MAX_RECIPIENTS; i++)
+	for (i = 0; i <= TIDU_CHANGESET_MAX_RECIPIENTS; i++)
 		crypto_box_keypair(pks[i], prev); /* prev: scratch */
 	memset(prev, 7, sizeof(prev));
 	small_body(&body, 1);
@@ -676,7 +676,7 @@ static void test_seal_rejects(void **state)
 	tidu_buf_puts(&file, "old contents");
 
 #define SEAL_FAILS(n) do { \
-		assert_int_equal(tidu_cs_seal(&o, &body, K.sign_sk, cpks, (n), &file, \
+		assert_int_equal(tidu_changeset_seal(&o, &body, K.sign_sk, cpks, (n), &file, \
 					      NULL), TIDU_EINVAL); \
 		assert_int_equal(file.len, 0); \
 	} while (0)
@@ -697,15 +697,15 @@ static void test_seal_rejects(void **state)
 	SEAL_FAILS(1);
 	origin_init(&o, 1, NULL);
 	SEAL_FAILS(0);
-	SEAL_FAILS(TIDU_CS_MAX_RECIPIENTS + 1);
-	assert_int_equal(tidu_cs_seal(&o, &body, K.sign_sk, cpks, TIDU_CS_MAX_RECIPIENTS,
+	SEAL_FAILS(TIDU_CHANGESET_MAX_RECIPIENTS + 1);
+	assert_int_equal(tidu_changeset_seal(&o, &body, K.sign_sk, cpks, TIDU_CHANGESET_MAX_RECIPIENTS,
 				      &file, NULL), 0);
 	/* An all-zero public key is refused by libsodium. */
 	memset(pks[0], 0, 32);
 	SEAL_FAILS(1);
 	assert_true(has("public key"));
 	/* Empty body, body out of HLC order, malformed body. */
-	assert_int_equal(tidu_cs_seal(&o, &empty, K.sign_sk, cpks + 1, 1, &file, NULL),
+	assert_int_equal(tidu_changeset_seal(&o, &empty, K.sign_sk, cpks + 1, 1, &file, NULL),
 			 TIDU_EINVAL);
 	small_body(&body, 1); /* again: HLCs 1, 2 after 1, 2 */
 	SEAL_FAILS(1);
@@ -713,9 +713,9 @@ static void test_seal_rejects(void **state)
 	tidu_buf_clear(&body);
 	tidu_buf_put(&body, "\x01\x01k", 3);
 	SEAL_FAILS(1);
-	assert_int_equal(tidu_cs_seal(NULL, &body, K.sign_sk, cpks, 1, &file, NULL),
+	assert_int_equal(tidu_changeset_seal(NULL, &body, K.sign_sk, cpks, 1, &file, NULL),
 			 TIDU_EINVAL);
-	assert_int_equal(tidu_cs_seal(&o, &body, K.sign_sk, cpks, 1, NULL, NULL),
+	assert_int_equal(tidu_changeset_seal(&o, &body, K.sign_sk, cpks, 1, NULL, NULL),
 			 TIDU_EINVAL);
 #undef SEAL_FAILS
 	tidu_buf_free(&body);
@@ -726,7 +726,7 @@ static void test_seal_rejects(void **state)
 static void test_every_byte_flip(void **state)
 {
 	tidu_buf file = TIDU_BUF_INIT, body = TIDU_BUF_INIT;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	const unsigned char masks[] = { 0x01, 0x80, 0xFF };
 	size_t i, m;
 
@@ -754,7 +754,7 @@ static void test_every_byte_flip(void **state)
 static void test_truncation(void **state)
 {
 	tidu_buf file = TIDU_BUF_INIT, body = TIDU_BUF_INIT;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	size_t len, fixed = 112 + 2 + 2 * 88 + 24 + 64 + 16;
 
 	(void)state;
@@ -764,18 +764,18 @@ static void test_truncation(void **state)
 		int rc;
 
 		memcpy(copy, file.ptr, len);
-		rc = tidu_cs_open(copy, len, "t", NULL, 0, K.sign_pk, &h, &body);
+		rc = tidu_changeset_open(copy, len, "t", NULL, 0, K.sign_pk, &h, &body);
 		assert_true(rc == TIDU_ECORRUPT || (len > fixed && rc == TIDU_ENOTFOUND));
 		{
-			tidu_cs_keypair kp;
+			tidu_changeset_keypair kp;
 
 			memcpy(kp.pk, K.city_pk, 32);
 			memcpy(kp.sk, K.city_sk, 32);
-			rc = tidu_cs_open(copy, len, "t", &kp, 1, K.sign_pk, &h, &body);
+			rc = tidu_changeset_open(copy, len, "t", &kp, 1, K.sign_pk, &h, &body);
 			assert_int_equal(rc, TIDU_ECORRUPT);
 			assert_int_equal(body.len, 0);
 		}
-		rc = tidu_cs_read_header(copy, len, "t", &h);
+		rc = tidu_changeset_read_header(copy, len, "t", &h);
 		if (len <= fixed)
 			assert_int_equal(rc, TIDU_ECORRUPT);
 		free(copy);
@@ -789,34 +789,34 @@ static void test_truncation(void **state)
 static void test_magic_and_version(void **state)
 {
 	tidu_buf file = TIDU_BUF_INIT, body = TIDU_BUF_INIT;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 
 	(void)state;
 	seal_small(&file, 1, NULL, 5);
 
 	file.ptr[0] = 'X';
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "a.tcs", &h), TIDU_ECORRUPT);
 	assert_true(has("not a tidu change set"));
 	assert_true(has("a.tcs"));
 	assert_int_equal(open_district(&file, &h, &body), TIDU_ECORRUPT);
 	file.ptr[0] = 'T';
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)"PK\3\4", 4, "z", &h),
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)"PK\3\4", 4, "z", &h),
 			 TIDU_ECORRUPT);
 	assert_true(has("not a tidu change set"));
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)"TIDU", 4, "z", &h),
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)"TIDU", 4, "z", &h),
 			 TIDU_ECORRUPT);
 	assert_true(has("truncated"));
 
 	/* A newer format: a clear message, whatever follows the version. */
 	file.ptr[8] = 2;
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "new.tcs", &h), TIDU_EINVAL);
 	assert_string_equal(tidu_error_message(),
 			    "change set 'new.tcs' was made by a newer tidu (format 2)");
 	assert_int_equal(open_district(&file, &h, &body), TIDU_EINVAL);
 	assert_true(has("newer tidu (format 2)"));
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, 10,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, 10,
 					     "new.tcs", &h), TIDU_EINVAL);
 	file.ptr[8] = 0;
 	file.ptr[9] = 1; /* 256 */
@@ -826,14 +826,14 @@ static void test_magic_and_version(void **state)
 	assert_int_equal(open_district(&file, &h, &body), TIDU_ECORRUPT);
 	file.ptr[8] = 1;
 	file.ptr[10] = 113; /* header length */
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), TIDU_ECORRUPT);
 	file.ptr[10] = 112;
 	assert_int_equal(open_district(&file, &h, &body), 0);
 
 	/* Names in messages stay on one line. */
 	file.ptr[0] = 'X';
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "evil\nname", &h), TIDU_ECORRUPT);
 	assert_null(strchr(tidu_error_message(), '\n'));
 	tidu_buf_free(&file);
@@ -914,7 +914,7 @@ static void test_crafted_matches_seal(void **state)
 	tidu_buf body = TIDU_BUF_INIT, z = TIDU_BUF_INIT, file = TIDU_BUF_INIT,
 		 out = TIDU_BUF_INIT;
 	craft_header ch;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 
 	(void)state;
 	/* The documented layout, written independently, opens. */
@@ -978,7 +978,7 @@ static void test_bombs(void **state)
 	tidu_buf body = TIDU_BUF_INIT, z = TIDU_BUF_INIT, file = TIDU_BUF_INIT,
 		 out = TIDU_BUF_INIT;
 	craft_header ch;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 
 	(void)state;
 	/* Claims 1 MiB, inflates to 256 MiB: refused after 1 MiB. */
@@ -998,16 +998,16 @@ static void test_bombs(void **state)
 	assert_true(has("larger than its header says"));
 
 	/* Claims the cap, gives a small body: memory follows the data. */
-	craft_header_for(&ch, 2, 9, 10, TIDU_CS_MAX_BODY);
+	craft_header_for(&ch, 2, 9, 10, TIDU_CHANGESET_MAX_BODY);
 	craft(&file, &ch, (const unsigned char *)z.ptr, z.len, NULL);
 	open_bounded(&file, TIDU_ECORRUPT, (size_t)4 << 20);
 	assert_int_equal(open_district(&file, &h, &out), TIDU_ECORRUPT);
 	assert_true(has("smaller than its header says"));
 
 	/* Claims more than the cap: refused from the header alone. */
-	craft_header_for(&ch, 2, 9, 10, (uint64_t)TIDU_CS_MAX_BODY + 1);
+	craft_header_for(&ch, 2, 9, 10, (uint64_t)TIDU_CHANGESET_MAX_BODY + 1);
 	craft(&file, &ch, (const unsigned char *)z.ptr, z.len, NULL);
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), TIDU_ECORRUPT);
 	open_bounded(&file, TIDU_ECORRUPT, (size_t)1 << 20);
 	craft_header_for(&ch, 2, 9, 10, UINT64_MAX);
@@ -1017,7 +1017,7 @@ static void test_bombs(void **state)
 	/* A compressed body larger than its claimed size can give. */
 	craft_header_for(&ch, 1, 9, 9, 24);
 	craft(&file, &ch, (const unsigned char *)z.ptr, z.len, NULL);
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), TIDU_ECORRUPT);
 	assert_true(has("larger than its size allows"));
 
@@ -1032,7 +1032,7 @@ static void test_absurd_headers(void **state)
 	tidu_buf body = TIDU_BUF_INIT, z = TIDU_BUF_INIT, file = TIDU_BUF_INIT;
 	unsigned char prev[32];
 	craft_header ch;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	int i;
 
 	(void)state;
@@ -1058,7 +1058,7 @@ static void test_absurd_headers(void **state)
 		case 13: ch.body_size = 47; break;              /* < 2 * 24 */
 		}
 		craft(&file, &ch, (const unsigned char *)z.ptr, z.len, NULL);
-		if (tidu_cs_read_header((const unsigned char *)file.ptr, file.len, "x",
+		if (tidu_changeset_read_header((const unsigned char *)file.ptr, file.len, "x",
 					&h) != TIDU_ECORRUPT)
 			fail_msg("absurd header %d accepted", i);
 		assert_true(has("invalid header"));
@@ -1066,22 +1066,22 @@ static void test_absurd_headers(void **state)
 	/* District padding must be zero. */
 	craft_header_for(&ch, 2, 9, 10, body.len);
 	craft(&file, &ch, (const unsigned char *)z.ptr, z.len, NULL);
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), 0);
 	assert_string_equal(h.district, "410102");
 	file.ptr[64 + 10] = 'x';
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), TIDU_ECORRUPT);
 	file.ptr[64 + 10] = 0;
 	/* Recipient counts. */
 	file.ptr[112] = 0;
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), TIDU_ECORRUPT);
 	file.ptr[112] = 65;
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), TIDU_ECORRUPT);
 	file.ptr[112] = 64; /* more than the file holds */
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)file.ptr, file.len,
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)file.ptr, file.len,
 					     "x", &h), TIDU_ECORRUPT);
 	tidu_buf_free(&body);
 	tidu_buf_free(&z);
@@ -1094,7 +1094,7 @@ static void test_hash_and_chain(void **state)
 {
 	tidu_buf f1 = TIDU_BUF_INIT, f2 = TIDU_BUF_INIT, body = TIDU_BUF_INIT;
 	unsigned char h1[32], again[32], h2[32];
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	static const unsigned char abc[32] = {
 		0xbd, 0xdd, 0x81, 0x3c, 0x63, 0x42, 0x39, 0x72, 0x31, 0x71, 0xef,
 		0x3f, 0xee, 0x98, 0x57, 0x9b, 0x94, 0x96, 0x4e, 0x3b, 0xb1, 0xcb,
@@ -1103,31 +1103,31 @@ static void test_hash_and_chain(void **state)
 
 	(void)state;
 	/* BLAKE2b-256, unkeyed. */
-	tidu_cs_hash((const unsigned char *)"abc", 3, h1);
+	tidu_changeset_hash((const unsigned char *)"abc", 3, h1);
 	assert_memory_equal(h1, abc, 32);
 
 	seal_small(&f1, 1, NULL, 100);
-	tidu_cs_hash((const unsigned char *)f1.ptr, f1.len, h1);
-	tidu_cs_hash((const unsigned char *)f1.ptr, f1.len, again);
+	tidu_changeset_hash((const unsigned char *)f1.ptr, f1.len, h1);
+	tidu_changeset_hash((const unsigned char *)f1.ptr, f1.len, again);
 	assert_memory_equal(h1, again, 32);
 	seal_small(&f2, 2, h1, 200);
-	tidu_cs_hash((const unsigned char *)f2.ptr, f2.len, h2);
+	tidu_changeset_hash((const unsigned char *)f2.ptr, f2.len, h2);
 	assert_memory_not_equal(h1, h2, 32);
 
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)f2.ptr, f2.len, "2",
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)f2.ptr, f2.len, "2",
 					     &h), 0);
 	assert_true(h.seq == 2);
 	assert_memory_equal(h.prev, h1, 32);
 	assert_int_equal(open_district(&f2, &h, &body), 0);
 	assert_memory_equal(h.prev, h1, 32);
-	assert_int_equal(tidu_cs_read_header((const unsigned char *)f1.ptr, f1.len, "1",
+	assert_int_equal(tidu_changeset_read_header((const unsigned char *)f1.ptr, f1.len, "1",
 					     &h), 0);
 	assert_true(h.seq == 1);
 	assert_true(h.prev[0] == 0 && memcmp(h.prev, h.prev + 1, 31) == 0);
 
 	/* The hash changes with any byte. */
 	f1.ptr[f1.len / 2] ^= 1;
-	tidu_cs_hash((const unsigned char *)f1.ptr, f1.len, again);
+	tidu_changeset_hash((const unsigned char *)f1.ptr, f1.len, again);
 	assert_memory_not_equal(h1, again, 32);
 	tidu_buf_free(&f1);
 	tidu_buf_free(&f2);
@@ -1138,29 +1138,29 @@ static void test_hash_and_chain(void **state)
 static void test_large(void **state)
 {
 	tidu_buf body = TIDU_BUF_INIT, file = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
-	char *big = malloc(TIDU_CS_MAX_STRING + 1);
+	char *big = malloc(TIDU_CHANGESET_MAX_STRING + 1);
 	const unsigned char (*pks)[32] = (const unsigned char (*)[32])K.city_pk;
-	tidu_cs_keypair kp;
-	tidu_cs_header h;
-	tidu_cs_origin o;
+	tidu_changeset_keypair kp;
+	tidu_changeset_header h;
+	tidu_changeset_origin o;
 	uint64_t i;
 
 	(void)state;
-	for (i = 0; i < TIDU_CS_MAX_STRING; i++)
+	for (i = 0; i < TIDU_CHANGESET_MAX_STRING; i++)
 		big[i] = (char)('a' + (i * 7919 + i / 13) % 26);
-	big[TIDU_CS_MAX_STRING] = '\0';
+	big[TIDU_CHANGESET_MAX_STRING] = '\0';
 	for (i = 0; i < 8; i++) {
-		tidu_cs_field f = { "note", big, "" };
-		tidu_cs_change c = { TIDU_CS_VISIT, "v", 1000 + i, 0, &f, 1 };
+		tidu_changeset_field f = { "note", big, "" };
+		tidu_changeset_change c = { TIDU_CHANGESET_VISIT, "v", 1000 + i, 0, &f, 1 };
 
-		assert_int_equal(tidu_cs_body_add(&body, &c), 0);
+		assert_int_equal(tidu_changeset_body_add(&body, &c), 0);
 	}
 	origin_init(&o, 1, NULL);
-	assert_int_equal(tidu_cs_seal(&o, &body, K.sign_sk, pks, 1, &file, &h), 0);
+	assert_int_equal(tidu_changeset_seal(&o, &body, K.sign_sk, pks, 1, &file, &h), 0);
 	assert_int_equal(h.count, 8);
 	memcpy(kp.pk, K.city_pk, 32);
 	memcpy(kp.sk, K.city_sk, 32);
-	assert_int_equal(tidu_cs_open((const unsigned char *)file.ptr, file.len, "x", &kp,
+	assert_int_equal(tidu_changeset_open((const unsigned char *)file.ptr, file.len, "x", &kp,
 				      1, K.sign_pk, &h, &out), 0);
 	assert_int_equal(out.len, body.len);
 	assert_memory_equal(out.ptr, body.ptr, body.len);

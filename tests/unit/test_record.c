@@ -91,7 +91,7 @@ static int apply(tidu_store *s, tidu_edit *e)
 	int rc;
 
 	assert_int_equal(tidu_store_begin(s), 0);
-	rc = tidu_edit_apply(s, e);
+	rc = tidu_record_edit_apply(s, e);
 	if (rc == 0)
 		assert_int_equal(tidu_store_commit(s), 0);
 	else
@@ -115,63 +115,63 @@ static size_t merge1(tidu_store *s, const char *key, int64_t hlc, const char *de
 
 static void test_edit_validation(void **state)
 {
-	tidu_edit *e = tidu_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	tidu_edit *e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
 	int is_set;
 
 	(void)state;
-	assert_string_equal(tidu_edit_key(e), FIRM);
-	assert_int_equal(tidu_edit_count(e), 0);
-	assert_int_equal(tidu_edit_set(e, "employees", "+0120"), 0);
-	assert_string_equal(tidu_edit_get(e, "employees", &is_set), "120");
+	assert_string_equal(tidu_record_edit_key(e), FIRM);
+	assert_int_equal(tidu_record_edit_count(e), 0);
+	assert_int_equal(tidu_record_edit_set(e, "employees", "+0120"), 0);
+	assert_string_equal(tidu_record_edit_get(e, "employees", &is_set), "120");
 	assert_int_equal(is_set, 1);
 
 	/* Refused values leave the edit as it was, the earlier value included. */
 	tidu_error_clear();
-	assert_int_equal(tidu_edit_set(e, "employees", "120人"), TIDU_EINVAL);
+	assert_int_equal(tidu_record_edit_set(e, "employees", "120人"), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(), "invalid value '120人' for 'employees'"));
-	assert_string_equal(tidu_edit_get(e, "employees", NULL), "120");
-	assert_int_equal(tidu_edit_set(e, "revenue", "1"), TIDU_EINVAL); /* of firm_year */
+	assert_string_equal(tidu_record_edit_get(e, "employees", NULL), "120");
+	assert_int_equal(tidu_record_edit_set(e, "revenue", "1"), TIDU_EINVAL); /* of firm_year */
 	assert_string_equal(tidu_error_message(), "unknown field 'revenue'");
-	assert_int_equal(tidu_edit_set(e, "niche_share", "101"), TIDU_EINVAL);
-	assert_int_equal(tidu_edit_count(e), 1);
-	assert_null(tidu_edit_get(e, "niche_share", &is_set));
+	assert_int_equal(tidu_record_edit_set(e, "niche_share", "101"), TIDU_EINVAL);
+	assert_int_equal(tidu_record_edit_count(e), 1);
+	assert_null(tidu_record_edit_get(e, "niche_share", &is_set));
 	assert_int_equal(is_set, 0);
 
 	/* A later value of a field replaces the earlier; "" and NULL clear it. */
-	assert_int_equal(tidu_edit_set(e, "employees", "121"), 0);
-	assert_int_equal(tidu_edit_count(e), 1);
-	assert_string_equal(tidu_edit_get(e, "employees", NULL), "121");
-	assert_int_equal(tidu_edit_set(e, "employees", ""), 0);
-	assert_null(tidu_edit_get(e, "employees", &is_set));
+	assert_int_equal(tidu_record_edit_set(e, "employees", "121"), 0);
+	assert_int_equal(tidu_record_edit_count(e), 1);
+	assert_string_equal(tidu_record_edit_get(e, "employees", NULL), "121");
+	assert_int_equal(tidu_record_edit_set(e, "employees", ""), 0);
+	assert_null(tidu_record_edit_get(e, "employees", &is_set));
 	assert_int_equal(is_set, 1);
-	assert_int_equal(tidu_edit_set(e, "name", NULL), 0);
-	assert_int_equal(tidu_edit_count(e), 2);
+	assert_int_equal(tidu_record_edit_set(e, "name", NULL), 0);
+	assert_int_equal(tidu_record_edit_count(e), 2);
 
 	/* put: canonical values unchecked, but the field must exist. */
-	assert_int_equal(tidu_edit_put(e, "_deleted", "1"), 0);
-	assert_int_equal(tidu_edit_put(e, "colour", "red"), TIDU_EINVAL);
+	assert_int_equal(tidu_record_edit_put(e, "_deleted", "1"), 0);
+	assert_int_equal(tidu_record_edit_put(e, "colour", "red"), TIDU_EINVAL);
 	assert_string_equal(tidu_error_message(),
 			    "unknown field 'colour' of 'firm': made by a newer tidu?");
-	assert_int_equal(tidu_edit_count(e), 3);
-	tidu_edit_free(e);
-	tidu_edit_free(NULL);
+	assert_int_equal(tidu_record_edit_count(e), 3);
+	tidu_record_edit_free(e);
+	tidu_record_edit_free(NULL);
 }
 
 static void test_apply_roundtrip(void **state)
 {
 	fixture *f = *state;
-	tidu_edit *e = tidu_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	tidu_edit *e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
 	int64_t pending;
 	char *fields;
 
 	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM, FIRM), 0);
-	assert_int_equal(tidu_edit_set(e, "uscc", FIRM), 0);
-	assert_int_equal(tidu_edit_set(e, "name", NAME_ZH), 0);
-	assert_int_equal(tidu_edit_set(e, "district", "410105"), 0);
-	assert_int_equal(tidu_edit_set(e, "niche_share", "12.50"), 0);
-	assert_int_equal(tidu_edit_set(e, "quality_award", "是"), 0);
+	assert_int_equal(tidu_record_edit_set(e, "uscc", FIRM), 0);
+	assert_int_equal(tidu_record_edit_set(e, "name", NAME_ZH), 0);
+	assert_int_equal(tidu_record_edit_set(e, "district", "410105"), 0);
+	assert_int_equal(tidu_record_edit_set(e, "niche_share", "12.50"), 0);
+	assert_int_equal(tidu_record_edit_set(e, "quality_award", "是"), 0);
 	assert_int_equal(apply(f->s, e), 0);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 
 	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM, FIRM), TIDU_RECORD_LIVE);
 	assert_text(f->s, "SELECT name FROM firm", NAME_ZH);
@@ -196,10 +196,10 @@ static void test_apply_roundtrip(void **state)
 	free(fields);
 
 	/* Clearing a field writes NULL, and names the value it replaced as base. */
-	e = tidu_edit_new(TIDU_ENTITY_FIRM, FIRM);
-	assert_int_equal(tidu_edit_set(e, "niche_share", ""), 0);
+	e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	assert_int_equal(tidu_record_edit_set(e, "niche_share", ""), 0);
 	assert_int_equal(apply(f->s, e), 0);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	assert_text(f->s, "SELECT niche_share FROM firm", NULL);
 	assert_text(f->s, "SELECT name FROM firm", NAME_ZH); /* untouched */
 	assert_int_equal(tidu_changes_pending(f->s, &pending), 0);
@@ -209,10 +209,10 @@ static void test_apply_roundtrip(void **state)
 		"WHERE id=1) || ':' || device || '\"]]' FROM change WHERE id=2"), 1);
 
 	/* A firm-year: its key is USCC/year, its real stored as a number. */
-	e = tidu_edit_new(TIDU_ENTITY_FIRM_YEAR, FIRM "/2025");
-	assert_int_equal(tidu_edit_set(e, "revenue", "1234.5000"), 0);
+	e = tidu_record_edit_new(TIDU_ENTITY_FIRM_YEAR, FIRM "/2025");
+	assert_int_equal(tidu_record_edit_set(e, "revenue", "1234.5000"), 0);
 	assert_int_equal(apply(f->s, e), 0);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM_YEAR, FIRM "/2025"),
 			 TIDU_RECORD_LIVE);
 	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM_YEAR, FIRM "/2024"), 0);
@@ -223,15 +223,15 @@ static void test_apply_roundtrip(void **state)
 static void test_nothing_written(void **state)
 {
 	fixture *f = *state;
-	tidu_edit *e = tidu_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	tidu_edit *e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
 	int64_t pending = -1;
 
 	/* Only refused values: an empty edit, which writes nothing at all. */
-	assert_int_equal(tidu_edit_set(e, "founded", "2025-02-29"), TIDU_EINVAL);
-	assert_int_equal(tidu_edit_set(e, "district", "410100"), TIDU_EINVAL);
-	assert_int_equal(tidu_edit_count(e), 0);
+	assert_int_equal(tidu_record_edit_set(e, "founded", "2025-02-29"), TIDU_EINVAL);
+	assert_int_equal(tidu_record_edit_set(e, "district", "410100"), TIDU_EINVAL);
+	assert_int_equal(tidu_record_edit_count(e), 0);
 	assert_int_equal(apply(f->s, e), 0);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM, FIRM), 0);
 	assert_int_equal(tidu_changes_pending(f->s, &pending), 0);
 	assert_int_equal(pending, 0);
@@ -267,10 +267,10 @@ static void test_delete(void **state)
 	tidu_error_clear();
 	assert_int_equal(tidu_record_delete(f->s, TIDU_ENTITY_FIRM, FIRM), TIDU_ENOTFOUND);
 	assert_string_equal(tidu_error_message(), "'" FIRM "' is not in the store");
-	e = tidu_edit_new(TIDU_ENTITY_FIRM, FIRM);
-	assert_int_equal(tidu_edit_set(e, "name", "甲"), 0);
+	e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	assert_int_equal(tidu_record_edit_set(e, "name", "甲"), 0);
 	assert_int_equal(apply(f->s, e), 0);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	assert_int_equal(tidu_record_delete(f->s, TIDU_ENTITY_FIRM, FIRM), 0);
 	/* A tombstone: the row stays (so the delete merges), marked deleted. */
 	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM, FIRM),
@@ -307,7 +307,7 @@ static void test_merge_last_writer(void **state)
 	assert_string_equal(c[0].lost, "丙");
 	assert_int_equal(c[0].lost_hlc, 1500);
 	assert_string_equal(c[0].lost_device, "dev-c");
-	tidu_conflicts_free(c, n);
+	tidu_conflict_list_free(c, n);
 	/* Same clock: the greater device wins ("dev-d" > "dev-a"), concurrently. */
 	assert_int_equal(merge1(f->s, FIRM, 2000, "dev-d", "name", "丁", "1000:dev-b"), 1);
 	assert_text(f->s, "SELECT name FROM firm", "丁");
@@ -316,13 +316,13 @@ static void test_merge_last_writer(void **state)
 	assert_text(f->s, "SELECT name FROM firm", "丁");
 	assert_int_equal(tidu_conflict_list(f->s, 0, &c, &n), 0);
 	assert_int_equal(n, 3);
-	tidu_conflicts_free(c, n);
+	tidu_conflict_list_free(c, n);
 	/* A write that had seen the current value settles the field's conflicts. */
 	assert_int_equal(merge1(f->s, FIRM, 3000, "dev-b", "name", "己", "2000:dev-d"), 0);
 	assert_text(f->s, "SELECT name FROM firm", "己");
 	assert_int_equal(tidu_conflict_list(f->s, 0, &c, &n), 0);
 	assert_int_equal(n, 0);
-	tidu_conflicts_free(c, n);
+	tidu_conflict_list_free(c, n);
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM conflict WHERE resolved=1"), 3);
 	/* Merges are not local writes: nothing for the change log. */
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM change"), 0);
@@ -397,7 +397,7 @@ static void merge_in_order(tidu_store *s, const char *key, const int *order, siz
 		if (!strcmp(c[i].key, key))
 			tidu_buf_printf(out, "%s@%lld:%s;", c[i].lost ? c[i].lost : "",
 					(long long)c[i].lost_hlc, c[i].lost_device);
-	tidu_conflicts_free(c, n);
+	tidu_conflict_list_free(c, n);
 }
 
 static void test_merge_order_independent(void **state)
@@ -435,10 +435,10 @@ static void test_local_write_beats_clock_ahead(void **state)
 	/* A laptop whose clock is far ahead wrote the name: ours still wins. */
 	ahead = th_scalar(f->s, "SELECT 1") + ((int64_t)1 << 60);
 	assert_int_equal(merge1(f->s, FIRM, ahead, "dev-z", "name", "甲", ""), 0);
-	e = tidu_edit_new(TIDU_ENTITY_FIRM, FIRM);
-	assert_int_equal(tidu_edit_set(e, "name", "乙"), 0);
+	e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	assert_int_equal(tidu_record_edit_set(e, "name", "乙"), 0);
 	assert_int_equal(apply(f->s, e), 0);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	assert_text(f->s, "SELECT name FROM firm", "乙");
 	assert_int_equal(th_scalar(f->s, "SELECT hlc FROM change"), ahead + 1);
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM conflict"), 0);
@@ -452,16 +452,16 @@ static void test_city_writes_as_desk(void **state)
 
 	(void)state;
 	/* A firm whose district the city does not know: refused, nothing written. */
-	e = tidu_edit_new(TIDU_ENTITY_FIRM, FIRM);
-	assert_int_equal(tidu_edit_set(e, "name", "甲"), 0);
+	e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	assert_int_equal(tidu_record_edit_set(e, "name", "甲"), 0);
 	assert_int_equal(apply(city, e), TIDU_ENOTFOUND);
 	assert_non_null(strstr(tidu_error_message(), "firm '" FIRM "' has no district"));
 	assert_int_equal(th_scalar(city, "SELECT count(*) FROM firm"), 0);
 	assert_int_equal(th_scalar(city, "SELECT count(*) FROM change"), 0);
 	/* With its district: written under the desk of that district. */
-	assert_int_equal(tidu_edit_set(e, "district", "410105"), 0);
+	assert_int_equal(tidu_record_edit_set(e, "district", "410105"), 0);
 	assert_int_equal(apply(city, e), 0);
-	tidu_edit_free(e);
+	tidu_record_edit_free(e);
 	tidu_trust_desk_id(tidu_store_device(city), "410105", desk);
 	dev = text_of(city, "SELECT device FROM change");
 	assert_string_equal(dev, desk);

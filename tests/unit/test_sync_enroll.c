@@ -21,7 +21,7 @@ static void test_enrollment_through_the_repository(void **state)
 	fixture *f = *state;
 	tidu_store *c;
 	tidu_sync_report rep;
-	tidu_repo_request *reqs = NULL;
+	tidu_sync_request *reqs = NULL;
 	tidu_trust_request info;
 	tidu_trust_id id;
 	size_t n = 0;
@@ -40,14 +40,14 @@ static void test_enrollment_through_the_repository(void **state)
 	sync_ok(f->city, &rep);
 	assert_int_equal(rep.requests, 1);
 	tidu_sync_report_free(&rep);
-	assert_int_equal(tidu_repo_requests(f->a, &reqs, &n), TIDU_EINVAL);
-	assert_int_equal(tidu_repo_requests(f->city, &reqs, &n), 0);
+	assert_int_equal(tidu_sync_requests(f->a, &reqs, &n), TIDU_EINVAL);
+	assert_int_equal(tidu_sync_requests(f->city, &reqs, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(reqs[0].req.device, tidu_store_device(c));
 	assert_int_equal(tidu_trust_identity(f->city, &id), 0);
-	assert_int_equal(tidu_repo_request_admit(f->city, reqs[0].req.device, &info), 0);
+	assert_int_equal(tidu_sync_request_admit(f->city, reqs[0].req.device, &info), 0);
 	free(reqs);
-	assert_int_equal(tidu_repo_request_admit(f->city, tidu_store_device(c), &info),
+	assert_int_equal(tidu_sync_request_admit(f->city, tidu_store_device(c), &info),
 			 TIDU_ENOTFOUND);
 	sync_ok(f->city, &rep);
 	assert_int_equal(rep.keyring_version, id.keyring_version + 1);

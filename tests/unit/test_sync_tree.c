@@ -21,15 +21,15 @@ static void test_cs_path(void **state)
 	char p[48];
 
 	(void)state;
-	tidu_repo_cs_path(1, p, sizeof(p));
+	tidu_sync_changeset_path(1, p, sizeof(p));
 	assert_string_equal(p, "cs/0000/000/000000000001.tcs");
-	tidu_repo_cs_path(249, p, sizeof(p));
+	tidu_sync_changeset_path(249, p, sizeof(p));
 	assert_string_equal(p, "cs/0000/000/000000000249.tcs");
-	tidu_repo_cs_path(250, p, sizeof(p));
+	tidu_sync_changeset_path(250, p, sizeof(p));
 	assert_string_equal(p, "cs/0000/001/000000000250.tcs");
-	tidu_repo_cs_path(62499, p, sizeof(p));
+	tidu_sync_changeset_path(62499, p, sizeof(p));
 	assert_string_equal(p, "cs/0000/249/000000062499.tcs");
-	tidu_repo_cs_path(62500, p, sizeof(p));
+	tidu_sync_changeset_path(62500, p, sizeof(p));
 	assert_string_equal(p, "cs/0001/000/000000062500.tcs");
 }
 

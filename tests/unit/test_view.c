@@ -82,12 +82,12 @@ static void firm_usccs(tidu_store *s, const tidu_query_filter *filter, tidu_buf 
 	int rc;
 
 	tidu_buf_clear(out);
-	assert_int_equal(tidu_query_open(s, "firm", filter, &q), 0);
-	while ((rc = tidu_query_next(q, &r)) > 0)
-		tidu_buf_printf(out, "%s%s", out->len ? "," : "", tidu_rec_get(&r, "uscc"));
+	assert_int_equal(tidu_view_query_open(s, "firm", filter, &q), 0);
+	while ((rc = tidu_view_query_next(q, &r)) > 0)
+		tidu_buf_printf(out, "%s%s", out->len ? "," : "", tidu_view_rec_get(&r, "uscc"));
 	assert_int_equal(rc, 0);
-	tidu_rec_clear(&r);
-	tidu_query_free(q);
+	tidu_view_rec_clear(&r);
+	tidu_view_query_free(q);
 }
 
 static void test_order_and_district(void **state)
@@ -151,20 +151,20 @@ static void test_years_in_key_order(void **state)
 	tidu_query *it = NULL;
 	tidu_rec r = TIDU_REC_INIT;
 
-	assert_int_equal(tidu_query_open(f->s, "firm_year", &q, &it), 0);
-	assert_int_equal(tidu_query_next(it, &r), 1);
+	assert_int_equal(tidu_view_query_open(f->s, "firm_year", &q, &it), 0);
+	assert_int_equal(tidu_view_query_next(it, &r), 1);
 	assert_int_equal(r.year, 2023);
-	assert_string_equal(tidu_rec_get(&r, "revenue"), "100");
-	assert_int_equal(tidu_query_next(it, &r), 1);
+	assert_string_equal(tidu_view_rec_get(&r, "revenue"), "100");
+	assert_int_equal(tidu_view_query_next(it, &r), 1);
 	assert_int_equal(r.year, 2024);
-	assert_int_equal(tidu_query_next(it, &r), 0);
-	tidu_query_free(it);
+	assert_int_equal(tidu_view_query_next(it, &r), 0);
+	tidu_view_query_free(it);
 	/* Firm b has no yearly figures. */
 	q.uscc = f->b;
-	assert_int_equal(tidu_query_open(f->s, "firm_year", &q, &it), 0);
-	assert_int_equal(tidu_query_next(it, &r), 0);
-	tidu_query_free(it);
-	tidu_rec_clear(&r);
+	assert_int_equal(tidu_view_query_open(f->s, "firm_year", &q, &it), 0);
+	assert_int_equal(tidu_view_query_next(it, &r), 0);
+	tidu_view_query_free(it);
+	tidu_view_rec_clear(&r);
 }
 
 static void test_deleted_rows_are_not_listed(void **state)
@@ -176,9 +176,9 @@ static void test_deleted_rows_are_not_listed(void **state)
 	assert_int_equal(tidu_firm_delete(f->s, f->b), 0);
 	firm_usccs(f->s, NULL, &got);
 	assert_string_equal(got.ptr, f->a);
-	assert_int_equal(tidu_rec_load(f->s, "firm", f->b, &r), TIDU_ENOTFOUND);
+	assert_int_equal(tidu_view_rec_load(f->s, "firm", f->b, &r), TIDU_ENOTFOUND);
 	tidu_buf_free(&got);
-	tidu_rec_clear(&r);
+	tidu_view_rec_clear(&r);
 }
 
 static void test_bad_input(void **state)
@@ -188,15 +188,15 @@ static void test_bad_input(void **state)
 	tidu_query_filter search = {NULL, NULL, "x", TIDU_ORDER_NONE};
 	tidu_query *q = (tidu_query *)1;
 
-	assert_int_equal(tidu_query_open(f->s, "nosuch", NULL, &q), TIDU_EINVAL);
+	assert_int_equal(tidu_view_query_open(f->s, "nosuch", NULL, &q), TIDU_EINVAL);
 	assert_null(q);
 	assert_non_null(strstr(tidu_error_message(), "nosuch"));
 	/* Only firms have a district and searchable text. */
-	assert_int_equal(tidu_query_open(f->s, "firm_year", &district, &q), TIDU_EINVAL);
+	assert_int_equal(tidu_view_query_open(f->s, "firm_year", &district, &q), TIDU_EINVAL);
 	assert_null(q);
-	assert_int_equal(tidu_query_open(f->s, "visit", &search, &q), TIDU_EINVAL);
+	assert_int_equal(tidu_view_query_open(f->s, "visit", &search, &q), TIDU_EINVAL);
 	assert_null(q);
-	tidu_query_free(NULL);
+	tidu_view_query_free(NULL);
 }
 
 static void test_load_and_accessors(void **state)
@@ -206,33 +206,33 @@ static void test_load_and_accessors(void **state)
 	tidu_buf key = TIDU_BUF_INIT, out = TIDU_BUF_INIT, text = TIDU_BUF_INIT;
 	tidu_json_writer w;
 
-	assert_int_equal(tidu_rec_load(f->s, "firm", f->a, &r), 0);
+	assert_int_equal(tidu_view_rec_load(f->s, "firm", f->a, &r), 0);
 	assert_string_equal(r.entity, "firm");
-	assert_string_equal(tidu_rec_get(&r, "contact"), "Li_Wei");
-	assert_string_equal(tidu_rec_get(&r, "district"), "410105"); /* the store's */
-	assert_null(tidu_rec_get(&r, "phone"));   /* unset */
-	assert_null(tidu_rec_get(&r, "no_such")); /* unknown */
-	tidu_value_display(tidu_dict_field("firm", "name"), tidu_rec_get(&r, "name"), &text);
+	assert_string_equal(tidu_view_rec_get(&r, "contact"), "Li_Wei");
+	assert_string_equal(tidu_view_rec_get(&r, "district"), "410105"); /* the store's */
+	assert_null(tidu_view_rec_get(&r, "phone"));   /* unset */
+	assert_null(tidu_view_rec_get(&r, "no_such")); /* unknown */
+	tidu_view_value_display(tidu_dict_field("firm", "name"), tidu_view_rec_get(&r, "name"), &text);
 	assert_string_equal(tidu_buf_cstr(&text), "Alpha 100% Works");
-	tidu_value_display(tidu_dict_field("firm", "name"), NULL, &text);
+	tidu_view_value_display(tidu_dict_field("firm", "name"), NULL, &text);
 	assert_int_equal(text.len, 0);
 	tidu_json_writer_init(&w, &out, 0);
 	tidu_json_begin_object(&w);
-	assert_int_equal(tidu_rec_json_members(&r, &w), 0);
+	assert_int_equal(tidu_view_rec_json_members(&r, &w), 0);
 	tidu_json_end_object(&w);
 	assert_int_equal(tidu_json_writer_finish(&w), 0);
 	assert_non_null(strstr(out.ptr, "\"contact\":\"Li_Wei\""));
 	assert_non_null(strstr(out.ptr, "\"phone\":null"));
-	tidu_rec_clear(&r);
+	tidu_view_rec_clear(&r);
 	assert_int_equal(r.n, 0);
 
 	tidu_buf_printf(&key, "%s/2024", f->a);
-	assert_int_equal(tidu_rec_load(f->s, "firm_year", key.ptr, &r), 0);
+	assert_int_equal(tidu_view_rec_load(f->s, "firm_year", key.ptr, &r), 0);
 	assert_int_equal(r.year, 2024);
 	tidu_buf_clear(&key);
 	tidu_buf_printf(&key, "%s/1999", f->a);
-	assert_int_equal(tidu_rec_load(f->s, "firm_year", key.ptr, &r), TIDU_ENOTFOUND);
-	tidu_rec_clear(&r);
+	assert_int_equal(tidu_view_rec_load(f->s, "firm_year", key.ptr, &r), TIDU_ENOTFOUND);
+	tidu_view_rec_clear(&r);
 	tidu_buf_free(&key);
 	tidu_buf_free(&out);
 	tidu_buf_free(&text);

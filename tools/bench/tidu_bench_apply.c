@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < ndev; i++) {
 		unsigned char pks[2][32];
 		tidu_buf body = TIDU_BUF_INIT;
-		tidu_cs_origin o;
+		tidu_changeset_origin o;
 		size_t n;
 
 		memset(&o, 0, sizeof(o));
@@ -153,8 +153,8 @@ int main(int argc, char **argv)
 		o.seq = 1;
 		for (f = 0; f < nfirm; f++) {
 			char vals[NFIELDS][64], code[19];
-			tidu_cs_field fl[NFIELDS];
-			tidu_cs_change c;
+			tidu_changeset_field fl[NFIELDS];
+			tidu_changeset_change c;
 			int k;
 
 			firm_fields(i, f, vals);
@@ -164,19 +164,19 @@ int main(int argc, char **argv)
 				fl[k].value = vals[k];
 				fl[k].base = "";
 			}
-			c.entity = TIDU_CS_FIRM;
+			c.entity = TIDU_CHANGESET_FIRM;
 			c.key = code;
 			c.hlc = ((uint64_t)1900000000000LL << 16) + (uint64_t)f + 1;
 			c.wall = 1900000000000LL;
 			c.fields = fl;
 			c.nfields = NFIELDS;
-			if (tidu_cs_body_add(&body, &c) < 0)
+			if (tidu_changeset_body_add(&body, &c) < 0)
 				die("body");
 		}
 		if (tidu_trust_recipients(city, "410105", pks, 2, &n) < 0)
 			die("keys");
 		t0 = now_s();
-		if (tidu_cs_seal(&o, &body, sks[i], (const unsigned char (*)[32])pks, n,
+		if (tidu_changeset_seal(&o, &body, sks[i], (const unsigned char (*)[32])pks, n,
 				 &files[i], NULL) < 0)
 			die("seal");
 		seal_s += now_s() - t0;

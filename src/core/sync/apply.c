@@ -90,12 +90,12 @@ static int apply_blob(sync_ctx *c, git_blob *blob, const char *district, const c
 	const unsigned char *data = git_blob_rawcontent(blob);
 	size_t len = (size_t)git_blob_rawsize(blob);
 	tidu_buf name = TIDU_BUF_INIT;
-	tidu_cs_header h;
+	tidu_changeset_header h;
 	int error = 0;
 
 	tidu_buf_printf(&name, "%s/%s/%s", district, device, path);
 	memset(r, 0, sizeof(*r));
-	if (tidu_cs_read_header(data, len, name.ptr, &h) < 0) {
+	if (tidu_changeset_read_header(data, len, name.ptr, &h) < 0) {
 		r->outcome = TIDU_APPLY_REJECTED;
 		snprintf(r->reason, sizeof(r->reason), "%s", tidu_error_message());
 		tidu_error_clear();
@@ -159,7 +159,7 @@ static int apply_seq(sync_ctx *c, git_tree *tree, const char *district, const ch
 	tidu_apply_report r;
 	int rc, error;
 
-	tidu_repo_cs_path(seq, path, sizeof(path));
+	tidu_sync_changeset_path(seq, path, sizeof(path));
 	rc = git_tree_entry_bypath(&e, tree, path);
 	if (rc == GIT_ENOTFOUND)
 		return tree_end(c, tree, device, seq);
@@ -276,7 +276,7 @@ int sync_apply_all(sync_ctx *c)
 
 	for (i = 0; i < c->net.nheads && error >= 0; i++) {
 		const char *name = c->net.heads[i].name;
-		char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+		char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 		char hex[OID_HEX];
 		uint64_t through = 0;
 

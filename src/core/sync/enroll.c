@@ -47,7 +47,7 @@ done:
 static int gather_one(sync_ctx *c, const sync_head *h)
 {
 	const char *name = h->name;
-	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 	char hex[OID_HEX];
 	tidu_trust_request info;
 	tidu_trust_device known_dev;
@@ -118,10 +118,10 @@ int sync_gather_requests(sync_ctx *c)
 
 /* ---- requests waiting on the city ---------------------------------------- */
 
-int tidu_repo_requests(tidu_store *city, tidu_repo_request **out, size_t *n)
+int tidu_sync_requests(tidu_store *city, tidu_sync_request **out, size_t *n)
 {
 	sync_state_request *rows = NULL;
-	tidu_repo_request *v = NULL;
+	tidu_sync_request *v = NULL;
 	size_t nrows = 0, i;
 	int error = 0;
 
@@ -134,7 +134,7 @@ int tidu_repo_requests(tidu_store *city, tidu_repo_request **out, size_t *n)
 	if ((error = sync_state_requests(city, &rows, &nrows)) < 0)
 		return error;
 	for (i = 0; i < nrows; i++) {
-		tidu_repo_request r;
+		tidu_sync_request r;
 
 		memset(&r, 0, sizeof(r));
 		error = tidu_trust_admit(city, rows[i].doc.ptr, rows[i].doc.len, &r.req, 0);
@@ -163,7 +163,7 @@ int tidu_repo_requests(tidu_store *city, tidu_repo_request **out, size_t *n)
 	return 0;
 }
 
-int tidu_repo_request_admit(tidu_store *city, const char *device,
+int tidu_sync_request_admit(tidu_store *city, const char *device,
 			    tidu_trust_request *info_out)
 {
 	tidu_buf doc = TIDU_BUF_INIT;

@@ -38,7 +38,7 @@ static int own_file_add(void *ctx, uint64_t seq, const unsigned char *file, size
 		f->up = tidu_reallocarray(f->up, f->cap, sizeof(*f->up));
 		f->paths = tidu_reallocarray(f->paths, f->cap, sizeof(*f->paths));
 	}
-	tidu_repo_cs_path(seq, f->paths[f->n], sizeof(f->paths[f->n]));
+	tidu_sync_changeset_path(seq, f->paths[f->n], sizeof(f->paths[f->n]));
 	memset(&f->up[f->n], 0, sizeof(f->up[f->n]));
 	f->up[f->n].action = GIT_TREE_UPDATE_UPSERT;
 	git_oid_cpy(&f->up[f->n].id, &blob);
@@ -116,7 +116,7 @@ static void own_add(sync_ctx *c, const char *ref, const char *device)
 /* Is `name` a ref this store writes (its own, or on the city a desk's)? */
 int sync_is_own_ref(sync_ctx *c, const char *name)
 {
-	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 
 	if (!strcmp(name, c->own_ref))
 		return 1;
@@ -131,7 +131,7 @@ int sync_is_own_ref(sync_ctx *c, const char *name)
  */
 static int collect_owns(sync_ctx *c)
 {
-	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 	tidu_buf ref = TIDU_BUF_INIT;
 	tidu_trust_device *devs = NULL;
 	size_t ndevs = 0, i;
@@ -243,7 +243,7 @@ static int adopt_server_own(sync_ctx *c, const sync_own *o, const git_oid *serve
 		git_oid mine;
 		int same = 0;
 
-		tidu_repo_cs_path(seq, path, sizeof(path));
+		tidu_sync_changeset_path(seq, path, sizeof(path));
 		if ((rc = tidu_changes_file(c->s, o->device, seq, 1, &file)) < 0) {
 			error = rc;
 			goto done;

@@ -29,7 +29,7 @@ static int file_verified(sync_ctx *c, const char *device, const char *path,
 	if (!base || !sync_parse_cs_name(base + 1, &seq))
 		return 0;
 	*seq_out = seq;
-	tidu_repo_cs_path(seq, want, sizeof(want));
+	tidu_sync_changeset_path(seq, want, sizeof(want));
 	if (strcmp(want, path))
 		return 0;
 	rc = tidu_changes_file(c->s, device, seq, 0, &file);
@@ -139,7 +139,7 @@ done:
 /* A light check of an enrollment ref: one file request.json naming its device. */
 static int enroll_ref_ok(sync_ctx *c, const char *name, const git_oid *tip)
 {
-	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 	git_blob *blob = NULL;
 	git_tree *tree = NULL;
 	git_commit *cm = NULL;
@@ -242,7 +242,7 @@ static int read_to_desks(relay_plan *p)
 
 	for (i = 0; i < c->net.nheads && !c->city && c->rep->enrolled; i++) {
 		const char *name = c->net.heads[i].name;
-		char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+		char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 		size_t rejected = c->rep->rejected, skipped = c->rep->skipped;
 		uint64_t through = 0;
 
@@ -332,7 +332,7 @@ static int pick_device(relay_plan *p, const char *name, const git_oid *tip,
 		       const git_oid *there)
 {
 	sync_ctx *c = p->c;
-	char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 	size_t rejected = c->rep->rejected, skipped = c->rep->skipped;
 	uint64_t through = 0;
 	int error;
@@ -407,7 +407,7 @@ static int pick_back_desks(relay_plan *p)
 	for (i = 0; i < p->ndesks; i++) {
 		const sync_head *d = &p->desks[i];
 		const git_oid *here = sync_server_head(&c->net, d->name);
-		char district[TIDU_CS_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
+		char district[TIDU_CHANGESET_MAX_DISTRICT + 1], device[TIDU_DEVICE_ID_LEN + 1];
 
 		if (here && (git_oid_equal(here, &d->oid) ||
 			     git_graph_descendant_of(c->local.repo, here, &d->oid) == 1))

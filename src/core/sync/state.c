@@ -219,7 +219,7 @@ int sync_state_note_last_sync(tidu_store *s, const char *remote)
 	return error;
 }
 
-int tidu_repo_last_sync(tidu_store *s, int64_t *ms, char remote[TIDU_REMOTE_NAME_MAX + 1])
+int tidu_sync_last(tidu_store *s, int64_t *ms, char remote[TIDU_REMOTE_NAME_MAX + 1])
 {
 	char *v = NULL, *end = NULL;
 	long long t;
@@ -260,10 +260,10 @@ static int ref_last_seen(tidu_store *s, const char *ref, int64_t *seen)
 	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("reading sync state"));
 }
 
-int tidu_repo_devices_seen(tidu_store *s, tidu_repo_device_seen **out, size_t *n)
+int tidu_sync_devices_seen(tidu_store *s, tidu_sync_device_seen **out, size_t *n)
 {
 	tidu_trust_device *devs = NULL;
-	tidu_repo_device_seen *v = NULL;
+	tidu_sync_device_seen *v = NULL;
 	size_t nd = 0, i;
 	int error;
 
@@ -274,7 +274,7 @@ int tidu_repo_devices_seen(tidu_store *s, tidu_repo_device_seen **out, size_t *n
 	if (nd)
 		v = tidu_calloc(nd, sizeof(*v));
 	for (i = 0; i < nd; i++) {
-		tidu_repo_device_seen *d = &v[*n];
+		tidu_sync_device_seen *d = &v[*n];
 		tidu_buf ref = TIDU_BUF_INIT;
 
 		if (!strcmp(devs[i].device, tidu_store_device(s)) ||

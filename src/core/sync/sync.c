@@ -1,6 +1,6 @@
 /*
  * One sync (tidu_sync), step by step, and the central repository
- * (tidu_repo_init_central).
+ * (tidu_sync_init_central).
  *
  * Everything sync writes is derived from the store (table `changeset`, the
  * keyring, the pending requests) and from the refs themselves, so a sync
@@ -230,7 +230,7 @@ static int init_local_central(const char *url)
 	return error;
 }
 
-int tidu_repo_init_central(tidu_store *city, const char *url, const char *name,
+int tidu_sync_init_central(tidu_store *city, const char *url, const char *name,
 			   const tidu_sync_opts *opts, tidu_sync_report *rep)
 {
 	char *norm = NULL, *have = NULL;

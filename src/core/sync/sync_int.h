@@ -173,7 +173,7 @@ typedef struct {
 	int city;
 	int relay; /* tidu_relay(): also fetch the district's enroll refs */
 	char device[TIDU_DEVICE_ID_LEN + 1];
-	char district[TIDU_CS_MAX_DISTRICT + 1];
+	char district[TIDU_CHANGESET_MAX_DISTRICT + 1];
 	char own_ref[REF_MAX], enroll_ref[REF_MAX];
 	sync_own *owns;
 	size_t nowns;

@@ -35,7 +35,7 @@ static int valid_district(const char *d, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > TIDU_CS_MAX_DISTRICT)
+	if (n == 0 || n > TIDU_CHANGESET_MAX_DISTRICT)
 		return 0;
 	if ((n == 4 && !strncmp(d, "city", 4)) || (n == 6 && !strncmp(d, "enroll", 6)))
 		return 0;
@@ -84,7 +84,7 @@ int sync_device_ref(const char *name, char *district, size_t dsize, char *device
 	return sync_split_device_ref(name, district, dsize, device, vsize);
 }
 
-void tidu_repo_cs_path(uint64_t seq, char *out, size_t size)
+void tidu_sync_changeset_path(uint64_t seq, char *out, size_t size)
 {
 	snprintf(out, size, "cs/%04llu/%03llu/%012llu.tcs",
 		 (unsigned long long)(seq / 62500), (unsigned long long)((seq / 250) % 250),
