@@ -14,18 +14,6 @@
 #include "tidu/changeset.h"
 #include "tidu/store.h"
 
-/*
- * The change log (table `change`, owned here): every write of a record
- * appends one row — entity, key, the writer's HLC and device, and the
- * changed fields as canonical JSON — that waits, pending, for the next seal.
- * record.c calls this inside the write's transaction.
- */
-int tidu_changes_log(tidu_store *s, const char *entity, const char *key,
-		     int64_t hlc, const char *author, const char *fields_json);
-
-/* The number of logged changes not yet sealed into a change set. */
-int tidu_changes_pending(tidu_store *s, int64_t *out);
-
 /* ---- counts for status and admin ---- */
 
 /* The highest sequence number applied here from `device` (0 if none). */

@@ -31,23 +31,6 @@ typedef struct {
 int tidu_conflict_list(tidu_store *s, int all, tidu_conflict **out, size_t *n);
 void tidu_conflict_list_free(tidu_conflict *c, size_t n);
 
-/*
- * Keeps a losing value for review (the table `conflict` is owned here):
- * `value` won with (hlc, device), `lost` lost with (lost_hlc, lost_device).
- * Recording the same loss twice keeps one row. Called by the merge.
- */
-int tidu_conflict_add(tidu_store *s, const char *entity, const char *key,
-		      const char *field, const char *value, int64_t hlc,
-		      const char *device, const char *lost, int64_t lost_hlc,
-		      const char *lost_device);
-
-/*
- * Marks the open conflicts of the fields listed in `fields` ("\nf1\nf2\n")
- * resolved: a write made after seeing the current value settles them.
- */
-int tidu_conflict_settle(tidu_store *s, const char *entity, const char *key,
-			 const char *fields);
-
 typedef enum {
 	TIDU_RESOLVE_KEEP_MINE,   /* keep this store's side (see docs/merge.md) */
 	TIDU_RESOLVE_TAKE_THEIRS, /* take the other side */

@@ -10,6 +10,11 @@
 
 #include "tidu/buf.h"
 
+/* The entities: a table each, whose fields the dictionary lists. */
+#define TIDU_ENTITY_FIRM "firm"           /* key: USCC */
+#define TIDU_ENTITY_FIRM_YEAR "firm_year" /* key: USCC "/" year */
+#define TIDU_ENTITY_VISIT "visit"         /* key: UUIDv7 */
+
 typedef enum {
 	TIDU_T_TEXT,     /* any UTF-8 without NUL */
 	TIDU_T_INT,      /* decimal integer within [min, max] */

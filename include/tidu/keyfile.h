@@ -21,12 +21,9 @@
 #include <stddef.h>
 
 #include "tidu/error.h"
+#include "tidu/vfs.h"
 
-/* Size of the key header at the start of the database file. */
-#define TIDU_HEADER_SIZE 4096
-
-#define TIDU_KEY_BYTES 32     /* data key */
-#define TIDU_FILE_ID_BYTES 16 /* random per store, bound into every page */
+/* TIDU_HEADER_SIZE, TIDU_KEY_BYTES, TIDU_FILE_ID_BYTES: vfs.h (the layer below). */
 
 /*
  * Size of a buffer that holds a recovery key as text, with its NUL: 56

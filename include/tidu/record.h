@@ -9,14 +9,15 @@
  */
 #include <stdint.h>
 
+#include "tidu/dict.h"
 #include "tidu/store.h"
 
 typedef struct tidu_edit tidu_edit;
 
-/* Entities. The key is the text form used in the change log. */
-#define TIDU_ENTITY_FIRM "firm"           /* key: USCC */
-#define TIDU_ENTITY_FIRM_YEAR "firm_year" /* key: USCC "/" year */
-#define TIDU_ENTITY_VISIT "visit"         /* key: UUIDv7 */
+/*
+ * Entities: TIDU_ENTITY_* (dict.h). A key is the text form used in the
+ * change log.
+ */
 
 /* A new, empty edit of `entity` `key`. Owned by the caller (tidu_record_edit_free). */
 tidu_edit *tidu_record_edit_new(const char *entity, const char *key);
@@ -95,5 +96,11 @@ int tidu_record_delete(tidu_store *s, const char *entity, const char *key);
  */
 int tidu_record_field(tidu_store *s, const char *entity, const char *key,
 		      const char *field, char **value, int64_t *hlc, char **device);
+
+/*
+ * The number of change-log rows (table `change`, which record appends to
+ * with every write) not yet sealed into a change set.
+ */
+int tidu_record_pending(tidu_store *s, int64_t *out);
 
 #endif

@@ -35,11 +35,16 @@
 #include <sqlite3.h>
 
 #include "tidu/error.h"
-#include "tidu/keyfile.h"
 
 #define TIDU_VFS_NAME "tidu"
 #define TIDU_PAGE_SIZE 4096
 #define TIDU_PAGE_RESERVE 40 /* 24-byte nonce + 16-byte tag */
+
+/* Size of the key header (keyfile.h) at the start of the database file. */
+#define TIDU_HEADER_SIZE 4096
+
+#define TIDU_KEY_BYTES 32     /* data key */
+#define TIDU_FILE_ID_BYTES 16 /* random per store, bound into every page */
 
 /*
  * Registers the "tidu" VFS with SQLite (not as the default VFS) on top of

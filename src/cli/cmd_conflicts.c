@@ -19,6 +19,9 @@ static void hlc_time(int64_t hlc, char out[32])
 		snprintf(out, 32, "?");
 }
 
+/* Room for "officer (device)": who() never cuts a name. */
+#define WHO_MAX (TIDU_TRUST_OFFICER_MAX + TIDU_DEVICE_ID_LEN + 64)
+
 /* The officer's name for a device, from the keyring; else the device id. */
 static const char *who(tidu_store *s, const char *device, char *buf, size_t size)
 {
@@ -37,7 +40,7 @@ static const char *who(tidu_store *s, const char *device, char *buf, size_t size
 static void json_side(tidu_json_writer *w, tidu_store *s, const char *name,
 		      const char *value, int64_t hlc, const char *device)
 {
-	char buf[160];
+	char buf[WHO_MAX];
 
 	tidu_json_write_key(w, name);
 	tidu_json_begin_object(w);
@@ -87,7 +90,7 @@ static int conflicts_list(cli_run *r)
 	tidu_conflict *c = NULL;
 	tidu_store *s = r->store;
 	tidu_buf out = TIDU_BUF_INIT;
-	char t1[32], t2[32], w1[160], w2[160];
+	char t1[32], t2[32], w1[WHO_MAX], w2[WHO_MAX];
 	size_t n = 0, i;
 	int code = EXIT_OK, error;
 

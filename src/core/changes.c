@@ -15,45 +15,6 @@
 #include "tidu/record.h"
 #include "tidu/trust.h"
 
-/* ---- the change log (table `change`) ------------------------------------- */
-
-int tidu_changes_log(tidu_store *s, const char *entity, const char *key,
-		     int64_t hlc, const char *author, const char *fields_json)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"INSERT INTO change(entity, key, hlc, device, wall, fields) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, hlc);
-	sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, tidu_clock_now_ms());
-	sqlite3_bind_text(st, 6, fields_json, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("logging a change"));
-}
-
-int tidu_changes_pending(tidu_store *s, int64_t *out)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"SELECT count(*) FROM change WHERE seq IS NULL");
-	int rc;
-
-	*out = 0;
-	if (!st)
-		return TIDU_ERROR;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting changes"));
-}
-
 /* ---- sealing ------------------------------------------------------------- */
 
 /* Appends the change-log row `st` (id, entity, key, hlc, wall, fields) to `body`. */

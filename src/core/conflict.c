@@ -22,59 +22,6 @@ static int load_current(tidu_store *s, tidu_conflict *c)
 				 &c->current_hlc, &c->current_device);
 }
 
-/* Keeps a losing value for review, once. */
-int tidu_conflict_add(tidu_store *s, const char *entity, const char *key,
-		      const char *field, const char *value, int64_t hlc,
-		      const char *device, const char *lost, int64_t lost_hlc,
-		      const char *lost_device)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"INSERT INTO conflict(entity, key, field, value, hlc, device, "
-		"lost_value, lost_hlc, lost_device) "
-		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS ("
-		"SELECT 1 FROM conflict WHERE entity=?1 AND key=?2 AND field=?3 "
-		"AND lost_hlc=?8 AND lost_device=?9)");
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, hlc);
-	sqlite3_bind_text(st, 6, device, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, lost, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, lost_hlc);
-	sqlite3_bind_text(st, 9, lost_device, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
-}
-
-/*
- * Marks the open conflicts of the fields listed in `fields` ("\nf1\nf2\n")
- * resolved: a write made after seeing the current value settles them.
- */
-int tidu_conflict_settle(tidu_store *s, const char *entity, const char *key,
-			 const char *fields)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s,
-		"UPDATE conflict SET resolved=1 WHERE entity=?1 AND key=?2 "
-		"AND resolved=0 AND instr(?3, char(10) || field || char(10)) > 0");
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, fields, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
-}
-
-/* The new value of `field` in the edit: NULL if it does not set it. */
 int tidu_conflict_list(tidu_store *s, int all, tidu_conflict **out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;

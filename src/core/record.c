@@ -8,8 +8,6 @@
 #include "tidu/i18n.h"
 #include "tidu/json.h"
 #include "tidu/parse.h"
-#include "tidu/changes.h"
-#include "tidu/conflict.h"
 #include "tidu/record.h"
 #include "tidu/trust.h"
 #include "tidu/view.h"
@@ -408,6 +406,80 @@ static int write_row(tidu_store *s, const tidu_edit *e, const char *clock)
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("writing a record"));
 }
 
+static int log_change(tidu_store *s, const char *entity, const char *key,
+		      int64_t hlc, const char *author, const char *fields_json)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"INSERT INTO change(entity, key, hlc, device, wall, fields) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, hlc);
+	sqlite3_bind_text(st, 4, author, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, tidu_clock_now_ms());
+	sqlite3_bind_text(st, 6, fields_json, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("logging a change"));
+}
+
+/* Keeps a losing value for review, once. */
+static int record_conflict(tidu_store *s, const char *entity, const char *key,
+		      const char *field, const char *value, int64_t hlc,
+		      const char *device, const char *lost, int64_t lost_hlc,
+		      const char *lost_device)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"INSERT INTO conflict(entity, key, field, value, hlc, device, "
+		"lost_value, lost_hlc, lost_device) "
+		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS ("
+		"SELECT 1 FROM conflict WHERE entity=?1 AND key=?2 AND field=?3 "
+		"AND lost_hlc=?8 AND lost_device=?9)");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, hlc);
+	sqlite3_bind_text(st, 6, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, lost, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, lost_hlc);
+	sqlite3_bind_text(st, 9, lost_device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
+}
+
+/*
+ * Marks the open conflicts of the fields listed in `fields` ("\nf1\nf2\n")
+ * resolved: a write made after seeing the current value settles them.
+ */
+static int settle_conflicts(tidu_store *s, const char *entity, const char *key,
+			 const char *fields)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"UPDATE conflict SET resolved=1 WHERE entity=?1 AND key=?2 "
+		"AND resolved=0 AND instr(?3, char(10) || field || char(10)) > 0");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, fields, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("recording a conflict"));
+}
+
+/* The new value of `field` in the edit: NULL if it does not set it. */
 static const char *edit_value(const tidu_edit *e, const char *field)
 {
 	size_t i;
@@ -548,9 +620,9 @@ int tidu_record_edit_apply(tidu_store *s, const tidu_edit *e)
 		tidu_buf_printf(&base, "%s\n", e->fields[i].field->key);
 
 	if ((error = write_row(s, e, clock_text.ptr)) < 0 ||
-	    (error = tidu_changes_log(s, e->entity->name, e->key, hlc, author,
+	    (error = log_change(s, e->entity->name, e->key, hlc, author,
 				      json.ptr)) < 0 ||
-	    (error = tidu_conflict_settle(s, e->entity->name, e->key, base.ptr)) < 0)
+	    (error = settle_conflicts(s, e->entity->name, e->key, base.ptr)) < 0)
 		goto done;
 done:
 	tidu_buf_free(&json);
@@ -642,7 +714,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 				goto done;
 			}
 			if (concurrent && !same_value(cur, f[i].value)) {
-				error = tidu_conflict_add(s, win->entity->name, win->key, f[i].field, f[i].value,
+				error = record_conflict(s, win->entity->name, win->key, f[i].field, f[i].value,
 					hlc, device, cur, c->hlc, c->device);
 				if (conflicts)
 					(*conflicts)++;
@@ -657,7 +729,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 			clock_set(c, hlc, device, base);
 		} else if (concurrent && !same_value(cur, f[i].value)) {
 			/* Incoming loses to a write it had not seen. */
-			error = tidu_conflict_add(s, win->entity->name, win->key, f[i].field, cur, c->hlc,
+			error = record_conflict(s, win->entity->name, win->key, f[i].field, cur, c->hlc,
 				c->device, f[i].value, hlc, device);
 			if (conflicts)
 				(*conflicts)++;
@@ -672,7 +744,7 @@ int tidu_record_merge(tidu_store *s, const char *entity, const char *key,
 	if ((error = write_row(s, win, clock_text.ptr)) < 0)
 		goto done;
 	if (settled.len)
-		error = tidu_conflict_settle(s, win->entity->name, win->key, settled.ptr);
+		error = settle_conflicts(s, win->entity->name, win->key, settled.ptr);
 done:
 	tidu_record_edit_free(win);
 	clock_free(&clock);
@@ -752,4 +824,20 @@ done:
 	clock_free(&c);
 	tidu_record_edit_free(e);
 	return error;
+}
+
+int tidu_record_pending(tidu_store *s, int64_t *out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT count(*) FROM change WHERE seq IS NULL");
+	int rc;
+
+	*out = 0;
+	if (!st)
+		return TIDU_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting changes"));
 }

@@ -56,7 +56,7 @@ int tidu_status_read(tidu_store *s, tidu_status *out)
 	out->city = !strcmp(tidu_store_role(s), "city");
 	if ((error = tidu_firm_count(s, &out->firms, &out->firm_years)) < 0 ||
 	    (error = tidu_visit_count(s, &out->visits)) < 0 ||
-	    (error = tidu_changes_pending(s, &out->pending)) < 0)
+	    (error = tidu_record_pending(s, &out->pending)) < 0)
 		return error;
 	error = tidu_sync_last(s, &out->last_sync_ms, out->last_remote);
 	if (error == 0) {

@@ -37,7 +37,6 @@
 
 #include "tidu/error.h"
 #include "tidu/i18n.h"
-#include "tidu/keyfile.h"
 #include "tidu/vfs.h"
 
 #define PAGE TIDU_PAGE_SIZE

@@ -5,7 +5,7 @@
 #include "tidu/alloc.h"
 #include "tidu/i18n.h"
 #include "tidu/parse.h"
-#include "tidu/record.h"
+#include "tidu/dict.h"
 #include "tidu/view.h"
 #include "view_int.h"
 

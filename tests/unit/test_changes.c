@@ -207,7 +207,7 @@ static void test_seal_is_atomic_and_sequenced(void **state)
 	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
 	assert_int_equal(seq, 1);
 	assert_int_equal(count, 1);
-	assert_int_equal(tidu_changes_pending(f->a, &pending), 0);
+	assert_int_equal(tidu_record_pending(f->a, &pending), 0);
 	assert_int_equal(pending, 0);
 	kv[0].value = "乙";
 	assert_int_equal(tidu_firm_set(f->a, FIRM, kv, 1), 0);

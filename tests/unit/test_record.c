@@ -182,7 +182,7 @@ static void test_apply_roundtrip(void **state)
 		"SELECT typeof(quality_award)='integer' FROM firm"), 1);
 
 	/* One change row, by this device, not yet sealed, with the values as set. */
-	assert_int_equal(tidu_changes_pending(f->s, &pending), 0);
+	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
 	assert_int_equal(pending, 1);
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM change"), 1);
 	assert_int_equal(th_scalar(f->s, "SELECT hlc > 0 FROM change"), 1);
@@ -202,7 +202,7 @@ static void test_apply_roundtrip(void **state)
 	tidu_record_edit_free(e);
 	assert_text(f->s, "SELECT niche_share FROM firm", NULL);
 	assert_text(f->s, "SELECT name FROM firm", NAME_ZH); /* untouched */
-	assert_int_equal(tidu_changes_pending(f->s, &pending), 0);
+	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
 	assert_int_equal(pending, 2);
 	assert_int_equal(th_scalar(f->s,
 		"SELECT fields LIKE '[[\"niche_share\",null,\"' || (SELECT hlc FROM change "
@@ -233,7 +233,7 @@ static void test_nothing_written(void **state)
 	assert_int_equal(apply(f->s, e), 0);
 	tidu_record_edit_free(e);
 	assert_int_equal(tidu_record_exists(f->s, TIDU_ENTITY_FIRM, FIRM), 0);
-	assert_int_equal(tidu_changes_pending(f->s, &pending), 0);
+	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
 	assert_int_equal(pending, 0);
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM firm"), 0);
 
@@ -279,7 +279,7 @@ static void test_delete(void **state)
 	assert_int_equal(th_scalar(f->s,
 		"SELECT fields LIKE '[[\"_deleted\",\"1\",%' FROM change WHERE id=2"), 1);
 	assert_int_equal(tidu_record_delete(f->s, TIDU_ENTITY_FIRM, FIRM), TIDU_ENOTFOUND);
-	assert_int_equal(tidu_changes_pending(f->s, &pending), 0);
+	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
 	assert_int_equal(pending, 2);
 }
 
