@@ -366,7 +366,8 @@ static int canonical_set(const tidu_field *f, const char *in, tidu_buf *out)
 		}
 		items[n++] = start;
 	}
-	qsort(items, n, sizeof(*items), cmp_str);
+	if (n) /* only separators: no items, and qsort may not take NULL */
+		qsort(items, n, sizeof(*items), cmp_str);
 	for (i = 0; i < n; i++) {
 		if (i && !strcmp(items[i], items[i - 1]))
 			continue;
