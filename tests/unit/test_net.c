@@ -1,9 +1,8 @@
 /*
- * Unit tests: net.h and the socket stream libgit2 uses (stream.c): the
- * timeouts from the environment, a refused connect reported with host and
- * port in both directions (and, under LeakSanitizer, without libgit2's leak
- * of a refused git:// push), a server that never answers bounded by
- * TIDU_NET_TIMEOUT.
+ * Unit tests: net.h, a refused connect reported with host and port in both
+ * directions (and, under LeakSanitizer, without libgit2's leak of a refused
+ * git:// push). The limits from the environment and servers that never
+ * answer are test_stream.c's.
  */
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -21,25 +20,6 @@
 #include <git2.h>
 
 #include "tidu/net.h"
-
-static void test_timeout_settings(void **state)
-{
-	(void)state;
-	unsetenv("TIDU_CONNECT_TIMEOUT");
-	unsetenv("TIDU_NET_TIMEOUT");
-	assert_int_equal(tidu_net_timeout_ms(), TIDU_CONNECT_TIMEOUT_MS);
-	assert_int_equal(tidu_net_wait_ms(), TIDU_NET_WAIT_MS);
-	setenv("TIDU_CONNECT_TIMEOUT", "3", 1);
-	setenv("TIDU_NET_TIMEOUT", "7", 1);
-	assert_int_equal(tidu_net_timeout_ms(), 3000);
-	assert_int_equal(tidu_net_wait_ms(), 7000);
-	setenv("TIDU_CONNECT_TIMEOUT", "0", 1);
-	setenv("TIDU_NET_TIMEOUT", "5s", 1);
-	assert_int_equal(tidu_net_timeout_ms(), TIDU_CONNECT_TIMEOUT_MS);
-	assert_int_equal(tidu_net_wait_ms(), TIDU_NET_WAIT_MS);
-	unsetenv("TIDU_CONNECT_TIMEOUT");
-	unsetenv("TIDU_NET_TIMEOUT");
-}
 
 /* A socket listening on 127.0.0.1 that never accepts; its port in `port`. */
 static int listener(char port[16])
@@ -94,26 +74,6 @@ static void test_refused(void **state)
 	assert_non_null(strstr(try_connect(url, GIT_DIRECTION_FETCH, 0), want));
 }
 
-static void test_silent_server_bounded(void **state)
-{
-	char port[16], url[64];
-	struct timespec a, b;
-	const char *m;
-	int fd;
-
-	(void)state;
-	fd = listener(port); /* accepts in the kernel, never answers */
-	snprintf(url, sizeof(url), "git://127.0.0.1:%s/central.git", port);
-	setenv("TIDU_NET_TIMEOUT", "1", 1);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	m = try_connect(url, GIT_DIRECTION_PUSH, 1);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	unsetenv("TIDU_NET_TIMEOUT");
-	close(fd);
-	assert_non_null(strstr(m, "no answer from 127.0.0.1"));
-	assert_true(b.tv_sec - a.tv_sec < 10);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -128,12 +88,11 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The limits and a silent server: test_stream.c. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_timeout_settings),
 		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_silent_server_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
