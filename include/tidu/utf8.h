@@ -52,4 +52,33 @@ size_t tidu_utf8_columns(const char *s);
  */
 void tidu_utf8_excerpt(tidu_buf *out, const char *s, size_t max_bytes);
 
+/*
+ * 1 if `cp` is a character a terminal would interpret rather than show, or
+ * that reorders or breaks the line around it: C0 controls (U+0000..U+001F),
+ * DEL, C1 controls (U+0080..U+009F), the line and paragraph separators
+ * U+2028/U+2029 and the bidirectional controls (U+061C, U+200E, U+200F,
+ * U+202A..U+202E, U+2066..U+2069). Single-line fields refuse them at input.
+ */
+int tidu_utf8_is_control(uint32_t cp);
+
+/*
+ * The first control character (tidu_utf8_is_control) or invalid byte in
+ * the `len` bytes at `s`, as a byte offset, or -1 if there is none. With
+ * `multiline`, newline and tab are allowed (a note may hold them).
+ */
+long tidu_utf8_find_control(const char *s, size_t len, int multiline);
+
+/* tidu_utf8_safe() flags. */
+#define TIDU_SAFE_MULTILINE 1u /* keep newline and tab as they are */
+
+/*
+ * Appends to `out` the `len` bytes at `s` made safe to print on a terminal:
+ * every character tidu_utf8_is_control() names is shown as a visible escape
+ * instead (\n, \r, \t, \e for ESC, \xNN for other controls below U+00A0,
+ * \u{XXXX} above) and every invalid byte as \xNN; everything else is copied
+ * byte for byte. With TIDU_SAFE_MULTILINE, newline and tab are kept. The one
+ * function every printer of user or peer data goes through.
+ */
+void tidu_utf8_safe(tidu_buf *out, const char *s, size_t len, unsigned flags);
+
 #endif

@@ -30,11 +30,59 @@ static int exit_code_for(int error)
 	}
 }
 
+/* Ring of buffers behind cli_safe(): reachable until exit, never leaked. */
+#define SAFE_RING 8
+static tidu_buf safe_ring[SAFE_RING];
+static unsigned safe_next;
+
+static const char *safe_into(const char *s, unsigned flags)
+{
+	tidu_buf *b = &safe_ring[safe_next++ % SAFE_RING];
+
+	tidu_buf_clear(b);
+	tidu_utf8_safe(b, s ? s : "", s ? strlen(s) : 0, flags);
+	tidu_buf_putc(b, '\0');
+	return b->ptr;
+}
+
+const char *cli_safe(const char *s)
+{
+	return safe_into(s, 0);
+}
+
+const char *cli_safe_ml(const char *s)
+{
+	return safe_into(s, TIDU_SAFE_MULTILINE);
+}
+
+/* Writes one message line to stderr: "tidu: " `prefix` message, made safe. */
+static void message_line(const char *prefix, const char *fmt, va_list ap)
+{
+	tidu_buf b = TIDU_BUF_INIT, safe = TIDU_BUF_INIT;
+
+	tidu_buf_vprintf(&b, fmt, ap);
+	tidu_utf8_safe(&safe, b.ptr ? b.ptr : "", b.len, 0);
+	fprintf(stderr, "tidu: %s%.*s\n", prefix, (int)safe.len,
+		safe.ptr ? safe.ptr : "");
+	tidu_buf_free(&b);
+	tidu_buf_free(&safe);
+}
+
+static void message(const char *prefix, const char *fmt, ...) TIDU_PRINTF(2, 3);
+static void message(const char *prefix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	message_line(prefix, fmt, ap);
+	va_end(ap);
+}
+
 int cli_fail(int error)
 {
 	const char *msg = tidu_error_message();
 
-	fprintf(stderr, "tidu: %s\n", *msg ? msg : _("unknown error"));
+	message("", "%s", *msg ? msg : _("unknown error"));
 	return exit_code_for(error);
 }
 
@@ -42,11 +90,9 @@ int cli_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tidu: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message_line("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return code;
 }
 
@@ -54,19 +100,18 @@ void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "tidu: %s", _("warning: "));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message_line(_("warning: "), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_print_padded(FILE *f, const char *s, size_t cols)
 {
-	size_t w = tidu_utf8_columns(s);
+	const char *safe = cli_safe(s);
+	size_t w = tidu_utf8_columns(safe);
 
 	/* At least one space, so that an over-long cell never runs on. */
-	fputs(s, f);
+	fputs(safe, f);
 	do
 		fputc(' ', f);
 	while (++w < cols);

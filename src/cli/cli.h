@@ -120,7 +120,18 @@ void cli_print_json(tidu_buf *json);
  */
 int cli_emit_json(tidu_json_writer *w, tidu_buf *out);
 
-/* Prints `s` and spaces up to `cols` terminal columns (CJK count 2), at least one. */
+/*
+ * `s` made safe to print on a terminal (tidu_utf8_safe: controls, escapes,
+ * bidi overrides and invalid bytes shown as visible escapes). Every text
+ * that came from a user or a peer goes through one of these before it is
+ * printed; cli_error/cli_warn/cli_fail do it for their whole message. The
+ * result lives until the 8th next call. cli_safe_ml keeps newline and tab
+ * (multi-line fields such as a visit's notes).
+ */
+const char *cli_safe(const char *s);
+const char *cli_safe_ml(const char *s);
+
+/* Prints `s` (made safe: cli_safe) and spaces up to `cols` terminal columns (CJK count 2), at least one. */
 void cli_print_padded(FILE *f, const char *s, size_t cols);
 
 /* What a command needs opened before it runs (cli_cmd.need). */

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,36 @@ static void usage(FILE *f)
 	fprintf(f, "%s\n", _("Environment: TIDU_HOME (store directory), TIDU_PASSPHRASE."));
 }
 
+/*
+ * Flushes and closes stdout and checks every write made to it: output cut
+ * short (a full disk, /dev/full, a closed pipe) is a failure, exit 1, never
+ * an exit 0 over a cut file.
+ */
+static int finish(int code)
+{
+	int error = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		error = errno ? errno : EIO;
+	else if (ferror(stdout))
+		error = EIO;
+	if (fclose(stdout) != 0 && !error)
+		error = errno ? errno : EIO;
+	if (!error)
+		return code;
+	fprintf(stderr, "tidu: %s: %s\n", _("cannot write the output"), strerror(error));
+	return code ? code : EXIT_FAIL;
+}
+
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	return finish(run(argc, argv));
+}
+
+static int run(int argc, char **argv)
 {
 	cli_ctx ctx = {0};
 	const cli_cmd *const *c;

@@ -495,3 +495,69 @@ void tidu_utf8_excerpt(tidu_buf *out, const char *s, size_t max_bytes)
 		used += outn;
 	}
 }
+
+int tidu_utf8_is_control(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) ||
+	       cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+	       cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+long tidu_utf8_find_control(const char *s, size_t len, int multiline)
+{
+	size_t i = 0;
+	uint32_t cp = 0;
+	int n;
+
+	while (i < len) {
+		n = tidu_utf8_decode(s + i, len - i, &cp);
+		if (n == 0 || (tidu_utf8_is_control(cp) &&
+			       !(multiline && (cp == '\n' || cp == '\t'))))
+			return (long)i;
+		i += (size_t)n;
+	}
+	return -1;
+}
+
+void tidu_utf8_safe(tidu_buf *out, const char *s, size_t len, unsigned flags)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0, run = 0;
+	uint32_t cp = 0;
+	int n;
+
+	tidu_buf_grow(out, len);
+	while (i < len) {
+		n = tidu_utf8_decode(s + i, len - i, &cp);
+		if (n && (!tidu_utf8_is_control(cp) ||
+			  ((flags & TIDU_SAFE_MULTILINE) && (cp == '\n' || cp == '\t')))) {
+			i += (size_t)n;
+			continue;
+		}
+		tidu_buf_put(out, s + run, i - run);
+		if (n == 0 || cp < 0xA0) {
+			unsigned char c = n == 0 ? (unsigned char)s[i] : (unsigned char)cp;
+
+			if (n && c == '\n')
+				tidu_buf_puts(out, "\\n");
+			else if (n && c == '\r')
+				tidu_buf_puts(out, "\\r");
+			else if (n && c == '\t')
+				tidu_buf_puts(out, "\\t");
+			else if (n && c == 0x1B)
+				tidu_buf_puts(out, "\\e");
+			else {
+				char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xF]};
+
+				tidu_buf_put(out, e, 4);
+			}
+			i += n ? (size_t)n : 1;
+		} else {
+			tidu_buf_printf(out, "\\u{%04X}", (unsigned)cp);
+			i += (size_t)n;
+		}
+		run = i;
+	}
+	tidu_buf_put(out, s + run, len - run);
+}
