@@ -44,6 +44,7 @@
 typedef struct {
 	tidu_buf *out;
 	int pretty;
+	int minimal;   /* TIDU_JSON_MINIMAL_ESCAPES */
 	int depth;     /* open containers */
 	int error;     /* first error, sticky */
 	int after_key; /* a key was written, its value is due */
@@ -51,10 +52,17 @@ typedef struct {
 	unsigned char stack[TIDU_JSON_MAX_DEPTH]; /* per level: object? has items? */
 } tidu_json_writer;
 
+/* tidu_json_writer_init() flags. */
+#define TIDU_JSON_PRETTY 1          /* one member or element per line */
+#define TIDU_JSON_MINIMAL_ESCAPES 2 /* escape only what RFC 8259 requires */
+
 /*
  * Starts writing one JSON value, appended to `out` (borrowed: it must
- * outlive the writer). `pretty` non-zero: one member or element per line,
- * indented by 2 spaces, "key": value. Zero: no whitespace at all.
+ * outlive the writer). `pretty` has TIDU_JSON_PRETTY (1): one member or
+ * element per line, indented by 2 spaces, "key": value; else no whitespace
+ * at all. TIDU_JSON_MINIMAL_ESCAPES: strings escape only '"', '\\' and
+ * U+0000..U+001F, the form of JSON text written before tidu escaped the
+ * terminal controls too (for a caller that must reproduce such bytes).
  */
 void tidu_json_writer_init(tidu_json_writer *w, tidu_buf *out, int pretty);
 
@@ -72,8 +80,10 @@ int tidu_json_write_key(tidu_json_writer *w, const char *key);
 
 /*
  * A string value: '"', '\\' and control characters escaped (\n, \r, \t, \b,
- * \f, others as \u00XX); all other valid UTF-8, Chinese included, is
- * copied byte for byte. Errors: TIDU_EINVAL for invalid UTF-8. The _len
+ * \f, others as \u00XX), and also, unless TIDU_JSON_MINIMAL_ESCAPES, what
+ * tidu_utf8_is_control() names (DEL, C1 controls, U+2028/U+2029, bidi
+ * controls) as \uXXXX, so that the text is safe on a terminal; all other
+ * valid UTF-8, Chinese included, is copied byte for byte. Errors: TIDU_EINVAL for invalid UTF-8. The _len
  * form takes `len` bytes, which may include NUL (written as \u0000).
  */
 int tidu_json_write_string(tidu_json_writer *w, const char *s);

@@ -20,7 +20,8 @@ void tidu_json_writer_init(tidu_json_writer *w, tidu_buf *out, int pretty)
 {
 	memset(w, 0, sizeof(*w));
 	w->out = out;
-	w->pretty = pretty;
+	w->pretty = pretty & TIDU_JSON_PRETTY;
+	w->minimal = (pretty & TIDU_JSON_MINIMAL_ESCAPES) != 0;
 }
 
 static int misuse(tidu_json_writer *w, const char *what)
@@ -72,23 +73,44 @@ static void after_value(tidu_json_writer *w)
 		w->done = 1;
 }
 
-static void put_escaped(tidu_buf *out, const char *s, size_t len)
+/*
+ * Writes `s` (valid UTF-8) as a JSON string. RFC 8259 needs only '"', '\\'
+ * and U+0000..U+001F escaped; unless `minimal`, every other character a
+ * terminal would interpret or that reorders a line (tidu_utf8_is_control:
+ * DEL, C1 controls, U+2028/U+2029, bidi controls) is written as \uXXXX too,
+ * so that JSON shown raw on a terminal is as safe as the text output. All
+ * of them are in the BMP: one \uXXXX each, read back byte for byte.
+ */
+static void put_escaped(tidu_buf *out, const char *s, size_t len, int minimal)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
+	size_t i = 0, run = 0;
 
 	tidu_buf_grow(out, len + 2);
 	tidu_buf_putc(out, '"');
-	for (i = 0; i < len; i++) {
+	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
 		const char *esc = NULL;
+		uint32_t cp = c;
+		size_t n = 1;
 		char u[6];
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x80) {
+			int k = tidu_utf8_decode(s + i, len - i, &cp);
+
+			n = k > 0 ? (size_t)k : 1; /* valid: checked by the caller */
+			if (minimal || k <= 0 || !tidu_utf8_is_control(cp)) {
+				i += n;
+				continue;
+			}
+		} else if (c >= 0x20 && c != '"' && c != '\\' && (minimal || c != 0x7F)) {
+			i++;
 			continue;
+		}
 		tidu_buf_put(out, s + run, i - run);
-		run = i + 1;
-		switch (c) {
+		i += n;
+		run = i;
+		switch (cp) {
 		case '"': esc = "\\\""; break;
 		case '\\': esc = "\\\\"; break;
 		case '\n': esc = "\\n"; break;
@@ -97,9 +119,12 @@ static void put_escaped(tidu_buf *out, const char *s, size_t len)
 		case '\b': esc = "\\b"; break;
 		case '\f': esc = "\\f"; break;
 		default:
-			memcpy(u, "\\u00", 4);
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 0xF];
+			u[0] = '\\';
+			u[1] = 'u';
+			u[2] = hex[(cp >> 12) & 0xF];
+			u[3] = hex[(cp >> 8) & 0xF];
+			u[4] = hex[(cp >> 4) & 0xF];
+			u[5] = hex[cp & 0xF];
 			tidu_buf_put(out, u, 6);
 			continue;
 		}
@@ -181,7 +206,7 @@ int tidu_json_write_key(tidu_json_writer *w, const char *key)
 		tidu_buf_putc(w->out, ',');
 	*top |= LEVEL_ITEMS;
 	newline(w);
-	put_escaped(w->out, key, len);
+	put_escaped(w->out, key, len, w->minimal);
 	tidu_buf_puts(w->out, w->pretty ? ": " : ":");
 	w->after_key = 1;
 	return 0;
@@ -197,7 +222,7 @@ int tidu_json_write_string_len(tidu_json_writer *w, const char *s, size_t len)
 		return misuse(w, _("string is not valid UTF-8"));
 	if ((error = before_value(w)) < 0)
 		return error;
-	put_escaped(w->out, s, len);
+	put_escaped(w->out, s, len, w->minimal);
 	after_value(w);
 	return 0;
 }
@@ -334,7 +359,7 @@ static int unexpected(const parser *p, size_t pos)
 	n = tidu_utf8_decode(p->text + pos, p->len - pos, &cp);
 	if (n == 0)
 		return syntax_error(p, pos, _("invalid UTF-8"));
-	if (cp < 0x20 || cp == 0x7F)
+	if (tidu_utf8_is_control(cp))
 		tidu_buf_printf(&c, "U+%04X", (unsigned)cp);
 	else
 		tidu_buf_put(&c, p->text + pos, (size_t)n);

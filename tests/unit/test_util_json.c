@@ -13,6 +13,7 @@
 #include "tidu/buf.h"
 #include "tidu/error.h"
 #include "tidu/json.h"
+#include "tidu/utf8.h"
 
 /* ------------------------------------------------------------------ */
 /* Writer                                                              */
@@ -140,8 +141,92 @@ static void test_writer_escapes(void **state)
 	tidu_json_write_string_len(&w, "a\0b", 3);
 	tidu_json_end_object(&w);
 	assert_int_equal(tidu_json_writer_finish(&w), 0);
-	assert_string_equal(b.ptr, "{\"k\\\"ey\\n\":\"a\\\"b\\\\c/\\n\\r\\t\\b\\f\\u0001\\u001f\x7f"
-				   " é郑😀\xe2\x80\xa8\",\"nul\":\"a\\u0000b\"}");
+	/* DEL and U+2028 are terminal controls: \\u escapes (see below). */
+	assert_string_equal(b.ptr, "{\"k\\\"ey\\n\":\"a\\\"b\\\\c/\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f"
+				   " é郑😀\\u2028\",\"nul\":\"a\\u0000b\"}");
+	/* TIDU_JSON_MINIMAL_ESCAPES: only what RFC 8259 requires. */
+	tidu_buf_clear(&b);
+	tidu_json_writer_init(&w, &b, TIDU_JSON_MINIMAL_ESCAPES);
+	tidu_json_write_string(&w, "\x01\x7f é\xe2\x80\xa8\xc2\x85");
+	assert_int_equal(tidu_json_writer_finish(&w), 0);
+	assert_string_equal(b.ptr, "\"\\u0001\x7f é\xe2\x80\xa8\xc2\x85\"");
+	tidu_buf_free(&b);
+}
+
+/*
+ * What a terminal would interpret is escaped, so that --json shown raw is
+ * safe: DEL, C1 controls (as UTF-8), U+2028/U+2029, the bidi controls; the
+ * characters next to them (U+00A0, U+202F, U+2065) and Chinese are not.
+ */
+static const struct {
+	const char *in, *out;
+} terminal_cases[] = {
+	{"\x1b]0;title\x07", "\"\\u001b]0;title\\u0007\""},
+	{"a\x7f" "b", "\"a\\u007fb\""},
+	{"\xc2\x80\xc2\x85\xc2\x9b\xc2\x9f\xc2\xa0", "\"\\u0080\\u0085\\u009b\\u009f\xc2\xa0\""},
+	{"x\xe2\x80\xa8y\xe2\x80\xa9z", "\"x\\u2028y\\u2029z\""},
+	{"\xe2\x80\xae" "evil\xe2\x80\xac", "\"\\u202eevil\\u202c\""},
+	{"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xad\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c",
+	 "\"\\u202a\\u202b\\u202d\\u200e\\u200f\\u061c\""},
+	{"\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "\"\\u2066\\u2067\\u2068\\u2069\""},
+	{"\xe2\x80\xaf\xe2\x81\xa5", "\"\xe2\x80\xaf\xe2\x81\xa5\""},
+	{"郑州\n\t😀", "\"郑州\\n\\t😀\""},
+};
+
+static void test_writer_terminal_escapes(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(terminal_cases) / sizeof(terminal_cases[0]); i++) {
+		tidu_buf b = TIDU_BUF_INIT;
+		tidu_json_writer w;
+		tidu_json *doc = NULL;
+
+		tidu_json_writer_init(&w, &b, 0);
+		tidu_json_write_string(&w, terminal_cases[i].in);
+		assert_int_equal(tidu_json_writer_finish(&w), 0);
+		assert_string_equal(b.ptr, terminal_cases[i].out);
+		/* Read back byte for byte. */
+		assert_int_equal(tidu_json_parse(b.ptr, b.len, &doc), 0);
+		assert_string_equal(tidu_json_as_string(doc), terminal_cases[i].in);
+		tidu_json_free(doc);
+		tidu_buf_free(&b);
+	}
+}
+
+/* Every code point of U+0001..U+FFFF (no surrogates), written and read back exactly. */
+static void test_roundtrip_every_bmp(void **state)
+{
+	tidu_buf s = TIDU_BUF_INIT, b = TIDU_BUF_INIT;
+	tidu_json_writer w;
+	tidu_json *doc = NULL;
+	const char *back;
+	uint32_t cp;
+	size_t i;
+
+	(void)state;
+	for (cp = 1; cp < 0x10000; cp++) {
+		char enc[4];
+		int n = tidu_utf8_encode(cp, enc);
+
+		if (n)
+			tidu_buf_put(&s, enc, (size_t)n);
+	}
+	tidu_json_writer_init(&w, &b, 0);
+	tidu_json_write_string_len(&w, s.ptr, s.len);
+	assert_int_equal(tidu_json_writer_finish(&w), 0);
+	/* No byte a terminal interprets is left raw in the JSON text. */
+	assert_int_equal(tidu_utf8_find_control(b.ptr, b.len, 0), -1);
+	for (i = 0; i < b.len; i++)
+		assert_true((unsigned char)b.ptr[i] >= 0x20 && b.ptr[i] != 0x7f);
+	assert_int_equal(tidu_json_parse(b.ptr, b.len, &doc), 0);
+	back = tidu_json_as_string(doc);
+	assert_non_null(back);
+	assert_int_equal(strlen(back), s.len);
+	assert_memory_equal(back, s.ptr, s.len);
+	tidu_json_free(doc);
+	tidu_buf_free(&s);
 	tidu_buf_free(&b);
 }
 
@@ -577,6 +662,8 @@ int main(void)
 		cmocka_unit_test(test_writer_pretty),
 		cmocka_unit_test(test_writer_scalars),
 		cmocka_unit_test(test_writer_escapes),
+		cmocka_unit_test(test_writer_terminal_escapes),
+		cmocka_unit_test(test_roundtrip_every_bmp),
 		cmocka_unit_test(test_writer_misuse),
 		cmocka_unit_test(test_writer_max_depth),
 		cmocka_unit_test(test_parse_document),
