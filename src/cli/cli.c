@@ -55,6 +55,17 @@ const char *cli_safe_ml(const char *s)
 	return safe_into(s, TIDU_SAFE_MULTILINE);
 }
 
+static int field_multiline(const tidu_field *f)
+{
+	return f && !strcmp(f->entity, TIDU_ENTITY_VISIT) &&
+	       (!strcmp(f->key, "note") || !strcmp(f->key, "follow_up"));
+}
+
+const char *cli_safe_field(const tidu_field *f, const char *s)
+{
+	return field_multiline(f) ? cli_safe_ml(s) : cli_safe(s);
+}
+
 /* Writes one message line to stderr: "tidu: " `prefix` message, made safe. */
 static void message_line(const char *prefix, const char *fmt, va_list ap)
 {
@@ -422,10 +433,34 @@ int cli_emit_json(tidu_json_writer *w, tidu_buf *out)
 	return code;
 }
 
+/* The first failed write to stdout: its errno, and whether it was said. */
+static int out_errno, out_reported;
+
+int cli_output_failed(int err)
+{
+	if (!out_errno)
+		out_errno = err ? err : EIO;
+	if (!out_reported) {
+		out_reported = 1;
+		cli_error(EXIT_FAIL, "%s: %s", _("cannot write the output"), strerror(out_errno));
+	}
+	return EXIT_FAIL;
+}
+
+int cli_output_errno(int *reported)
+{
+	*reported = out_reported;
+	return out_errno;
+}
+
 void cli_print_json(tidu_buf *json)
 {
-	fwrite(json->ptr ? json->ptr : "", 1, json->len, stdout);
-	fputc('\n', stdout);
+	errno = 0;
+	if (fwrite(json->ptr ? json->ptr : "", 1, json->len, stdout) != json->len ||
+	    fputc('\n', stdout) == EOF) {
+		if (!out_errno)
+			out_errno = errno ? errno : EIO; /* main() says so at the end */
+	}
 }
 
 cli_json_opts cli_json_defaults;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "tidu/buf.h"
+#include "tidu/dict.h"
 #include "tidu/error.h"
 #include "tidu/home.h"
 #include "tidu/i18n.h"
@@ -130,6 +131,28 @@ int cli_emit_json(tidu_json_writer *w, tidu_buf *out);
  */
 const char *cli_safe(const char *s);
 const char *cli_safe_ml(const char *s);
+
+/*
+ * Standard output could not be written (`err`: the errno of the failed
+ * write): says so once, "cannot write the output: REASON", and returns
+ * EXIT_FAIL. main() flushes and closes stdout at the end and fails the
+ * same way when a write failed unnoticed; it does not say it twice.
+ */
+int cli_output_failed(int err);
+
+/*
+ * The errno of the first failed write to stdout noted so far (by
+ * cli_output_failed or cli_print_json), or 0; `*reported` is set to 1 if
+ * it has been said already.
+ */
+int cli_output_errno(int *reported);
+
+/*
+ * The text of field `f` made safe to print: cli_safe_ml for the fields
+ * documented as multi-line (a visit's note and follow-up: they keep their
+ * lines and tabs), cli_safe for every other. `f` may be NULL (one line).
+ */
+const char *cli_safe_field(const tidu_field *f, const char *s);
 
 /* Prints `s` (made safe: cli_safe) and spaces up to `cols` terminal columns (CJK count 2), at least one. */
 void cli_print_padded(FILE *f, const char *s, size_t cols);

@@ -80,13 +80,13 @@ static void show_device(const char *device, const char *officer, const char *rol
 
 	printf("  ");
 	cli_print_padded(stdout, _("Device:"), 16);
-	printf("%s (%s, %s)\n", device, officer, role);
+	printf("%s (%s, %s)\n", cli_safe(device), cli_safe(officer), cli_safe(role));
 	printf("  ");
 	cli_print_padded(stdout, _("District:"), 16);
-	printf("%s %s\n", district, name ? name : "");
+	printf("%s %s\n", cli_safe(district), name ? name : "");
 	printf("  ");
 	cli_print_padded(stdout, _("Fingerprint:"), 16);
-	printf("%s\n", fingerprint);
+	printf("%s\n", cli_safe(fingerprint));
 }
 
 /* tidu admin enroll FILE... [--yes] | tidu admin enroll --pending [--yes] */
@@ -138,7 +138,8 @@ static int admin_enroll(cli_run *r)
 			code = fail_on(args[i], error);
 			goto done;
 		}
-		printf(_("Enrollment request '%s' (made %s):\n"), args[i], reqs[i].created);
+		printf(_("Enrollment request '%s' (made %s):\n"), cli_safe(args[i]),
+		       cli_safe(reqs[i].created));
 		show_device(reqs[i].device, reqs[i].officer, reqs[i].role, reqs[i].district,
 			    reqs[i].fingerprint);
 	}
@@ -151,16 +152,17 @@ static int admin_enroll(cli_run *r)
 	for (i = 0; i < nargs; i++) {
 		if (reqs[i].enrolled) {
 			printf(_("Device %s is enrolled already with these keys: nothing to do.\n"),
-			       reqs[i].device);
+			       cli_safe(reqs[i].device));
 			continue;
 		}
 		if (!yes) {
-			printf(_("Device %s, fingerprint %s.\n"), reqs[i].device, reqs[i].fingerprint);
+			printf(_("Device %s, fingerprint %s.\n"), cli_safe(reqs[i].device),
+			       cli_safe(reqs[i].fingerprint));
 			fflush(stdout);
 		}
 		approved[i] = yes || ask(_("Approve?"));
 		if (!approved[i])
-			printf(_("Skipped device %s.\n"), reqs[i].device);
+			printf(_("Skipped device %s.\n"), cli_safe(reqs[i].device));
 	}
 	if ((error = tidu_store_begin(s)) < 0) {
 		code = cli_fail(error);
@@ -184,8 +186,8 @@ static int admin_enroll(cli_run *r)
 	}
 	for (i = 0; i < nargs; i++)
 		if (approved[i])
-			printf(_("Enrolled device %s (district %s).\n"), reqs[i].device,
-			       reqs[i].district);
+			printf(_("Enrolled device %s (district %s).\n"), cli_safe(reqs[i].device),
+			       cli_safe(reqs[i].district));
 	if (added)
 		printf("%s\n", _("Now run 'tidu keyring export FILE' and give the file to the devices."));
 done:
@@ -210,7 +212,7 @@ static int admin_revoke(cli_run *r)
 		return cli_fail(error);
 	if (d.revoked) {
 		printf(_("Device %s was revoked already (after change set %lld): nothing to do.\n"),
-		       d.device, (long long)d.revoked_after);
+		       cli_safe(d.device), (long long)d.revoked_after);
 		return EXIT_OK;
 	}
 	if ((error = tidu_changes_last_applied(s, d.device, &last)) < 0)
@@ -231,7 +233,7 @@ static int admin_revoke(cli_run *r)
 	    (error = tidu_trust_current_epoch(s, d.district, &epoch)) < 0)
 		return cli_fail(error);
 	printf(_("Revoked device %s; the read key of district %s is now at epoch %lld.\n"),
-	       d.device, d.district, (long long)epoch);
+	       cli_safe(d.device), cli_safe(d.district), (long long)epoch);
 	printf("%s\n", _("Now run 'tidu keyring export FILE' and give the file to the devices."));
 	return EXIT_OK;
 }
@@ -256,19 +258,10 @@ static int ask_yes(const char *question)
 
 static void show_request(const tidu_sync_request *r)
 {
-	const char *dname = tidu_dict_district_name(r->req.district);
-
-	printf(_("Enrollment request from the repository (%s, made %s):\n"), r->ref,
-	       r->req.created);
-	printf("  ");
-	cli_print_padded(stdout, _("Device:"), 16);
-	printf("%s (%s, %s)\n", r->req.device, r->req.officer, r->req.role);
-	printf("  ");
-	cli_print_padded(stdout, _("District:"), 16);
-	printf("%s %s\n", r->req.district, dname ? dname : "");
-	printf("  ");
-	cli_print_padded(stdout, _("Fingerprint:"), 16);
-	printf("%s\n", r->req.fingerprint);
+	printf(_("Enrollment request from the repository (%s, made %s):\n"), cli_safe(r->ref),
+	       cli_safe(r->req.created));
+	show_device(r->req.device, r->req.officer, r->req.role, r->req.district,
+		    r->req.fingerprint);
 }
 
 /* tidu admin pending [--yes | --json] */
@@ -329,11 +322,11 @@ static int admin_pending(cli_run *r)
 		tidu_trust_request info;
 
 		if (!yes) {
-			printf(_("Device %s, fingerprint %s.\n"), reqs[i].req.device,
-			       reqs[i].req.fingerprint);
+			printf(_("Device %s, fingerprint %s.\n"), cli_safe(reqs[i].req.device),
+			       cli_safe(reqs[i].req.fingerprint));
 			fflush(stdout);
 			if (!ask_yes(_("Approve?"))) {
-				printf(_("Skipped device %s.\n"), reqs[i].req.device);
+				printf(_("Skipped device %s.\n"), cli_safe(reqs[i].req.device));
 				continue;
 			}
 		}
@@ -341,7 +334,8 @@ static int admin_pending(cli_run *r)
 			code = cli_fail(error);
 			goto done;
 		}
-		printf(_("Enrolled device %s (district %s).\n"), info.device, info.district);
+		printf(_("Enrolled device %s (district %s).\n"), cli_safe(info.device),
+		       cli_safe(info.district));
 		added++;
 	}
 	if (added)
@@ -369,7 +363,7 @@ static int admin_repo_init(cli_run *r)
 	code = cli_sync_run(r, repo_init_op, NULL, NULL, &rep);
 	if (code == EXIT_OK && !a->json)
 		printf(_("The central repository is '%s' (remote '%s'); devices join it with 'tidu remote add %s URL' and 'tidu sync'.\n"),
-		       r->args[0], rep.remote, rep.remote);
+		       cli_safe(r->args[0]), cli_safe(rep.remote), cli_safe(rep.remote));
 	tidu_sync_report_free(&rep);
 	return code;
 }

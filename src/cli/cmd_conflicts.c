@@ -131,12 +131,14 @@ static int conflicts_list(cli_run *r)
 
 		hlc_time(c[i].current_hlc, t1);
 		hlc_time(c[i].lost_hlc, t2);
-		printf("#%lld  %s  %s%s\n", (long long)c[i].id, c[i].key,
-		       f ? tidu_dict_label(f) : c[i].field, c[i].resolved ? _(" (resolved)") : "");
-		printf("    %s %s  — %s, %s\n", _("now:"), c[i].current ? c[i].current : "∅",
-		       who(s, c[i].current_device, w1, sizeof(w1)), t1);
-		printf("    %s %s  — %s, %s\n", _("lost:"), c[i].lost ? c[i].lost : "∅",
-		       who(s, c[i].lost_device, w2, sizeof(w2)), t2);
+		printf("#%lld  %s  %s%s\n", (long long)c[i].id, cli_safe(c[i].key),
+		       f ? tidu_dict_label(f) : cli_safe(c[i].field),
+		       c[i].resolved ? _(" (resolved)") : "");
+		/* One line per side, whatever the field: a note's newlines are escaped here. */
+		printf("    %s %s  — %s, %s\n", _("now:"), c[i].current ? cli_safe(c[i].current) : "∅",
+		       cli_safe(who(s, c[i].current_device, w1, sizeof(w1))), t1);
+		printf("    %s %s  — %s, %s\n", _("lost:"), c[i].lost ? cli_safe(c[i].lost) : "∅",
+		       cli_safe(who(s, c[i].lost_device, w2, sizeof(w2))), t2);
 	}
 	printf(_("%zu conflicts\n"), n);
 done:

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +18,17 @@ static const cli_opt export_optv[] = {
 	CLI_OPT_END,
 };
 
+/* `ctx`: an int, set to the errno of a failed write. */
 static int to_stdout(void *ctx, tidu_buf *buf)
 {
-	(void)ctx;
-	if (buf->len && fwrite(buf->ptr, 1, buf->len, stdout) != buf->len)
-		return tidu_error_set(TIDU_ERROR, "%s", _("cannot write the export"));
+	int *failed = ctx;
+
+	errno = 0;
+	if (buf->len && fwrite(buf->ptr, 1, buf->len, stdout) != buf->len) {
+		*failed = errno ? errno : EIO;
+		return tidu_error_set(TIDU_ERROR, "%s: %s", _("cannot write the output"),
+				      strerror(*failed));
+	}
 	tidu_buf_clear(buf);
 	return 0;
 }
@@ -36,12 +43,13 @@ static int export_check(cli_run *r)
 static int export_run(cli_run *r)
 {
 	const export_opts *o = r->opts;
-	int error;
+	int error, failed = 0;
 
-	if ((error = tidu_export_json(r->store, o->district, to_stdout, NULL)) < 0)
-		return cli_fail(error);
+	if ((error = tidu_export_json(r->store, o->district, to_stdout, &failed)) < 0)
+		return failed ? cli_output_failed(failed) : cli_fail(error);
+	errno = 0;
 	if (fflush(stdout) != 0)
-		return cli_error(EXIT_FAIL, "%s", _("cannot write the export"));
+		return cli_output_failed(errno);
 	return EXIT_OK;
 }
 

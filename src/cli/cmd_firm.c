@@ -107,7 +107,7 @@ static int firm_add(cli_run *r)
 	if (!tidu_uscc_region_is_zhengzhou(uscc))
 		cli_warn(_("the USCC '%s' is not registered in Zhengzhou (region %.6s)"),
 			 uscc, uscc + 2);
-	printf(_("Added firm %s\n"), uscc);
+	printf(_("Added firm %s\n"), cli_safe(uscc));
 done:
 	free_owned(owned, nargs);
 	free(kv);
@@ -141,7 +141,7 @@ static void print_rec(const tidu_rec *r, const char *indent)
 		tidu_view_value_display(r->fields[i], r->values[i], &text);
 		printf("%s", indent);
 		cli_print_padded(stdout, tidu_dict_label(r->fields[i]), 30);
-		printf(" %s\n", text.ptr ? text.ptr : "");
+		printf(" %s\n", cli_safe_field(r->fields[i], tidu_buf_cstr(&text)));
 	}
 	tidu_buf_free(&text);
 }
@@ -251,7 +251,7 @@ static int firm_list(cli_run *r)
 		cli_print_padded(stdout, p ? p : "-", 14);
 		p = tidu_dict_district_name(tidu_view_rec_get(&firm, "district"));
 		cli_print_padded(stdout, p ? p : "-", 20);
-		printf("%s\n", tidu_view_rec_get(&firm, "name"));
+		printf("%s\n", cli_safe(tidu_view_rec_get(&firm, "name")));
 	}
 	if (rc < 0) {
 		code = cli_fail(rc);
@@ -279,9 +279,9 @@ static void import_error(void *ctx, size_t line, const char *message)
 	const char *file = ctx;
 
 	if (line)
-		fprintf(stderr, _("tidu: %s:%zu: %s\n"), file, line, message);
+		fprintf(stderr, _("tidu: %s:%zu: %s\n"), cli_safe(file), line, cli_safe(message));
 	else
-		fprintf(stderr, "tidu: %s: %s\n", file, message);
+		fprintf(stderr, "tidu: %s: %s\n", cli_safe(file), cli_safe(message));
 }
 
 #define MAX_IMPORT_BYTES ((size_t)1 << 30)
@@ -307,7 +307,7 @@ static int firm_import(cli_run *r)
 		goto done;
 	}
 	printf(_("Imported %zu rows from %s (%s): %zu firms added, %zu updated\n"),
-	       res.rows, args[0], res.encoding, res.added, res.updated);
+	       res.rows, cli_safe(args[0]), res.encoding, res.added, res.updated);
 done:
 	tidu_buf_free(&data);
 	return code;

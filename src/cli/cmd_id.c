@@ -49,14 +49,15 @@ static int id_run(cli_run *r)
 	}
 	name = tidu_dict_district_name(id.district);
 	cli_print_padded(stdout, _("Device:"), 18);
-	printf("%s (%s, %s)\n", id.device, tidu_store_officer(s), id.role);
+	printf("%s (%s, %s)\n", cli_safe(id.device), cli_safe(tidu_store_officer(s)),
+	       cli_safe(id.role));
 	cli_print_padded(stdout, _("District:"), 18);
-	printf("%s %s\n", id.district, name ? name : "");
+	printf("%s %s\n", cli_safe(id.district), name ? name : "");
 	cli_print_padded(stdout, _("Fingerprint:"), 18);
-	printf("%s\n", id.fingerprint);
+	printf("%s\n", cli_safe(id.fingerprint));
 	cli_print_padded(stdout, _("City key:"), 18);
 	if (id.city_pinned)
-		printf("%s\n", id.city_fingerprint);
+		printf("%s\n", cli_safe(id.city_fingerprint));
 	else
 		printf("%s\n", _("not pinned: the first keyring imported pins it"));
 	cli_print_padded(stdout, _("Keyring:"), 18);

@@ -18,8 +18,8 @@ static int keyring_export(cli_run *r)
 		goto done;
 	}
 	printf(_("Wrote keyring version %lld to %s, signed by city %s.\n"),
-	       (long long)id.keyring_version, r->args[0], id.fingerprint);
-	printf(_("Give it to every device: tidu keyring import %s\n"), r->args[0]);
+	       (long long)id.keyring_version, cli_safe(r->args[0]), cli_safe(id.fingerprint));
+	printf(_("Give it to every device: tidu keyring import %s\n"), cli_safe(r->args[0]));
 done:
 	tidu_buf_free(&doc);
 	return code;
@@ -39,13 +39,13 @@ static int keyring_import(cli_run *r)
 	}
 	if (info.pinned)
 		printf(_("Pinned the city key %s (first keyring): check this fingerprint with the city.\n"),
-		       info.city_fingerprint);
+		       cli_safe(info.city_fingerprint));
 	if (info.current)
 		printf(_("Keyring version %lld is the current one already: nothing changed.\n"),
 		       (long long)info.version);
 	else
 		printf(_("Imported keyring version %lld from city %s: %zu devices; read keys new to this device: %zu.\n"),
-		       (long long)info.version, info.city_fingerprint, info.devices,
+		       (long long)info.version, cli_safe(info.city_fingerprint), info.devices,
 		       info.keys_new);
 	if (info.revoked)
 		cli_warn("%s", _("this device is revoked in the keyring: its new change sets will be refused"));
@@ -127,20 +127,21 @@ static int keyring_show(cli_run *r)
 	}
 	if (id.keyring_version)
 		printf(_("Keyring version %lld, city %s\n"), (long long)id.keyring_version,
-		       id.city_fingerprint);
+		       cli_safe(id.city_fingerprint));
 	else
 		printf("%s\n", _("No keyring yet."));
 	for (i = 0; i < ndevs; i++) {
-		printf("  %s  %s  %-8s  %s  ", devs[i].device, devs[i].fingerprint,
-		       devs[i].role, devs[i].district);
+		printf("  %s  %s  ", cli_safe(devs[i].device), cli_safe(devs[i].fingerprint));
+		cli_print_padded(stdout, devs[i].role, 9);
+		printf(" %s  ", cli_safe(devs[i].district));
 		if (devs[i].revoked)
 			printf(_("revoked after %lld  "), (long long)devs[i].revoked_after);
-		printf("%s\n", devs[i].officer);
+		printf("%s\n", cli_safe(devs[i].officer));
 	}
 	printf("%s", _("Read keys held here:"));
 	for (i = 0; i < nkps; i++)
 		if (kps[i].district[0])
-			printf(" %s/%lld", kps[i].district, (long long)kps[i].epoch);
+			printf(" %s/%lld", cli_safe(kps[i].district), (long long)kps[i].epoch);
 	printf("\n");
 done:
 	tidu_trust_keypairs_free(kps, nkps);

@@ -177,16 +177,16 @@ static void status_text(const status_view *v)
 	const char *count_labels[] = {_("Firms:"), _("Firm-years:"), _("Visits:")};
 
 	cli_print_padded(stdout, _("Store:"), 18);
-	printf("%s (%lld KiB, %s %d)\n", tidu_store_path(s),
+	printf("%s (%lld KiB, %s %d)\n", cli_safe(tidu_store_path(s)),
 	       (long long)(v->bytes / 1024), _("schema"), tidu_store_schema_version(s));
 	cli_print_padded(stdout, _("Device:"), 18);
-	printf("%s\n", tidu_store_device(s));
+	printf("%s\n", cli_safe(tidu_store_device(s)));
 	cli_print_padded(stdout, _("District:"), 18);
-	printf("%s %s\n", tidu_store_district(s),
+	printf("%s %s\n", cli_safe(tidu_store_district(s)),
 	       tidu_dict_district_name(tidu_store_district(s)) ?
 	       tidu_dict_district_name(tidu_store_district(s)) : "");
 	cli_print_padded(stdout, _("Officer:"), 18);
-	printf("%s (%s)\n", tidu_store_officer(s), tidu_store_role(s));
+	printf("%s (%s)\n", cli_safe(tidu_store_officer(s)), cli_safe(tidu_store_role(s)));
 	for (i = 0; i < 3; i++) {
 		cli_print_padded(stdout, count_labels[i], 18);
 		printf("%lld\n", (long long)v->counts[i]);
@@ -196,8 +196,8 @@ static void status_text(const status_view *v)
 	cli_print_padded(stdout, _("Last sync:"), 18);
 	if (sts->synced) {
 		utc_text(sts->last_sync_ms, when);
-		printf("%s, %s '%s'%s%s%s\n", when, _("remote"), sts->last_remote, sts->last_url ? " (" : "",
-		       sts->last_url ? sts->last_url : "", sts->last_url ? ")" : "");
+		printf("%s, %s '%s'%s%s%s\n", when, _("remote"), cli_safe(sts->last_remote), sts->last_url ? " (" : "",
+		       sts->last_url ? cli_safe(sts->last_url) : "", sts->last_url ? ")" : "");
 	} else {
 		printf("%s\n", _("never"));
 	}
@@ -207,7 +207,7 @@ static void status_text(const status_view *v)
 	for (k = 0; k < sts->ndistricts; k++) {
 		const char *dn = tidu_dict_district_name(sts->districts[k].district);
 
-		printf("  %s ", sts->districts[k].district[0] ? sts->districts[k].district : "-");
+		printf("  %s ", sts->districts[k].district[0] ? cli_safe(sts->districts[k].district) : "-");
 		cli_print_padded(stdout, dn ? dn : "", 12);
 		printf("%8lld %8lld\n", (long long)sts->districts[k].firms, (long long)sts->districts[k].visits);
 	}
@@ -219,7 +219,7 @@ static void status_text(const status_view *v)
 
 		if (d->last_seen)
 			utc_text(d->last_seen, when);
-		printf("  %s %s ", d->dev.device, d->dev.district);
+		printf("  %s %s ", cli_safe(d->dev.device), cli_safe(d->dev.district));
 		cli_print_padded(stdout, d->dev.officer, 10);
 		printf("%6llu  %s%s%s\n", (unsigned long long)d->last_seq,
 		       d->last_seen ? when : _("never"),
@@ -231,8 +231,9 @@ static void status_text(const status_view *v)
 	printf(_("Devices not seen for %lld days: %zu\n"), (long long)v->stale_days, v->nstale);
 	for (k = 0; k < sts->ndevices; k++)
 		if (is_stale(&sts->devices[k], v->now, v->stale_days))
-			printf("  %s %s %s\n", sts->devices[k].dev.device, sts->devices[k].dev.district,
-			       sts->devices[k].dev.officer);
+			printf("  %s %s %s\n", cli_safe(sts->devices[k].dev.device),
+			       cli_safe(sts->devices[k].dev.district),
+			       cli_safe(sts->devices[k].dev.officer));
 }
 
 static int status_run(cli_run *r)

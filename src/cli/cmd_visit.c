@@ -106,7 +106,7 @@ static int list_one(void *ctx, const char *id, const tidu_rec *v)
 	tidu_view_value_display(tidu_dict_field("visit", "kind"), tidu_view_rec_get(v, "kind"),
 			   &ls->text);
 	cli_print_padded(stdout, tidu_buf_cstr(&ls->text), 14);
-	printf("%s\n", tidu_view_rec_get(v, "officer") ? tidu_view_rec_get(v, "officer") : "");
+	printf("%s\n", cli_safe(tidu_view_rec_get(v, "officer")));
 	return 0;
 }
 
@@ -197,13 +197,13 @@ static int visit_show(cli_run *r)
 		goto done;
 	}
 	cli_print_padded(stdout, _("Visit id"), 30);
-	printf(" %s\n", args[0]);
+	printf(" %s\n", cli_safe(args[0]));
 	for (i = 0; i < v.n; i++) {
 		if (!v.values[i])
 			continue;
 		tidu_view_value_display(v.fields[i], v.values[i], &text);
 		cli_print_padded(stdout, tidu_dict_label(v.fields[i]), 30);
-		printf(" %s\n", tidu_buf_cstr(&text));
+		printf(" %s\n", cli_safe_field(v.fields[i], tidu_buf_cstr(&text)));
 	}
 done:
 	tidu_view_rec_clear(&v);

@@ -48,18 +48,22 @@ static void usage(FILE *f)
  */
 static int finish(int code)
 {
-	int error = 0;
+	int error = 0, noted, reported;
 
 	errno = 0;
 	if (fflush(stdout) != 0)
 		error = errno ? errno : EIO;
 	else if (ferror(stdout))
-		error = EIO;
+		error = -1; /* an earlier write failed: its reason, if noted, below */
 	if (fclose(stdout) != 0 && !error)
 		error = errno ? errno : EIO;
-	if (!error)
+	noted = cli_output_errno(&reported);
+	if (!error && !noted)
 		return code;
-	fprintf(stderr, "tidu: %s: %s\n", _("cannot write the output"), strerror(error));
+	if (error <= 0)
+		error = noted ? noted : EIO;
+	if (!reported)
+		fprintf(stderr, "tidu: %s: %s\n", _("cannot write the output"), strerror(error));
 	return code ? code : EXIT_FAIL;
 }
 

@@ -46,7 +46,7 @@ static int ask_password(void *ctx, const char *url, tidu_buf *user, tidu_buf *pa
 	cli_sync_ui *ui = ctx;
 
 	cli_sync_ui_end(ui);
-	fprintf(stderr, _("The repository '%s' asks for a user name and password.\n"), url);
+	fprintf(stderr, _("The repository '%s' asks for a user name and password.\n"), cli_safe(url));
 	if (!user->len && cli_read_line(_("User name: "), 1, user) < 0)
 		return -1;
 	return cli_read_line(_("Password: "), 0, pass);
@@ -174,7 +174,7 @@ int cli_sync_finish(const tidu_sync_report *r, int error, int json, const char *
 	} else {
 		if (r->city_pinned)
 			printf(_("Pinned the city key %s (first keyring): check this fingerprint with the city.\n"),
-			       r->city_fingerprint);
+			       cli_safe(r->city_fingerprint));
 		if (r->keyring_version)
 			printf(_("Keyring version %lld is now in use.\n"), (long long)r->keyring_version);
 		if (r->enroll_published)
@@ -189,11 +189,11 @@ int cli_sync_finish(const tidu_sync_report *r, int error, int json, const char *
 			code = cli_fail(error);
 		} else if (from) {
 			printf(_("Relayed '%s' to '%s': %zu refs forwarded, %zu city refs sent back; %zu change sets verified and applied here from %zu devices, %zu rejected.\n"),
-			       from, to, r->relayed, r->relayed_back, r->received, r->devices,
+			       cli_safe(from), cli_safe(to), r->relayed, r->relayed_back, r->received, r->devices,
 			       r->rejected);
 		} else {
 			printf(_("Synced with '%s': sent %zu change sets, received %zu from %zu devices; %zu changes merged, %zu conflicts, %zu rejected.\n"),
-			       r->remote, r->sent, r->received, r->devices, r->changes, r->conflicts,
+			       cli_safe(r->remote), r->sent, r->received, r->devices, r->changes, r->conflicts,
 			       r->rejected);
 		}
 	}
