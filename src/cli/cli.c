@@ -55,6 +55,11 @@ const char *cli_safe_ml(const char *s)
 	return safe_into(s, TIDU_SAFE_MULTILINE);
 }
 
+/*
+ * The multi-line fields (docs/design.md, "Outputs"): the free texts of a
+ * visit. The dictionary has no column for it yet; the input checks that let
+ * newlines in must name the same fields.
+ */
 static int field_multiline(const tidu_field *f)
 {
 	return f && !strcmp(f->entity, TIDU_ENTITY_VISIT) &&
