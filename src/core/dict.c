@@ -324,10 +324,17 @@ static int section_known(char letter)
 
 int tidu_dict_max_today(const tidu_field *f)
 {
+	size_t i;
+
 	ensure_loaded();
-	/* Fields made outside the dictionary (record.c's _deleted) have no bound. */
-	return f >= dict.fields && f < dict.fields + dict.nfields &&
-	       dict.max_today[f - dict.fields];
+	/*
+	 * By identity, not by comparing pointers into the array: fields made
+	 * outside the dictionary (record.c's _deleted) have no bound.
+	 */
+	for (i = 0; i < dict.nfields; i++)
+		if (f == &dict.fields[i])
+			return dict.max_today[i];
+	return 0;
 }
 
 int tidu_dict_sqltype(const tidu_field *f)
