@@ -16,7 +16,8 @@
 #define TIDU_ENTITY_VISIT "visit"         /* key: UUIDv7 */
 
 typedef enum {
-	TIDU_T_TEXT,     /* any UTF-8 without NUL */
+	TIDU_T_TEXT,     /* one line of UTF-8: no control characters, not blank */
+	TIDU_T_NOTE,     /* multi-line text ("note"): newline and tab allowed */
 	TIDU_T_INT,      /* decimal integer within [min, max] */
 	TIDU_T_REAL,     /* finite decimal number within [min, max] */
 	TIDU_T_DATE,     /* YYYY-MM-DD, a real calendar day */
@@ -26,7 +27,7 @@ typedef enum {
 	TIDU_T_USCC,     /* unified social credit code */
 	TIDU_T_DISTRICT, /* code from the divisions list */
 	TIDU_T_PHONE,    /* digits, spaces, '+', '-' */
-	TIDU_T_INDUSTRY, /* GB/T 4754-2017 code, e.g. C3484 or 3484 */
+	TIDU_T_INDUSTRY, /* GB/T 4754-2017 code, stored with its section: C3484 */
 	TIDU_T_CHAIN     /* code from the chains list */
 } tidu_type;
 
@@ -70,13 +71,27 @@ const char *tidu_dict_district_nth(size_t i);
 /* 1 if `code` is a known key industrial chain. */
 int tidu_dict_chain_valid(const char *code);
 
+/*
+ * The section letter (A to T) of GB/T 4754-2017 division `division` (1 to
+ * 97, from schema/industry_sections.csv), or 0 if there is no such division.
+ */
+char tidu_dict_industry_section(int division);
+
+/* 1 if `f` is a date that may not be after today (dictionary max "today"). */
+int tidu_dict_max_today(const tidu_field *f);
+
 /* SQLite storage class of a field: SQLITE_INTEGER, SQLITE_FLOAT or SQLITE_TEXT. */
 int tidu_dict_sqltype(const tidu_field *f);
 
 /*
  * Validates `in` for field `f` and writes its canonical text to `out`
  * (numbers in shortest form, booleans as 1/0, sets sorted and unique, USCC
- * upper-case). TIDU_EINVAL with a message naming the field and the value.
+ * upper-case, industry codes with their section letter). TIDU_EINVAL with a
+ * message naming the field and the value. Every field refuses invalid
+ * UTF-8 and a value of spaces only; every field but a `note` refuses the
+ * characters tidu_utf8_is_control() names (a note allows newline and tab);
+ * a date whose dictionary max is "today" refuses a day after today (local
+ * time).
  */
 int tidu_dict_canonical(const tidu_field *f, const char *in, tidu_buf *out);
 

@@ -19,7 +19,8 @@
 
 /*
  * Creates a new home, all or nothing: the store (tidu_store_create, which
- * checks the passphrase against TIDU_PASSPHRASE_MIN and the identity), this
+ * checks the passphrase against TIDU_PASSPHRASE_MIN and the identity;
+ * the officer's name first by tidu_trust_officer_check), this
  * device's keys, then, if not NULL, the city's key pinned by its parsed
  * fingerprint `city_fp` (tidu_trust_fingerprint_parse) and the remote
  * "origin" at `remote`. If any step fails the store and its files

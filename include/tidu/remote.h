@@ -30,8 +30,15 @@ int tidu_remote_normalize(const char *url, char **out);
 int tidu_remote_is_local(const char *url);
 
 /*
+ * `url` as it may be shown: the password of its userinfo, if any, replaced
+ * by "***" ("https://li:***@git.example/x.git"). A new string, the caller's.
+ */
+char *tidu_remote_redact(const char *url);
+
+/*
  * Adds a remote. TIDU_EINVAL for a bad name (1-64 of A-Z a-z 0-9 . _ -, not
- * starting with . or -) or URL; TIDU_EEXISTS if the name is taken.
+ * starting with . or -, no "..", not ending in . or .lock: git's ref-name
+ * rules) or URL; TIDU_EEXISTS if the name is taken.
  */
 int tidu_remote_add(tidu_store *s, const char *name, const char *url);
 

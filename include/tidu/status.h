@@ -23,7 +23,7 @@ typedef struct {
 	int synced;                 /* 1: a sync (or relay) completed once */
 	int64_t last_sync_ms;       /* when, if synced */
 	char last_remote[TIDU_REMOTE_NAME_MAX + 1]; /* with which remote, if synced */
-	char *last_url;             /* its URL; NULL if the remote was removed since */
+	char *last_url;             /* its URL, password shown as ***; NULL if removed since */
 	int city;                   /* the city's store: the two lists below are read */
 	tidu_status_district *districts; /* by district code */
 	size_t ndistricts;

@@ -87,7 +87,13 @@ typedef struct {
 	char fingerprint[TIDU_TRUST_FP_SIZE];
 	unsigned char sign_pk[TIDU_TRUST_KEY_LEN];
 	unsigned char box_pk[TIDU_TRUST_KEY_LEN];
-	int enrolled;            /* already in the keyring with these keys */
+	int enrolled;            /* already in the keyring with these keys and name */
+	/*
+	 * The officer's name in the keyring when the device is enrolled with
+	 * these keys but the request carries another name (a correction the
+	 * device asks for: tidu_trust_enroll_request_as); "" otherwise.
+	 */
+	char renamed_from[TIDU_TRUST_OFFICER_MAX + 1];
 } tidu_trust_request;
 
 /* A device of the keyring (tidu_trust_device_lookup). */
@@ -169,12 +175,30 @@ int tidu_trust_pin_city(tidu_store *s, const char *fingerprint);
 /* ---- enrollment (device side) ------------------------------------------ */
 
 /*
+ * The one check of an officer's name, for init, enroll request and every
+ * request or keyring read: not blank after trimming spaces, at most
+ * TIDU_TRUST_OFFICER_MAX bytes, valid UTF-8, no control character
+ * (tidu_utf8_find_control: no newline, escape or bidi override).
+ * TIDU_EINVAL "invalid officer name: ..." naming the problem.
+ */
+int tidu_trust_officer_check(const char *name);
+
+/*
  * Appends to `out` this device's enrollment request: a JSON document
  * signed with the device's own key (proof of possession). It holds no
  * secret. TIDU_EINVAL if the officer's name is longer than
  * TIDU_TRUST_OFFICER_MAX bytes.
  */
 int tidu_trust_enroll_request(tidu_store *s, tidu_buf *out);
+
+/*
+ * The same request carrying officer name `officer` instead of the store's:
+ * how an enrolled device asks the city to correct its name. When the city
+ * admits it (tidu_trust_admit), the device's keyring entry takes the new
+ * name, and the device's store takes it when it imports that keyring.
+ * TIDU_EINVAL for a name tidu_trust_officer_check() refuses.
+ */
+int tidu_trust_enroll_request_as(tidu_store *s, const char *officer, tidu_buf *out);
 
 /* ---- administration (city store only) ---------------------------------- */
 
@@ -183,7 +207,9 @@ int tidu_trust_enroll_request(tidu_store *s, tidu_buf *out);
  * (may be NULL) for display. With `commit` non-zero it also admits the
  * device: adds it to the device table and makes its district's read key
  * (epoch 1) if the district has none. A device enrolled already with the
- * same keys is no change (info_out->enrolled = 1).
+ * same keys and name is no change (info_out->enrolled = 1); with the same
+ * keys and another name, admitting it corrects the officer's name in the
+ * device table (info_out->renamed_from is the old name).
  * Errors: TIDU_EINVAL if `city` is not a city store, for a malformed
  * request (bad JSON, fields, unknown district, role and district that do
  * not fit) or a revoked device; TIDU_ECORRUPT if the signature does not

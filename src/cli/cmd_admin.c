@@ -142,6 +142,8 @@ static int admin_enroll(cli_run *r)
 		       cli_safe(reqs[i].created));
 		show_device(reqs[i].device, reqs[i].officer, reqs[i].role, reqs[i].district,
 			    reqs[i].fingerprint);
+		if (*reqs[i].renamed_from) /* an enrolled device asks for a corrected name */
+			printf(_("  Corrects the officer's name, was '%s'.\n"), cli_safe(reqs[i].renamed_from));
 	}
 	fflush(stdout);
 	if (!yes && !isatty(STDIN_FILENO)) {

@@ -6,7 +6,7 @@
 #include "tidu/trust.h"
 
 typedef struct {
-	const char *out;
+	const char *out, *officer;
 } enroll_opts;
 
 /* What the option tables point into; never written (cli_cmd.defaults). */
@@ -15,26 +15,32 @@ static enroll_opts enroll_defaults;
 static const cli_opt request_optv[] = {
 	CLI_STRING("out", "FILE", N_("write the request to FILE (default: standard output)"),
 		   enroll_defaults, out),
+	CLI_STRING("officer", "NAME",
+		   N_("ask the city to correct this device's officer name to NAME"),
+		   enroll_defaults, officer),
 	CLI_OPT_END,
 };
 
-/* tidu enroll request [--out FILE] */
+/* tidu enroll request [--out FILE] [--officer NAME] */
 static int enroll_request(cli_run *r)
 {
-	const char *out = ((const enroll_opts *)r->opts)->out;
+	const char *out = ((const enroll_opts *)r->opts)->out,
+		   *officer = ((const enroll_opts *)r->opts)->officer;
 	tidu_buf doc = TIDU_BUF_INIT;
 	tidu_store *s = r->store;
 	tidu_trust_id id;
 	int code = EXIT_OK, error;
 
 	if ((error = tidu_trust_identity(s, &id)) < 0 ||
-	    (error = tidu_trust_enroll_request(s, &doc)) < 0 ||
+	    (error = tidu_trust_enroll_request_as(s, officer ? officer : tidu_store_officer(s),
+						  &doc)) < 0 ||
 	    (out && (error = tidu_trust_doc_write(out, doc.ptr, doc.len)) < 0)) {
 		code = cli_fail(error);
 		goto done;
 	}
 	if (out) {
-		printf(_("Wrote the enrollment request of device %s to %s.\n"), id.device, out);
+		printf(_("Wrote the enrollment request of device %s to %s.\n"), id.device,
+		       cli_safe(out));
 		printf(_("Fingerprint: %s (the city checks it with you before approving)\n"),
 		       id.fingerprint);
 	} else {
@@ -42,6 +48,9 @@ static int enroll_request(cli_run *r)
 		fprintf(stderr, _("Fingerprint: %s (the city checks it with you before approving)\n"),
 			id.fingerprint);
 	}
+	if (officer && strcmp(officer, tidu_store_officer(s)))
+		fprintf(stderr, _("The request asks the city to change the officer's name from '%s' to '%s': the city approves it with 'tidu admin enroll FILE', then import the new keyring.\n"),
+			cli_safe(tidu_store_officer(s)), cli_safe(officer));
 	if (fflush(stdout) != 0)
 		code = cli_error(EXIT_FAIL, "%s", _("cannot write to standard output"));
 done:
@@ -86,7 +95,7 @@ done:
 
 static const cli_cmd enroll_subs[] = {
 	{.name = "request", .summary = N_("make this device's enrollment request for the city"),
-	 .spec = {"tidu enroll request [--out FILE]", NULL, request_optv, 0, 0},
+	 .spec = {"tidu enroll request [--out FILE] [--officer NAME]", NULL, request_optv, 0, 0},
 	 CLI_OPTS(enroll_defaults), .need = NEED_KEYS, .run = enroll_request},
 	{.name = NULL},
 };

@@ -39,6 +39,10 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 		code = cli_error(EXIT_USAGE, "%s", _("both --district and --officer are required"));
 		goto done;
 	}
+	if ((error = tidu_trust_officer_check(officer)) < 0) {
+		code = cli_fail(error);
+		goto done;
+	}
 	if (!tidu_dict_district_name(district)) {
 		code = cli_error(EXIT_USAGE,
 			_("unknown district '%s': use a code from the division list"),
@@ -83,10 +87,10 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 		code = cli_fail(error);
 		goto done;
 	}
-	printf(_("Created the store in %s\n"), tidu_store_path(s));
+	printf(_("Created the store in %s\n"), cli_safe(tidu_store_path(s)));
 	printf(_("Device id: %s\n"), tidu_store_device(s));
 	printf(_("District:  %s %s\n"), district, tidu_dict_district_name(district));
-	printf(_("Officer:   %s (%s)\n"), officer, role);
+	printf(_("Officer:   %s (%s)\n"), cli_safe(officer), cli_safe(role));
 	{
 		tidu_trust_id me;
 
@@ -95,8 +99,12 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
 			       me.fingerprint);
 		if (city_key)
 			printf(_("City key pinned: %s\n"), fp);
-		if (remote)
-			printf(_("Central repository: %s (run 'tidu sync')\n"), remote);
+		if (remote) {
+			char *shown = tidu_remote_redact(remote);
+
+			printf(_("Central repository: %s (run 'tidu sync')\n"), cli_safe(shown));
+			free(shown);
+		}
 	}
 	printf("\n%s\n  %s\n%s\n",
 	       _("Recovery key (shown only this once; write it down and keep it apart from this device):"),

@@ -6,13 +6,15 @@
 /* tidu remote add NAME URL */
 static int remote_add(cli_run *r)
 {
-	char *url = NULL;
+	char *url = NULL, *shown;
 	int error;
 
 	if ((error = tidu_remote_add(r->store, r->args[0], r->args[1])) < 0 ||
 	    (error = tidu_remote_url(r->store, r->args[0], &url)) < 0)
 		return cli_fail(error);
-	printf(_("Added remote '%s': %s\n"), r->args[0], url);
+	shown = tidu_remote_redact(url);
+	printf(_("Added remote '%s': %s\n"), cli_safe(r->args[0]), cli_safe(shown));
+	free(shown);
 	free(url);
 	return EXIT_OK;
 }
@@ -26,12 +28,15 @@ static int list_json(const tidu_remote *rem, size_t n)
 	tidu_json_writer_init(&w, &out, 1);
 	tidu_json_begin_array(&w);
 	for (i = 0; i < n; i++) {
+		char *shown = tidu_remote_redact(rem[i].url);
+
 		tidu_json_begin_object(&w);
 		tidu_json_write_key(&w, "name");
 		tidu_json_write_string(&w, rem[i].name);
 		tidu_json_write_key(&w, "url");
-		tidu_json_write_string(&w, rem[i].url);
+		tidu_json_write_string(&w, shown);
 		tidu_json_end_object(&w);
+		free(shown);
 	}
 	tidu_json_end_array(&w);
 	return cli_emit_json(&w, &out);
@@ -51,8 +56,11 @@ static int remote_list(cli_run *r)
 		code = list_json(rem, n);
 	} else {
 		for (i = 0; i < n; i++) {
+			char *shown = tidu_remote_redact(rem[i].url);
+
 			cli_print_padded(stdout, rem[i].name, 12);
-			printf("%s\n", rem[i].url);
+			printf("%s\n", cli_safe(shown));
+			free(shown);
 		}
 		if (!n)
 			printf("%s\n", _("No remote: add one with 'tidu remote add origin URL'."));
@@ -68,7 +76,7 @@ static int remote_remove(cli_run *r)
 
 	if ((error = tidu_remote_remove(r->store, r->args[0])) < 0)
 		return cli_fail(error);
-	printf(_("Removed remote '%s'.\n"), r->args[0]);
+	printf(_("Removed remote '%s'.\n"), cli_safe(r->args[0]));
 	return EXIT_OK;
 }
 

@@ -28,12 +28,14 @@ typedef struct {
 static struct {
 	tidu_field *fields;
 	size_t nfields;
+	unsigned char *max_today; /* per field: a date no later than today */
 	choice *choices;
 	size_t nchoices;
 	place *districts;
 	size_t ndistricts;
 	char **chains;
 	size_t nchains;
+	char sections[100]; /* section letter of each GB/T 4754 division, 0 = none */
 	tidu_buf *choice_values; /* per choice list, lazily */
 } dict;
 
@@ -43,7 +45,7 @@ static const struct {
 	const char *name;
 	tidu_type type;
 } type_names[] = {
-	{"text", TIDU_T_TEXT}, {"int", TIDU_T_INT}, {"real", TIDU_T_REAL},
+	{"text", TIDU_T_TEXT}, {"note", TIDU_T_NOTE}, {"int", TIDU_T_INT}, {"real", TIDU_T_REAL},
 	{"date", TIDU_T_DATE}, {"bool", TIDU_T_BOOL}, {"enum", TIDU_T_ENUM},
 	{"set", TIDU_T_SET}, {"uscc", TIDU_T_USCC}, {"district", TIDU_T_DISTRICT},
 	{"phone", TIDU_T_PHONE}, {"industry", TIDU_T_INDUSTRY},
@@ -80,6 +82,7 @@ static void dict_load(void)
 	csv = load_csv("dictionary.csv");
 	n = tidu_csv_record_count(csv);
 	dict.fields = tidu_calloc(n, sizeof(*dict.fields));
+	dict.max_today = tidu_calloc(n, 1);
 	for (i = 1; i < n; i++) {
 		tidu_field *f = &dict.fields[dict.nfields++];
 		char *type = cell(csv, i, 2), *min = cell(csv, i, 4),
@@ -100,7 +103,12 @@ static void dict_load(void)
 			f->has_min = 1;
 			f->min = tidu_strtod_c(min, NULL);
 		}
-		if (*max) {
+		/* A date's one bound is max "today": no day after today. */
+		if (f->type == TIDU_T_DATE && (*min || (*max && strcmp(max, "today"))))
+			abort();
+		if (f->type == TIDU_T_DATE)
+			dict.max_today[dict.nfields - 1] = *max != '\0';
+		else if (*max) {
 			f->has_max = 1;
 			f->max = tidu_strtod_c(max, NULL);
 		}
@@ -145,6 +153,22 @@ static void dict_load(void)
 	dict.chains = tidu_calloc(n, sizeof(*dict.chains));
 	for (i = 1; i < n; i++)
 		dict.chains[dict.nchains++] = cell(csv, i, 0);
+	tidu_csv_free(csv);
+
+	/* GB/T 4754-2017: each section letter owns a range of divisions. */
+	csv = load_csv("industry_sections.csv");
+	n = tidu_csv_record_count(csv);
+	for (i = 1; i < n; i++) {
+		const char *sec = tidu_csv_field(csv, i, 0);
+		long first = strtol(tidu_csv_field(csv, i, 1), NULL, 10),
+		     last = strtol(tidu_csv_field(csv, i, 2), NULL, 10);
+
+		if (!sec || strlen(sec) != 1 || *sec < 'A' || *sec > 'Z' || first < 1 ||
+		    last > 99 || first > last)
+			abort();
+		for (j = (size_t)first; j <= (size_t)last; j++)
+			dict.sections[j] = *sec;
+	}
 	tidu_csv_free(csv);
 }
 
@@ -282,6 +306,37 @@ int tidu_dict_chain_valid(const char *code)
 	return 0;
 }
 
+char tidu_dict_industry_section(int division)
+{
+	ensure_loaded();
+	return division >= 0 && division < 100 ? dict.sections[division] : 0;
+}
+
+static int section_known(char letter)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dict.sections); i++)
+		if (dict.sections[i] == letter)
+			return 1;
+	return 0;
+}
+
+int tidu_dict_max_today(const tidu_field *f)
+{
+	size_t i;
+
+	ensure_loaded();
+	/*
+	 * By identity, not by comparing pointers into the array: fields made
+	 * outside the dictionary (record.c's _deleted) have no bound.
+	 */
+	for (i = 0; i < dict.nfields; i++)
+		if (f == &dict.fields[i])
+			return dict.max_today[i];
+	return 0;
+}
+
 int tidu_dict_sqltype(const tidu_field *f)
 {
 	switch (f->type) {
@@ -379,34 +434,79 @@ done:
 	return error;
 }
 
+/*
+ * GB/T 4754-2017 codes: a section letter alone (C), or a division (2
+ * digits), group (3) or class (4) with or without its section letter. The
+ * division must exist and belong to the letter given; the stored form always
+ * carries the letter: 3484 and c3484 are C3484, 01 is A01.
+ */
 static int canonical_industry(const tidu_field *f, const char *in, tidu_buf *out)
 {
 	const char *d = in;
-	char letter = 0;
+	char letter = 0, owner, why[160];
 	size_t n;
 	int div;
 
-	if (*d >= 'a' && *d <= 't')
+	ensure_loaded();
+	if (*d >= 'a' && *d <= 'z')
 		letter = (char)(*d++ - 'a' + 'A');
-	else if (*d >= 'A' && *d <= 'T')
+	else if (*d >= 'A' && *d <= 'Z')
 		letter = *d++;
 	n = strlen(d);
 	if ((n < 2 || n > 4 || strspn(d, "0123456789") != n) && !(letter && n == 0))
 		return bad(f, in, _("use a GB/T 4754-2017 code such as C3484 or 3484"));
+	if (letter && !section_known(letter))
+		return bad(f, in, _("GB/T 4754-2017 has sections A to T only"));
 	if (n >= 2) {
 		div = (d[0] - '0') * 10 + (d[1] - '0');
-		/* Manufacturing (section C) is divisions 13-43. */
-		if (letter == 'C' && (div < 13 || div > 43))
-			return bad(f, in, _("section C (manufacturing) has divisions 13 to 43"));
-		if (letter && letter != 'C' && div >= 13 && div <= 43)
-			return bad(f, in, _("divisions 13 to 43 belong to section C"));
-		if (!letter && div >= 13 && div <= 43)
-			letter = 'C';
+		owner = tidu_dict_industry_section(div);
+		if (!owner) {
+			snprintf(why, sizeof(why),
+				 _("GB/T 4754-2017 has no division %02d"), div);
+			return bad(f, in, why);
+		}
+		if (letter && letter != owner) {
+			snprintf(why, sizeof(why),
+				 _("division %02d belongs to section %c, not %c"), div,
+				 owner, letter);
+			return bad(f, in, why);
+		}
+		letter = owner;
 	}
-	if (letter)
-		tidu_buf_putc(out, letter);
+	tidu_buf_putc(out, letter);
 	tidu_buf_puts(out, d);
 	return 0;
+}
+
+/* 1 if `s` holds only spaces (ASCII white space, U+3000). */
+static int blank(const char *s)
+{
+	while (*s) {
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		else if (!strncmp(s, "\xe3\x80\x80", 3))
+			s += 3;
+		else
+			return 0;
+	}
+	return 1;
+}
+
+static int refuse_control(const tidu_field *f, const char *in, long at)
+{
+	uint32_t cp = 0;
+
+	if (tidu_utf8_decode(in + at, strlen(in + at), &cp) == 0)
+		return tidu_error_set(TIDU_EINVAL,
+			_("invalid value for '%s': not valid UTF-8 at byte %ld"),
+			f->key, at);
+	if (f->type == TIDU_T_NOTE)
+		return tidu_error_set(TIDU_EINVAL,
+			_("field '%s': control character U+%04X at byte %ld is not allowed (a note allows newline and tab only)"),
+			f->key, (unsigned)cp, at);
+	return tidu_error_set(TIDU_EINVAL,
+		_("field '%s': control character U+%04X at byte %ld is not allowed (the field is one line)"),
+		f->key, (unsigned)cp, at);
 }
 
 int tidu_dict_canonical(const tidu_field *f, const char *in, tidu_buf *out)
@@ -416,12 +516,21 @@ int tidu_dict_canonical(const tidu_field *f, const char *in, tidu_buf *out)
 	double d;
 	int y, m, day;
 
+	long at;
+
 	tidu_buf_clear(out);
 	if (!tidu_utf8_valid(in, strlen(in)))
 		return tidu_error_set(TIDU_EINVAL,
 			_("invalid value for '%s': not valid UTF-8"), f->key);
+	if ((at = tidu_utf8_find_control(in, strlen(in), f->type == TIDU_T_NOTE)) >= 0)
+		return refuse_control(f, in, at);
 	switch (f->type) {
 	case TIDU_T_TEXT:
+	case TIDU_T_NOTE:
+		if (blank(in))
+			return tidu_error_set(TIDU_EINVAL,
+				_("field '%s': the value is blank (only spaces); leave it empty to clear the field"),
+				f->key);
 		tidu_buf_puts(out, in);
 		return 0;
 	case TIDU_T_INT:
@@ -438,6 +547,17 @@ int tidu_dict_canonical(const tidu_field *f, const char *in, tidu_buf *out)
 	case TIDU_T_DATE:
 		if (tidu_parse_date(in, &y, &m, &day) < 0)
 			return bad(f, in, _("not a real date in the form YYYY-MM-DD"));
+		if (tidu_dict_max_today(f)) {
+			char today[11];
+
+			if (tidu_date_today(today) < 0)
+				return TIDU_ERROR;
+			if (strcmp(in, today) > 0) {
+				snprintf(why, sizeof(why),
+					 _("a day in the future (today is %s)"), today);
+				return bad(f, in, why);
+			}
+		}
 		tidu_buf_puts(out, in);
 		return 0;
 	case TIDU_T_BOOL:

@@ -34,6 +34,9 @@ int tidu_home_create(tidu_store **out, const char *home,
 	int error;
 
 	*out = NULL;
+	/* The name goes into every request and keyring: the one check, first. */
+	if (id->officer && (error = tidu_trust_officer_check(id->officer)) < 0)
+		return error;
 	if ((error = tidu_store_create(&s, home, id, pass, passlen, recovery,
 				       recovery_size)) < 0)
 		return error;

@@ -6,6 +6,7 @@
 #include "tidu/changes.h"
 #include "tidu/firm.h"
 #include "tidu/record.h"
+#include "tidu/remote.h"
 #include "tidu/status.h"
 #include "tidu/visit.h"
 
@@ -61,8 +62,13 @@ int tidu_status_read(tidu_store *s, tidu_status *out)
 	error = tidu_sync_last(s, &out->last_sync_ms, out->last_remote);
 	if (error == 0) {
 		out->synced = 1;
-		if (tidu_remote_url(s, out->last_remote, &out->last_url) < 0)
-			out->last_url = NULL; /* removed since */
+		char *url = NULL;
+
+		if (tidu_remote_url(s, out->last_remote, &url) < 0)
+			url = NULL; /* removed since */
+		/* Shown by status (text and JSON): never with a password. */
+		out->last_url = url ? tidu_remote_redact(url) : NULL;
+		free(url);
 	} else if (error != TIDU_ENOTFOUND) {
 		return error;
 	}

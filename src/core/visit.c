@@ -25,6 +25,20 @@ static int visited_before(tidu_store *s, const char *uscc, int *out)
 	return 0;
 }
 
+/* A follow-up cannot fall due before the visit that asks for it. */
+static int check_due(tidu_edit *e)
+{
+	int is_set;
+	const char *date = tidu_record_edit_get(e, "date", &is_set),
+		   *due = tidu_record_edit_get(e, "follow_up_due", &is_set);
+
+	if (date && due && strcmp(due, date) < 0)
+		return tidu_error_set(TIDU_EINVAL,
+			_("invalid value '%s' for 'follow_up_due': before the visit's date %s"),
+			due, date);
+	return 0;
+}
+
 int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		   size_t n, char id_out[TIDU_UUID_LEN + 1])
 {
@@ -65,6 +79,8 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 	     (error = tidu_record_edit_set(e, "officer", tidu_store_officer(s))) < 0) ||
 	    (!tidu_record_edit_get(e, "kind", &is_set) &&
 	     (error = tidu_record_edit_set(e, "kind", before ? "follow_up" : "first")) < 0))
+		goto rollback;
+	if ((error = check_due(e)) < 0)
 		goto rollback;
 	if ((error = tidu_record_edit_apply(s, e)) < 0 ||
 	    (error = tidu_store_commit(s)) < 0)

@@ -21,6 +21,7 @@
 #include "tidu/dict.h"
 #include "tidu/error.h"
 #include "tidu/i18n.h"
+#include "tidu/parse.h"
 
 /* The canonical text of `in` for `entity`.`key`; fails the test if rejected. */
 static void check_ok(const char *entity, const char *key, const char *in,
@@ -318,16 +319,13 @@ static void test_codes(void **state)
 	check_ok("firm", "industry", "C13", "C13");
 	check_ok("firm", "industry", "C", "C");
 	check_ok("firm", "industry", "A01", "A01");
-	check_ok("firm", "industry", "0111", "0111");
-	check_bad("firm", "industry", "C12",
-		  "section C (manufacturing) has divisions 13 to 43");
-	check_bad("firm", "industry", "C44",
-		  "section C (manufacturing) has divisions 13 to 43");
-	check_bad("firm", "industry", "A3484", "divisions 13 to 43 belong to section C");
+	check_bad("firm", "industry", "C12", "division 12 belongs to section B, not C");
+	check_bad("firm", "industry", "C44", "division 44 belongs to section D, not C");
+	check_bad("firm", "industry", "A3484", "division 34 belongs to section C, not A");
 	check_bad("firm", "industry", "12345",
 		  "use a GB/T 4754-2017 code such as C3484 or 3484");
 	check_bad("firm", "industry", "1", "use a GB/T 4754-2017 code");
-	check_bad("firm", "industry", "U01", "use a GB/T 4754-2017 code");
+	check_bad("firm", "industry", "U01", "GB/T 4754-2017 has sections A to T only");
 	check_bad("firm", "industry", "C34-84", "use a GB/T 4754-2017 code");
 
 	check_ok("firm", "phone", "+86 371-6666 8888", "+86 371-6666 8888");
@@ -336,9 +334,94 @@ static void test_codes(void **state)
 	check_bad("firm", "phone", "0371-6666转8888", "use digits, spaces, '+' and '-' only");
 }
 
+/*
+ * Issue 9 item 13: one rule for GB/T 4754-2017 codes, whatever the letter:
+ * the stored form always carries the section letter of its division, a
+ * division that does not exist is refused with or without a letter.
+ */
+static void test_industry_canonical(void **state)
+{
+	(void)state;
+	check_ok("firm", "industry", "01", "A01");
+	check_ok("firm", "industry", "0111", "A0111");
+	check_ok("firm", "industry", "a0111", "A0111");
+	check_ok("firm", "industry", "4411", "D4411");
+	check_ok("firm", "industry", "6513", "I6513");
+	check_ok("firm", "industry", "T97", "T97");
+	check_ok("firm", "industry", "K70", "K70");
+	check_ok("firm", "industry", "T", "T");
+	check_bad("firm", "industry", "00", "GB/T 4754-2017 has no division 00");
+	check_bad("firm", "industry", "99", "GB/T 4754-2017 has no division 99");
+	check_bad("firm", "industry", "98", "has no division 98");
+	check_bad("firm", "industry", "C99", "has no division 99");
+	check_bad("firm", "industry", "A99", "has no division 99");
+	check_bad("firm", "industry", "B01", "division 01 belongs to section A, not B");
+	check_bad("firm", "industry", "I70", "division 70 belongs to section K, not I");
+	check_bad("firm", "industry", "U", "sections A to T only");
+	check_bad("firm", "industry", "Z01", "sections A to T only");
+	assert_int_equal(tidu_dict_industry_section(1), 'A');
+	assert_int_equal(tidu_dict_industry_section(43), 'C');
+	assert_int_equal(tidu_dict_industry_section(97), 'T');
+	assert_int_equal(tidu_dict_industry_section(0), 0);
+	assert_int_equal(tidu_dict_industry_section(98), 0);
+}
+
+/* Issue 9 items 3 and 13: control characters, blank text, future dates. */
+static void test_hostile_text(void **state)
+{
+	(void)state;
+	/* Single-line fields: no C0/C1 control, DEL, bidi override, newline, tab. */
+	check_bad("firm", "name", "abc\033[8m", "field 'name': control character U+001B at byte 3 is not allowed");
+	check_bad("firm", "name", "甲\n  Fingerprint: GMGE", "control character U+000A at byte 3");
+	check_bad("firm", "address", "a\tb", "field 'address': control character U+0009 at byte 1");
+	check_bad("firm", "address", "x\r", "U+000D at byte 1");
+	check_bad("firm", "legal_rep", "\x7f", "U+007F at byte 0");
+	check_bad("firm", "contact", "a\xc2\x9b" "31m", "U+009B at byte 1");
+	check_bad("firm", "name", "abc\xe2\x80\xae" "gpj.exe", "U+202E at byte 3");
+	check_bad("firm", "main_product", "\xe2\x80\xa8", "U+2028 at byte 0");
+	check_bad("firm", "zone", "\x1b]0;pwned\x07", "field 'zone': control character U+001B");
+	check_bad("firm", "officer", "李\x1b", "field 'officer'");
+	check_bad("visit", "officer", "李\n王", "field 'officer'");
+	/* Codes and numbers too (they would be refused anyway, now by name). */
+	check_bad("firm", "phone", "0371\n", "field 'phone': control character U+000A");
+	/* Multi-line fields (type note): newline and tab kept, nothing else. */
+	check_ok("visit", "note", "第一行\n\t第二行\n", "第一行\n\t第二行\n");
+	check_bad("visit", "note", "a\r\nb", "field 'note': control character U+000D at byte 1");
+	check_ok("visit", "follow_up", "a\nb", "a\nb");
+	check_bad("visit", "note", "ok\033[2J", "field 'note': control character U+001B at byte 2");
+	check_bad("visit", "follow_up", "\xe2\x80\xae", "field 'follow_up': control character U+202E");
+	/* Invalid UTF-8 names the field. */
+	check_bad("visit", "note", "\xff", "invalid value for 'note': not valid UTF-8");
+	/* Blank text: refused; empty (clear) is the caller's, never reaches here. */
+	check_bad("firm", "name", "   ", "field 'name': the value is blank");
+	check_bad("firm", "name", "\xe3\x80\x80 ", "field 'name': the value is blank");
+	check_bad("visit", "note", " \n\t", "field 'note': the value is blank");
+	check_ok("firm", "name", " 甲 ", " 甲 ");
+}
+
+static void test_future_dates(void **state)
+{
+	char today[11];
+
+	(void)state;
+	/* 2026-03-15 12:00 UTC: still 2026-03-15 in China (UTC+8). */
+	setenv("TIDU_FAKE_NOW_MS", "1773576000000", 1);
+	assert_int_equal(tidu_date_today(today), 0);
+	check_ok("firm", "founded", today, today);
+	check_ok("visit", "date", today, today);
+	check_bad("firm", "founded", "2099-01-01", "a day in the future (today is ");
+	check_bad("visit", "date", "2099-12-31", "invalid value '2099-12-31' for 'date': a day in the future");
+	check_ok("firm", "founded", "2026-03-14", "2026-03-14");
+	/* A follow-up is due in the future: no bound. */
+	check_ok("visit", "follow_up_due", "2099-01-01", "2099-01-01");
+	assert_true(tidu_dict_max_today(tidu_dict_field("firm", "founded")));
+	assert_false(tidu_dict_max_today(tidu_dict_field("visit", "follow_up_due")));
+	unsetenv("TIDU_FAKE_NOW_MS");
+}
+
 static void test_text(void **state)
 {
-	const char *zh = "郑州市金水区 “专精特新” 测试有限公司\t🙂 ①②";
+	const char *zh = "郑州市金水区 “专精特新” 测试有限公司 🙂 ①②";
 	tidu_buf out = TIDU_BUF_INIT;
 
 	(void)state;
@@ -375,6 +458,9 @@ int main(void)
 		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_industry_canonical),
+		cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_future_dates),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

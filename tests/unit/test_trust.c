@@ -11,9 +11,11 @@
 
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "helpers.h"
 #include "tidu/alloc.h"
+#include "tidu/json.h"
 #include "tidu/home.h"
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
@@ -746,6 +748,199 @@ static void test_city_desks(void **state)
 	tidu_buf_free(&forged);
 }
 
+/*
+ * `dev`'s own request made again with officer `name` and signed with its
+ * key: what anyone holding a device key can push, whatever tidu checks.
+ */
+static void request_named(tidu_store *dev, const char *name, tidu_buf *out)
+{
+	tidu_buf req = TIDU_BUF_INIT, payload = TIDU_BUF_INIT, m = TIDU_BUF_INIT;
+	char b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)];
+	unsigned char sk[64], sig[64];
+	tidu_json *tree = NULL;
+	const tidu_json *p;
+	tidu_json_writer w;
+	size_t i;
+
+	assert_int_equal(tidu_trust_enroll_request(dev, &req), 0);
+	assert_int_equal(tidu_json_parse(req.ptr, req.len, &tree), 0);
+	p = tidu_json_get(tree, "payload");
+	tidu_json_writer_init(&w, &payload, 0);
+	tidu_json_begin_object(&w);
+	for (i = 0; i < tidu_json_count(p); i++) {
+		const char *k = tidu_json_key_at(p, i);
+		const tidu_json *v = tidu_json_at(p, i);
+		int64_t n;
+
+		tidu_json_write_key(&w, k);
+		if (!strcmp(k, "officer")) {
+			tidu_json_write_string(&w, name);
+		} else if (tidu_json_as_string(v)) {
+			tidu_json_write_string(&w, tidu_json_as_string(v));
+		} else {
+			assert_int_equal(tidu_json_as_int64(v, &n), 0);
+			tidu_json_write_int64(&w, n);
+		}
+	}
+	tidu_json_end_object(&w);
+	assert_int_equal(tidu_json_writer_finish(&w), 0);
+	tidu_buf_puts(&m, "tidu-enroll-request-v1\n");
+	tidu_buf_put(&m, payload.ptr, payload.len);
+	assert_int_equal(tidu_trust_sign_sk(dev, sk), 0);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)m.ptr, m.len, sk);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_bin2base64(b64, sizeof(b64), sig, sizeof(sig), sodium_base64_VARIANT_ORIGINAL);
+	tidu_buf_clear(out);
+	tidu_buf_puts(out, "{\"payload\": ");
+	tidu_buf_put(out, payload.ptr, payload.len);
+	tidu_buf_printf(out, ", \"signature\": \"%s\"}\n", b64);
+	tidu_json_free(tree);
+	tidu_buf_free(&req);
+	tidu_buf_free(&payload);
+	tidu_buf_free(&m);
+}
+
+/* The message has no byte a terminal would act on. */
+static void assert_printable(const char *msg)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			fail_msg("raw control byte 0x%02x in '%s'", *p, msg);
+}
+
+/* Issue 9 item 12: one check of an officer's name, at init and at every read. */
+static void test_officer_names(void **state)
+{
+	static const char *const bad[] = {
+		"", "   ", "\xe3\x80\x80", "王芳\n  Fingerprint:    GMGE-0000-0000-0000-0000\033[8m",
+		"\033]0;x\007", "a\tb", "abc\xe2\x80\xae" "fed", "\xc2\x85", "\xff", NULL,
+	};
+	fixture *f = *state;
+	char recovery[TIDU_RECOVERY_TEXT_MAX], dir[128], name[300];
+	tidu_store_identity id = {JINSHUI, NULL, "officer"};
+	tidu_store *s = NULL;
+	size_t i;
+
+	assert_int_equal(tidu_trust_officer_check("王芳"), 0);
+	assert_int_equal(tidu_trust_officer_check(" 王 芳 "), 0);
+	memset(name, 'a', 255);
+	name[255] = '\0';
+	assert_int_equal(tidu_trust_officer_check(name), 0);
+	name[255] = 'a';
+	name[256] = '\0';
+	assert_int_equal(tidu_trust_officer_check(name), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "longer than 255 bytes"));
+	for (i = 0; bad[i]; i++) {
+		tidu_error_clear();
+		if (tidu_trust_officer_check(bad[i]) != TIDU_EINVAL)
+			fail_msg("officer name %zu accepted", i);
+		assert_non_null(strstr(tidu_error_message(), "invalid officer name: "));
+		assert_printable(tidu_error_message());
+	}
+	assert_non_null(strstr((tidu_trust_officer_check(bad[3]), tidu_error_message()),
+			       "control character U+000A at byte 6"));
+	assert_non_null(strstr((tidu_trust_officer_check(bad[1]), tidu_error_message()),
+			       "empty"));
+
+	/* init refuses them before anything is made. */
+	snprintf(dir, sizeof(dir), "%s/bad", f->root);
+	for (i = 0; bad[i]; i++) {
+		id.officer = bad[i];
+		assert_int_equal(tidu_home_create(&s, dir, &id, PASS, strlen(PASS), NULL, NULL,
+						  recovery, sizeof(recovery)), TIDU_EINVAL);
+		assert_null(s);
+		assert_false(tidu_store_exists(dir));
+	}
+	id.officer = name;
+	assert_int_equal(tidu_home_create(&s, dir, &id, PASS, strlen(PASS), NULL, NULL,
+					  recovery, sizeof(recovery)), TIDU_EINVAL);
+	assert_false(tidu_store_exists(dir));
+}
+
+/* A signed request or keyring carrying a bad name is refused, never shown. */
+static void test_officer_forged_refused(void **state)
+{
+	fixture *f = *state;
+	tidu_buf req = TIDU_BUF_INIT, doc = TIDU_BUF_INIT;
+	tidu_trust_request info;
+	tidu_trust_import imp;
+
+	/* The helper makes a valid request: a good name passes. */
+	request_named(f->a, "王芳", &req);
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 0), 0);
+	request_named(f->a, "王芳\n  Fingerprint:    GMGE-0000-0000-0000-0000\033[8m", &req);
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "invalid enrollment request of device '"));
+	assert_non_null(strstr(tidu_error_message(), "control character U+000A"));
+	assert_printable(tidu_error_message());
+	request_named(f->a, " ", &req);
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "the officer's name is empty"));
+	request_named(f->a, "\xe2\x80\xae", &req);
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), TIDU_EINVAL);
+	assert_int_equal(th_scalar(f->city, "SELECT count(*) FROM device WHERE role<>'city-desk'"), 1);
+
+	/* A keyring listing a device under such a name (a city store of old). */
+	enroll(f->city, f->a);
+	assert_int_equal(sqlite3_exec(tidu_store_db(f->city),
+		"UPDATE device SET officer='x'||char(27)||'[8m' WHERE role='officer'",
+		NULL, NULL, NULL), SQLITE_OK);
+	export_to(f->city, &doc);
+	assert_int_equal(import(f->a, &doc, &imp), TIDU_EINVAL);
+	assert_non_null(strstr(tidu_error_message(), "control character U+001B"));
+	assert_printable(tidu_error_message());
+	assert_int_equal(th_scalar(f->a, "SELECT count(*) FROM keyring"), 0);
+	tidu_buf_free(&req);
+	tidu_buf_free(&doc);
+}
+
+/* An enrolled device asks for a corrected name; the city's approval carries it. */
+static void test_officer_rename(void **state)
+{
+	fixture *f = *state;
+	tidu_buf req = TIDU_BUF_INIT, doc = TIDU_BUF_INIT;
+	tidu_trust_request info;
+	tidu_trust_import imp;
+	tidu_trust_device d;
+	char *officer = NULL;
+
+	enroll(f->city, f->a);
+	export_to(f->city, &doc);
+	assert_int_equal(import(f->a, &doc, &imp), 0);
+
+	assert_int_equal(tidu_trust_enroll_request_as(f->a, "王\n芳", &req), TIDU_EINVAL);
+	assert_int_equal(tidu_trust_enroll_request_as(f->a, "王 芳", &req), 0);
+	/* Verified, not yet admitted: the city sees both names. */
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 0), 0);
+	assert_false(info.enrolled);
+	assert_string_equal(info.officer, "王 芳");
+	assert_string_equal(info.renamed_from, "王芳");
+	assert_int_equal(tidu_trust_device_lookup(f->city, tidu_store_device(f->a), &d), 0);
+	assert_string_equal(d.officer, "王芳");
+	/* Admitted: the keyring entry takes the new name, keys unchanged. */
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), 0);
+	assert_int_equal(tidu_trust_device_lookup(f->city, tidu_store_device(f->a), &d), 0);
+	assert_string_equal(d.officer, "王 芳");
+	assert_false(d.revoked);
+	/* The same request again: no change. */
+	assert_int_equal(tidu_trust_admit(f->city, req.ptr, req.len, &info, 1), 0);
+	assert_true(info.enrolled);
+	assert_string_equal(info.renamed_from, "");
+	/* The device takes the approved name with the next keyring. */
+	export_to(f->city, &doc);
+	assert_int_equal(import(f->a, &doc, &imp), 0);
+	assert_true(imp.enrolled);
+	assert_int_equal(tidu_store_meta_get(f->a, "officer", &officer), 0);
+	assert_string_equal(officer, "王 芳");
+	free(officer);
+	assert_int_equal(tidu_trust_device_lookup(f->a, tidu_store_device(f->a), &d), 0);
+	assert_string_equal(d.officer, "王 芳");
+	tidu_buf_free(&req);
+	tidu_buf_free(&doc);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -763,6 +958,9 @@ int main(void)
 		T(test_joins_caller_transaction),
 		T(test_signature_by_sign_sk),
 		T(test_city_desks),
+		T(test_officer_names),
+		T(test_officer_forged_refused),
+		T(test_officer_rename),
 	};
 
 	if (sodium_init() < 0)

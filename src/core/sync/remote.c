@@ -12,11 +12,17 @@
 #include "tidu/i18n.h"
 #include "core/sync/sync_int.h"
 
+/*
+ * A remote's name becomes a component of git refs (refs/remotes/NAME/...),
+ * so it must pass git's check-ref-format: besides the characters, no "..",
+ * no leading '.' or '-', no trailing '.' or ".lock".
+ */
 static int valid_remote_name(const char *n)
 {
-	size_t i;
+	size_t i, len = strlen(n);
 
-	if (!n[0] || n[0] == '.' || n[0] == '-')
+	if (!n[0] || n[0] == '.' || n[0] == '-' || n[len - 1] == '.' ||
+	    strstr(n, "..") || (len >= 5 && !strcmp(n + len - 5, ".lock")))
 		return 0;
 	for (i = 0; n[i]; i++) {
 		char ch = n[i];
@@ -26,6 +32,29 @@ static int valid_remote_name(const char *n)
 			return 0;
 	}
 	return i <= TIDU_REMOTE_NAME_MAX;
+}
+
+char *tidu_remote_redact(const char *url)
+{
+	const char *sep = strstr(url, "://"), *host, *at = NULL, *colon, *p;
+	tidu_buf b = TIDU_BUF_INIT;
+
+	if (!sep)
+		return tidu_strdup(url); /* a path or scp-like user@host:path */
+	host = sep + 3;
+	/* The userinfo ends at the last '@' before the path. */
+	for (p = host; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return tidu_strdup(url);
+	colon = memchr(host, ':', (size_t)(at - host));
+	if (!colon)
+		return tidu_strdup(url);
+	tidu_buf_put(&b, url, (size_t)(colon + 1 - url));
+	tidu_buf_puts(&b, "***");
+	tidu_buf_puts(&b, at);
+	return tidu_buf_detach(&b);
 }
 
 int tidu_remote_is_local(const char *url)
@@ -92,14 +121,17 @@ int tidu_remote_add(tidu_store *s, const char *name, const char *url)
 
 	if (!valid_remote_name(name))
 		return tidu_error_set(TIDU_EINVAL,
-			_("invalid remote name '%s': use 1-64 letters, digits, '.', '_' or '-'"),
+			_("invalid remote name '%s': use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-', without '..' and not ending in '.' or '.lock' (git's rules for ref names)"),
 			name);
 	if ((error = tidu_remote_normalize(url, &norm)) < 0)
 		return error;
 	error = tidu_remote_url(s, name, &have);
 	if (error == 0) {
+		char *shown = tidu_remote_redact(have);
+
 		error = tidu_error_set(TIDU_EEXISTS, _("remote '%s' exists already (%s)"),
-				       name, have);
+				       name, shown);
+		free(shown);
 		goto done;
 	}
 	if (error != TIDU_ENOTFOUND)

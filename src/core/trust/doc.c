@@ -5,6 +5,7 @@
  * What the documents say is read in enroll.c and keyring.c.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "tidu/dict.h"
 #include "tidu/file.h"
 #include "tidu/i18n.h"
+#include "tidu/utf8.h"
 
 static const char fp_domain[] = "tidu-fingerprint-v1";
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -332,9 +334,55 @@ int trust_get_text(const tidu_json *o, const char *key, const char *what,
 	return 0;
 }
 
+/*
+ * What is wrong with officer name `name`, written to `why`; 0 if nothing.
+ * One rule for init, enroll request and every document read.
+ */
+static int officer_problem(const char *name, char *why, size_t size)
+{
+	size_t len = strlen(name), i;
+	long at;
+	uint32_t cp = 0;
+
+	for (i = 0; i < len && (name[i] == ' ' || !strncmp(name + i, "\xe3\x80\x80", 3));)
+		i += name[i] == ' ' ? 1 : 3;
+	if (i == len) {
+		snprintf(why, size, "%s", _("the officer's name is empty"));
+		return -1;
+	}
+	if (len > TIDU_TRUST_OFFICER_MAX) {
+		snprintf(why, size, _("the officer's name is longer than %d bytes (%zu)"),
+			 TIDU_TRUST_OFFICER_MAX, len);
+		return -1;
+	}
+	if (!tidu_utf8_valid(name, len)) {
+		snprintf(why, size, "%s", _("the officer's name is not valid UTF-8"));
+		return -1;
+	}
+	if ((at = tidu_utf8_find_control(name, len, 0)) >= 0) {
+		tidu_utf8_decode(name + at, len - (size_t)at, &cp);
+		snprintf(why, size,
+			 _("the officer's name has the control character U+%04X at byte %ld"),
+			 (unsigned)cp, at);
+		return -1;
+	}
+	return 0;
+}
+
+int tidu_trust_officer_check(const char *name)
+{
+	char why[160];
+
+	if (officer_problem(name, why, sizeof(why)) < 0)
+		return tidu_error_set(TIDU_EINVAL, _("invalid officer name: %s"), why);
+	return 0;
+}
+
 int trust_check_identity(const char *what, const char *device, const char *district,
 			 const char *role, const char *officer)
 {
+	char why[160];
+
 	if (!valid_device_id(device))
 		return tidu_error_set(TIDU_EINVAL,
 			_("invalid %s: '%s' is not a device id"), what, device);
@@ -347,9 +395,10 @@ int trust_check_identity(const char *what, const char *device, const char *distr
 		return tidu_error_set(TIDU_EINVAL,
 			_("invalid %s: role '%s' does not fit district '%s'"),
 			what, role, district);
-	if (!*officer)
-		return tidu_error_set(TIDU_EINVAL,
-			_("invalid %s: the officer's name is empty"), what);
+	/* Never shown raw: a name with controls could forge the admin's screen. */
+	if (officer_problem(officer, why, sizeof(why)) < 0)
+		return tidu_error_set(TIDU_EINVAL, _("invalid %s of device '%s': %s"),
+				      what, device, why);
 	return 0;
 }
 

@@ -24,16 +24,19 @@ static int box_pk_usable(const unsigned char pk[PK_LEN])
 
 int tidu_trust_enroll_request(tidu_store *s, tidu_buf *out)
 {
+	return tidu_trust_enroll_request_as(s, tidu_store_officer(s), out);
+}
+
+int tidu_trust_enroll_request_as(tidu_store *s, const char *officer, tidu_buf *out)
+{
 	tidu_buf payload = TIDU_BUF_INIT;
 	tidu_json_writer w;
 	char created[32];
 	own_keys k;
 	int error;
 
-	if (strlen(tidu_store_officer(s)) > TIDU_TRUST_OFFICER_MAX)
-		return tidu_error_set(TIDU_EINVAL,
-			_("the officer's name is longer than %d bytes"), TIDU_TRUST_OFFICER_MAX);
-	if ((error = trust_own_load(s, &k)) < 0)
+	if ((error = tidu_trust_officer_check(officer)) < 0 ||
+	    (error = trust_own_load(s, &k)) < 0)
 		return error;
 	trust_now_text(created);
 	tidu_json_writer_init(&w, &payload, 0);
@@ -49,7 +52,7 @@ int tidu_trust_enroll_request(tidu_store *s, tidu_buf *out)
 	tidu_json_write_key(&w, "role");
 	tidu_json_write_string(&w, tidu_store_role(s));
 	tidu_json_write_key(&w, "officer");
-	tidu_json_write_string(&w, tidu_store_officer(s));
+	tidu_json_write_string(&w, officer);
 	tidu_json_write_key(&w, "sign_pk");
 	trust_put_b64(&w, k.sign_pk, PK_LEN);
 	tidu_json_write_key(&w, "box_pk");
@@ -132,7 +135,11 @@ static int admit_check(tidu_store *city, tidu_trust_request *r)
 	    sodium_memcmp(d.box_pk, r->box_pk, PK_LEN))
 		return tidu_error_set(TIDU_EEXISTS,
 			_("device '%s' is enrolled already with other keys"), r->device);
-	r->enrolled = 1;
+	/* Same keys, another name: the device asks for its name to be corrected. */
+	if (strcmp(d.officer, r->officer))
+		memcpy(r->renamed_from, d.officer, sizeof(r->renamed_from));
+	else
+		r->enrolled = 1;
 	return 0;
 }
 
@@ -149,7 +156,16 @@ int tidu_trust_admit(tidu_store *city, const char *req, size_t len,
 	if (commit && (error = trust_tx_begin(city, &own)) < 0)
 		return error;
 	error = admit_check(city, &r);
-	if (error == 0 && commit && !r.enrolled) {
+	if (error == 0 && commit && *r.renamed_from) {
+		sqlite3_stmt *st;
+
+		if ((error = trust_prep(city, "UPDATE device SET officer=?2 WHERE device=?1",
+					&st)) == 0) {
+			sqlite3_bind_text(st, 1, r.device, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, r.officer, -1, SQLITE_STATIC);
+			error = trust_run(city, st);
+		}
+	} else if (error == 0 && commit && !r.enrolled) {
 		memset(&d, 0, sizeof(d));
 		memcpy(d.device, r.device, sizeof(d.device));
 		memcpy(d.district, r.district, sizeof(d.district));

@@ -715,6 +715,9 @@ int tidu_trust_keyring_import(tidu_store *s, const char *doc, size_t len,
 		goto done;
 	}
 	error = keyring_take(s, &k, doc, len, &me, tofu, &info);
+	/* The city approved a corrected name: the store takes it (next open). */
+	if (error == 0 && mine && strcmp(mine->officer, tidu_store_officer(s)))
+		error = tidu_store_meta_set(s, "officer", mine->officer);
 done:
 	error = trust_tx_end(s, own, error);
 out:
