@@ -56,14 +56,13 @@ const char *cli_safe_ml(const char *s)
 }
 
 /*
- * The multi-line fields (docs/design.md, "Outputs"): the free texts of a
- * visit. The dictionary has no column for it yet; the input checks that let
- * newlines in must name the same fields.
+ * The multi-line fields (docs/design.md, "Outputs"): the dictionary's type
+ * `note` (a visit's note and follow-up), the fields whose input allows
+ * newline and tab.
  */
 static int field_multiline(const tidu_field *f)
 {
-	return f && !strcmp(f->entity, TIDU_ENTITY_VISIT) &&
-	       (!strcmp(f->key, "note") || !strcmp(f->key, "follow_up"));
+	return f && f->type == TIDU_T_NOTE;
 }
 
 const char *cli_safe_field(const tidu_field *f, const char *s)

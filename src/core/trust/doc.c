@@ -260,7 +260,12 @@ int trust_doc_open(const char *what, const char *format, const char *text,
 			what, FORMAT_VERSION);
 		goto fail;
 	}
-	tidu_json_writer_init(&w, &d->canon, 0);
+	/*
+	 * Signed payloads are canonical in the minimal-escape form, the one
+	 * every tidu has signed: a payload re-writes to the bytes that were
+	 * signed whichever version signed it.
+	 */
+	tidu_json_writer_init(&w, &d->canon, TIDU_JSON_MINIMAL_ESCAPES);
 	json_emit(&w, d->payload);
 	if ((error = tidu_json_writer_finish(&w)) < 0)
 		goto fail;

@@ -39,7 +39,7 @@ int tidu_trust_enroll_request_as(tidu_store *s, const char *officer, tidu_buf *o
 	    (error = trust_own_load(s, &k)) < 0)
 		return error;
 	trust_now_text(created);
-	tidu_json_writer_init(&w, &payload, 0);
+	tidu_json_writer_init(&w, &payload, TIDU_JSON_MINIMAL_ESCAPES);
 	tidu_json_begin_object(&w);
 	tidu_json_write_key(&w, "format");
 	tidu_json_write_string(&w, request_format);

@@ -154,7 +154,7 @@ static int put_payload(tidu_store *city, const own_keys *k, int64_t version,
 	int error;
 
 	trust_now_text(created);
-	tidu_json_writer_init(&w, payload, 0);
+	tidu_json_writer_init(&w, payload, TIDU_JSON_MINIMAL_ESCAPES);
 	tidu_json_begin_object(&w);
 	tidu_json_write_key(&w, "format");
 	tidu_json_write_string(&w, keyring_format);
