@@ -29,6 +29,25 @@ int tidu_firm_set(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n);
  */
 int tidu_firm_delete(tidu_store *s, const char *uscc);
 
+/*
+ * 0 if this store may edit firm `uscc` (and add its visits): always on the
+ * city; elsewhere unless the firm is stored under another district than the
+ * store's (the city moved it away: its copy here is history, read-only).
+ * TIDU_EINVAL naming the firm and its new district otherwise.
+ */
+int tidu_firm_check_writable(tidu_store *s, const char *uscc);
+
+/*
+ * On the city's store only (TIDU_EINVAL elsewhere): files firm `uscc` under
+ * `district`, one of the city's districts. The old district gets one last
+ * change naming the new district (its copy becomes read-only history); the
+ * new district gets every current value of the firm, its yearly figures and
+ * its visits. One transaction. Writes the old district ("" if none) to
+ * `old_out`. TIDU_ENOTFOUND if the firm is not stored.
+ */
+int tidu_firm_move(tidu_store *s, const char *uscc, const char *district,
+		   char old_out[16]);
+
 /* Result of an import. */
 typedef struct {
 	size_t rows;      /* data rows read */

@@ -31,6 +31,13 @@ void tidu_record_edit_free(tidu_edit *e);
  */
 int tidu_record_edit_set(tidu_edit *e, const char *field, const char *value);
 
+/*
+ * On the city: records the edit as the desk of `district` (so it is sealed
+ * for that district) whatever district the firm has; NULL: the firm's
+ * (the default). Used when a firm moves: its old district hears of the move.
+ */
+void tidu_record_edit_as(tidu_edit *e, const char *district);
+
 /* The change-log key of the edited entity. Borrowed. */
 const char *tidu_record_edit_key(const tidu_edit *e);
 

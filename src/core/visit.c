@@ -1,6 +1,7 @@
 #include <string.h>
 
 
+#include "tidu/firm.h"
 #include "tidu/i18n.h"
 #include "tidu/parse.h"
 #include "tidu/record.h"
@@ -55,7 +56,8 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 			uscc);
 		goto rollback;
 	}
-	if ((error = visited_before(s, uscc, &before)) < 0)
+	if ((error = tidu_firm_check_writable(s, uscc)) < 0 ||
+	    (error = visited_before(s, uscc, &before)) < 0)
 		goto rollback;
 	tidu_date_today(today);
 	if ((error = tidu_record_edit_set(e, "uscc", uscc)) < 0 ||
