@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tidu/parse.h"
+#include "tidu/record.h"
 #include "tidu/store.h"
 #include "tidu/view.h"
 
@@ -47,6 +48,19 @@ int tidu_firm_check_writable(tidu_store *s, const char *uscc);
  */
 int tidu_firm_move(tidu_store *s, const char *uscc, const char *district,
 		   char old_out[16]);
+
+/*
+ * Whether an incoming change of `entity` `key`, written by `device` of
+ * `district` at `hlc`, may be merged (docs/sync.md, "Whose firm it is"):
+ * 1 yes; 0 no, it is set aside and its values are kept as conflicts (*kept
+ * counts them). An officer's or a district's device may write firms of its
+ * own district only: a change filing a firm under another is set aside on
+ * every store, and on the city so is a change of a firm the city files
+ * under another district (it moved). The city's desks may write any firm.
+ */
+int tidu_firm_merge_check(tidu_store *s, const char *device, const char *district,
+			  const char *entity, const char *key, int64_t hlc,
+			  const tidu_merge_field *f, size_t n, size_t *kept);
 
 /* Result of an import. */
 typedef struct {

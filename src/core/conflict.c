@@ -130,3 +130,46 @@ done:
 	tidu_conflict_list_free(all, n);
 	return error;
 }
+
+int tidu_conflict_keep(tidu_store *s, const char *entity, const char *key,
+		       const char *field, const char *value, int64_t hlc,
+		       const char *device)
+{
+	tidu_conflict c;
+	sqlite3_stmt *st;
+	int rc, error;
+
+	memset(&c, 0, sizeof(c));
+	c.entity = (char *)entity;
+	c.key = (char *)key;
+	c.field = (char *)field;
+	if ((error = load_current(s, &c)) < 0)
+		return error;
+	st = tidu_store_stmt(s,
+		"INSERT INTO conflict(entity, key, field, value, hlc, device, "
+		"lost_value, lost_hlc, lost_device) "
+		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS ("
+		"SELECT 1 FROM conflict WHERE entity=?1 AND key=?2 AND field=?3 "
+		"AND lost_hlc=?8 AND lost_device=?9)");
+	if (!st) {
+		error = TIDU_ERROR;
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c.current, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, c.current_hlc);
+	sqlite3_bind_text(st, 6, c.current_device ? c.current_device : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, hlc);
+	sqlite3_bind_text(st, 9, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		error = tidu_store_sqlerr(s, rc, _("recording a conflict"));
+done:
+	free(c.current);
+	free(c.current_device);
+	return error;
+}

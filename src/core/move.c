@@ -19,10 +19,12 @@
 #include <string.h>
 
 #include "tidu/alloc.h"
+#include "tidu/conflict.h"
 #include "tidu/dict.h"
 #include "tidu/firm.h"
 #include "tidu/i18n.h"
 #include "tidu/record.h"
+#include "tidu/trust.h"
 #include "tidu/uscc.h"
 #include "tidu/view.h"
 #include "tidu/visit.h"
@@ -144,5 +146,90 @@ done:
 	free(l.v);
 	tidu_record_edit_free(gone);
 	tidu_view_rec_clear(&firm);
+	return error;
+}
+
+/* The firm a change concerns: *uscc the caller's, NULL if it cannot be told. */
+static int change_firm(tidu_store *s, const char *entity, const char *key,
+		       const tidu_merge_field *f, size_t n, char **uscc)
+{
+	int64_t hlc;
+	char *dev = NULL;
+	const char *slash;
+	size_t i;
+	int error;
+
+	*uscc = NULL;
+	if (!strcmp(entity, TIDU_ENTITY_FIRM)) {
+		*uscc = tidu_strdup(key);
+		return 0;
+	}
+	if (!strcmp(entity, TIDU_ENTITY_FIRM_YEAR)) {
+		slash = strchr(key, '/');
+		*uscc = slash ? tidu_strndup(key, (size_t)(slash - key)) : tidu_strdup(key);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(f[i].field, "uscc") && f[i].value) {
+			*uscc = tidu_strdup(f[i].value);
+			return 0;
+		}
+	error = tidu_record_field(s, TIDU_ENTITY_VISIT, key, "uscc", uscc, &hlc, &dev);
+	free(dev);
+	return error;
+}
+
+int tidu_firm_merge_check(tidu_store *s, const char *device, const char *district,
+			  const char *entity, const char *key, int64_t hlc,
+			  const tidu_merge_field *f, size_t n, size_t *kept)
+{
+	tidu_trust_device dev;
+	char *uscc = NULL, *stored = NULL, *wdev = NULL;
+	int64_t whlc;
+	size_t i;
+	int error, foreign = 0;
+
+	if (!strcmp(device, tidu_store_device(s)) || !district || !*district)
+		return 1;
+	error = tidu_trust_device_lookup(s, device, &dev);
+	if (error < 0) {
+		tidu_error_clear();
+		return 1; /* not this check's to judge: the keyring check is */
+	}
+	/* The city's desks file firms anywhere: that is how a firm moves. */
+	if (!strcmp(dev.role, TIDU_TRUST_ROLE_DESK))
+		return 1;
+	if (!strcmp(entity, TIDU_ENTITY_FIRM))
+		for (i = 0; i < n; i++)
+			if (!strcmp(f[i].field, "district") &&
+			    (!f[i].value || strcmp(f[i].value, district)))
+				foreign = 1;
+	/*
+	 * The firm's district as stored is judged on the city only: there a
+	 * move is a local write, so the outcome does not depend on the order
+	 * in which change sets arrive; elsewhere it would, and replicas of one
+	 * district could end up different.
+	 */
+	if (!foreign && !strcmp(tidu_store_role(s), "city")) {
+		if ((error = change_firm(s, entity, key, f, n, &uscc)) < 0)
+			goto done;
+		if (uscc && (error = tidu_record_field(s, TIDU_ENTITY_FIRM, uscc, "district",
+						       &stored, &whlc, &wdev)) < 0)
+			goto done;
+		foreign = stored && *stored && strcmp(stored, district);
+	}
+	error = !foreign;
+	for (i = 0; foreign && i < n; i++) {
+		if (f[i].field[0] == '_')
+			continue;
+		if ((error = tidu_conflict_keep(s, entity, key, f[i].field, f[i].value, hlc,
+						device)) < 0)
+			goto done;
+		(*kept)++;
+	}
+done:
+	free(uscc);
+	free(stored);
+	free(wdev);
 	return error;
 }

@@ -147,3 +147,28 @@ sync_via() {
 	run on "$A" firm show "$F" --json
 	[[ "$output" == *'"employees": 12'* && "$output" != *赵敏* ]]
 }
+
+@test "an officer's change of a firm the city moved away is set aside as a conflict, not lost" {
+	enroll
+	on "$A" firm add "$F" --name 郑州甲科技 employees=12
+	sync_via usb "$A" "$C" "$CITY"
+	on "$CITY" firm move "$F" --district 410102 >/dev/null
+	# A writes before it hears of the move.
+	on "$A" firm set "$F" employees=13
+	sync_via usb "$CITY" "$A" "$C"
+	run on "$CITY" firm show "$F" --json
+	[[ "$output" == *'"employees": 12'* ]]
+	run on "$C" firm show "$F" --json
+	[[ "$output" == *'"employees": 12'* ]]
+	run on "$CITY" conflicts --json
+	[[ "$output" == *'"field": "employees"'* && "$output" == *13* ]]
+	id=$(echo "$output" | sed -n 's/^    "id": \([0-9]*\),/\1/p' | head -1)
+	[ -n "$id" ]
+	# The city takes it over: as the new district's desk, so it reaches C.
+	run on "$CITY" conflicts resolve "$id" --take-theirs
+	[ "$status" -eq 0 ]
+	sync_via usb "$CITY" "$C"
+	run on "$C" firm show "$F" --json
+	[[ "$output" == *'"employees": 13'* ]]
+}
+
