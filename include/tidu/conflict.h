@@ -47,14 +47,4 @@ typedef enum {
 int tidu_conflict_resolve(tidu_store *s, int64_t id, tidu_resolve_how how,
 			  const char *value);
 
-/*
- * Keeps `value` of `field` of `entity` `key`, written by `device` at `hlc`
- * but not merged (a change set aside: docs/sync.md, "Whose firm it is"), as
- * an unresolved conflict against the stored value, so that it can be
- * reviewed and taken over (tidu_conflict_resolve). Kept once.
- */
-int tidu_conflict_keep(tidu_store *s, const char *entity, const char *key,
-		       const char *field, const char *value, int64_t hlc,
-		       const char *device);
-
 #endif

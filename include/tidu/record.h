@@ -110,4 +110,14 @@ int tidu_record_field(tidu_store *s, const char *entity, const char *key,
  */
 int tidu_record_pending(tidu_store *s, int64_t *out);
 
+/*
+ * Keeps `value` of `field` of `entity` `key`, written by `device` at `hlc`
+ * but not merged (a change set aside: docs/sync.md, "Whose firm it is"), as
+ * an unresolved conflict against the stored value, so that it can be
+ * reviewed and taken over (conflict.h). Kept once.
+ */
+int tidu_record_set_aside(tidu_store *s, const char *entity, const char *key,
+			  const char *field, const char *value, int64_t hlc,
+			  const char *device);
+
 #endif

@@ -249,14 +249,28 @@ int tidu_firm_check_writable(tidu_store *s, const char *uscc)
 static int check_district(tidu_store *s, const char *uscc, const firm_edits *fe,
 			  int exists)
 {
-	const char *d;
 	int is_set, error;
+	const char *d = tidu_record_edit_get(fe->firm, "district", &is_set);
+	char *stored = NULL;
 
-	if (!strcmp(tidu_store_role(s), "city"))
-		return 0;
+	if (!strcmp(tidu_store_role(s), "city")) {
+		/*
+		 * A new district for a stored firm is a move: the new district
+		 * needs the whole firm, not one field (tidu_firm_move).
+		 */
+		if (!exists || !is_set)
+			return 0;
+		if ((error = stored_district(s, uscc, &stored)) < 0)
+			return error;
+		if (stored && (!d || strcmp(stored, d)))
+			error = tidu_error_set(TIDU_EINVAL,
+				_("firm '%s' is filed under district %s: move it with 'tidu firm move %s --district %s', which sends the new district the whole firm"),
+				uscc, stored, uscc, d ? d : "CODE");
+		free(stored);
+		return error;
+	}
 	if (exists && (error = tidu_firm_check_writable(s, uscc)) < 0)
 		return error;
-	d = tidu_record_edit_get(fe->firm, "district", &is_set);
 	if (is_set && (!d || strcmp(d, tidu_store_district(s))))
 		return tidu_error_set(TIDU_EINVAL,
 			_("firm '%s' cannot be filed under district %s on this store of district %s: only the city can file a firm under another district; ask the city to move it"),

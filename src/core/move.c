@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "tidu/alloc.h"
-#include "tidu/conflict.h"
 #include "tidu/dict.h"
 #include "tidu/firm.h"
 #include "tidu/i18n.h"
@@ -222,8 +221,8 @@ int tidu_firm_merge_check(tidu_store *s, const char *device, const char *distric
 	for (i = 0; foreign && i < n; i++) {
 		if (f[i].field[0] == '_')
 			continue;
-		if ((error = tidu_conflict_keep(s, entity, key, f[i].field, f[i].value, hlc,
-						device)) < 0)
+		if ((error = tidu_record_set_aside(s, entity, key, f[i].field, f[i].value,
+						   hlc, device)) < 0)
 			goto done;
 		(*kept)++;
 	}

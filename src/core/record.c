@@ -851,3 +851,19 @@ int tidu_record_pending(tidu_store *s, int64_t *out)
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting changes"));
 }
+
+int tidu_record_set_aside(tidu_store *s, const char *entity, const char *key,
+			  const char *field, const char *value, int64_t hlc,
+			  const char *device)
+{
+	char *cur = NULL, *cur_device = NULL;
+	int64_t cur_hlc = 0;
+	int error = tidu_record_field(s, entity, key, field, &cur, &cur_hlc, &cur_device);
+
+	if (error == 0)
+		error = record_conflict(s, entity, key, field, cur, cur_hlc,
+					cur_device ? cur_device : "", value, hlc, device);
+	free(cur);
+	free(cur_device);
+	return error;
+}

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -84,8 +85,19 @@ int tidu_visit_delete(tidu_store *s, const char *id)
 {
 	int error;
 
+	char *uscc = NULL, *dev = NULL;
+	int64_t hlc;
+
 	if (!tidu_uuid_valid(id))
 		return tidu_error_set(TIDU_EINVAL, _("invalid visit id '%s'"), id);
+	/* A visit of a firm that moved away is history here (firm.h). */
+	error = tidu_record_field(s, TIDU_ENTITY_VISIT, id, "uscc", &uscc, &hlc, &dev);
+	if (error == 0 && uscc)
+		error = tidu_firm_check_writable(s, uscc);
+	free(uscc);
+	free(dev);
+	if (error < 0)
+		return error;
 	error = tidu_record_delete(s, TIDU_ENTITY_VISIT, id);
 	if (error == TIDU_ENOTFOUND)
 		tidu_error_set(error, _("visit '%s' is not in the store"), id);

@@ -77,7 +77,17 @@ sync_via() {
 	[ "$status" -eq 0 ]
 	run on "$CITY" firm add "$F" --name 郑州甲科技 district=410102
 	[ "$status" -eq 0 ]
+	# A stored firm changes district by a move, which sends it whole.
 	run on "$CITY" firm set "$F" district=410105
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"tidu firm move $F --district 410105"* ]]
+	run on "$CITY" firm show "$F" --json
+	[[ "$output" == *'"district": "410102"'* ]]
+	printf 'uscc,name,district\n%s,甲,410105\n' "$F" > firms.csv
+	run on "$CITY" firm import firms.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"tidu firm move"* ]]
+	run on "$CITY" firm set "$F" district=410102 employees=3
 	[ "$status" -eq 0 ]
 }
 
@@ -131,6 +141,11 @@ sync_via() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"moved to district 410102"* ]]
 	run on "$A" visit add "$F" --note 再访
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"moved to district 410102"* ]]
+	vid=$(on "$A" visit list "$F" --json | sed -n 's/.*"id": "\([0-9a-f-]*\)".*/\1/p' | head -1)
+	[ -n "$vid" ]
+	run on "$A" visit delete "$vid"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"moved to district 410102"* ]]
 	run on "$A" firm delete "$F"
