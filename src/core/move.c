@@ -190,14 +190,6 @@ int tidu_firm_merge_check(tidu_store *s, const char *device, const char *distric
 
 	if (!strcmp(device, tidu_store_device(s)) || !district || !*district)
 		return 1;
-	error = tidu_trust_device_lookup(s, device, &dev);
-	if (error < 0) {
-		tidu_error_clear();
-		return 1; /* not this check's to judge: the keyring check is */
-	}
-	/* The city's desks file firms anywhere: that is how a firm moves. */
-	if (!strcmp(dev.role, TIDU_TRUST_ROLE_DESK))
-		return 1;
 	if (!strcmp(entity, TIDU_ENTITY_FIRM))
 		for (i = 0; i < n; i++)
 			if (!strcmp(f[i].field, "district") &&
@@ -216,6 +208,17 @@ int tidu_firm_merge_check(tidu_store *s, const char *device, const char *distric
 						       &stored, &whlc, &wdev)) < 0)
 			goto done;
 		foreign = stored && *stored && strcmp(stored, district);
+	}
+	/* Looked up only then: most changes are of the device's own firms. */
+	if (foreign) {
+		if (tidu_trust_device_lookup(s, device, &dev) < 0) {
+			/* Not this check's to judge: the keyring check is. */
+			tidu_error_clear();
+			foreign = 0;
+		} else if (!strcmp(dev.role, TIDU_TRUST_ROLE_DESK)) {
+			/* The city's desks file firms anywhere: that is how a firm moves. */
+			foreign = 0;
+		}
 	}
 	error = !foreign;
 	for (i = 0; foreign && i < n; i++) {
