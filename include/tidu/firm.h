@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tidu/parse.h"
+#include "tidu/record.h"
 #include "tidu/store.h"
 #include "tidu/view.h"
 
@@ -28,6 +29,38 @@ int tidu_firm_set(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n);
  * Its visits stay. TIDU_ENOTFOUND if the firm is not stored.
  */
 int tidu_firm_delete(tidu_store *s, const char *uscc);
+
+/*
+ * 0 if this store may edit firm `uscc` (and add its visits): always on the
+ * city; elsewhere unless the firm is stored under another district than the
+ * store's (the city moved it away: its copy here is history, read-only).
+ * TIDU_EINVAL naming the firm and its new district otherwise.
+ */
+int tidu_firm_check_writable(tidu_store *s, const char *uscc);
+
+/*
+ * On the city's store only (TIDU_EINVAL elsewhere): files firm `uscc` under
+ * `district`, one of the city's districts. The old district gets one last
+ * change naming the new district (its copy becomes read-only history); the
+ * new district gets every current value of the firm, its yearly figures and
+ * its visits. One transaction. Writes the old district ("" if none) to
+ * `old_out`. TIDU_ENOTFOUND if the firm is not stored.
+ */
+int tidu_firm_move(tidu_store *s, const char *uscc, const char *district,
+		   char old_out[16]);
+
+/*
+ * Whether an incoming change of `entity` `key`, written by `device` of
+ * `district` at `hlc`, may be merged (docs/sync.md, "Whose firm it is"):
+ * 1 yes; 0 no, it is set aside and its values are kept as conflicts (*kept
+ * counts them). An officer's or a district's device may write firms of its
+ * own district only: a change filing a firm under another is set aside on
+ * every store, and on the city so is a change of a firm the city files
+ * under another district (it moved). The city's desks may write any firm.
+ */
+int tidu_firm_merge_check(tidu_store *s, const char *device, const char *district,
+			  const char *entity, const char *key, int64_t hlc,
+			  const tidu_merge_field *f, size_t n, size_t *kept);
 
 /* Result of an import. */
 typedef struct {

@@ -31,6 +31,13 @@ void tidu_record_edit_free(tidu_edit *e);
  */
 int tidu_record_edit_set(tidu_edit *e, const char *field, const char *value);
 
+/*
+ * On the city: records the edit as the desk of `district` (so it is sealed
+ * for that district) whatever district the firm has; NULL: the firm's
+ * (the default). Used when a firm moves: its old district hears of the move.
+ */
+void tidu_record_edit_as(tidu_edit *e, const char *district);
+
 /* The change-log key of the edited entity. Borrowed. */
 const char *tidu_record_edit_key(const tidu_edit *e);
 
@@ -102,5 +109,15 @@ int tidu_record_field(tidu_store *s, const char *entity, const char *key,
  * with every write) not yet sealed into a change set.
  */
 int tidu_record_pending(tidu_store *s, int64_t *out);
+
+/*
+ * Keeps `value` of `field` of `entity` `key`, written by `device` at `hlc`
+ * but not merged (a change set aside: docs/sync.md, "Whose firm it is"), as
+ * an unresolved conflict against the stored value, so that it can be
+ * reviewed and taken over (conflict.h). Kept once.
+ */
+int tidu_record_set_aside(tidu_store *s, const char *entity, const char *key,
+			  const char *field, const char *value, int64_t hlc,
+			  const char *device);
 
 #endif

@@ -320,6 +320,43 @@ static int firm_delete(cli_run *r)
 	return error < 0 ? cli_fail(error) : EXIT_OK;
 }
 
+typedef struct {
+	const char *district;
+} move_opts;
+
+static move_opts move_defaults;
+
+static const cli_opt move_optv[] = {
+	CLI_STRING("district", "CODE", N_("the district to file the firm under"), move_defaults,
+		   district),
+	CLI_OPT_END,
+};
+
+static int move_check(cli_run *r)
+{
+	const move_opts *o = r->opts;
+	char uscc[TIDU_USCC_LEN + 1];
+
+	if (!o->district)
+		return cli_error(EXIT_USAGE, "%s", _("give the new district: --district CODE"));
+	return tidu_uscc_validate(r->args[0], uscc) < 0 ? cli_fail(TIDU_EINVAL) : EXIT_OK;
+}
+
+/* tidu firm move USCC --district CODE (the city's store only). */
+static int firm_move(cli_run *r)
+{
+	const move_opts *o = r->opts;
+	char old[16];
+	int error = tidu_firm_move(r->store, r->args[0], o->district, old);
+
+	if (error < 0)
+		return cli_fail(error);
+	printf(_("Moved firm %s from district %s to %s: %s receives its whole record at the next sync; %s keeps its history, read-only\n"),
+	       cli_safe(r->args[0]), old[0] ? old : "-", o->district, o->district,
+	       old[0] ? old : "-");
+	return EXIT_OK;
+}
+
 static const cli_cmd firm_subs[] = {
 	{.name = "add", .summary = N_("add a firm"),
 	 .spec = {"tidu firm add USCC --name NAME [KEY=VALUE ...]", NULL, add_optv, 1, -1},
@@ -343,6 +380,9 @@ static const cli_cmd firm_subs[] = {
 	{.name = "delete", .summary = N_("delete a firm (a tombstone that syncs; its visits stay)"),
 	 .spec = {"tidu firm delete USCC", NULL, NULL, 1, 1},
 	 .need = NEED_STORE, .run = firm_delete},
+	{.name = "move", .summary = N_("file a firm under another district (the city's store only)"),
+	 .spec = {"tidu firm move USCC --district CODE", NULL, move_optv, 1, 1},
+	 CLI_OPTS(move_defaults), .need = NEED_STORE, .check = move_check, .run = firm_move},
 	{.name = NULL},
 };
 

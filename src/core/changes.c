@@ -10,6 +10,7 @@
 #include "tidu/changes.h"
 #include "tidu/clock.h"
 #include "tidu/file.h"
+#include "tidu/firm.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
 #include "tidu/record.h"
@@ -379,6 +380,15 @@ static int merge_body(tidu_store *s, const tidu_changeset_header *h, const tidu_
 			mf[i].field = c.fields[i].field;
 			mf[i].value = c.fields[i].value;
 			mf[i].base = c.fields[i].base;
+		}
+		/* A change for another district's firm is set aside (firm.h). */
+		if ((error = tidu_firm_merge_check(s, h->device, h->district,
+				tidu_changeset_entity_name(c.entity), c.key, (int64_t)c.hlc,
+				mf, c.nfields, &rep->conflicts)) <= 0) {
+			if (error < 0)
+				break;
+			error = 0;
+			continue;
 		}
 		if ((error = tidu_record_merge(s, tidu_changeset_entity_name(c.entity), c.key,
 					       (int64_t)c.hlc, h->device, mf, c.nfields,

@@ -203,6 +203,81 @@ static const char *default_district(tidu_store *s, const char *uscc, char code[7
 	return tidu_store_district(s);
 }
 
+/*
+ * The district of a stored firm: *out the caller's (NULL when the firm has
+ * none or is not stored).
+ */
+static int stored_district(tidu_store *s, const char *uscc, char **out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, "SELECT district FROM firm WHERE uscc=?1");
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) && *sqlite3_column_text(st, 0))
+		*out = tidu_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+		: tidu_store_sqlerr(s, rc, _("reading a firm"));
+}
+
+int tidu_firm_check_writable(tidu_store *s, const char *uscc)
+{
+	char *d = NULL;
+	int error;
+
+	if (!strcmp(tidu_store_role(s), "city"))
+		return 0;
+	if ((error = stored_district(s, uscc, &d)) < 0)
+		return error;
+	if (d && strcmp(d, tidu_store_district(s)))
+		error = tidu_error_set(TIDU_EINVAL,
+			_("firm '%s' moved to district %s (%s): this store keeps its history read-only and its changes are made there"),
+			uscc, d, tidu_dict_district_name(d) ? tidu_dict_district_name(d) : "?");
+	free(d);
+	return error;
+}
+
+/*
+ * An officer's or a district's store files firms of its own district only:
+ * the city sends a district the firms of that district, so a firm filed
+ * under another would reach nobody who works on it (issue 9, item 7).
+ */
+static int check_district(tidu_store *s, const char *uscc, const firm_edits *fe,
+			  int exists)
+{
+	int is_set, error;
+	const char *d = tidu_record_edit_get(fe->firm, "district", &is_set);
+	char *stored = NULL;
+
+	if (!strcmp(tidu_store_role(s), "city")) {
+		/*
+		 * A new district for a stored firm is a move: the new district
+		 * needs the whole firm, not one field (tidu_firm_move).
+		 */
+		if (!exists || !is_set)
+			return 0;
+		if ((error = stored_district(s, uscc, &stored)) < 0)
+			return error;
+		if (stored && (!d || strcmp(stored, d)))
+			error = tidu_error_set(TIDU_EINVAL,
+				_("firm '%s' is filed under district %s: move it with 'tidu firm move %s --district %s', which sends the new district the whole firm"),
+				uscc, stored, uscc, d ? d : "CODE");
+		free(stored);
+		return error;
+	}
+	if (exists && (error = tidu_firm_check_writable(s, uscc)) < 0)
+		return error;
+	if (is_set && (!d || strcmp(d, tidu_store_district(s))))
+		return tidu_error_set(TIDU_EINVAL,
+			_("firm '%s' cannot be filed under district %s on this store of district %s: only the city can file a firm under another district; ask the city to move it"),
+			uscc, d ? d : "''", tidu_store_district(s));
+	return 0;
+}
+
 static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 		      size_t n, int mode, char *uscc_out, int *added)
 {
@@ -225,7 +300,8 @@ static int firm_write(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 	if (!exists && mode == MODE_SET)
 		return tidu_error_set(TIDU_ENOTFOUND,
 			_("firm '%s' is not in the store: add it with 'tidu firm add'"), uscc);
-	if ((error = build_edits(&fe, uscc, kv, n)) < 0)
+	if ((error = build_edits(&fe, uscc, kv, n)) < 0 ||
+	    (error = check_district(s, uscc, &fe, exists)) < 0)
 		goto done;
 	if (!exists) {
 		int is_set;
@@ -625,6 +701,8 @@ int tidu_firm_delete(tidu_store *s, const char *uscc_in)
 	int error;
 
 	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
+		return error;
+	if ((error = tidu_firm_check_writable(s, uscc)) < 0)
 		return error;
 	error = tidu_record_delete(s, TIDU_ENTITY_FIRM, uscc);
 	if (error == TIDU_ENOTFOUND)

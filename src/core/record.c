@@ -37,6 +37,7 @@ struct tidu_edit {
 	int64_t year; /* second key part of firm_year */
 	edit_field *fields;
 	size_t n, cap;
+	char *as_district; /* city: the desk to write as (tidu_record_edit_as) */
 };
 
 static const entity_def *entity_find(const char *name)
@@ -80,7 +81,14 @@ void tidu_record_edit_free(tidu_edit *e)
 	free(e->fields);
 	free(e->key);
 	free(e->key1);
+	free(e->as_district);
 	free(e);
+}
+
+void tidu_record_edit_as(tidu_edit *e, const char *district)
+{
+	free(e->as_district);
+	e->as_district = district ? tidu_strdup(district) : NULL;
 }
 
 const char *tidu_record_edit_key(const tidu_edit *e)
@@ -523,7 +531,9 @@ static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_
 	snprintf(out, TIDU_DEVICE_ID_LEN + 1, "%s", tidu_store_device(s));
 	if (strcmp(tidu_store_role(s), "city"))
 		return 0;
-	if (e->entity == &entities[0] && (v = edit_value(e, "district")))
+	if (e->as_district)
+		district = tidu_strdup(e->as_district);
+	else if (e->entity == &entities[0] && (v = edit_value(e, "district")))
 		district = tidu_strdup(v);
 	if (e->entity == &entities[2]) {
 		if ((v = edit_value(e, "uscc")))
@@ -840,4 +850,20 @@ int tidu_record_pending(tidu_store *s, int64_t *out)
 		*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting changes"));
+}
+
+int tidu_record_set_aside(tidu_store *s, const char *entity, const char *key,
+			  const char *field, const char *value, int64_t hlc,
+			  const char *device)
+{
+	char *cur = NULL, *cur_device = NULL;
+	int64_t cur_hlc = 0;
+	int error = tidu_record_field(s, entity, key, field, &cur, &cur_hlc, &cur_device);
+
+	if (error == 0)
+		error = record_conflict(s, entity, key, field, cur, cur_hlc,
+					cur_device ? cur_device : "", value, hlc, device);
+	free(cur);
+	free(cur_device);
+	return error;
 }

@@ -1,6 +1,8 @@
+#include <stdlib.h>
 #include <string.h>
 
 
+#include "tidu/firm.h"
 #include "tidu/i18n.h"
 #include "tidu/parse.h"
 #include "tidu/record.h"
@@ -69,7 +71,8 @@ int tidu_visit_add(tidu_store *s, const char *uscc_in, const tidu_kv *kv,
 			uscc);
 		goto rollback;
 	}
-	if ((error = visited_before(s, uscc, &before)) < 0)
+	if ((error = tidu_firm_check_writable(s, uscc)) < 0 ||
+	    (error = visited_before(s, uscc, &before)) < 0)
 		goto rollback;
 	tidu_date_today(today);
 	if ((error = tidu_record_edit_set(e, "uscc", uscc)) < 0 ||
@@ -98,8 +101,19 @@ int tidu_visit_delete(tidu_store *s, const char *id)
 {
 	int error;
 
+	char *uscc = NULL, *dev = NULL;
+	int64_t hlc;
+
 	if (!tidu_uuid_valid(id))
 		return tidu_error_set(TIDU_EINVAL, _("invalid visit id '%s'"), id);
+	/* A visit of a firm that moved away is history here (firm.h). */
+	error = tidu_record_field(s, TIDU_ENTITY_VISIT, id, "uscc", &uscc, &hlc, &dev);
+	if (error == 0 && uscc)
+		error = tidu_firm_check_writable(s, uscc);
+	free(uscc);
+	free(dev);
+	if (error < 0)
+		return error;
 	error = tidu_record_delete(s, TIDU_ENTITY_VISIT, id);
 	if (error == TIDU_ENOTFOUND)
 		tidu_error_set(error, _("visit '%s' is not in the store"), id);

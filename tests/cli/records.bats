@@ -96,6 +96,9 @@ snapshot() { tidu export json; }
 }
 
 @test "firm list filters by district and search text, as a table or JSON" {
+	# Firms of two districts: only the city's store files both (issue 9, item 7).
+	rm -rf "$TIDU_HOME"
+	tidu init --district 410100 --officer 市局 --role city >/dev/null
 	tidu firm add "$A" --name 甲科技 main_product=传感器
 	tidu firm add "$B" --name 乙制造 district=410102
 	run tidu firm list --json

@@ -54,7 +54,8 @@ static int setup(void **state)
 	/* Years set out of order: the key order must sort them. */
 	const tidu_kv years[] = {{"2024.revenue", "200"}, {"2023.revenue", "100"}};
 
-	f->s = th_store(f->dir, "view", "410105", "officer", PASS);
+	/* Firms of two districts: only the city's store files both (firm.h). */
+	f->s = th_store(f->dir, "view", "410100", "city", PASS);
 	make_uscc("91410105MA1J8T9H5", f->a);
 	make_uscc("91410102MA1EUXG90", f->b);
 	add_firm(f->s, f->a, ka, 3);

@@ -4,7 +4,10 @@
  * valid USCCs of Zhengzhou districts; names, products and figures are
  * invented.
  *
- *   tidu_gen N [SEED] > firms.csv
+ *   tidu_gen N [SEED [DISTRICT]] > firms.csv
+ *
+ * With DISTRICT every firm is of that district (an officer's store files
+ * firms of its own district only); the other values are the same.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,7 +56,7 @@ int main(int argc, char **argv)
 	char code[19];
 
 	if (argc < 2 || (n = strtol(argv[1], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: tidu_gen N [SEED] > firms.csv\n");
+		fprintf(stderr, "usage: tidu_gen N [SEED [DISTRICT]] > firms.csv\n");
 		return 2;
 	}
 	state = argc > 2 ? strtoull(argv[2], NULL, 10) * 2654435761ULL + 1 : 88172645463325252ULL;
@@ -62,6 +65,9 @@ int main(int argc, char **argv)
 	       "2025.main_revenue,2025.rd_expense\n");
 	for (i = 0; i < n; i++) {
 		const char *d = districts[next_rand() % N_(districts)];
+
+		if (argc > 3)
+			d = argv[3];
 		int emp = 20 + (int)(next_rand() % 980), ip1 = (int)(next_rand() % 12);
 		double rev24 = 500 + next_rand() % 200000 / 10.0;
 		double rev25 = rev24 * (0.9 + (next_rand() % 400) / 1000.0);
