@@ -38,6 +38,13 @@ int tidu_record_edit_set(tidu_edit *e, const char *field, const char *value);
  */
 void tidu_record_edit_as(tidu_edit *e, const char *district);
 
+/*
+ * Records every field of the edit even where the value is unchanged: a
+ * conflict settled in favour of the stored value, a moved firm's whole
+ * state for its new district.
+ */
+void tidu_record_edit_keep_all(tidu_edit *e);
+
 /* The change-log key of the edited entity. Borrowed. */
 const char *tidu_record_edit_key(const tidu_edit *e);
 
@@ -57,7 +64,10 @@ const char *tidu_record_edit_get(const tidu_edit *e, const char *field, int *is_
 /*
  * Applies the edit inside the caller's open transaction: creates the row if
  * missing, writes the fields, advances their clocks and logs the change with
- * a new HLC. An edit with no fields does nothing.
+ * a new HLC. Fields whose value is already the stored one are left out (a
+ * write that changes nothing records nothing: no change, no clock, nothing
+ * pending), unless tidu_record_edit_keep_all(). An edit with no fields left
+ * does nothing.
  */
 int tidu_record_edit_apply(tidu_store *s, const tidu_edit *e);
 

@@ -118,6 +118,8 @@ int tidu_conflict_resolve(tidu_store *s, int64_t id, tidu_resolve_how how,
 	else
 		choice = how == TIDU_RESOLVE_KEEP_MINE ? c->current : c->lost;
 	e = tidu_record_edit_new(c->entity, c->key);
+	/* Keeping the value shown is a decision the other replicas must hear. */
+	tidu_record_edit_keep_all(e);
 	if ((error = tidu_record_edit_set(e, c->field, choice)) < 0 ||
 	    (error = tidu_record_edit_apply(s, e)) < 0)
 		goto done;

@@ -35,8 +35,12 @@ typedef struct {
 
 static tidu_edit *list_add(edit_list *l, const char *entity, const char *key)
 {
+	tidu_edit *e = tidu_record_edit_new(entity, key);
+
+	/* The new district gets every value, unchanged as they all are here. */
+	tidu_record_edit_keep_all(e);
 	l->v = tidu_reallocarray(l->v, l->n + 1, sizeof(*l->v));
-	return l->v[l->n++] = tidu_record_edit_new(entity, key);
+	return l->v[l->n++] = e;
 }
 
 /* Every value `r` holds, into `e` (already canonical: the store's text). */

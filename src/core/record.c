@@ -38,6 +38,7 @@ struct tidu_edit {
 	edit_field *fields;
 	size_t n, cap;
 	char *as_district; /* city: the desk to write as (tidu_record_edit_as) */
+	int keep_all;      /* record unchanged fields too (tidu_record_edit_keep_all) */
 };
 
 static const entity_def *entity_find(const char *name)
@@ -567,7 +568,63 @@ done:
 	return error;
 }
 
+static int current_value(tidu_store *s, const tidu_edit *e, const char *field, char **out);
+static int same_value(const char *a, const char *b);
+
+void tidu_record_edit_keep_all(tidu_edit *e)
+{
+	e->keep_all = 1;
+}
+
+/*
+ * `e` without the fields whose new value is the stored one, into `out`
+ * (sharing e's fields; out->fields is the caller's to free): a write that
+ * changes nothing must record nothing, or re-importing an unchanged list
+ * would override a colleague's correction on every replica.
+ */
+static int changed_only(tidu_store *s, const tidu_edit *e, tidu_edit *out)
+{
+	size_t i;
+	int error;
+
+	*out = *e;
+	out->fields = NULL;
+	out->n = out->cap = 0;
+	if (e->n)
+		out->fields = tidu_reallocarray(NULL, e->n, sizeof(*out->fields));
+	for (i = 0; i < e->n; i++) {
+		char *now = NULL;
+
+		if (!e->keep_all &&
+		    (error = current_value(s, e, e->fields[i].field->key, &now)) < 0) {
+			free(out->fields);
+			out->fields = NULL;
+			return error;
+		}
+		if (e->keep_all || !same_value(now, e->fields[i].value))
+			out->fields[out->n++] = e->fields[i];
+		free(now);
+	}
+	return 0;
+}
+
+static int edit_apply_changed(tidu_store *s, const tidu_edit *e);
+
 int tidu_record_edit_apply(tidu_store *s, const tidu_edit *e)
+{
+	tidu_edit changed;
+	int error;
+
+	if (e->n == 0)
+		return 0;
+	if ((error = changed_only(s, e, &changed)) < 0)
+		return error;
+	error = changed.n ? edit_apply_changed(s, &changed) : 0;
+	free(changed.fields);
+	return error;
+}
+
+static int edit_apply_changed(tidu_store *s, const tidu_edit *e)
 {
 	char author[TIDU_DEVICE_ID_LEN + 1];
 	clock_vec clock = {0};

@@ -193,3 +193,25 @@ snapshot() { tidu export json; }
 	run tidu status --json
 	[[ "$output" == *'"firms": 1'* ]]
 }
+
+# Issue 9, item 5: a write that changes nothing records nothing, so that
+# re-importing an unchanged master list never overrides a colleague's
+# correction (it would win on every replica, the correction only a conflict).
+@test "a write that changes no value records no change" {
+	pending() { tidu status --json | sed -n 's/.*"pending_changes": \([0-9]*\).*/\1/p'; }
+	run tidu firm add "$A" --name '郑州甲科技有限公司' employees=12
+	[ "$status" -eq 0 ]
+	[ "$(pending)" = 1 ]
+	run tidu firm set "$A" name='郑州甲科技有限公司'
+	[ "$status" -eq 0 ]
+	run tidu firm set "$A" name='郑州甲科技有限公司' employees=12
+	[ "$status" -eq 0 ]
+	[ "$(pending)" = 1 ]
+	printf 'uscc,name,employees\n%s,郑州甲科技有限公司,12\n' "$A" > "$BATS_TEST_TMPDIR/list.csv"
+	run tidu firm import "$BATS_TEST_TMPDIR/list.csv"
+	[ "$status" -eq 0 ]
+	[ "$(pending)" = 1 ]
+	run tidu firm set "$A" employees=13
+	[ "$status" -eq 0 ]
+	[ "$(pending)" = 2 ]
+}

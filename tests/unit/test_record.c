@@ -258,6 +258,49 @@ static void test_nothing_written(void **state)
 	assert_int_equal(th_scalar(f->s, "SELECT count(*) FROM change"), 0);
 }
 
+/* Item 5 of issue 9: a write that changes no value records nothing. */
+static void test_unchanged_write_records_nothing(void **state)
+{
+	fixture *f = *state;
+	tidu_edit *e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	int64_t pending;
+	char *clock;
+
+	assert_int_equal(tidu_record_edit_set(e, "uscc", FIRM), 0);
+	assert_int_equal(tidu_record_edit_set(e, "name", NAME_ZH), 0);
+	assert_int_equal(tidu_record_edit_set(e, "district", "410105"), 0);
+	assert_int_equal(apply(f->s, e), 0);
+	clock = text_of(f->s, "SELECT _clock FROM firm");
+	/* The same values again (as a re-import of an unchanged list writes). */
+	assert_int_equal(apply(f->s, e), 0);
+	tidu_record_edit_free(e);
+	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
+	assert_int_equal(pending, 1);
+	assert_text(f->s, "SELECT _clock FROM firm", clock);
+	free(clock);
+
+	/* One changed field among unchanged ones: only it is recorded. */
+	e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	assert_int_equal(tidu_record_edit_set(e, "name", NAME_ZH), 0);
+	assert_int_equal(tidu_record_edit_set(e, "zone", "航空港区"), 0);
+	assert_int_equal(apply(f->s, e), 0);
+	tidu_record_edit_free(e);
+	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
+	assert_int_equal(pending, 2);
+	assert_int_equal(th_scalar(f->s,
+		"SELECT fields NOT LIKE '%\"name\"%' AND fields LIKE '%\"zone\"%' "
+		"FROM change WHERE id=2"), 1);
+
+	/* Unless asked to keep them all (a conflict settled for the value shown). */
+	e = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+	tidu_record_edit_keep_all(e);
+	assert_int_equal(tidu_record_edit_set(e, "name", NAME_ZH), 0);
+	assert_int_equal(apply(f->s, e), 0);
+	tidu_record_edit_free(e);
+	assert_int_equal(tidu_record_pending(f->s, &pending), 0);
+	assert_int_equal(pending, 3);
+}
+
 static void test_delete(void **state)
 {
 	fixture *f = *state;
@@ -477,6 +520,8 @@ int main(void)
 		cmocka_unit_test(test_edit_validation),
 		cmocka_unit_test_setup_teardown(test_apply_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_write_records_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_last_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_same_value_and_idempotent, setup,
