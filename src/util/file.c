@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -129,5 +130,74 @@ int tidu_file_mkdirs(const char *path, int mode)
 			break;
 	}
 	free(copy);
+	return error;
+}
+
+int tidu_file_same(const char *path, const void *data, size_t len)
+{
+	char chunk[65536];
+	struct stat st;
+	size_t at = 0;
+	ssize_t got;
+	int fd, same = 1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != len) {
+		close(fd);
+		return 0;
+	}
+	while (same && (got = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			same = 0;
+			break;
+		}
+		if ((size_t)got > len - at ||
+		    memcmp(chunk, (const char *)data + at, (size_t)got) != 0)
+			same = 0;
+		at += (size_t)got;
+	}
+	close(fd);
+	return same && at == len;
+}
+
+/* Whether `name` is `<something><ext>.tmp-XXXXXX`, what tidu_file_write leaves. */
+static int is_temp_of(const char *name, const char *ext)
+{
+	size_t n = strlen(name), e = strlen(ext), tail = sizeof(".tmp-XXXXXX") - 1;
+
+	return n > e + tail && strncmp(name + n - tail, ".tmp-", 5) == 0 &&
+	       strncmp(name + n - tail - e, ext, e) == 0;
+}
+
+int tidu_file_remove_temps(const char *dir, const char *ext, size_t *removed)
+{
+	tidu_buf path = TIDU_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int error = 0;
+
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : tidu_error_set(TIDU_ERROR,
+			_("cannot read '%s': %s"), dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (!is_temp_of(de->d_name, ext))
+			continue;
+		tidu_buf_clear(&path);
+		tidu_buf_printf(&path, "%s/%s", dir, de->d_name);
+		if (lstat(path.ptr, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlink(path.ptr) < 0) {
+			error = tidu_error_set(TIDU_ERROR, _("cannot remove '%s': %s"),
+					       path.ptr, strerror(errno));
+			break;
+		}
+		(*removed)++;
+	}
+	closedir(d);
+	tidu_buf_free(&path);
 	return error;
 }

@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# Careless media (issue 9, items 8-11): folders with strays and loops,
+# damaged exports, read-only and full disks, truncated stores, a moved
+# store's agent.
+load helpers
+
+setup() {
+	setup_home
+	CITY="$BATS_TEST_TMPDIR/city"
+	A="$BATS_TEST_TMPDIR/a"     # 410105
+	B="$BATS_TEST_TMPDIR/b"     # 410105
+	F=$(uscc 91410105MA1J8T9H5)
+}
+
+mk() {
+	tidu --home "$1" init --district "$2" --officer "$3" --role "${4:-officer}" >/dev/null
+}
+
+# The city enrolls A and B (410105); both import the keyring.
+enroll() {
+	mk "$CITY" 410100 市局 city
+	mk "$A" 410105 王芳
+	mk "$B" 410105 李雷
+	on "$A" enroll request --out reqA.json >/dev/null
+	on "$B" enroll request --out reqB.json >/dev/null
+	on "$CITY" admin enroll reqA.json reqB.json --yes >/dev/null
+	on "$CITY" keyring export ring.json >/dev/null
+	on "$A" keyring import ring.json >/dev/null
+	on "$B" keyring import ring.json >/dev/null
+}
+
+# A has sealed one change set and exported it into out/.
+one_set() {
+	enroll
+	on "$A" firm add "$F" --name 甲 >/dev/null
+	on "$A" changes seal >/dev/null
+	on "$A" changes export out >/dev/null
+	SET=$(find out -name '*.tcs')
+	[ -n "$SET" ]
+}
+
+# ---- item 8: export judges files by content ---------------------------------
+
+@test "export repairs a damaged file and keeps a good one" {
+	one_set
+	good=$(sha256sum "$SET" | cut -d' ' -f1)
+	head -c 100 "$SET" >cut && mv cut "$SET"
+	run on "$A" changes export out
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Repaired 1 "* ]]
+	[ "$(sha256sum "$SET" | cut -d' ' -f1)" = "$good" ]
+	# A file of the right size but other bytes is replaced too.
+	printf 'X' | dd of="$SET" bs=1 seek=200 conv=notrunc 2>/dev/null
+	run on "$A" changes export out
+	[[ "$output" == *"Repaired 1 "* ]]
+	[ "$(sha256sum "$SET" | cut -d' ' -f1)" = "$good" ]
+	run on "$A" changes export out
+	[ "$status" -eq 0 ]
+	[[ "$output" != *Repaired* ]]
+	[[ "$output" == *"(1 were there already)"* ]]
+	run on "$B" changes apply out
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 applied"* ]]
+}
+
+@test "export removes the leftovers of a killed export" {
+	one_set
+	dir=$(dirname "$SET")
+	: >"$dir/000000000002.tcs.tmp-Ab12Cd"
+	: >"$dir/000000000001.tcs.tmp-zzzzzz"
+	: >"$dir/notes.tmp-abcdef"
+	run on "$A" changes export out
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Removed 2 leftover"* ]]
+	[ -z "$(find out -name '*.tcs.tmp-*')" ]
+	[ -e "$dir/notes.tmp-abcdef" ]
+}
+
+# ---- item 9: apply of a folder with strays ----------------------------------
+
+@test "apply skips what is not a change set, lists it and exits 0" {
+	one_set
+	dir=$(dirname "$SET")
+	echo hello >out/readme.txt
+	printf '[.ShellClassInfo]\r\n' >out/desktop.ini
+	head -c 64 /dev/urandom >"$dir/Thumbs.db"
+	head -c 64 /dev/urandom >"$dir/._000000000001.tcs"
+	run on "$B" changes apply out
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"skipped    out/readme.txt: not a change set"* ]]
+	[[ "$output" == *"desktop.ini: not a change set"* ]]
+	[[ "$output" == *"Thumbs.db: not a change set"* ]]
+	[[ "$output" == *"1 applied, 0 duplicate, 0 held, 3 skipped, 0 rejected"* ]]
+	# Named explicitly, a file is always tried: rejected, the tamper code.
+	run on "$B" changes apply out/readme.txt
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"rejected"*readme.txt* ]]
+}
+
+@test "apply does not follow a symlink loop" {
+	one_set
+	ln -s .. "$(dirname "$SET")/up"
+	ln -s loop out/loop
+	run on "$B" changes apply out
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"up: a folder visited already"* ]]
+	[[ "$output" == *"out/loop: a symbolic link loop"* ]]
+	[ "$(grep -c 'applied  ' <<<"$output")" -eq 1 ]
+	[[ "$output" == *"1 applied, 0 duplicate, 0 held, 2 skipped"* ]]
+}
+
+@test "apply on a store without a keyring says to import it, exit 2" {
+	one_set
+	mk "$BATS_TEST_TMPDIR/new" 410105 新人
+	run on "$BATS_TEST_TMPDIR/new" changes apply out
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"import the keyring first: tidu keyring import FILE"* ]]
+}
+
+@test "apply of an empty file says it is empty" {
+	one_set
+	: >out/empty.tcs
+	run on "$B" changes apply out
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"out/empty.tcs: the file is empty"* ]]
+	[[ "$output" != *"bad arguments"* ]]
+}
+
+@test "apply prints a hostile path escaped" {
+	one_set
+	cp "$SET" "out/$(printf 'x\033]0;pwn\007y.tcs')"
+	run on "$B" changes apply out
+	[[ "$output" != *$'\033'* ]]
+	[[ "$output" != *$'\007'* ]]
+}
