@@ -12,6 +12,12 @@ setup() {
 	F=$(uscc 91410105MA1J8T9H5)
 }
 
+teardown() {
+	if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$BATS_TEST_TMPDIR/run" ]; then
+		"$TIDU" agent stop --all >/dev/null 2>&1 </dev/null || true
+	fi
+}
+
 mk() {
 	tidu --home "$1" init --district "$2" --officer "$3" --role "${4:-officer}" >/dev/null
 }
@@ -133,4 +139,74 @@ one_set() {
 	run on "$B" changes apply out
 	[[ "$output" != *$'\033'* ]]
 	[[ "$output" != *$'\007'* ]]
+}
+
+# ---- item 11: the agent of a moved store; a foreign agent directory ------
+
+agent_setup() {
+	export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/run"
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	mk "$A" 410105 王芳
+	on "$A" agent start >/dev/null
+	PID=$(on "$A" agent status --json | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
+	[ -n "$PID" ]
+}
+
+# gone PID: true once the process has ended (within 5 s).
+gone() {
+	local i
+	for i in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "the agent of a moved store stops and wipes its key by itself" {
+	agent_setup
+	mv "$A" "$BATS_TEST_TMPDIR/moved"
+	gone "$PID"
+	[ -z "$(find "$XDG_RUNTIME_DIR" -name '*.sock')" ]
+	# Asked at the old place, tidu says how to stop such an agent.
+	run on "$A" agent stop
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"tidu agent stop --all"* ]]
+}
+
+@test "the agent of a deleted store stops; agent stop --all stops every agent" {
+	agent_setup
+	mk "$B" 410105 李雷
+	on "$B" agent start >/dev/null
+	rm -rf "$A"
+	gone "$PID"
+	run on "$B" agent stop --all
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Stopped 1 agents"* ]]
+	run on "$B" agent status
+	[ "$status" -eq 1 ]
+}
+
+@test "an agent directory made by another user: one line naming it, suggesting XDG_RUNTIME_DIR" {
+	mk "$A" 410105 王芳
+	unset XDG_RUNTIME_DIR
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	dir="$TMPDIR/tidu-agent-$(id -u)"
+	mkdir -p -m 700 "$dir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown 65534 "$dir"
+		want="belongs to another user"
+	else
+		chmod 777 "$dir"
+		want="is open to other users"
+	fi
+	run on "$A" agent start
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"$dir"*"$want"*XDG_RUNTIME_DIR* ]]
+	chown "$(id -u)" "$dir"
+	chmod 777 "$dir"
+	run on "$A" agent start
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is open to other users (mode 777"*XDG_RUNTIME_DIR* ]]
 }
