@@ -47,6 +47,15 @@ int tidu_file_read(const char *path, size_t max, tidu_buf *out)
 	return error;
 }
 
+/* A failed write of `path`: a full disk (or quota) said so, in words. */
+static int write_error(const char *path, int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		return tidu_error_set(TIDU_ERROR,
+			_("the disk is full: cannot write '%s'; make room and try again"), path);
+	return tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path, strerror(err));
+}
+
 int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 {
 	tidu_buf tmp = TIDU_BUF_INIT, dir = TIDU_BUF_INIT;
@@ -56,13 +65,11 @@ int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 
 	tidu_buf_printf(&tmp, "%s.tmp-XXXXXX", path);
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 		goto out;
 	}
 	if (fchmod(fd, (mode_t)mode) < 0) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 		done = len; /* nothing more to write: clean up below */
 	}
 	while (done < len) {
@@ -73,21 +80,17 @@ int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 		if (w <= 0) {
 			if (w == 0)
 				errno = EIO; /* no progress: not an endless loop */
-			error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-					       strerror(errno));
+			error = write_error(path, errno);
 			break;
 		}
 		done += (size_t)w;
 	}
 	if (!error && fsync(fd) < 0)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 	if (close(fd) < 0 && !error)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 	if (!error && rename(tmp.ptr, path) < 0)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 	if (error) {
 		unlink(tmp.ptr);
 		goto out;

@@ -210,3 +210,91 @@ gone() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"is open to other users (mode 777"*XDG_RUNTIME_DIR* ]]
 }
+
+# ---- item 10: read-only and full media, a truncated store -------------------
+
+# ns SCRIPT: runs bash SCRIPT in a mount namespace of its own (root: plain;
+# otherwise a user namespace), so that it may mount a read-only bind or a
+# tiny tmpfs without touching the machine. Skips the test where neither works.
+ns() {
+	local how=-m
+	[ "$(id -u)" -eq 0 ] || how=-rm
+	export TIDU
+	unshare $how true 2>/dev/null || skip "no mount namespace here (unshare $how)"
+	unshare $how bash -c "$1"
+}
+
+@test "a read-only home: read-only commands work, writes say the store is read-only" {
+	mk "$A" 410105 王芳
+	on "$A" firm add "$F" --name 甲 >/dev/null
+	export TIDU_HOME="$A" F
+	before=$(home_digest)
+	run ns '
+		mount --bind "$TIDU_HOME" "$TIDU_HOME" &&
+		mount -o remount,bind,ro "$TIDU_HOME" || exit 99
+		for c in status "export json" check "firm list" "firm show $F" id "changes log"; do
+			"$TIDU" $c </dev/null >/dev/null || { echo "FAILED $c: $?"; exit 1; }
+		done
+		"$TIDU" firm set "$F" name=乙 </dev/null
+		echo "set=$?"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the store at '$A' is read-only"* ]]
+	[[ "$output" == *"set=1"* ]]
+	[[ "$output" != *FAILED* ]]
+	[ "$(home_digest)" = "$before" ]
+}
+
+@test "a tidu.db-shm that cannot be written: the hint names it" {
+	mk "$A" 410105 王芳
+	export TIDU_HOME="$A" F
+	: >"$A/tidu.db-shm"
+	chmod 400 "$A/tidu.db-shm"
+	run ns '
+		mount --bind -o ro "$TIDU_HOME/tidu.db-shm" "$TIDU_HOME/tidu.db-shm" || exit 99
+		"$TIDU" firm add "$F" --name 甲 </dev/null
+		echo "add=$?"'
+	echo "$output"
+	[[ "$output" == *"'$A/tidu.db-shm' is read-only"*"remove that file"* ]]
+	[[ "$output" == *"add=1"* ]]
+}
+
+@test "a full disk: init leaves no home behind, a write says the disk is full" {
+	export SMALL="$BATS_TEST_TMPDIR/small" F
+	mkdir "$SMALL"
+	run ns '
+		mount -t tmpfs -o size=64k tmpfs "$SMALL" || exit 99
+		export TIDU_HOME="$SMALL/home"
+		"$TIDU" init --district 410105 --officer 王芳 </dev/null
+		echo "init=$?"
+		echo "left=[$(ls -A "$SMALL")]"
+		umount "$SMALL"
+		mount -t tmpfs -o size=400k tmpfs "$SMALL"
+		"$TIDU" init --district 410105 --officer 王芳 </dev/null >/dev/null || exit 98
+		head -c 10M /dev/zero >"$SMALL/fill" 2>/dev/null
+		"$TIDU" firm add "$F" --name 甲 </dev/null
+		echo "add=$?"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the disk is full"*"init=1"* ]]
+	[[ "$output" == *"left=[]"* ]]
+	[[ "$output" == *"the disk is full: cannot write the store '$SMALL/home/tidu.db'"* ]]
+	[[ "$output" == *"add=1"* ]]
+	[[ "$output" != *"disk I/O error"* ]]
+}
+
+@test "a store cut to its key header is damaged: exit 4" {
+	mk "$A" 410105 王芳
+	truncate -s 4096 "$A/tidu.db"
+	run on "$A" status
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"is damaged: the file is truncated"* ]]
+	run on "$A" check
+	[ "$status" -eq 4 ]
+	[[ "$output" == *truncated* ]]
+	mk "$B" 410105 李雷
+	truncate -s 10000 "$B/tidu.db"
+	run on "$B" status
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"a page is cut short"* ]]
+}
