@@ -7,11 +7,17 @@
  * ssh-agent, it answers only processes of the same user, over a Unix socket
  * in a directory only that user can enter:
  *
- *   $XDG_RUNTIME_DIR/tidu-agent/<id>.sock, else /tmp/tidu-agent-<uid>/<id>.sock
+ *   $XDG_RUNTIME_DIR/tidu-agent/<id>.sock, else
+ *   ${TMPDIR:-/tmp}/tidu-agent-<uid>/<id>.sock
  *
  * where <id> is the first 16 hex digits of BLAKE2b over the store's real
- * path. It stops when idle for its idle time, at its maximum lifetime, on
- * `tidu agent stop` or `tidu passwd`, and when its socket is removed. The
+ * path. The protection is the directory (this user's, mode 0700, checked on
+ * every use: one made by another user is refused, never used); the socket
+ * itself is made under umask 077, and every connection's peer uid is
+ * checked. It stops when idle for its idle time, at its maximum lifetime,
+ * on `tidu agent stop` (`--all` for every agent of this user) or `tidu
+ * passwd`, when its socket is removed, and when its store is moved or
+ * deleted. The
  * key it hands out is checked against the store's key header before use
  * (tidu_keyfile_check_secret), so an agent of a replaced store is ignored.
  * docs/security.md, "The key agent", has the threat model.
@@ -31,8 +37,9 @@
 /*
  * The socket path of the agent of the store file `dbpath` (which must
  * exist). With `create`, makes the directory (mode 0700) if missing.
- * TIDU_EINVAL if the directory is not this user's alone (owner, mode), or
- * the path is too long for a Unix socket.
+ * TIDU_EINVAL if the directory is not this user's alone (not a directory,
+ * another owner, open mode: the message says which and suggests
+ * XDG_RUNTIME_DIR), or the path is too long for a Unix socket.
  */
 int tidu_agent_path(const char *dbpath, int create, tidu_buf *out);
 
@@ -57,16 +64,25 @@ int tidu_agent_query(const char *dbpath, tidu_agent_info *out);
 int tidu_agent_stop(const char *dbpath);
 
 /*
- * Binds and listens on the store's agent socket (mode 0600), replacing a
- * stale socket nobody answers on. `*fd_out` is the listening socket.
+ * Tells every agent of this user to stop (each socket of the agent
+ * directory that answers as this user's), whatever store it serves: the way
+ * to stop an agent whose store was moved or deleted. *stopped counts them;
+ * no agent directory is 0, not an error.
+ */
+int tidu_agent_stop_all(size_t *stopped);
+
+/*
+ * Binds and listens on the store's agent socket (made under umask 077: the
+ * 0700 directory is what keeps others out), replacing a stale socket nobody
+ * answers on. `*fd_out` is the listening socket.
  * TIDU_EEXISTS if an agent answers there already.
  */
 int tidu_agent_listen(const char *dbpath, int *fd_out);
 
 /*
  * Serves `secret` on the listening socket `fd` until idle for `idle_ms`,
- * `max_ms` after the start, a stop request, or the socket path no longer
- * naming this socket; then closes `fd` and removes the socket if it is
+ * `max_ms` after the start, a stop request, the socket path no longer
+ * naming this socket, or `dbpath` no longer existing (moved or deleted); then closes `fd` and removes the socket if it is
  * still ours. Requests from other users are refused. The secret is moved
  * into locked, guarded memory (sodium_malloc): `*secret` is wiped at once,
  * the locked copy at the end.

@@ -77,13 +77,22 @@ typedef struct {
 int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
 		       const char *name, tidu_apply_report *rep);
 
+/* What tidu_changes_export() did. */
+typedef struct {
+	size_t written;  /* files that were not there */
+	size_t skipped;  /* there already, byte for byte */
+	size_t repaired; /* there but damaged or different: rewritten */
+	size_t cleaned;  /* leftover temporary files of a killed export, removed */
+} tidu_export_report;
+
 /*
  * Writes every change set this store holds to DIR/<district>/<device>/
- * <seq>.tcs, skipping files that are there already. Files are written
- * whole (temporary file and rename).
+ * <seq>.tcs. A file there already is kept only if its bytes are the ones
+ * to write; any other file of that name is replaced. Files are written
+ * whole (temporary file and rename); leftover `*.tcs.tmp-*` files of a
+ * killed export are removed from the device folders.
  */
-int tidu_changes_export(tidu_store *s, const char *dir, size_t *written,
-			size_t *skipped);
+int tidu_changes_export(tidu_store *s, const char *dir, tidu_export_report *rep);
 
 /* One held change set, for `tidu changes log`. */
 typedef struct {

@@ -19,6 +19,19 @@ int tidu_file_read(const char *path, size_t max, tidu_buf *out);
  */
 int tidu_file_write(const char *path, const void *data, size_t len, int mode);
 
+/*
+ * 1 if `path` is a regular file (not a symlink) holding exactly the `len`
+ * bytes at `data`, 0 otherwise (missing, unreadable, different).
+ */
+int tidu_file_same(const char *path, const void *data, size_t len);
+
+/*
+ * Removes the temporary files `<name><ext>.tmp-XXXXXX` that a
+ * tidu_file_write() killed before its rename left in `dir`; adds their
+ * number to *removed. A missing `dir` is not an error.
+ */
+int tidu_file_remove_temps(const char *dir, const char *ext, size_t *removed);
+
 /* Creates `path` and its missing parents with `mode` (mkdir -p). */
 int tidu_file_mkdirs(const char *path, int mode);
 

@@ -191,14 +191,39 @@ done:
 	return code;
 }
 
-/* tidu agent stop */
+typedef struct {
+	int all;
+} stop_opts;
+
+/* What the option tables point into; never written (cli_cmd.defaults). */
+static stop_opts stop_defaults;
+
+static const cli_opt stop_optv[] = {
+	CLI_FLAG("all", N_("stop every agent of this user, also of stores moved or deleted"),
+		 stop_defaults, all),
+	CLI_OPT_END,
+};
+
+/* tidu agent stop [--all] */
 static int agent_stop(cli_run *r)
 {
+	const stop_opts *o = r->opts;
 	tidu_buf db = TIDU_BUF_INIT;
-	int code, error;
+	size_t stopped;
+	int code = EXIT_OK, error;
 
-	if ((code = db_path(r->ctx, &db)) != EXIT_OK)
+	if (o->all) {
+		if ((error = tidu_agent_stop_all(&stopped)) < 0)
+			return cli_fail(error);
+		printf(_("Stopped %zu agents; their keys are wiped.\n"), stopped);
+		return EXIT_OK;
+	}
+	if ((code = db_path(r->ctx, &db)) != EXIT_OK) {
+		/* The store is gone, its agent maybe not: say how to reach it. */
+		cli_warn("%s", _("to stop the agent of a store that was moved or deleted: "
+				 "tidu agent stop --all"));
 		goto done;
+	}
 	error = tidu_agent_stop(db.ptr);
 	if (error == TIDU_ENOTFOUND)
 		printf("%s\n", _("No agent is running for this store."));
@@ -262,7 +287,8 @@ static const cli_cmd agent_subs[] = {
 	 .spec = {"tidu agent start [--idle TIME] [--max TIME]", NULL, start_optv, 0, 0},
 	 CLI_OPTS(agent_defaults), .run = agent_start},
 	{.name = "stop", .summary = N_("stop the store's key agent"),
-	 .spec = {"tidu agent stop", NULL, NULL, 0, 0}, .run = agent_stop},
+	 .spec = {"tidu agent stop [--all]", NULL, stop_optv, 0, 0},
+	 CLI_OPTS(stop_defaults), .run = agent_stop},
 	{.name = "status",
 	 .summary = N_("say whether the store's key agent runs (exit 1 if not)"),
 	 .spec = {"tidu agent status [--json]", NULL, cli_json_object_optv, 0, 0},

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,13 +47,19 @@ static int changes_seal(cli_run *r)
 
 static int changes_export(cli_run *r)
 {
-	size_t written, skipped;
+	tidu_export_report rep;
 	int error;
 
-	if ((error = tidu_changes_export(r->store, r->args[0], &written, &skipped)) < 0)
+	if ((error = tidu_changes_export(r->store, r->args[0], &rep)) < 0)
 		return cli_fail(error);
+	if (rep.cleaned)
+		printf(_("Removed %zu leftover temporary files of an interrupted export\n"),
+		       rep.cleaned);
+	if (rep.repaired)
+		printf(_("Repaired %zu damaged or different change-set files\n"),
+		       rep.repaired);
 	printf(_("Wrote %zu change sets to %s (%zu were there already)\n"),
-	       written, r->args[0], skipped);
+	       rep.written + rep.repaired, cli_safe(r->args[0]), rep.skipped);
 	return EXIT_OK;
 }
 
@@ -61,33 +68,159 @@ static int cmp_path(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collects regular files under `path` (a file or a folder), recursively. */
-static void collect(const char *path, char ***list, size_t *n, size_t *cap)
+/* How deep a folder walk goes: far below any loop's 40 levels, above any layout. */
+#define WALK_DEPTH 16
+
+/* What collect() found: the files to try, and what it left out and why. */
+typedef struct {
+	char **files;
+	size_t n, cap;
+	char **skipped;  /* paths left out, as found */
+	const char **why; /* and why (translated) */
+	size_t nskipped, skip_cap;
+	struct { dev_t dev; ino_t ino; } *seen; /* folders walked: no loops */
+	size_t nseen, seen_cap;
+} walk;
+
+static void add_file(walk *w, const char *path)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->files = tidu_reallocarray(w->files, w->cap, sizeof(*w->files));
+	}
+	w->files[w->n++] = tidu_strdup(path);
+}
+
+static void add_skip(walk *w, const char *path, const char *why)
+{
+	if (w->nskipped == w->skip_cap) {
+		w->skip_cap = w->skip_cap ? w->skip_cap * 2 : 16;
+		w->skipped = tidu_reallocarray(w->skipped, w->skip_cap, sizeof(*w->skipped));
+		w->why = tidu_reallocarray(w->why, w->skip_cap, sizeof(*w->why));
+	}
+	w->why[w->nskipped] = why;
+	w->skipped[w->nskipped++] = tidu_strdup(path);
+}
+
+/* Whether the folder `sb` was walked already (a symlink loop, or named twice). */
+static int seen_before(walk *w, const struct stat *sb)
+{
+	size_t i;
+
+	for (i = 0; i < w->nseen; i++)
+		if (w->seen[i].dev == sb->st_dev && w->seen[i].ino == sb->st_ino)
+			return 1;
+	if (w->nseen == w->seen_cap) {
+		w->seen_cap = w->seen_cap ? w->seen_cap * 2 : 16;
+		w->seen = tidu_reallocarray(w->seen, w->seen_cap, sizeof(*w->seen));
+	}
+	w->seen[w->nseen].dev = sb->st_dev;
+	w->seen[w->nseen++].ino = sb->st_ino;
+	return 0;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/*
+ * Collects the files under `path`. A path named on the command line
+ * (depth 0) is always tried, whatever its name. Inside a folder only
+ * `*.tcs` files are: anything else (readme.txt, desktop.ini, Thumbs.db) is
+ * listed as skipped, hidden entries (., ._*, .git) are passed over in
+ * silence. Symbolic links are followed, but a folder is walked once: a
+ * link back up (a loop) is reported once and not followed.
+ */
+static void collect(walk *w, const char *path, int depth)
 {
 	struct stat sb;
 	DIR *d;
 	struct dirent *de;
 
-	if (stat(path, &sb) < 0 || (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))) {
-		/* Kept, so that the apply loop reports it as unreadable. */
-	} else if (S_ISDIR(sb.st_mode) && (d = opendir(path))) {
-		while ((de = readdir(d))) {
-			tidu_buf sub = TIDU_BUF_INIT;
-
-			if (de->d_name[0] == '.')
-				continue;
-			tidu_buf_printf(&sub, "%s/%s", path, de->d_name);
-			collect(sub.ptr, list, n, cap);
-			tidu_buf_free(&sub);
-		}
-		closedir(d);
+	if (stat(path, &sb) < 0) {
+		if (depth == 0)
+			add_file(w, path); /* the apply loop reports it as unreadable */
+		else
+			add_skip(w, path, errno == ELOOP ? _("a symbolic link loop")
+							 : _("a broken symbolic link"));
 		return;
 	}
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*list = tidu_reallocarray(*list, *cap, sizeof(**list));
+	if (S_ISREG(sb.st_mode)) {
+		if (depth == 0 || ends_with(path, ".tcs"))
+			add_file(w, path);
+		else
+			add_skip(w, path, _("not a change set (its name does not end in .tcs)"));
+		return;
 	}
-	(*list)[(*n)++] = tidu_strdup(path);
+	if (!S_ISDIR(sb.st_mode)) {
+		if (depth == 0)
+			add_file(w, path);
+		else
+			add_skip(w, path, _("not a regular file"));
+		return;
+	}
+	if (seen_before(w, &sb)) {
+		add_skip(w, path, _("a folder visited already (a symbolic link loop?): not followed"));
+		return;
+	}
+	if (depth >= WALK_DEPTH) {
+		add_skip(w, path, _("folders nested too deep: not followed"));
+		return;
+	}
+	if (!(d = opendir(path))) {
+		add_file(w, path); /* reported as unreadable */
+		return;
+	}
+	while ((de = readdir(d))) {
+		tidu_buf sub = TIDU_BUF_INIT;
+
+		if (de->d_name[0] == '.')
+			continue;
+		tidu_buf_printf(&sub, "%s/%s", path, de->d_name);
+		collect(w, sub.ptr, depth + 1);
+		tidu_buf_free(&sub);
+	}
+	closedir(d);
+}
+
+static void walk_free(walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		free(w->files[i]);
+	for (i = 0; i < w->nskipped; i++)
+		free(w->skipped[i]);
+	free(w->files);
+	free(w->skipped);
+	free(w->why);
+	free(w->seen);
+}
+
+/*
+ * A store that holds no keyring cannot check any change set: say what to
+ * do once instead of rejecting every file. The city store is its own root.
+ */
+static int need_keyring(tidu_store *s)
+{
+	int64_t version = 0;
+	tidu_buf doc = TIDU_BUF_INIT;
+	int error;
+
+	if (!strcmp(tidu_store_role(s), "city"))
+		return 0;
+	error = tidu_trust_keyring_latest(s, &version, &doc);
+	tidu_buf_free(&doc);
+	if (error < 0)
+		return error;
+	if (!version)
+		return tidu_error_set(TIDU_EINVAL, "%s",
+			_("this store holds no keyring yet, so no change set can be checked: "
+			  "import the keyring first: tidu keyring import FILE (or run tidu sync)"));
+	return 0;
 }
 
 static const char *outcome_name(tidu_apply_outcome o)
@@ -104,20 +237,52 @@ static const char *outcome_name(tidu_apply_outcome o)
 static int changes_apply(cli_run *r)
 {
 	int json = ((const changes_opts *)r->opts)->json;
-	size_t counts[5] = {0}, stuck = 0, nfiles = 0, cap = 0, i, changes = 0, conflicts = 0;
+	size_t counts[5] = {0}, stuck = 0, nfiles = 0, i, changes = 0, conflicts = 0;
 	tidu_buf data = TIDU_BUF_INIT, out = TIDU_BUF_INIT;
 	tidu_json_writer w;
 	tidu_store *s = r->store;
-	char **files = NULL;
+	walk found;
+	char **files;
 	int code = EXIT_OK, error;
 
+	memset(&found, 0, sizeof(found));
+	if ((error = need_keyring(s)) < 0)
+		return cli_fail(error);
 	for (i = 0; i < (size_t)r->nargs; i++)
-		collect(r->args[i], &files, &nfiles, &cap);
+		collect(&found, r->args[i], 0);
+	files = found.files;
+	nfiles = found.n;
 	/* Sorted paths apply a device's files in order: fewer are held. */
-	qsort(files, nfiles, sizeof(*files), cmp_path);
+	if (nfiles)
+		qsort(files, nfiles, sizeof(*files), cmp_path);
 	if (json) {
 		tidu_json_writer_init(&w, &out, 1);
 		tidu_json_begin_array(&w);
+	}
+	/* What is not a change set is listed, never "rejected": exit 0. */
+	for (i = 0; i < found.nskipped; i++) {
+		counts[TIDU_APPLY_SKIPPED]++;
+		if (!json) {
+			printf("%-10s %s: %s\n", outcome_name(TIDU_APPLY_SKIPPED),
+			       cli_safe(found.skipped[i]), found.why[i]);
+			continue;
+		}
+		tidu_json_begin_object(&w);
+		tidu_json_write_key(&w, "file");
+		tidu_json_write_string(&w, found.skipped[i]);
+		tidu_json_write_key(&w, "outcome");
+		tidu_json_write_string(&w, "skipped");
+		tidu_json_write_key(&w, "device");
+		tidu_json_write_string(&w, "");
+		static const char *const zero[] = {"seq", "changes", "conflicts",
+						   "clock_ahead_ms"};
+		for (size_t k = 0; k < sizeof(zero) / sizeof(*zero); k++) {
+			tidu_json_write_key(&w, zero[k]);
+			tidu_json_write_int64(&w, 0);
+		}
+		tidu_json_write_key(&w, "reason");
+		tidu_json_write_string(&w, found.why[i]);
+		tidu_json_end_object(&w);
 	}
 	for (i = 0; i < nfiles; i++) {
 		tidu_apply_report rep;
@@ -127,6 +292,11 @@ static int changes_apply(cli_run *r)
 		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND) {
 			rep.outcome = TIDU_APPLY_REJECTED;
 			snprintf(rep.reason, sizeof(rep.reason), "%s", tidu_error_message());
+		} else if (error == 0 && data.len == 0) {
+			/* An interrupted copy, not a forgery: nothing to check. */
+			rep.outcome = TIDU_APPLY_SKIPPED;
+			snprintf(rep.reason, sizeof(rep.reason), "%s",
+				 _("the file is empty (an interrupted copy?)"));
 		} else if (error < 0 ||
 			   (error = tidu_changes_apply(s, (const unsigned char *)data.ptr,
 						       data.len, files[i], &rep)) < 0) {
@@ -159,11 +329,11 @@ static int changes_apply(cli_run *r)
 			tidu_json_end_object(&w);
 			continue;
 		}
-		printf("%-10s %s", outcome_name(rep.outcome), files[i]);
+		printf("%-10s %s", outcome_name(rep.outcome), cli_safe(files[i]));
 		if (rep.outcome == TIDU_APPLY_APPLIED)
 			printf(_(" (%zu changes, %zu conflicts)"), rep.changes, rep.conflicts);
 		if (rep.reason[0] && rep.outcome != TIDU_APPLY_DUPLICATE)
-			printf(": %s", rep.reason);
+			printf(": %s", cli_safe(rep.reason));
 		printf("\n");
 		if (rep.ahead_ms)
 			cli_warn(_("'%s': the clock of device '%s' is %lld minutes ahead"),
@@ -183,9 +353,7 @@ static int changes_apply(cli_run *r)
 	if (counts[TIDU_APPLY_REJECTED] || stuck)
 		code = EXIT_CORRUPT;
 done:
-	for (i = 0; i < nfiles; i++)
-		free(files[i]);
-	free(files);
+	walk_free(&found);
 	tidu_buf_free(&data);
 	tidu_buf_free(&out);
 	return code;

@@ -8,6 +8,7 @@
  *   anything else, or a peer of another user -> "E\n"
  */
 #define _GNU_SOURCE /* accept4, struct ucred */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,10 +32,15 @@
 #define CHECK_EVERY_MS 1000 /* how often a waiting agent looks at its socket path */
 #define REPLY_KEY_LEN (1 + TIDU_KEY_BYTES + TIDU_FILE_ID_BYTES)
 
-/* The directory of the sockets: this user's alone, or TIDU_EINVAL. */
+/*
+ * The directory of the sockets: this user's alone, or TIDU_EINVAL saying
+ * what is wrong. /tmp is shared: another user can make the directory first
+ * (to block the agent, or to see its sockets), so owner and mode are
+ * checked, never trusted; the way out is a runtime directory of one's own.
+ */
 static int agent_dir(int create, tidu_buf *out)
 {
-	const char *rt = getenv("XDG_RUNTIME_DIR");
+	const char *rt = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
 	struct stat sb;
 
 	tidu_buf_clear(out);
@@ -42,7 +48,8 @@ static int agent_dir(int create, tidu_buf *out)
 	    sb.st_uid == getuid())
 		tidu_buf_printf(out, "%s/tidu-agent", rt);
 	else
-		tidu_buf_printf(out, "/tmp/tidu-agent-%lu", (unsigned long)getuid());
+		tidu_buf_printf(out, "%s/tidu-agent-%lu", tmp && tmp[0] == '/' ? tmp : "/tmp",
+				(unsigned long)getuid());
 	if (create && mkdir(out->ptr, 0700) < 0 && errno != EEXIST)
 		return tidu_error_set(TIDU_ERROR, _("cannot make the agent directory '%s': %s"),
 				      out->ptr, strerror(errno));
@@ -52,10 +59,20 @@ static int agent_dir(int create, tidu_buf *out)
 		return tidu_error_set(TIDU_ERROR, _("cannot use the agent directory '%s': %s"),
 				      out->ptr, strerror(errno));
 	}
-	if (!S_ISDIR(sb.st_mode) || sb.st_uid != getuid() || (sb.st_mode & 077))
+	if (!S_ISDIR(sb.st_mode))
 		return tidu_error_set(TIDU_EINVAL,
-			_("the agent directory '%s' is not this user's alone (owner and mode 0700 required)"),
-			out->ptr);
+			_("the agent directory '%s' is not a directory (someone made it in its place): "
+			  "set XDG_RUNTIME_DIR to a directory of your own"), out->ptr);
+	if (sb.st_uid != getuid())
+		return tidu_error_set(TIDU_EINVAL,
+			_("the agent directory '%s' belongs to another user (uid %lu), not to you: "
+			  "set XDG_RUNTIME_DIR to a directory of your own"),
+			out->ptr, (unsigned long)sb.st_uid);
+	if (sb.st_mode & 077)
+		return tidu_error_set(TIDU_EINVAL,
+			_("the agent directory '%s' is open to other users (mode %03o, 0700 needed): "
+			  "run 'chmod 700 %s' or set XDG_RUNTIME_DIR to a directory of your own"),
+			out->ptr, (unsigned)(sb.st_mode & 0777), out->ptr);
 	return 0;
 }
 
@@ -146,27 +163,25 @@ static int unix_socket(const tidu_buf *path, struct sockaddr_un *sa, int *fd)
 	return 0;
 }
 
-/* Connects to the agent of `dbpath`: TIDU_ENOTFOUND if none answers. */
-static int agent_connect(const char *dbpath, int *fd_out)
+/* Connects to the agent socket `path`: TIDU_ENOTFOUND if none answers. */
+static int socket_connect(const tidu_buf *path, int *fd_out)
 {
-	tidu_buf path = TIDU_BUF_INIT;
 	struct sockaddr_un sa;
 	int fd = -1, error;
 
 	*fd_out = -1;
-	if ((error = tidu_agent_path(dbpath, 0, &path)) < 0 ||
-	    (error = unix_socket(&path, &sa, &fd)) < 0)
+	if ((error = unix_socket(path, &sa, &fd)) < 0)
 		goto done;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		error = errno == ENOENT || errno == ECONNREFUSED
 			? tidu_error_set(TIDU_ENOTFOUND, "%s", _("no agent is running for this store"))
 			: tidu_error_set(TIDU_ERROR, _("cannot reach the agent at '%s': %s"),
-					 path.ptr, strerror(errno));
+					 path->ptr, strerror(errno));
 		goto done;
 	}
 	if (peer_uid(fd) != (long)getuid()) {
 		error = tidu_error_set(TIDU_EINVAL, _("the agent at '%s' is not this user's"),
-				       path.ptr);
+				       path->ptr);
 		goto done;
 	}
 	set_timeouts(fd);
@@ -175,20 +190,27 @@ static int agent_connect(const char *dbpath, int *fd_out)
 done:
 	if (fd >= 0)
 		close(fd);
+	return error;
+}
+
+/* Connects to the agent of `dbpath`: TIDU_ENOTFOUND if none answers. */
+static int agent_connect(const char *dbpath, int *fd_out)
+{
+	tidu_buf path = TIDU_BUF_INIT;
+	int error;
+
+	*fd_out = -1;
+	if ((error = tidu_agent_path(dbpath, 0, &path)) == 0)
+		error = socket_connect(&path, fd_out);
 	tidu_buf_free(&path);
 	return error;
 }
 
-/* Sends `req`, reads up to `size` bytes of the answer into `buf`. */
-static int agent_ask(const char *dbpath, const char *req, unsigned char *buf,
-		     size_t size, size_t *got)
+/* Sends `req` on `fd` (closed here), reads up to `size` bytes of the answer. */
+static int ask_on(int fd, const char *req, unsigned char *buf, size_t size, size_t *got)
 {
 	ssize_t n;
-	int fd, error;
 
-	*got = 0;
-	if ((error = agent_connect(dbpath, &fd)) < 0)
-		return error;
 	if (send_all(fd, req, strlen(req)) < 0 || (n = recv_all(fd, buf, size)) < 1) {
 		close(fd);
 		return tidu_error_set(TIDU_ERROR, "%s", _("the agent did not answer"));
@@ -198,6 +220,18 @@ static int agent_ask(const char *dbpath, const char *req, unsigned char *buf,
 	if (buf[0] == 'E')
 		return tidu_error_set(TIDU_ERROR, "%s", _("the agent refused the request"));
 	return 0;
+}
+
+/* Sends `req`, reads up to `size` bytes of the answer into `buf`. */
+static int agent_ask(const char *dbpath, const char *req, unsigned char *buf,
+		     size_t size, size_t *got)
+{
+	int fd, error;
+
+	*got = 0;
+	if ((error = agent_connect(dbpath, &fd)) < 0)
+		return error;
+	return ask_on(fd, req, buf, size, got);
 }
 
 int tidu_agent_fetch(const char *dbpath, tidu_secret *out)
@@ -244,6 +278,53 @@ int tidu_agent_stop(const char *dbpath)
 	size_t got;
 
 	return agent_ask(dbpath, "STOP\n", reply, sizeof(reply), &got);
+}
+
+int tidu_agent_stop_all(size_t *stopped)
+{
+	tidu_buf dir = TIDU_BUF_INIT, path = TIDU_BUF_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+	int error;
+
+	*stopped = 0;
+	if ((error = agent_dir(0, &dir)) < 0) {
+		if (error == TIDU_ENOTFOUND) {
+			tidu_error_clear();
+			error = 0;
+		}
+		goto done;
+	}
+	if (!(d = opendir(dir.ptr))) {
+		error = tidu_error_set(TIDU_ERROR, _("cannot use the agent directory '%s': %s"),
+				       dir.ptr, strerror(errno));
+		goto done;
+	}
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		unsigned char reply[4];
+		size_t got;
+		int fd;
+
+		if (n < 6 || strcmp(de->d_name + n - 5, ".sock"))
+			continue;
+		tidu_buf_clear(&path);
+		tidu_buf_printf(&path, "%s/%s", dir.ptr, de->d_name);
+		if (path.len >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			continue;
+		/* A dead agent's socket is passed over; a foreign one never asked. */
+		if (socket_connect(&path, &fd) < 0)
+			continue;
+		if (ask_on(fd, "STOP\n", reply, sizeof(reply), &got) == 0)
+			(*stopped)++;
+	}
+	tidu_error_clear();
+done:
+	if (d)
+		closedir(d);
+	tidu_buf_free(&dir);
+	tidu_buf_free(&path);
+	return error;
 }
 
 int tidu_agent_listen(const char *dbpath, int *fd_out)
@@ -377,6 +458,13 @@ int tidu_agent_serve(int fd, const char *dbpath, tidu_secret *secret,
 		/* Removed or replaced: somebody wants this agent gone. */
 		if (stat(path.ptr, &now) < 0 || now.st_ino != mine.st_ino ||
 		    now.st_dev != mine.st_dev)
+			break;
+		/*
+		 * The store moved or deleted: no command can name this agent
+		 * any more (its socket is named after the store's path), so it
+		 * wipes the key rather than keep it for nobody.
+		 */
+		if (stat(dbpath, &now) < 0 && (errno == ENOENT || errno == ENOTDIR))
 			break;
 		if (rc < 0 && errno == EINTR)
 			continue;

@@ -587,40 +587,59 @@ int tidu_changes_apply(tidu_store *s, const unsigned char *file, size_t len,
 
 /* ---- export and log ------------------------------------------------------ */
 
-int tidu_changes_export(tidu_store *s, const char *dir, size_t *written,
-			size_t *skipped)
+/*
+ * A file already in the folder counts only if it holds exactly what would
+ * be written: a damaged or different one is rewritten whole (repaired), and
+ * the temporary files of a killed export are removed from every device
+ * folder written to.
+ */
+int tidu_changes_export(tidu_store *s, const char *dir, tidu_export_report *rep)
 {
 	sqlite3_stmt *st = NULL;
-	tidu_buf path = TIDU_BUF_INIT;
-	struct stat sb;
+	tidu_buf path = TIDU_BUF_INIT, folder = TIDU_BUF_INIT;
 	int rc, error = 0;
 
-	*written = *skipped = 0;
+	memset(rep, 0, sizeof(*rep));
 	rc = sqlite3_prepare_v2(tidu_store_db(s),
 		"SELECT district, device, seq, file FROM changeset ORDER BY device, seq",
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return tidu_store_sqlerr(s, rc, _("reading change sets"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *file = sqlite3_column_blob(st, 3);
+		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+		struct stat sb;
+		int there;
+
 		tidu_buf_clear(&path);
 		tidu_buf_printf(&path, "%s/%s/%s", dir, sqlite3_column_text(st, 0),
 				sqlite3_column_text(st, 1));
-		if ((error = tidu_file_mkdirs(path.ptr, 0700)) < 0)
-			break;
+		if (!folder.ptr || strcmp(folder.ptr, path.ptr)) {
+			tidu_buf_clear(&folder);
+			tidu_buf_puts(&folder, path.ptr);
+			if ((error = tidu_file_mkdirs(path.ptr, 0700)) < 0 ||
+			    (error = tidu_file_remove_temps(path.ptr, ".tcs",
+							    &rep->cleaned)) < 0)
+				break;
+		}
 		tidu_buf_printf(&path, "/%012lld.tcs", (long long)sqlite3_column_int64(st, 2));
-		if (stat(path.ptr, &sb) == 0) {
-			(*skipped)++;
+		there = lstat(path.ptr, &sb) == 0;
+		if (there && tidu_file_same(path.ptr, file, len)) {
+			rep->skipped++;
 			continue;
 		}
-		if ((error = tidu_file_write(path.ptr, sqlite3_column_blob(st, 3),
-				(size_t)sqlite3_column_bytes(st, 3), 0644)) < 0)
+		if ((error = tidu_file_write(path.ptr, file, len, 0644)) < 0)
 			break;
-		(*written)++;
+		if (there)
+			rep->repaired++;
+		else
+			rep->written++;
 	}
 	if (!error && rc != SQLITE_DONE)
 		error = tidu_store_sqlerr(s, rc, _("reading change sets"));
 	sqlite3_finalize(st);
 	tidu_buf_free(&path);
+	tidu_buf_free(&folder);
 	return error;
 }
 

@@ -3,7 +3,10 @@
  * nothing of trust, so that the dependency runs one way (home -> trust ->
  * store).
  */
+#include <errno.h>
 #include <stddef.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tidu/home.h"
 #include "tidu/repo.h"
@@ -31,7 +34,8 @@ int tidu_home_create(tidu_store **out, const char *home,
 		     char *recovery, size_t recovery_size)
 {
 	tidu_store *s = NULL;
-	int error;
+	struct stat st;
+	int error, existed = stat(home, &st) == 0 || errno != ENOENT;
 
 	*out = NULL;
 	/* The name goes into every request and keyring: the one check, first. */
@@ -39,16 +43,24 @@ int tidu_home_create(tidu_store **out, const char *home,
 		return error;
 	if ((error = tidu_store_create(&s, home, id, pass, passlen, recovery,
 				       recovery_size)) < 0)
-		return error;
+		goto fail;
 	if ((error = tidu_trust_ensure_keys(s)) < 0 ||
 	    (city_fp && (error = tidu_trust_pin_city(s, city_fp)) < 0) ||
 	    (remote && (error = tidu_remote_add(s, "origin", remote)) < 0)) {
 		/* Nothing half-made: a store without its keys, pin or remote goes. */
 		tidu_store_discard(s);
-		return error;
+		goto fail;
 	}
 	*out = s;
 	return 0;
+fail:
+	/*
+	 * A home this call made goes too (a full disk must not leave an empty
+	 * one that looks like a store's); rmdir keeps it if anything is in it.
+	 */
+	if (!existed)
+		rmdir(home);
+	return error;
 }
 
 int tidu_home_open(tidu_store **out, const char *home, const char *pass,

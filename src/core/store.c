@@ -23,6 +23,9 @@
 /* Statements the cache keeps that are not being stepped: see tidu_store_stmt(). */
 #define STMT_CACHE 32
 
+/* The key header before the pages (vfs.h). */
+#define HDR_SIZE TIDU_HEADER_SIZE
+
 typedef struct {
 	char *sql;
 	sqlite3_stmt *stmt;
@@ -41,6 +44,7 @@ struct tidu_store {
 	int hlc_dirty;   /* hlc is ahead of meta: written at the next commit */
 	tidu_secret secret; /* data key and file id, wiped on free */
 	unsigned long tamper_base; /* tidu_vfs_tamper_count() when opened */
+	int readonly;    /* opened read-only: its home cannot be written */
 	stmt_entry *cache; /* tidu_store_stmt(): see there */
 	size_t ncache, cache_cap;
 	uint64_t cache_clock; /* ticks once per tidu_store_stmt() */
@@ -81,6 +85,45 @@ int tidu_store_exists(const char *home)
 	return r;
 }
 
+/* The home directory of the store file `path` (.../tidu.db), the caller's. */
+static char *home_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	tidu_buf b = TIDU_BUF_INIT;
+
+	if (!slash)
+		tidu_buf_puts(&b, ".");
+	else
+		tidu_buf_put(&b, path, slash == path ? 1 : (size_t)(slash - path));
+	return tidu_buf_detach(&b);
+}
+
+/*
+ * A write refused because a file cannot be written. A `tidu.db-shm` that
+ * cannot be written while the rest can (left at 0400 by a copy or a
+ * careless chmod) blocks every write: name it.
+ */
+static int readonly_error(tidu_store *s, const char *what)
+{
+	tidu_buf shm = TIDU_BUF_INIT;
+	char *home = home_of(s->path);
+	int error;
+
+	tidu_buf_printf(&shm, "%s-shm", s->path);
+	if (!s->readonly && access(shm.ptr, F_OK) == 0 && access(shm.ptr, W_OK) < 0)
+		error = tidu_error_set(TIDU_ERROR,
+			_("the store at '%s' cannot be written because '%s' is read-only: "
+			  "if no tidu is running, remove that file (or chmod 600 it) and try again"),
+			home, shm.ptr);
+	else
+		error = tidu_error_set(TIDU_ERROR,
+			_("the store at '%s' is read-only (%s): read-only commands work, "
+			  "to change it copy it to a writable disk"), home, what);
+	free(home);
+	tidu_buf_free(&shm);
+	return error;
+}
+
 int tidu_store_sqlerr(tidu_store *s, int rc, const char *what)
 {
 	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
@@ -103,8 +146,13 @@ int tidu_store_sqlerr(tidu_store *s, int rc, const char *what)
 		return tidu_error_set(TIDU_ERROR,
 			_("store '%s' is busy: another tidu is using it (%s)"),
 			s && s->path ? s->path : "?", what);
-	if (prim == SQLITE_FULL)
-		return tidu_error_set(TIDU_ERROR, _("disk full while %s"), what);
+	if (prim == SQLITE_FULL || (s && s->db && sqlite3_system_errno(s->db) == ENOSPC) ||
+	    (s && s->db && sqlite3_system_errno(s->db) == EDQUOT))
+		return tidu_error_set(TIDU_ERROR,
+			_("the disk is full: cannot write the store '%s' (%s); make room and try again"),
+			s && s->path ? s->path : "?", what);
+	if (prim == SQLITE_READONLY && s && s->path)
+		return readonly_error(s, what);
 	return tidu_error_set(TIDU_ERROR, _("database error while %s: %s"),
 			      what, msg);
 }
@@ -364,14 +412,76 @@ static int load_identity(tidu_store *s)
 	return 0;
 }
 
+/*
+ * `path` as an SQLite URI opening it read-only and immutable: no lock, no
+ * -shm, no -wal is made (none can be on a write-protected disk).
+ */
+static char *immutable_uri(const char *path)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+	const unsigned char *p;
+
+	tidu_buf_puts(&b, "file:");
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
+			tidu_buf_printf(&b, "%%%02X", *p);
+		else
+			tidu_buf_put(&b, (const char *)p, 1);
+	}
+	tidu_buf_puts(&b, "?immutable=1");
+	return tidu_buf_detach(&b);
+}
+
+/*
+ * Whether a write to the store would be refused by the file system (a
+ * write-protected stick, a read-only mount, files and folder not ours to
+ * write): then it opens read-only, and what only reads still works.
+ */
+static int cannot_write(const char *path)
+{
+	char *home = home_of(path);
+	int r = access(path, W_OK) < 0 || access(home, W_OK) < 0;
+
+	free(home);
+	return r;
+}
+
+/* A -wal file with frames in it: the store's last commits are there. */
+static int wal_has_frames(const char *path)
+{
+	tidu_buf wal = TIDU_BUF_INIT;
+	struct stat st;
+	int r;
+
+	tidu_buf_printf(&wal, "%s-wal", path);
+	r = stat(wal.ptr, &st) == 0 && st.st_size > 0;
+	tidu_buf_free(&wal);
+	return r;
+}
+
 /* Opens the SQLite connection once the key is attached to the VFS. */
 static int connect(tidu_store *s, int create)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
 		    (create ? SQLITE_OPEN_CREATE : 0);
+	char *uri = NULL;
 	int rc, error;
 
-	rc = sqlite3_open_v2(s->path, &s->db, flags, TIDU_VFS_NAME);
+	if (!create && cannot_write(s->path)) {
+		s->readonly = 1;
+		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+		/*
+		 * With no -wal (a store closed cleanly) nothing but the file is
+		 * needed: immutable. With one, SQLite reads it through a
+		 * read-only -shm or, lacking that, the -wal itself.
+		 */
+		if (!wal_has_frames(s->path)) {
+			uri = immutable_uri(s->path);
+			flags |= SQLITE_OPEN_URI;
+		}
+	}
+	rc = sqlite3_open_v2(uri ? uri : s->path, &s->db, flags, TIDU_VFS_NAME);
+	free(uri);
 	if (rc != SQLITE_OK)
 		return tidu_store_sqlerr(s, rc, _("opening the store"));
 	sqlite3_extended_result_codes(s->db, 1);
@@ -382,9 +492,11 @@ static int connect(tidu_store *s, int create)
 	 * WAL with synchronous=FULL: a commit is on disk when COMMIT returns.
 	 * temp_store=MEMORY: no plaintext temp files. secure_delete: freed
 	 * pages are zeroed before they are encrypted, not left readable.
-	 * mmap_size=0: the VFS has no xFetch anyway; say so.
+	 * mmap_size=0: the VFS has no xFetch anyway; say so. A read-only
+	 * store is WAL already and cannot be switched.
 	 */
-	if ((error = exec(s, "PRAGMA journal_mode=WAL", _("opening the store"))) < 0 ||
+	if ((!s->readonly &&
+	     (error = exec(s, "PRAGMA journal_mode=WAL", _("opening the store"))) < 0) ||
 	    (error = exec(s,
 		"PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
 		"PRAGMA secure_delete=ON; PRAGMA mmap_size=0;"
@@ -394,6 +506,27 @@ static int connect(tidu_store *s, int create)
 		return error;
 	/* Reading the schema authenticates page 1 and the schema pages. */
 	return migrate(s);
+}
+
+/*
+ * A store file cut short: only its key header left, or a page cut in two.
+ * The pages are whole PAGE-sized blocks after the header; without them (and
+ * no -wal holding them) SQLite would see an empty database.
+ */
+static int check_length(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0; /* the open reports it */
+	if ((st.st_size <= HDR_SIZE && !wal_has_frames(path)) ||
+	    (st.st_size > HDR_SIZE && (st.st_size - HDR_SIZE) % TIDU_PAGE_SIZE))
+		return tidu_error_set(TIDU_ECORRUPT,
+			_("store '%s' is damaged: the file is truncated (%lld bytes, %s): "
+			  "restore it from a backup"), path, (long long)st.st_size,
+			st.st_size <= HDR_SIZE ? _("its key header and no data")
+					       : _("a page is cut short"));
+	return 0;
 }
 
 /* The one place of the rule, for a new store and a new passphrase alike. */
@@ -532,7 +665,8 @@ static int open_with(tidu_store **out, const char *home, const char *pass,
 	}
 	if (error < 0)
 		goto done;
-	if ((error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
+	if ((error = check_length(s->path)) < 0 ||
+	    (error = tidu_vfs_attach_key(s->path, secret.key, secret.file_id)) < 0 ||
 	    (error = connect(s, 0)) < 0 || (error = load_identity(s)) < 0)
 		goto done;
 	s->secret = secret;
@@ -593,6 +727,8 @@ int tidu_store_set_passphrase(tidu_store *s, const char *pass, size_t passlen)
 
 	if ((error = check_passphrase(passlen)) < 0)
 		return error;
+	if (s->readonly)
+		return readonly_error(s, _("changing the passphrase"));
 	return tidu_keyfile_set_passphrase(s->path, &s->secret, pass, passlen);
 }
 

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,6 +47,15 @@ int tidu_file_read(const char *path, size_t max, tidu_buf *out)
 	return error;
 }
 
+/* A failed write of `path`: a full disk (or quota) said so, in words. */
+static int write_error(const char *path, int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		return tidu_error_set(TIDU_ERROR,
+			_("the disk is full: cannot write '%s'; make room and try again"), path);
+	return tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path, strerror(err));
+}
+
 int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 {
 	tidu_buf tmp = TIDU_BUF_INIT, dir = TIDU_BUF_INIT;
@@ -55,13 +65,11 @@ int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 
 	tidu_buf_printf(&tmp, "%s.tmp-XXXXXX", path);
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 		goto out;
 	}
 	if (fchmod(fd, (mode_t)mode) < 0) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 		done = len; /* nothing more to write: clean up below */
 	}
 	while (done < len) {
@@ -72,21 +80,17 @@ int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 		if (w <= 0) {
 			if (w == 0)
 				errno = EIO; /* no progress: not an endless loop */
-			error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-					       strerror(errno));
+			error = write_error(path, errno);
 			break;
 		}
 		done += (size_t)w;
 	}
 	if (!error && fsync(fd) < 0)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 	if (close(fd) < 0 && !error)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 	if (!error && rename(tmp.ptr, path) < 0)
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path,
-				       strerror(errno));
+		error = write_error(path, errno);
 	if (error) {
 		unlink(tmp.ptr);
 		goto out;
@@ -129,5 +133,74 @@ int tidu_file_mkdirs(const char *path, int mode)
 			break;
 	}
 	free(copy);
+	return error;
+}
+
+int tidu_file_same(const char *path, const void *data, size_t len)
+{
+	char chunk[65536];
+	struct stat st;
+	size_t at = 0;
+	ssize_t got;
+	int fd, same = 1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != len) {
+		close(fd);
+		return 0;
+	}
+	while (same && (got = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			same = 0;
+			break;
+		}
+		if ((size_t)got > len - at ||
+		    memcmp(chunk, (const char *)data + at, (size_t)got) != 0)
+			same = 0;
+		at += (size_t)got;
+	}
+	close(fd);
+	return same && at == len;
+}
+
+/* Whether `name` is `<something><ext>.tmp-XXXXXX`, what tidu_file_write leaves. */
+static int is_temp_of(const char *name, const char *ext)
+{
+	size_t n = strlen(name), e = strlen(ext), tail = sizeof(".tmp-XXXXXX") - 1;
+
+	return n > e + tail && strncmp(name + n - tail, ".tmp-", 5) == 0 &&
+	       strncmp(name + n - tail - e, ext, e) == 0;
+}
+
+int tidu_file_remove_temps(const char *dir, const char *ext, size_t *removed)
+{
+	tidu_buf path = TIDU_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int error = 0;
+
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : tidu_error_set(TIDU_ERROR,
+			_("cannot read '%s': %s"), dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (!is_temp_of(de->d_name, ext))
+			continue;
+		tidu_buf_clear(&path);
+		tidu_buf_printf(&path, "%s/%s", dir, de->d_name);
+		if (lstat(path.ptr, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlink(path.ptr) < 0) {
+			error = tidu_error_set(TIDU_ERROR, _("cannot remove '%s': %s"),
+					       path.ptr, strerror(errno));
+			break;
+		}
+		(*removed)++;
+	}
+	closedir(d);
+	tidu_buf_free(&path);
 	return error;
 }
