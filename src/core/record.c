@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tidu/alloc.h"
+#include "tidu/changeset.h"
 #include "tidu/clock.h"
 #include "tidu/dict.h"
 #include "tidu/i18n.h"
@@ -159,6 +160,14 @@ int tidu_record_edit_set(tidu_edit *e, const char *field, const char *value)
 	    (error = tidu_dict_canonical(f, value, &canon)) < 0) {
 		tidu_buf_free(&canon);
 		return error;
+	}
+	if (canon.len > TIDU_CHANGESET_MAX_STRING) {
+		size_t len = canon.len;
+
+		tidu_buf_free(&canon);
+		return tidu_error_set(TIDU_EINVAL,
+			_("field '%s': value is %zu bytes, over the limit of %u bytes"),
+			field, len, TIDU_CHANGESET_MAX_STRING);
 	}
 	slot = slot_for(e, f);
 	free(slot->value);

@@ -20,6 +20,7 @@
 #include "helpers.h"
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
+#include "tidu/changeset.h"
 #include "tidu/conflict.h"
 #include "tidu/error.h"
 #include "tidu/i18n.h"
@@ -136,6 +137,24 @@ static void test_edit_validation(void **state)
 	assert_int_equal(tidu_record_edit_count(e), 1);
 	assert_null(tidu_record_edit_get(e, "niche_share", &is_set));
 	assert_int_equal(is_set, 0);
+
+	/* A value over the change-set limit is refused at the write, naming field and limit. */
+	{
+		tidu_edit *b = tidu_record_edit_new(TIDU_ENTITY_FIRM, FIRM);
+		char *big = tidu_malloc(TIDU_CHANGESET_MAX_STRING + 2);
+
+		memset(big, 'a', TIDU_CHANGESET_MAX_STRING + 1);
+		big[TIDU_CHANGESET_MAX_STRING + 1] = '\0';
+		assert_int_equal(tidu_record_edit_set(b, "address", big), TIDU_EINVAL);
+		assert_non_null(strstr(tidu_error_message(), "field 'address'"));
+		assert_non_null(strstr(tidu_error_message(), "limit of 1048576 bytes"));
+		assert_int_equal(tidu_record_edit_count(b), 0);
+		big[TIDU_CHANGESET_MAX_STRING] = '\0';
+		assert_int_equal(tidu_record_edit_set(b, "address", big), 0);
+		assert_int_equal(tidu_record_edit_count(b), 1);
+		free(big);
+		tidu_record_edit_free(b);
+	}
 
 	/* A later value of a field replaces the earlier; "" and NULL clear it. */
 	assert_int_equal(tidu_record_edit_set(e, "employees", "121"), 0);
