@@ -20,7 +20,9 @@
 int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out);
 
 /* Bodies are cut at about this size: a huge import goes out in parts. */
-#define TIDU_SEAL_MAX_BODY ((size_t)32 << 20)
+/* A quarter of the file limit: one more change (its values each within
+ * TIDU_CHANGESET_MAX_STRING) still fits in TIDU_CHANGESET_MAX_FILE. */
+#define TIDU_SEAL_MAX_BODY (TIDU_CHANGESET_MAX_FILE / 4)
 
 /*
  * Seals pending changes, oldest first, into this device's next change set,

@@ -49,6 +49,8 @@
 /* Caps (docs/formats.md). Readers reject anything beyond them. */
 #define TIDU_CHANGESET_MAX_BODY (256u << 20)  /* body bytes, before compression */
 #define TIDU_CHANGESET_MAX_STRING (1u << 20)  /* bytes of one value */
+/* Bytes of one change-set file: what seal may write and apply and sync read. */
+#define TIDU_CHANGESET_MAX_FILE ((size_t)64 << 20)
 #define TIDU_CHANGESET_MAX_KEY 256            /* bytes of an entity key */
 #define TIDU_CHANGESET_MAX_NAME 64            /* bytes of a field name */
 #define TIDU_CHANGESET_MAX_FIELDS 1024        /* fields in one change */

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "tidu/alloc.h"
 #include "tidu/changes.h"
+#include "tidu/file.h"
 #include "tidu/trust.h"
 
 typedef struct {
@@ -288,7 +289,7 @@ static int changes_apply(cli_run *r)
 		tidu_apply_report rep;
 
 		memset(&rep, 0, sizeof(rep));
-		error = tidu_trust_doc_read(files[i], &data);
+		error = tidu_file_read(files[i], TIDU_CHANGESET_MAX_FILE, &data);
 		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND) {
 			rep.outcome = TIDU_APPLY_REJECTED;
 			snprintf(rep.reason, sizeof(rep.reason), "%s", tidu_error_message());
