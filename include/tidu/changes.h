@@ -24,6 +24,9 @@ int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out);
  * TIDU_CHANGESET_MAX_STRING) still fits in TIDU_CHANGESET_MAX_FILE. */
 #define TIDU_SEAL_MAX_BODY (TIDU_CHANGESET_MAX_FILE / 4)
 
+/* One change larger than this cannot go out (body cut + it < the file cap). */
+#define TIDU_SEAL_MAX_CHANGE (TIDU_CHANGESET_MAX_FILE / 2)
+
 /*
  * Seals pending changes, oldest first, into this device's next change set,
  * up to about TIDU_SEAL_MAX_BODY bytes of body: call again until
@@ -35,6 +38,47 @@ int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out);
  * stay pending.
  */
 int tidu_changes_seal(tidu_store *s, uint64_t *seq_out, size_t *count_out);
+/*
+ * (A change that cannot be sealed — a value over a limit, a damaged
+ * change-log row, a change over TIDU_SEAL_MAX_CHANGE — never blocks the
+ * outbox: the seal sets it aside with the reason and seals the rest.)
+ */
+
+/* ---- the outbox: what waits to be sealed ---- */
+
+typedef struct {
+	int64_t id;      /* the change-log row */
+	char *entity;    /* firm, firm_year, visit, ... */
+	char *key;       /* the record's key, as stored */
+	char *device;    /* who wrote it */
+	int64_t wall;    /* when (ms since 1970, the writer's clock) */
+	size_t fields;   /* how many fields it changes */
+	char *reason;    /* set aside: why it cannot go out; NULL when pending */
+	int64_t aside_at; /* set aside: when (ms) */
+} tidu_outbox_item;
+
+typedef struct {
+	int64_t pending;         /* waiting to be sealed */
+	int64_t aside;           /* set aside */
+	int64_t by_entity[8];    /* pending, by entity code (changeset.h) */
+} tidu_outbox_counts;
+
+/* How many changes wait and how many are set aside. */
+int tidu_changes_outbox_counts(tidu_store *s, tidu_outbox_counts *out);
+
+/*
+ * The changes set aside, oldest first, and with `pending` also the ones
+ * waiting to be sealed (at most `limit` of those; 0: all).
+ */
+int tidu_changes_outbox(tidu_store *s, int pending, size_t limit,
+			tidu_outbox_item **out, size_t *n);
+void tidu_changes_outbox_free(tidu_outbox_item *items, size_t n);
+
+/*
+ * Puts the changes set aside back in the outbox (the next seal tries them
+ * again, e.g. after the limit that refused them was raised). *n_out: how many.
+ */
+int tidu_changes_retry(tidu_store *s, size_t *n_out);
 
 /* As tidu_changes_seal(); also the district the change set is for ("" if none). */
 int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,

@@ -20,6 +20,7 @@ typedef struct {
 typedef struct {
 	int64_t firms, firm_years, visits;
 	int64_t pending;            /* changes not sealed yet */
+	int64_t aside;              /* changes the seal set aside (tidu changes pending) */
 	int synced;                 /* 1: a sync (or relay) completed once */
 	int64_t last_sync_ms;       /* when, if synced */
 	char last_remote[TIDU_REMOTE_NAME_MAX + 1]; /* with which remote, if synced */

@@ -85,6 +85,9 @@ int cli_error(int code, const char *fmt, ...) TIDU_PRINTF(2, 3);
 /* Prints a warning line to stderr. */
 void cli_warn(const char *fmt, ...) TIDU_PRINTF(1, 2);
 
+/* Warns on stderr when the seal set changes aside (tidu changes pending). */
+void cli_changes_warn_aside(tidu_store *s);
+
 /* The home directory for this run (resolved). Returns an exit code. */
 int cli_home(const cli_ctx *ctx, tidu_buf *home);
 

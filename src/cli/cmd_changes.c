@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "tidu/alloc.h"
@@ -12,6 +13,7 @@
 
 typedef struct {
 	int json;
+	int all; /* pending: list every pending change too */
 } changes_opts;
 
 /* What the option tables point into; never written (cli_cmd.defaults). */
@@ -21,6 +23,146 @@ static const cli_opt apply_optv[] = {
 	CLI_FLAG("json", N_("print one JSON array of reports"), changes_defaults, json),
 	CLI_OPT_END,
 };
+
+static const cli_opt pending_optv[] = {
+	CLI_FLAG("all", N_("list every change waiting to be sealed, not only the count"),
+		 changes_defaults, all),
+	CLI_FLAG("json", N_("print one JSON object"), changes_defaults, json),
+	CLI_OPT_END,
+};
+
+/* Says on stderr that changes were set aside, if any (after seal and sync). */
+void cli_changes_warn_aside(tidu_store *s)
+{
+	tidu_outbox_counts oc;
+
+	if (tidu_changes_outbox_counts(s, &oc) < 0) {
+		tidu_error_clear();
+		return;
+	}
+	if (oc.aside)
+		cli_warn(_("%lld changes cannot be sent and wait set aside: see 'tidu changes pending'"),
+			 (long long)oc.aside);
+}
+
+static void local_minute(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, 32, "?");
+}
+
+static void pending_json(tidu_json_writer *w, const tidu_outbox_counts *oc,
+			 const tidu_outbox_item *it, size_t n, int all)
+{
+	size_t i;
+	int e;
+
+	tidu_json_begin_object(w);
+	tidu_json_write_key(w, "pending");
+	tidu_json_write_int64(w, oc->pending);
+	tidu_json_write_key(w, "by_entity");
+	tidu_json_begin_object(w);
+	for (e = 1; tidu_changeset_entity_name(e); e++) {
+		tidu_json_write_key(w, tidu_changeset_entity_name(e));
+		tidu_json_write_int64(w, oc->by_entity[e]);
+	}
+	tidu_json_end_object(w);
+	tidu_json_write_key(w, "set_aside");
+	tidu_json_write_int64(w, oc->aside);
+	tidu_json_write_key(w, "changes");
+	tidu_json_begin_array(w);
+	for (i = 0; i < n; i++) {
+		if (!all && !it[i].reason)
+			continue;
+		tidu_json_begin_object(w);
+		tidu_json_write_key(w, "id");
+		tidu_json_write_int64(w, it[i].id);
+		tidu_json_write_key(w, "state");
+		tidu_json_write_string(w, it[i].reason ? "set_aside" : "pending");
+		tidu_json_write_key(w, "entity");
+		tidu_json_write_string(w, it[i].entity);
+		tidu_json_write_key(w, "key");
+		tidu_json_write_string(w, it[i].key);
+		tidu_json_write_key(w, "device");
+		tidu_json_write_string(w, it[i].device);
+		tidu_json_write_key(w, "wall_ms");
+		tidu_json_write_int64(w, it[i].wall);
+		tidu_json_write_key(w, "fields");
+		tidu_json_write_int64(w, (int64_t)it[i].fields);
+		tidu_json_write_key(w, "reason");
+		if (it[i].reason)
+			tidu_json_write_string(w, it[i].reason);
+		else
+			tidu_json_write_null(w);
+		tidu_json_end_object(w);
+	}
+	tidu_json_end_array(w);
+	tidu_json_end_object(w);
+}
+
+/* tidu changes pending [--all] [--json]: what waits to be sealed, and what cannot go. */
+static int changes_pending(cli_run *r)
+{
+	const changes_opts *o = r->opts;
+	tidu_outbox_counts oc;
+	tidu_outbox_item *it = NULL;
+	tidu_buf out = TIDU_BUF_INIT;
+	size_t n = 0, i;
+	int code = EXIT_OK, error, e;
+	char when[32];
+
+	if ((error = tidu_changes_outbox_counts(r->store, &oc)) < 0 ||
+	    (error = tidu_changes_outbox(r->store, o->all, 0, &it, &n)) < 0)
+		return cli_fail(error);
+	if (o->json) {
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		pending_json(&w, &oc, it, n, o->all);
+		code = cli_emit_json(&w, &out);
+		goto done;
+	}
+	printf(_("%lld changes wait to be sealed"), (long long)oc.pending);
+	for (e = 1; oc.pending && tidu_changeset_entity_name(e); e++)
+		printf("%s%s %lld", e == 1 ? " (" : ", ", tidu_changeset_entity_name(e),
+		       (long long)oc.by_entity[e]);
+	printf("%s\n", oc.pending ? ")" : "");
+	if (oc.aside)
+		printf(_("%lld changes are set aside: they cannot be sent as they are\n"),
+		       (long long)oc.aside);
+	for (i = 0; i < n; i++) {
+		local_minute(it[i].wall, when);
+		printf("  #%-8lld %-10s %s  %s  %s  ", (long long)it[i].id,
+		       it[i].reason ? _("set aside") : _("pending"), when,
+		       cli_safe(it[i].entity), cli_safe(it[i].key));
+		printf(_("%zu fields"), it[i].fields);
+		if (it[i].reason)
+			printf(": %s", cli_safe(it[i].reason));
+		printf("\n");
+	}
+	if (oc.aside)
+		printf("%s\n", _("Correct the record (e.g. 'tidu firm set') and sync: the new value "
+				 "goes out. 'tidu changes retry' tries the set-aside changes again."));
+done:
+	tidu_changes_outbox_free(it, n);
+	tidu_buf_free(&out);
+	return code;
+}
+
+/* tidu changes retry: the set-aside changes go back in the outbox. */
+static int changes_retry(cli_run *r)
+{
+	size_t n;
+	int error;
+
+	if ((error = tidu_changes_retry(r->store, &n)) < 0)
+		return cli_fail(error);
+	printf(_("Put %zu set-aside changes back in the outbox\n"), n);
+	return EXIT_OK;
+}
 
 static int changes_seal(cli_run *r)
 {
@@ -43,6 +185,7 @@ static int changes_seal(cli_run *r)
 			printf("%s\n", _("Nothing to seal: no pending changes"));
 		sealed += count;
 	} while (count);
+	cli_changes_warn_aside(s);
 	return EXIT_OK;
 }
 
@@ -429,6 +572,13 @@ static const cli_cmd changes_subs[] = {
 	 .summary = N_("apply change-set files (files or folders); idempotent"),
 	 .spec = {"tidu changes apply PATH... [--json]", NULL, apply_optv, 1, -1},
 	 CLI_OPTS(changes_defaults), .need = NEED_STORE, .run = changes_apply},
+	{.name = "pending",
+	 .summary = N_("what waits to be sealed, and the changes set aside with why"),
+	 .spec = {"tidu changes pending [--all] [--json]", NULL, pending_optv, 0, 0},
+	 CLI_OPTS(changes_defaults), .need = NEED_STORE, .run = changes_pending},
+	{.name = "retry", .summary = N_("put the set-aside changes back in the outbox"),
+	 .spec = {"tidu changes retry", NULL, NULL, 0, 0},
+	 .need = NEED_STORE, .run = changes_retry},
 	{.name = "log", .summary = N_("list the change sets this store holds"),
 	 .spec = {"tidu changes log [--json]", NULL, cli_json_array_optv, 0, 0},
 	 CLI_OPTS(cli_json_defaults), .need = NEED_STORE, .run = changes_log},

@@ -99,6 +99,8 @@ static int status_json(const status_view *v)
 	}
 	tidu_json_write_key(&w, "pending_changes");
 	tidu_json_write_int64(&w, sts->pending);
+	tidu_json_write_key(&w, "set_aside_changes");
+	tidu_json_write_int64(&w, sts->aside);
 	tidu_json_write_key(&w, "last_sync");
 	if (sts->synced) {
 		utc_text(sts->last_sync_ms, when);
@@ -193,6 +195,11 @@ static void status_text(const status_view *v)
 	}
 	cli_print_padded(stdout, _("Pending changes:"), 18);
 	printf("%lld\n", (long long)sts->pending);
+	if (sts->aside) {
+		cli_print_padded(stdout, _("Set aside:"), 18);
+		printf(_("%lld changes cannot be sent: see 'tidu changes pending'\n"),
+		       (long long)sts->aside);
+	}
 	cli_print_padded(stdout, _("Last sync:"), 18);
 	if (sts->synced) {
 		utc_text(sts->last_sync_ms, when);

@@ -214,5 +214,7 @@ int cli_sync_run(cli_run *r, int (*op)(cli_run *r, const tidu_sync_opts *o,
 	cli_sync_opts(&o, &ui, a->ssh_key);
 	error = op(r, &o, rep);
 	cli_sync_ui_end(&ui);
+	if (r->store)
+		cli_changes_warn_aside(r->store);
 	return cli_sync_finish(rep, error, a->json, from, to);
 }

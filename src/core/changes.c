@@ -153,6 +153,204 @@ static int next_author(tidu_store *s, char author[TIDU_DEVICE_ID_LEN + 1],
 	return 1;
 }
 
+/* ---- the outbox: changes set aside ----------------------------------- */
+
+/* Changes of one seal that cannot go out, stored once the scan is over. */
+typedef struct {
+	int64_t *ids;
+	char **reasons;
+	size_t n, cap;
+	size_t total; /* set aside by this scan (n is reset when stored) */
+} aside_list;
+
+static void aside_add(aside_list *a, int64_t id, const char *reason)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 8;
+		a->ids = tidu_reallocarray(a->ids, a->cap, sizeof(*a->ids));
+		a->reasons = tidu_reallocarray(a->reasons, a->cap, sizeof(*a->reasons));
+	}
+	a->ids[a->n] = id;
+	a->reasons[a->n++] = tidu_strdup(reason);
+	a->total++;
+}
+
+static void aside_free(aside_list *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->reasons[i]);
+	free(a->ids);
+	free(a->reasons);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Marks the listed changes set aside (seq 0) with their reasons. */
+static int aside_store(tidu_store *s, aside_list *a)
+{
+	sqlite3_stmt *mark = tidu_store_stmt(s, "UPDATE change SET seq=0 WHERE id=?1");
+	sqlite3_stmt *add;
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	if (!mark)
+		return TIDU_ERROR;
+	add = tidu_store_stmt(s, "INSERT OR REPLACE INTO change_aside(change, reason, at) "
+			      "VALUES(?1, ?2, ?3)");
+	if (!add)
+		return TIDU_ERROR;
+	for (i = 0; i < a->n && rc == SQLITE_DONE; i++) {
+		sqlite3_bind_int64(mark, 1, a->ids[i]);
+		rc = sqlite3_step(mark);
+		sqlite3_reset(mark);
+		if (rc != SQLITE_DONE)
+			break;
+		sqlite3_bind_int64(add, 1, a->ids[i]);
+		sqlite3_bind_text(add, 2, a->reasons[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(add, 3, tidu_clock_now_ms());
+		rc = sqlite3_step(add);
+		sqlite3_reset(add);
+	}
+	for (i = 0; i < a->n; i++)
+		free(a->reasons[i]);
+	a->n = 0;
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("setting a change aside"));
+}
+
+int tidu_changes_outbox_counts(tidu_store *s, tidu_outbox_counts *out)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT entity, count(*) FROM change WHERE seq IS NULL GROUP BY entity");
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return TIDU_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int code = tidu_changeset_entity_code((const char *)sqlite3_column_text(st, 0));
+		int64_t n = sqlite3_column_int64(st, 1);
+
+		out->pending += n;
+		if (code > 0 && code < (int)(sizeof(out->by_entity) / sizeof(out->by_entity[0])))
+			out->by_entity[code] += n;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return tidu_store_sqlerr(s, rc, _("counting changes"));
+	st = tidu_store_stmt(s, "SELECT count(*) FROM change_aside");
+	if (!st)
+		return TIDU_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		out->aside = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, _("counting changes"));
+}
+
+static int outbox_rows(tidu_store *s, const char *sql, int64_t limit,
+		       tidu_outbox_item **items, size_t *n, size_t *cap)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, sql);
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_int64(st, 1, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_outbox_item *it;
+		const char *fields = (const char *)sqlite3_column_text(st, 5);
+		tidu_json *doc = NULL;
+
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*items = tidu_reallocarray(*items, *cap, sizeof(**items));
+		}
+		it = &(*items)[(*n)++];
+		memset(it, 0, sizeof(*it));
+		it->id = sqlite3_column_int64(st, 0);
+		it->entity = tidu_strdup((const char *)sqlite3_column_text(st, 1));
+		it->key = tidu_strdup((const char *)sqlite3_column_text(st, 2));
+		it->device = tidu_strdup((const char *)sqlite3_column_text(st, 3));
+		it->wall = sqlite3_column_int64(st, 4);
+		if (tidu_json_parse(fields, strlen(fields), &doc) == 0)
+			it->fields = tidu_json_count(doc);
+		tidu_error_clear();
+		tidu_json_free(doc);
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			it->reason = tidu_strdup((const char *)sqlite3_column_text(st, 6));
+			it->aside_at = sqlite3_column_int64(st, 7);
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("reading the change log"));
+}
+
+int tidu_changes_outbox(tidu_store *s, int pending, size_t limit,
+			tidu_outbox_item **out, size_t *n)
+{
+	size_t cap = 0;
+	int error;
+
+	*out = NULL;
+	*n = 0;
+	error = outbox_rows(s,
+		"SELECT c.id, c.entity, c.key, c.device, c.wall, c.fields, a.reason, a.at "
+		"FROM change_aside a JOIN change c ON c.id = a.change ORDER BY c.id LIMIT ?1",
+		-1, out, n, &cap);
+	if (error == 0 && pending)
+		error = outbox_rows(s,
+			"SELECT id, entity, key, device, wall, fields, NULL, NULL FROM change "
+			"WHERE seq IS NULL ORDER BY id LIMIT ?1",
+			limit ? (int64_t)limit : -1, out, n, &cap);
+	if (error < 0) {
+		tidu_changes_outbox_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return error;
+}
+
+void tidu_changes_outbox_free(tidu_outbox_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(items[i].entity);
+		free(items[i].key);
+		free(items[i].device);
+		free(items[i].reason);
+	}
+	free(items);
+}
+
+int tidu_changes_retry(tidu_store *s, size_t *n_out)
+{
+	int error, rc;
+
+	*n_out = 0;
+	if ((error = tidu_store_begin(s)) < 0)
+		return error;
+	rc = sqlite3_exec(tidu_store_db(s),
+		"UPDATE change SET seq=NULL WHERE seq=0 AND id IN (SELECT change FROM change_aside)",
+		NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		*n_out = (size_t)sqlite3_changes(tidu_store_db(s));
+		rc = sqlite3_exec(tidu_store_db(s), "DELETE FROM change_aside", NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		error = tidu_store_sqlerr(s, rc, _("putting changes back in the outbox"));
+		tidu_store_rollback(s);
+		*n_out = 0;
+		return error;
+	}
+	if ((error = tidu_store_commit(s)) < 0) {
+		tidu_store_rollback(s);
+		*n_out = 0;
+	}
+	return error;
+}
+
 /* ---- counts for status and admin ---- */
 
 int tidu_changes_last_applied(tidu_store *s, const char *device, int64_t *out)
@@ -183,14 +381,17 @@ int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
 	sqlite3_stmt *st = NULL, *mark;
 	size_t npks = 0, count = 0;
 	int64_t last_id = 0;
+	aside_list aside;
 	int rc, error;
 
+	memset(&aside, 0, sizeof(aside));
 	*seq_out = 0;
 	*count_out = 0;
 	district_out[0] = '\0';
 	memset(&origin, 0, sizeof(origin));
 	if ((error = tidu_store_begin(s)) < 0)
 		return error;
+again:
 	/* One device at a time: on the city, each desk is a device of its own. */
 	if ((error = next_author(s, author, district)) <= 0)
 		goto done;
@@ -204,7 +405,22 @@ int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
 	}
 	sqlite3_bind_text(st, 1, author, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((error = add_row(st, &body)) < 0)
+		size_t before = body.len;
+
+		error = add_row(st, &body);
+		if (error == 0 && body.len - before > TIDU_SEAL_MAX_CHANGE)
+			error = tidu_error_set(TIDU_EINVAL,
+				_("the change is %zu bytes, more than one change set carries (%zu)"),
+				body.len - before, (size_t)TIDU_SEAL_MAX_CHANGE);
+		if (error == TIDU_EINVAL || error == TIDU_ECORRUPT) {
+			/* It cannot go out: set it aside, never block the rest. */
+			tidu_buf_truncate(&body, before);
+			aside_add(&aside, sqlite3_column_int64(st, 0), tidu_error_message());
+			tidu_error_clear();
+			error = 0;
+			continue;
+		}
+		if (error < 0)
 			goto done;
 		count++;
 		last_id = sqlite3_column_int64(st, 0);
@@ -218,8 +434,18 @@ int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
 		error = tidu_store_sqlerr(s, rc, _("reading the change log"));
 		goto done;
 	}
-	if (count == 0)
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((error = aside_store(s, &aside)) < 0)
+		goto done;
+	if (count == 0) {
+		/* Everything of this author was set aside: try the next one. */
+		if (aside.total) {
+			aside.total = 0;
+			goto again;
+		}
 		goto done; /* nothing pending: nothing to seal */
+	}
 	if ((error = tidu_trust_recipients(s, district, pks, 2, &npks)) < 0 ||
 	    (error = tidu_trust_sign_sk(s, sk)) < 0)
 		goto done;
@@ -253,6 +479,7 @@ int tidu_changes_seal_for(tidu_store *s, uint64_t *seq_out, size_t *count_out,
 	snprintf(district_out, TIDU_TRUST_DISTRICT_SIZE, "%s", district);
 done:
 	sqlite3_finalize(st);
+	aside_free(&aside);
 	sodium_memzero(sk, sizeof(sk));
 	if (error < 0 || (error = tidu_store_commit(s)) < 0) {
 		tidu_store_rollback(s);

@@ -322,10 +322,21 @@ int tidu_changeset_body_add(tidu_buf *body, const tidu_changeset_change *c)
 			error = add_fail(c->key, _("invalid field name"));
 			goto done;
 		}
-		if (f->value && (strlen(f->value) > TIDU_CHANGESET_MAX_STRING ||
-				 !valid_text((const unsigned char *)f->value,
-					     strlen(f->value)))) {
-			error = add_fail(c->key, _("invalid value"));
+		if (f->value && strlen(f->value) > TIDU_CHANGESET_MAX_STRING) {
+			char why[160];
+
+			snprintf(why, sizeof(why),
+				 _("field '%s': value is %zu bytes, over the limit of %u bytes"),
+				 f->field, strlen(f->value), TIDU_CHANGESET_MAX_STRING);
+			error = add_fail(c->key, why);
+			goto done;
+		}
+		if (f->value && !valid_text((const unsigned char *)f->value, strlen(f->value))) {
+			char why[160];
+
+			snprintf(why, sizeof(why), _("field '%s': the value is not valid UTF-8 text"),
+				 f->field);
+			error = add_fail(c->key, why);
 			goto done;
 		}
 		if (!valid_base((const unsigned char *)base, strlen(base))) {

@@ -59,6 +59,13 @@ int tidu_status_read(tidu_store *s, tidu_status *out)
 	    (error = tidu_visit_count(s, &out->visits)) < 0 ||
 	    (error = tidu_record_pending(s, &out->pending)) < 0)
 		return error;
+	{
+		tidu_outbox_counts oc;
+
+		if ((error = tidu_changes_outbox_counts(s, &oc)) < 0)
+			return error;
+		out->aside = oc.aside;
+	}
 	error = tidu_sync_last(s, &out->last_sync_ms, out->last_remote);
 	if (error == 0) {
 		out->synced = 1;

@@ -24,6 +24,7 @@
 #include "tidu/keyfile.h"
 #include "tidu/store.h"
 #include "tidu/trust.h"
+#include "tidu/uscc.h"
 
 #define PASS "changes unit passphrase"
 #define FIRM "91410105MA1J8T9H5M"
@@ -294,6 +295,130 @@ static void test_held_file_refused_is_reported(void **state)
 	tidu_buf_free(&two);
 }
 
+/*
+ * Issue 9, item 1: a change the seal cannot carry (here a value over
+ * TIDU_CHANGESET_MAX_STRING, written into the change log as a store made
+ * before the write refused it would hold it) is set aside with its reason;
+ * the changes before and after it go out, and a receiver applies them.
+ * Before: every seal failed with "invalid value" and nothing went out.
+ */
+static void test_unsealable_change_is_set_aside(void **state)
+{
+	fixture *f = *state;
+	tidu_kv kv[] = {{"name", "甲"}};
+	tidu_outbox_counts oc;
+	tidu_outbox_item *it;
+	tidu_apply_report rep;
+	tidu_buf file = TIDU_BUF_INIT;
+	sqlite3_stmt *st;
+	char *big = tidu_malloc(TIDU_CHANGESET_MAX_STRING + 64);
+	uint64_t seq;
+	size_t count, n, again;
+	int64_t pending;
+
+	assert_int_equal(tidu_firm_add(f->a, FIRM, kv, 1, NULL), 0);
+	/* The poisoned row: a 1 MiB + 1 address, as JSON [field, value, base]. */
+	memcpy(big, "[[\"address\",\"", 13);
+	memset(big + 13, 'x', TIDU_CHANGESET_MAX_STRING + 1);
+	strcpy(big + 13 + TIDU_CHANGESET_MAX_STRING + 1, "\",\"\"]]");
+	assert_int_equal(sqlite3_prepare_v2(tidu_store_db(f->a),
+		"INSERT INTO change(entity, key, hlc, device, wall, fields) "
+		"SELECT entity, key, hlc + 1, device, wall, ?1 FROM change ORDER BY id DESC LIMIT 1",
+		-1, &st, NULL), 0);
+	sqlite3_bind_text(st, 1, big, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	kv[0].value = "乙";
+	assert_int_equal(tidu_firm_set(f->a, FIRM, kv, 1), 0);
+
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	assert_int_equal(seq, 1);
+	assert_int_equal(count, 2); /* the add and the set; not the poisoned one */
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(tidu_record_pending(f->a, &pending), 0);
+	assert_int_equal(pending, 0);
+	assert_int_equal(tidu_changes_outbox_counts(f->a, &oc), 0);
+	assert_int_equal(oc.aside, 1);
+	assert_int_equal(tidu_changes_outbox(f->a, 1, 0, &it, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(it[0].entity, "firm");
+	assert_string_equal(it[0].key, FIRM);
+	assert_non_null(it[0].reason);
+	assert_non_null(strstr(it[0].reason, "address"));
+	assert_non_null(strstr(it[0].reason, "1048576"));
+	tidu_changes_outbox_free(it, n);
+
+	/* What went out is whole: the receiver has the firm with the later name. */
+	file_of(f->a, tidu_store_device(f->a), 1, &file);
+	apply(f->b, &file, &rep);
+	assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+	assert_int_equal(rep.changes, 2);
+
+	/* retry puts it back; the seal sets it aside again, still not blocking. */
+	assert_int_equal(tidu_changes_retry(f->a, &again), 0);
+	assert_int_equal(again, 1);
+	assert_int_equal(tidu_changes_outbox_counts(f->a, &oc), 0);
+	assert_int_equal(oc.aside, 0);
+	assert_int_equal(oc.pending, 1);
+	assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(tidu_changes_outbox_counts(f->a, &oc), 0);
+	assert_int_equal(oc.aside, 1);
+	assert_int_equal(oc.pending, 0);
+	tidu_buf_free(&file);
+	free(big);
+}
+
+/*
+ * Issue 9, item 6: a big outbox (40 firms with 700 KB addresses, 28 MB)
+ * goes out as several change sets, each within TIDU_CHANGESET_MAX_FILE and
+ * each applied by the receiver.
+ */
+static void test_big_outbox_is_split(void **state)
+{
+	fixture *f = *state;
+	char *addr = tidu_malloc(700 * 1000 + 1);
+	tidu_buf file = TIDU_BUF_INIT;
+	tidu_apply_report rep;
+	size_t count, total = 0, sets = 0, merged = 0;
+	uint64_t seq;
+	uint32_t x = 1;
+	int i;
+
+	for (i = 0; i < 700 * 1000; i++) {
+		x = x * 1103515245u + 12345u; /* poorly compressible */
+		addr[i] = (char)('a' + (x >> 16) % 26);
+	}
+	addr[700 * 1000] = '\0';
+	for (i = 0; i < 40; i++) {
+		char first17[18], uscc[TIDU_USCC_LEN + 1];
+		tidu_kv kv[] = {{"name", "大地址公司"}, {"address", addr}};
+
+		snprintf(first17, sizeof(first17), "91410105MA1J8%04d", i);
+		snprintf(uscc, sizeof(uscc), "%s%c", first17, tidu_uscc_check_char(first17));
+		addr[0] = (char)('a' + i % 26);
+		assert_int_equal(tidu_firm_add(f->a, uscc, kv, 2, NULL), 0);
+	}
+	do {
+		assert_int_equal(tidu_changes_seal(f->a, &seq, &count), 0);
+		if (!count)
+			break;
+		sets++;
+		total += count;
+		file_of(f->a, tidu_store_device(f->a), seq, &file);
+		assert_true(file.len <= TIDU_CHANGESET_MAX_FILE);
+		apply(f->b, &file, &rep);
+		assert_int_equal(rep.outcome, TIDU_APPLY_APPLIED);
+		merged += rep.changes;
+	} while (count);
+	assert_int_equal(total, 40);
+	assert_int_equal(merged, 40);
+	assert_true(sets >= 2);
+	tidu_buf_free(&file);
+	free(addr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +429,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seal_is_atomic_and_sequenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_city_keep_mine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_file_refused_is_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsealable_change_is_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_outbox_is_split, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -95,7 +95,12 @@ static int apply_blob(sync_ctx *c, git_blob *blob, const char *district, const c
 
 	tidu_buf_printf(&name, "%s/%s/%s", district, device, path);
 	memset(r, 0, sizeof(*r));
-	if (tidu_changeset_read_header(data, len, name.ptr, &h) < 0) {
+	if (len > TIDU_CHANGESET_MAX_FILE) {
+		r->outcome = TIDU_APPLY_REJECTED;
+		snprintf(r->reason, sizeof(r->reason),
+			 _("it is %zu bytes, over the limit of a change-set file (%zu bytes)"),
+			 len, (size_t)TIDU_CHANGESET_MAX_FILE);
+	} else if (tidu_changeset_read_header(data, len, name.ptr, &h) < 0) {
 		r->outcome = TIDU_APPLY_REJECTED;
 		snprintf(r->reason, sizeof(r->reason), "%s", tidu_error_message());
 		tidu_error_clear();

@@ -54,7 +54,7 @@ static void base_read(sync_local *l, char name[OID_HEX], git_oid **tips, size_t 
 	*tips = NULL;
 	*n = 0;
 	tidu_buf_printf(&path, "%s/%s", git_repository_path(l->repo), BASE_FILE);
-	if (tidu_file_read(path.ptr, (size_t)64 << 20, &text) == 0 && text.len) {
+	if (tidu_file_read(path.ptr, BASE_FILE_MAX, &text) == 0 && text.len) {
 		for (p = text.ptr; (nl = memchr(p, '\n', (size_t)(text.ptr + text.len - p)));
 		     p = nl + 1) {
 			char hex[OID_HEX];

@@ -30,6 +30,8 @@
 #define REQUEST_FILE "request.json"
 #define TIPS_FILE "tips.txt"
 #define BASE_FILE "tidu-base-pack" /* in repo.git: see repack.c */
+/* Its biggest readable size: one 41-byte line per ref tip, for a million refs. */
+#define BASE_FILE_MAX ((size_t)64 << 20)
 #define CITY_KEYRING_REF "refs/heads/city/keyring"
 #define CITY_POOL_REF "refs/heads/city/pool"
 
