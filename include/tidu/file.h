@@ -16,6 +16,8 @@ int tidu_file_read(const char *path, size_t max, tidu_buf *out);
  * Writes `len` bytes to `path` through a temporary file in the same
  * directory, fsync, rename and fsync of the directory: afterwards the file
  * is there whole or not at all, even after a crash. `mode` as for chmod.
+ * TIDU_EINVAL if `path` is there and is not a regular file (a folder, a
+ * device, a pipe: the rename would replace it).
  */
 int tidu_file_write(const char *path, const void *data, size_t len, int mode);
 

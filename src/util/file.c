@@ -60,9 +60,18 @@ int tidu_file_write(const char *path, const void *data, size_t len, int mode)
 {
 	tidu_buf tmp = TIDU_BUF_INIT, dir = TIDU_BUF_INIT;
 	const char *slash;
+	struct stat st;
 	size_t done = 0;
 	int fd, error = 0;
 
+	/*
+	 * Written by rename: over a device, a pipe or a folder that would
+	 * replace it (as root, /dev/null itself). Only regular files.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return tidu_error_set(TIDU_EINVAL,
+			_("'%s' is not a regular file (a folder, device or pipe): give the name of a file to write"),
+			path);
 	tidu_buf_printf(&tmp, "%s.tmp-XXXXXX", path);
 	if ((fd = mkstemp(tmp.ptr)) < 0) {
 		error = write_error(path, errno);

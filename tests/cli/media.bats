@@ -298,3 +298,20 @@ ns() {
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"a page is cut short"* ]]
 }
+
+@test "an --out that is a pipe or a folder is refused, never replaced" {
+	mk "$CITY" 410100 市局 city
+	mkfifo pipe
+	mkdir folder
+	run on "$CITY" keyring export pipe
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"'pipe' is not a regular file"* ]]
+	[ -p pipe ]
+	run on "$CITY" keyring export folder
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'folder' is not a regular file"* ]]
+	[ -d folder ]
+	[ -z "$(ls folder)" ]
+	[ -z "$(ls -a | grep tmp-)" ]
+}
