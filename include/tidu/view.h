@@ -49,6 +49,9 @@ typedef enum {
 	TIDU_ORDER_KEY    /* firms by USCC, firm-years by USCC then year, visits by id */
 } tidu_query_order;
 
+/* The longest search text (bytes): SQLite refuses much longer patterns. */
+#define TIDU_VIEW_SEARCH_MAX 1000
+
 /* Which rows a query reads; every field NULL (or the filter NULL): all. */
 typedef struct {
 	const char *uscc;     /* rows of this firm (any entity) */

@@ -387,11 +387,20 @@ static int changes_apply(cli_run *r)
 	tidu_store *s = r->store;
 	walk found;
 	char **files;
+	const char *named_empty = NULL;
 	int code = EXIT_OK, error;
 
 	memset(&found, 0, sizeof(found));
 	if ((error = need_keyring(s)) < 0)
 		return cli_fail(error);
+	/* A name given that is not there is the user's mistake: nothing applied. */
+	for (i = 0; i < (size_t)r->nargs; i++) {
+		struct stat sb;
+
+		if (stat(r->args[i], &sb) < 0)
+			return cli_error(EXIT_USAGE, _("cannot read '%s': %s"), r->args[i],
+					 strerror(errno));
+	}
 	for (i = 0; i < (size_t)r->nargs; i++)
 		collect(&found, r->args[i], 0);
 	files = found.files;
@@ -447,6 +456,11 @@ static int changes_apply(cli_run *r)
 			code = cli_fail(error);
 			goto done;
 		}
+		/* An empty file named on the command line is a mistake, not a stray. */
+		if (rep.outcome == TIDU_APPLY_SKIPPED && !named_empty)
+			for (size_t a = 0; a < (size_t)r->nargs; a++)
+				if (!strcmp(r->args[a], files[i]))
+					named_empty = files[i];
 		counts[rep.outcome]++;
 		stuck += rep.stuck;
 		changes += rep.changes;
@@ -496,6 +510,8 @@ static int changes_apply(cli_run *r)
 	}
 	if (counts[TIDU_APPLY_REJECTED] || stuck)
 		code = EXIT_CORRUPT;
+	else if (named_empty && code == EXIT_OK)
+		code = cli_error(EXIT_USAGE, _("'%s' is empty: it holds no change set"), named_empty);
 done:
 	walk_free(&found);
 	tidu_buf_free(&data);

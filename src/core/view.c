@@ -239,6 +239,10 @@ int tidu_view_query_open(tidu_store *s, const char *entity, const tidu_query_fil
 		tidu_buf_puts(&where, "uscc=?1");
 	if (f->district)
 		tidu_buf_printf(&where, "%sdistrict=?2", where.len ? " AND " : "");
+	if (f->search && strlen(f->search) > TIDU_VIEW_SEARCH_MAX)
+		return tidu_error_set(TIDU_EINVAL,
+			_("the search text is too long (%zu bytes, at most %d)"),
+			strlen(f->search), TIDU_VIEW_SEARCH_MAX);
 	if (f->search) {
 		like_pattern(f->search, &pattern);
 		tidu_buf_printf(&where, "%s(name LIKE ?3 ESCAPE '\\' OR uscc LIKE ?3 ESCAPE '\\' "

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,27 @@
 #include "tidu/file.h"
 #include "tidu/i18n.h"
 
+/*
+ * The code of a failed open/mkdir: a path the system refuses as a name
+ * (too long, no such folder, a file where a folder should be, a loop) is
+ * the user's input at fault, TIDU_EINVAL (exit 2); the rest is TIDU_ERROR.
+ */
+static int path_code(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return TIDU_ENOTFOUND;
+	case ENAMETOOLONG:
+	case ENOTDIR:
+	case ELOOP:
+	case EISDIR:
+	case EINVAL:
+		return TIDU_EINVAL;
+	default:
+		return TIDU_ERROR;
+	}
+}
+
 int tidu_file_read(const char *path, size_t max, tidu_buf *out)
 {
 	char chunk[65536];
@@ -21,8 +43,8 @@ int tidu_file_read(const char *path, size_t max, tidu_buf *out)
 
 	tidu_buf_clear(out);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tidu_error_set(errno == ENOENT ? TIDU_ENOTFOUND : TIDU_ERROR,
-			_("cannot read '%s': %s"), path, strerror(errno));
+		return tidu_error_set(path_code(errno), _("cannot read '%s': %s"), path,
+				      strerror(errno));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
 		return tidu_error_set(TIDU_EINVAL, _("cannot read '%s': %s"), path,
@@ -53,7 +75,7 @@ static int write_error(const char *path, int err)
 	if (err == ENOSPC || err == EDQUOT)
 		return tidu_error_set(TIDU_ERROR,
 			_("the disk is full: cannot write '%s'; make room and try again"), path);
-	return tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path, strerror(err));
+	return tidu_error_set(path_code(err), _("cannot write '%s': %s"), path, strerror(err));
 }
 
 int tidu_file_write(const char *path, const void *data, size_t len, int mode)
@@ -123,8 +145,14 @@ out:
 
 int tidu_file_mkdirs(const char *path, int mode)
 {
-	char *copy = tidu_strdup(path), *p;
+	char *copy, *p;
 	int error = 0;
+
+	/* Refused before anything is made: no half-made tree left behind. */
+	if (strlen(path) >= PATH_MAX)
+		return tidu_error_set(TIDU_EINVAL, _("cannot create '%s': %s"), path,
+				      strerror(ENAMETOOLONG));
+	copy = tidu_strdup(path);
 
 	for (p = copy + 1;; p++) {
 		char c = *p;
@@ -133,7 +161,7 @@ int tidu_file_mkdirs(const char *path, int mode)
 			continue;
 		*p = '\0';
 		if (mkdir(copy, (mode_t)mode) < 0 && errno != EEXIST) {
-			error = tidu_error_set(TIDU_ERROR, _("cannot create '%s': %s"),
+			error = tidu_error_set(path_code(errno), _("cannot create '%s': %s"),
 					       copy, strerror(errno));
 			break;
 		}

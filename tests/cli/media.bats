@@ -131,6 +131,27 @@ one_set() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"out/empty.tcs: the file is empty"* ]]
 	[[ "$output" != *"bad arguments"* ]]
+	# Named on the command line it is the user's mistake: exit 2, said once.
+	run on "$B" changes apply out/empty.tcs
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'out/empty.tcs' is empty: it holds no change set"* ]]
+}
+
+@test "apply of a path that is not there: one line, exit 2, nothing applied" {
+	one_set
+	run on "$B" changes apply out nowhere
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"cannot read 'nowhere': No such file or directory"* ]]
+	run on "$B" firm show "$F"
+	[ "$status" -eq 2 ]
+}
+
+@test "an over-long search text is refused with exit 2" {
+	enroll
+	run on "$B" firm list --search "$(printf 'a%.0s' $(seq 2000))"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the search text is too long (2000 bytes, at most 1000)"* ]]
 }
 
 @test "apply prints a hostile path escaped" {

@@ -190,7 +190,7 @@ static void test_path(void **state)
 	assert_int_equal(chmod(dir, 0755), 0);
 	assert_int_equal(tidu_agent_path(f->db, 1, &b), TIDU_EINVAL);
 	assert_non_null(strstr(tidu_error_message(),
-			       "is not this user's alone (owner and mode 0700 required)"));
+			       "is open to other users (mode 755, 0700 needed)"));
 	assert_int_equal(tidu_agent_fetch(f->db, &(tidu_secret){{0}, {0}}), TIDU_EINVAL);
 	assert_int_equal(chmod(dir, 0700), 0);
 

@@ -10,6 +10,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -195,6 +197,22 @@ int tidu_sync(tidu_store *s, const char *remote, const tidu_sync_opts *opts,
 	return error;
 }
 
+/* 1 if the system can take `path` as a name: every part and the whole short enough. */
+static int path_usable(const char *path)
+{
+	size_t part;
+
+	if (strlen(path) >= PATH_MAX)
+		return 0;
+	while (*path) {
+		part = strcspn(path, "/");
+		if (part > NAME_MAX)
+			return 0;
+		path += part + (path[part] == '/');
+	}
+	return 1;
+}
+
 static int init_local_central(const char *url)
 {
 	const char *path = !strncmp(url, "file://", 7) ? url + 7 : url;
@@ -213,6 +231,9 @@ static int init_local_central(const char *url)
 		git_repository_free(r);
 		return 0;
 	}
+	if (errno != ENOENT || !path_usable(path))
+		return tidu_error_set(TIDU_EINVAL, _("cannot create the central repository '%s': %s"),
+				      path, strerror(errno != ENOENT ? errno : ENAMETOOLONG));
 	o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
 	if (git_repository_init_ext(&r, path, &o) < 0)
 		return sync_git_fail(TIDU_ERROR, _("creating the central repository"));
