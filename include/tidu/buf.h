@@ -74,4 +74,7 @@ char *tidu_buf_detach(tidu_buf *buf);
 /* The contents as a C string, "" when empty. Borrowed from the buffer. */
 const char *tidu_buf_cstr(const tidu_buf *buf);
 
+/* A new string formatted as printf does; the caller frees it. */
+char *tidu_strprintf(const char *fmt, ...) TIDU_PRINTF(1, 2);
+
 #endif

@@ -77,4 +77,11 @@ const char *tidu_csv_field(const tidu_csv *csv, size_t rec, size_t field);
 /* The 1-based line on which record `rec` starts, or 0 if out of range. */
 size_t tidu_csv_line(const tidu_csv *csv, size_t rec);
 
+/*
+ * Appends `s` as one CSV cell (RFC 4180 quoting), then ',' or, when `last`,
+ * CRLF. A cell starting with = + - @ gets a leading ' so that Excel, WPS
+ * and LibreOffice show it as text instead of running it as a formula.
+ */
+void tidu_csv_put_cell(tidu_buf *out, const char *s, int last);
+
 #endif

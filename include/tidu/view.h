@@ -18,6 +18,7 @@ typedef struct {
 	const tidu_field **fields;   /* borrowed, dictionary order */
 	char **values;               /* canonical text, NULL when unset */
 	int64_t year;                /* firm_year rows: the year */
+	char uscc[20];               /* firm_year rows: the firm */
 } tidu_rec;
 
 #define TIDU_REC_INIT {0}

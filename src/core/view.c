@@ -180,7 +180,7 @@ static int query_sql(tidu_store *s, const char *entity, const char *where,
 		tidu_buf_printf(&sql, "%s\"%s\"", i ? ", " : "", f->key);
 	}
 	if (!strcmp(entity, TIDU_ENTITY_FIRM_YEAR))
-		tidu_buf_puts(&sql, ", year");
+		tidu_buf_puts(&sql, ", year, uscc");
 	tidu_buf_printf(&sql, " FROM %s WHERE _deleted=0%s%s%s%s", entity,
 			where ? " AND (" : "", where ? where : "", where ? ")" : "",
 			order ? " ORDER BY " : "");
@@ -278,8 +278,12 @@ int tidu_view_query_next(tidu_query *q, tidu_rec *r)
 		r->fields[i] = q->fields[i];
 		r->values[i] = tidu_view_column_text(q->st, (int)i);
 	}
-	if (!strcmp(q->entity, TIDU_ENTITY_FIRM_YEAR))
+	if (!strcmp(q->entity, TIDU_ENTITY_FIRM_YEAR)) {
+		const unsigned char *u = sqlite3_column_text(q->st, (int)r->n + 1);
+
 		r->year = sqlite3_column_int64(q->st, (int)r->n);
+		snprintf(r->uscc, sizeof(r->uscc), "%s", u ? (const char *)u : "");
+	}
 	return 1;
 }
 

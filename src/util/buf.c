@@ -116,3 +116,14 @@ const char *tidu_buf_cstr(const tidu_buf *buf)
 {
 	return buf->ptr ? buf->ptr : "";
 }
+
+char *tidu_strprintf(const char *fmt, ...)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	tidu_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return tidu_buf_detach(&b);
+}

@@ -277,3 +277,22 @@ size_t tidu_csv_line(const tidu_csv *csv, size_t rec)
 {
 	return rec < csv->record_count ? csv->records[rec].line : 0;
 }
+
+void tidu_csv_put_cell(tidu_buf *out, const char *s, int last)
+{
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (quote)
+		tidu_buf_putc(out, '"');
+	/* A cell a spreadsheet would run as a formula is kept as text. */
+	if (strchr("=+-@", s[0]) && s[0])
+		tidu_buf_putc(out, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			tidu_buf_putc(out, '"');
+		tidu_buf_putc(out, *s);
+	}
+	if (quote)
+		tidu_buf_putc(out, '"');
+	tidu_buf_puts(out, last ? "\r\n" : ",");
+}
