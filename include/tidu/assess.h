@@ -45,6 +45,15 @@ const char *tidu_pack_id(const tidu_pack *p);
 int tidu_pack_version(const tidu_pack *p);
 const char *tidu_pack_in_force(const tidu_pack *p);
 const char *tidu_pack_title(const tidu_pack *p); /* current language */
+const char *tidu_pack_text(const tidu_pack *p);  /* the pack file as read */
+
+/*
+ * Checks the pack `text` (named `name` in messages) as it would load next
+ * to the packs of `with` (its "from" tiers resolved; a pack of the same id
+ * in `with` is replaced whatever its version). 0, or TIDU_EINVAL with
+ * "NAME:LINE: reason".
+ */
+int tidu_packs_check(const char *name, const char *text, const tidu_packs *with);
 
 /* A firm's inputs: its fields and figures, plus what-if values. */
 typedef struct tidu_assess_input tidu_assess_input;

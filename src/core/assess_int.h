@@ -98,6 +98,7 @@ typedef struct {
 
 struct tidu_pack {
 	char *id, *zh, *en, *name;
+	char *text;        /* the pack as read */
 	int version;
 	char in_force[11];
 	p_note *notes;

@@ -136,6 +136,7 @@ static void pack_free(tidu_pack *p)
 	free(p->zh);
 	free(p->en);
 	free(p->name);
+	free(p->text);
 	for (i = 0; i < p->nnotes; i++) {
 		free(p->notes[i].id);
 		free(p->notes[i].zh);
@@ -1127,6 +1128,7 @@ static int parse_pack(const char *name, const char *text, tidu_pack **out)
 		return error;
 	}
 	r.p->name = tidu_strdup(name);
+	r.p->text = tidu_strdup(text);
 	*out = r.p;
 	return 0;
 }
@@ -1150,7 +1152,7 @@ void tidu_packs_free(tidu_packs *set)
 	free(set);
 }
 
-int tidu_packs_add(tidu_packs *set, const char *name, const char *text)
+static int add_pack(tidu_packs *set, const char *name, const char *text, int always)
 {
 	tidu_pack *p;
 	size_t i;
@@ -1161,7 +1163,7 @@ int tidu_packs_add(tidu_packs *set, const char *name, const char *text)
 	for (i = 0; i < set->n && strcmp(set->packs[i]->id, p->id) < 0; i++)
 		;
 	if (i < set->n && !strcmp(set->packs[i]->id, p->id)) {
-		if (p->version > set->packs[i]->version) {
+		if (always || p->version > set->packs[i]->version) {
 			pack_free(set->packs[i]);
 			set->packs[i] = p;
 		} else {
@@ -1174,6 +1176,16 @@ int tidu_packs_add(tidu_packs *set, const char *name, const char *text)
 	set->packs[i] = p;
 	set->n++;
 	return 0;
+}
+
+int tidu_packs_add(tidu_packs *set, const char *name, const char *text)
+{
+	return add_pack(set, name, text, 0);
+}
+
+static int packs_add_replacing(tidu_packs *set, const char *name, const char *text)
+{
+	return add_pack(set, name, text, 1);
 }
 
 /* Every "tier N from PACK" names a pack of the set that has that tier. */
@@ -1262,6 +1274,28 @@ int tidu_pack_version(const tidu_pack *p)
 const char *tidu_pack_in_force(const tidu_pack *p)
 {
 	return p->in_force;
+}
+
+const char *tidu_pack_text(const tidu_pack *p)
+{
+	return p->text;
+}
+
+int tidu_packs_check(const char *name, const char *text, const tidu_packs *with)
+{
+	tidu_packs *set = tidu_packs_new();
+	size_t i;
+	int error;
+
+	/* The tiers it takes "from" another pack must resolve, as at load. */
+	for (i = 0; with && i < with->n; i++)
+		if ((error = tidu_packs_add(set, with->packs[i]->name, with->packs[i]->text)) < 0)
+			goto done;
+	if ((error = packs_add_replacing(set, name, text)) == 0)
+		error = check_from(set);
+done:
+	tidu_packs_free(set);
+	return error;
 }
 
 const char *tidu_pack_title(const tidu_pack *p)

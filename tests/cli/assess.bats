@@ -141,3 +141,22 @@ assert byu["91410100MA44A9BX8H"][4:6] == ["pass", "65"], byu["91410100MA44A9BX8H
 assert byu["91410105MA9K8D1Q4J"][1] == "'=HYPERLINK(\"x\")"  # never a formula
 PY
 }
+
+@test "tidu rules: list, show, check an edited pack with file and line" {
+	run tidu rules list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"rules-2022  v1   2022-06-01"* ]]
+	[[ "$output" == *"rules-2026"*"(in force today: the default)"* ]]
+	tidu rules show rules-2022 > mine.pack
+	run tidu rules check mine.pack
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"'mine.pack' is a valid rule pack"* ]]
+	line=$(grep -n 'band >= 5 => 20' mine.pack | head -1 | cut -d: -f1)
+	sed -i "${line}s/=> 20/=> 25/" mine.pack
+	run tidu rules check mine.pack
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"rule pack mine.pack:$line: 25 points is outside 0 to the indicator's maximum 20"* ]]
+	run tidu rules show rules-1999
+	[ "$status" -eq 2 ]
+}
