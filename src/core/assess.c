@@ -202,7 +202,7 @@ int tidu_assess_default_year(const tidu_assess_input *in)
 			best = y;
 	}
 	for (i = 0; i < in->nover; i++) {
-		const char *name;
+		const char *name = "";
 
 		if ((y = key_year(in->okey[i], &name)) > best && !strcmp(name, "revenue") &&
 		    in->oval[i])
@@ -365,7 +365,7 @@ static val eval_bin(ev *e, const x_node *n)
 
 static val eval_call(ev *e, const x_node *n)
 {
-	val v[16], r;
+	val v[16] = {{V_MISS, 0, NULL}}, r;
 	size_t i, k = n->nargs;
 	int t, known;
 

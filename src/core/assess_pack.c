@@ -871,7 +871,7 @@ static int statement(rd *r, const char *kw, char *args)
 	int error;
 
 	if (!strcmp(kw, "zh") || !strcmp(kw, "en")) {
-		char **zh, **en, **slot;
+		char **zh = NULL, **en = NULL, **slot;
 
 		label_slots(r, &zh, &en);
 		slot = kw[0] == 'z' ? zh : en;
@@ -1154,7 +1154,7 @@ void tidu_packs_free(tidu_packs *set)
 
 static int add_pack(tidu_packs *set, const char *name, const char *text, int always)
 {
-	tidu_pack *p;
+	tidu_pack *p = NULL;
 	size_t i;
 	int error;
 
