@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "tidu/alloc.h"
 #include "tidu/assess.h"
+#include "tidu/assess_html.h"
 #include "tidu/csv.h"
 #include "tidu/file.h"
 #include "tidu/parse.h"
@@ -16,7 +17,7 @@
 #include "tidu/utf8.h"
 
 typedef struct {
-	const char *rules, *year, *tier, *set, *district, *csv;
+	const char *rules, *year, *tier, *set, *district, *csv, *html;
 	int all, json;
 } assess_opts;
 
@@ -36,6 +37,8 @@ static const cli_opt assess_optv[] = {
 	CLI_STRING("csv", "FILE", N_("with --all: write a CSV table to FILE"), assess_defaults, csv),
 	CLI_FLAG("json", N_("print JSON (one object; with --all one object per line)"),
 		 assess_defaults, json),
+	CLI_STRING("html", "FILE", N_("write a printable report of the firm (A4, HTML) to FILE"),
+		   assess_defaults, html),
 	CLI_OPT_END,
 };
 
@@ -74,6 +77,8 @@ static int assess_check(cli_run *r)
 		if (o->district && !tidu_dict_district_name(o->district))
 			return cli_error(EXIT_USAGE,
 				_("unknown district '%s': use a code from the division list"), o->district);
+		if (o->html)
+			return cli_error(EXIT_USAGE, "%s", _("--html is for one firm, not --all"));
 		if (o->csv && o->json)
 			return cli_error(EXIT_USAGE, "%s", _("give --csv or --json, not both"));
 		return EXIT_OK;
@@ -89,6 +94,12 @@ static int assess_check(cli_run *r)
 			return cli_error(EXIT_USAGE, _("'%s' is not KEY=VALUE"), r->args[i]);
 	if (o->set && !strchr(o->set, '='))
 		return cli_error(EXIT_USAGE, _("'%s' is not KEY=VALUE"), o->set);
+	if (o->html && o->json)
+		return cli_error(EXIT_USAGE, "%s", _("give --html or --json, not both"));
+	/* A report is handed over: it shows what is recorded, never a what-if. */
+	if (o->html && (o->set || r->nargs > 1))
+		return cli_error(EXIT_USAGE, "%s",
+				 _("--html reports the recorded data: drop --set and KEY=VALUE"));
 	return EXIT_OK;
 }
 
@@ -476,6 +487,22 @@ static int assess_run(cli_run *r)
 		code = cli_emit_json(&w, &out);
 		goto done;
 	}
+	if (o->html) {
+		tidu_buf out = TIDU_BUF_INIT;
+		char today[11];
+
+		if ((error = tidu_date_today(today)) < 0 ||
+		    (error = tidu_assess_html(a, tidu_assess_input_firm(in), today, &out)) < 0 ||
+		    (error = tidu_file_write(o->html, out.ptr, out.len, 0644)) < 0) {
+			tidu_buf_free(&out);
+			code = cli_fail(error);
+			goto done;
+		}
+		tidu_buf_free(&out);
+		printf(_("report written to '%s'\n"), cli_safe(o->html));
+		code = EXIT_OK;
+		goto done;
+	}
 	print_assessment(a, in);
 	code = EXIT_OK;
 done:
@@ -489,7 +516,7 @@ const cli_cmd cmd_assess = {
 	.name = "assess",
 	.summary = N_("where a firm stands on each tier, and what it loses"),
 	.spec = {"tidu assess USCC [--rules ID] [--year Y] [--tier N] [--set KEY=VALUE] "
-		 "[KEY=VALUE ...] [--json] | tidu assess --all [--district CODE] [--tier N] "
+		 "[KEY=VALUE ...] [--json | --html FILE] | tidu assess --all [--district CODE] [--tier N] "
 		 "[--json | --csv FILE]", NULL, assess_optv, 0, -1},
 	CLI_OPTS(assess_defaults),
 	.need = NEED_STORE,

@@ -1,0 +1,543 @@
+/*
+ * The printed report (include/tidu/assess_html.h): the facts of the text
+ * output of `tidu assess`, laid out for one or two A4 pages. Built from the
+ * assessment's structs and the pack's public accessors only. Everything
+ * that is text (labels of the pack, the firm's fields, even translations)
+ * goes through esc(): a firm name comes from a peer's change set as much as
+ * from the officer's keyboard.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tidu/assess_html.h"
+#include "tidu/dict.h"
+#include "tidu/error.h"
+#include "tidu/i18n.h"
+#include "tidu/parse.h"
+#include "tidu/utf8.h"
+
+/* The chart's labels are cut at this many columns; the table has them whole. */
+#define CHART_LABEL_COLUMNS 50
+
+/* The chart, in SVG user units (the page is about 1000 wide). */
+#define CHART_BAR_X 400
+#define CHART_BAR_W 470
+#define CHART_TEXT_X 885
+#define CHART_ROW 22
+
+static const char style[] =
+	"@page { size: A4; margin: 15mm }\n"
+	"html { font-family: \"Noto Sans CJK SC\", \"Noto Sans SC\", \"Microsoft YaHei\", "
+	"\"PingFang SC\", sans-serif;\n"
+	"  font-size: 9.5pt; line-height: 1.4; color: #111;\n"
+	"  -webkit-print-color-adjust: exact; print-color-adjust: exact }\n"
+	"body { margin: 0 }\n"
+	"@media screen { body { max-width: 180mm; margin: 10mm auto; padding: 0 5mm } }\n"
+	"h1 { font-size: 15pt; margin: 0 0 2mm }\n"
+	"h2 { font-size: 11.5pt; margin: 5mm 0 1.5mm; padding-bottom: 0.8mm;\n"
+	"  border-bottom: 0.4mm solid #333; break-after: avoid }\n"
+	"h3 { font-size: 9.5pt; margin: 2.5mm 0 1mm; break-after: avoid }\n"
+	"p { margin: 1mm 0 }\n"
+	"table { border-collapse: collapse; width: 100% }\n"
+	"th, td { border: 0.2mm solid #999; padding: 0.5mm 1.5mm; text-align: left;\n"
+	"  vertical-align: top }\n"
+	"th { background: #eee }\n"
+	"tr, li { break-inside: avoid }\n"
+	"td.n { text-align: right; white-space: nowrap }\n"
+	"table.meta th { width: 32mm }\n"
+	".status { font-weight: bold; border: 0.3mm solid; padding: 0 1.5mm; margin-left: 2mm }\n"
+	".pass { color: #1a7f37 } .fail { color: #b42318 }\n"
+	".undecided, .incomplete { color: #9a6700 }\n"
+	".cat { margin-right: 4mm; white-space: nowrap }\n"
+	"ul, ol { margin: 0; padding-left: 5mm }\n"
+	"ul.cols { columns: 2; column-gap: 8mm }\n"
+	"code { font-family: monospace; font-size: 0.9em; color: #444 }\n"
+	".small, .notes { font-size: 7.5pt; color: #444 }\n"
+	"svg.chart { display: block; width: 100%; height: auto; margin-top: 1.5mm;\n"
+	"  break-inside: avoid }\n"
+	"svg.chart text { font-size: 15px; fill: #111 }\n"
+	".pts { fill: #2f6fb0 } .maybe { fill: #a9c4e4 }\n"
+	".max { fill: #f2f2f2; stroke: #999; stroke-width: 1 }\n"
+	"svg.key { vertical-align: middle; margin: 0 1mm 0 3mm }\n"
+	"footer { margin-top: 4mm; border-top: 0.2mm solid #999; padding-top: 1mm }\n";
+
+/* `len` bytes of `s` as HTML text: controls and invalid bytes as escapes first. */
+static void esc_n(tidu_buf *out, const char *s, size_t len)
+{
+	tidu_buf safe = TIDU_BUF_INIT;
+	size_t i;
+
+	tidu_utf8_safe(&safe, s, len, 0);
+	for (i = 0; i < safe.len; i++) {
+		switch (safe.ptr[i]) {
+		case '&': tidu_buf_puts(out, "&amp;"); break;
+		case '<': tidu_buf_puts(out, "&lt;"); break;
+		case '>': tidu_buf_puts(out, "&gt;"); break;
+		case '"': tidu_buf_puts(out, "&quot;"); break;
+		case '\'': tidu_buf_puts(out, "&#39;"); break;
+		default: tidu_buf_putc(out, safe.ptr[i]); break;
+		}
+	}
+	tidu_buf_free(&safe);
+}
+
+static void esc(tidu_buf *out, const char *s)
+{
+	if (s)
+		esc_n(out, s, strlen(s));
+}
+
+/* Formatted text (a translation with its arguments), escaped. */
+static void esc_printf(tidu_buf *out, const char *fmt, ...) TIDU_PRINTF(2, 3);
+static void esc_printf(tidu_buf *out, const char *fmt, ...)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	tidu_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	esc_n(out, b.ptr ? b.ptr : "", b.len);
+	tidu_buf_free(&b);
+}
+
+/* `s` cut to about `max` terminal columns, with "…" when cut. */
+static void esc_cut(tidu_buf *out, const char *s, size_t max)
+{
+	size_t len = strlen(s), i = 0, cols = 0;
+
+	if (tidu_utf8_columns(s) <= max) {
+		esc_n(out, s, len);
+		return;
+	}
+	while (i < len) {
+		uint32_t cp;
+		int n = tidu_utf8_decode(s + i, len - i, &cp);
+		size_t c = n ? (size_t)tidu_utf8_cp_columns(cp) : 1;
+
+		if (cols + c >= max)
+			break;
+		cols += c;
+		i += n ? (size_t)n : 1;
+	}
+	esc_n(out, s, i);
+	tidu_buf_puts(out, "…");
+}
+
+/* As the text output: at most 2 decimals, C locale. */
+static void num(tidu_buf *out, double v)
+{
+	if (!isfinite(v)) {
+		tidu_buf_puts(out, "—");
+		return;
+	}
+	tidu_format_number(out, (double)(long long)(v * 100 + (v < 0 ? -0.5 : 0.5)) / 100);
+}
+
+static int is_pct(const tidu_assess_indicator *d)
+{
+	return d->unit && !strcmp(d->unit, "%");
+}
+
+/* A chart length in user units for `v` of `top`. */
+static int scale(double v, double top)
+{
+	if (!isfinite(v) || v <= 0 || top <= 0)
+		return 0;
+	return (int)lround(fmin(v, top) / top * CHART_BAR_W);
+}
+
+static const char *status_label(tidu_assess_status st)
+{
+	switch (st) {
+	case TIDU_ASSESS_PASS: return _("pass");
+	case TIDU_ASSESS_FAIL: return _("fail");
+	case TIDU_ASSESS_UNDECIDED: return _("undecided (a judgement item is unanswered)");
+	default: return _("incomplete (inputs are missing)");
+	}
+}
+
+static void meta_row(tidu_buf *o, const char *th)
+{
+	tidu_buf_puts(o, "<tr><th>");
+	esc(o, th);
+	tidu_buf_puts(o, "</th><td>");
+}
+
+static void put_head(tidu_buf *o, const tidu_assessment *a, const tidu_rec *firm,
+		     const char *today)
+{
+	const char *name = tidu_view_rec_get(firm, "name");
+	const char *uscc = tidu_view_rec_get(firm, "uscc");
+	const char *district = tidu_view_rec_get(firm, "district");
+	const char *dname = district ? tidu_dict_district_name(district) : NULL;
+
+	tidu_buf_printf(o, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
+			tidu_i18n_is_zh() ? "zh-CN" : "en");
+	tidu_buf_puts(o, "<meta name=\"generator\" content=\"tidu " TIDU_VERSION "\">\n<title>");
+	esc(o, _("Assessment report"));
+	tidu_buf_puts(o, " — ");
+	esc(o, name ? name : uscc);
+	tidu_buf_printf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", style);
+	esc(o, _("Assessment report"));
+	tidu_buf_puts(o, "</h1>\n<table class=\"meta\">\n");
+	meta_row(o, _("Name"));
+	esc(o, name ? name : "—");
+	tidu_buf_puts(o, "</td></tr>\n");
+	meta_row(o, _("USCC"));
+	esc(o, uscc);
+	tidu_buf_puts(o, "</td></tr>\n");
+	if (district) {
+		meta_row(o, _("District"));
+		esc(o, dname ? dname : district);
+		tidu_buf_puts(o, " <code>");
+		esc(o, district);
+		tidu_buf_puts(o, "</code></td></tr>\n");
+	}
+	meta_row(o, _("Rules"));
+	esc(o, tidu_pack_title(a->pack));
+	tidu_buf_puts(o, " <code>");
+	esc(o, tidu_pack_id(a->pack));
+	tidu_buf_puts(o, "</code> ");
+	esc(o, _("version"));
+	tidu_buf_printf(o, " %d</td></tr>\n", tidu_pack_version(a->pack));
+	meta_row(o, _("Year"));
+	if (a->year)
+		tidu_buf_printf(o, "%d", a->year);
+	else
+		tidu_buf_puts(o, "—");
+	if (a->year && a->year_default)
+		esc(o, _(" (the latest with a revenue figure)"));
+	tidu_buf_puts(o, "</td></tr>\n");
+	meta_row(o, _("Report date"));
+	esc(o, today);
+	tidu_buf_puts(o, "</td></tr>\n</table>\n</header>\n");
+}
+
+/* "15 (+5)" after the value or condition that reaches the next band. */
+static void put_next(tidu_buf *o, const tidu_assess_indicator *d)
+{
+	if (!d->next.has) {
+		if (!d->known)
+			esc(o, _("inputs missing"));
+		return;
+	}
+	if (d->next.has_value) {
+		esc(o, d->next.op);
+		tidu_buf_puts(o, " ");
+		num(o, d->next.value);
+		if (is_pct(d))
+			tidu_buf_puts(o, "%");
+	} else {
+		tidu_buf_puts(o, "<code>");
+		esc(o, d->next.condition);
+		tidu_buf_puts(o, "</code>");
+	}
+	tidu_buf_puts(o, " → ");
+	num(o, d->next.points);
+	tidu_buf_puts(o, " (+");
+	num(o, d->next.points - d->points);
+	tidu_buf_puts(o, ")");
+}
+
+/* "10", or "0–10" when the points depend on a missing input. */
+static void put_points(tidu_buf *o, const tidu_assess_indicator *d)
+{
+	num(o, d->points);
+	if (!d->known && d->points_max > d->points) {
+		tidu_buf_puts(o, "–");
+		num(o, d->points_max);
+	}
+	tidu_buf_puts(o, "/");
+	num(o, d->max);
+}
+
+static void put_indicators(tidu_buf *o, const tidu_assess_tier *t)
+{
+	size_t i;
+
+	tidu_buf_puts(o, "<table class=\"ind\">\n<thead><tr><th>");
+	esc(o, _("Indicator"));
+	tidu_buf_puts(o, "</th><th>");
+	esc(o, _("Points"));
+	tidu_buf_puts(o, "</th><th>");
+	esc(o, _("Value"));
+	tidu_buf_puts(o, "</th><th>");
+	esc(o, _("To gain points"));
+	tidu_buf_puts(o, "</th></tr></thead>\n<tbody>\n");
+	for (i = 0; i < t->nindicators; i++) {
+		const tidu_assess_indicator *d = &t->indicators[i];
+
+		tidu_buf_puts(o, "<tr><td>");
+		esc(o, d->label);
+		tidu_buf_puts(o, "</td><td class=\"n\">");
+		put_points(o, d);
+		tidu_buf_puts(o, "</td><td class=\"n\">");
+		if (d->has_value) {
+			num(o, d->value);
+			if (is_pct(d))
+				tidu_buf_puts(o, "%");
+		} else {
+			tidu_buf_puts(o, "—");
+		}
+		tidu_buf_puts(o, "</td><td>");
+		put_next(o, d);
+		tidu_buf_puts(o, "</td></tr>\n");
+	}
+	tidu_buf_puts(o, "</tbody>\n</table>\n");
+}
+
+static void key_box(tidu_buf *o, const char *cls, const char *text)
+{
+	tidu_buf_printf(o, "<svg class=\"key\" width=\"9\" height=\"9\" viewBox=\"0 0 9 9\">"
+			"<rect class=\"%s\" x=\"0.5\" y=\"0.5\" width=\"8\" height=\"8\"/></svg>", cls);
+	esc(o, text);
+}
+
+/* Points against the maximum, one bar per indicator, on one scale. */
+static void put_chart(tidu_buf *o, const tidu_assess_tier *t)
+{
+	double top = 0;
+	size_t i;
+
+	for (i = 0; i < t->nindicators; i++)
+		if (isfinite(t->indicators[i].max) && t->indicators[i].max > top)
+			top = t->indicators[i].max;
+	if (!t->nindicators || top <= 0)
+		return;
+	tidu_buf_printf(o, "<svg class=\"chart\" "
+			"viewBox=\"0 0 1000 %d\" role=\"img\" aria-label=\"",
+			(int)t->nindicators * CHART_ROW + 4);
+	esc(o, _("Points against the maximum"));
+	tidu_buf_puts(o, "\">\n");
+	for (i = 0; i < t->nindicators; i++) {
+		const tidu_assess_indicator *d = &t->indicators[i];
+		int y = (int)i * CHART_ROW + 2;
+
+		tidu_buf_printf(o, "<text x=\"0\" y=\"%d\">", y + 15);
+		esc_cut(o, d->label ? d->label : "", CHART_LABEL_COLUMNS);
+		tidu_buf_printf(o, "</text>\n<rect class=\"max\" x=\"%d\" y=\"%d\" width=\"%d\" "
+				"height=\"14\"/>\n", CHART_BAR_X, y + 3, scale(d->max, top));
+		if (!d->known && d->points_max > d->points)
+			tidu_buf_printf(o, "<rect class=\"maybe\" x=\"%d\" y=\"%d\" width=\"%d\" "
+					"height=\"14\"/>\n", CHART_BAR_X, y + 3,
+					scale(d->points_max, top));
+		tidu_buf_printf(o, "<rect class=\"pts\" x=\"%d\" y=\"%d\" width=\"%d\" "
+				"height=\"14\"/>\n<text x=\"%d\" y=\"%d\">", CHART_BAR_X, y + 3,
+				scale(d->points, top), CHART_TEXT_X, y + 15);
+		put_points(o, d);
+		tidu_buf_puts(o, "</text>\n");
+	}
+	tidu_buf_puts(o, "</svg>\n<p class=\"small\">");
+	key_box(o, "pts", _("Points"));
+	key_box(o, "maybe", _("possible once the missing inputs are known"));
+	key_box(o, "max", _("maximum"));
+	tidu_buf_puts(o, "</p>\n");
+}
+
+static void put_score(tidu_buf *o, const tidu_assess_tier *t)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+	size_t i;
+
+	tidu_buf_puts(o, "<p><b>");
+	esc(o, _("Score"));
+	tidu_buf_puts(o, "</b> ");
+	num(o, t->score);
+	if (t->score_max > t->score) {
+		tidu_buf_puts(o, "–");
+		num(o, t->score_max);
+	}
+	tidu_buf_puts(o, " / ");
+	num(o, t->max);
+	num(&b, t->pass_score);
+	esc_printf(o, _(" (pass: %s)"), b.ptr);
+	tidu_buf_puts(o, "</p>\n<p>");
+	for (i = 0; i < t->ncategories; i++) {
+		const tidu_assess_category *c = &t->categories[i];
+
+		tidu_buf_puts(o, "<span class=\"cat\">");
+		esc(o, c->label);
+		tidu_buf_puts(o, " <b>");
+		num(o, c->points);
+		tidu_buf_puts(o, "</b>/");
+		num(o, c->max);
+		if (c->floor > 0) {
+			tidu_buf_clear(&b);
+			num(&b, c->floor);
+			tidu_buf_puts(o, " (");
+			esc_printf(o, _("floor %s"), b.ptr);
+			tidu_buf_puts(o, ")");
+		}
+		tidu_buf_puts(o, "</span>");
+	}
+	if (t->rules) {
+		tidu_buf_puts(o, "<span class=\"small\">");
+		esc(o, _("Table:"));
+		tidu_buf_puts(o, " <code>");
+		esc(o, t->rules);
+		tidu_buf_puts(o, "</code></span>");
+	}
+	tidu_buf_puts(o, "</p>\n");
+	tidu_buf_free(&b);
+}
+
+static void put_failed(tidu_buf *o, const tidu_assess_tier *t)
+{
+	size_t i;
+
+	tidu_buf_puts(o, "<h3>");
+	esc(o, _("Conditions not met"));
+	tidu_buf_puts(o, "</h3>\n<table class=\"cond\">\n<thead><tr><th>");
+	esc(o, _("Condition"));
+	tidu_buf_puts(o, "</th><th>");
+	esc(o, _("Value"));
+	tidu_buf_puts(o, "</th><th>");
+	esc(o, _("Required"));
+	tidu_buf_puts(o, "</th></tr></thead>\n<tbody>\n");
+	for (i = 0; i < t->nfailed; i++) {
+		const tidu_assess_failed *f = &t->failed[i];
+
+		tidu_buf_puts(o, "<tr><td>");
+		esc(o, f->label ? f->label : f->id);
+		tidu_buf_puts(o, "</td><td class=\"n\">");
+		if (f->has_value)
+			num(o, f->value);
+		else if (f->text)
+			esc(o, !strcmp(f->text, "no") ? _("no") : f->text);
+		else
+			tidu_buf_puts(o, "—");
+		tidu_buf_puts(o, "</td><td class=\"n\">");
+		if (f->op && f->has_threshold) {
+			esc(o, f->op);
+			tidu_buf_puts(o, " ");
+			num(o, f->threshold);
+		}
+		tidu_buf_puts(o, "</td></tr>\n");
+	}
+	tidu_buf_puts(o, "</tbody>\n</table>\n");
+}
+
+/* A missing input: its label in the dictionary, then its key. */
+static void put_missing_item(tidu_buf *o, const char *key)
+{
+	const char *dot = strchr(key, '.');
+	const tidu_field *f = NULL;
+	size_t i;
+
+	for (i = 0; key[i] >= '0' && key[i] <= '9'; i++)
+		;
+	if (dot && i > 0 && key + i == dot)
+		f = tidu_dict_field(TIDU_ENTITY_FIRM_YEAR, dot + 1);
+	else
+		f = tidu_dict_field(TIDU_ENTITY_FIRM, key);
+	tidu_buf_puts(o, "<li>");
+	if (f) {
+		esc(o, tidu_dict_label(f));
+		tidu_buf_puts(o, " ");
+	}
+	tidu_buf_puts(o, "<code>");
+	esc(o, key);
+	tidu_buf_puts(o, "</code></li>\n");
+}
+
+static void heading(tidu_buf *o, const char *text, const char *list)
+{
+	tidu_buf_puts(o, "<h3>");
+	esc(o, text);
+	tidu_buf_printf(o, "</h3>\n<%s>\n", list);
+}
+
+static void put_tier(tidu_buf *o, const tidu_assess_tier *t)
+{
+	size_t i;
+
+	tidu_buf_puts(o, "<section class=\"tier\">\n<h2>");
+	esc_printf(o, _("Tier %d, %s"), t->tier, t->label ? t->label : "");
+	tidu_buf_printf(o, "<span class=\"status %s\">", tidu_assess_status_name(t->status));
+	esc(o, status_label(t->status));
+	tidu_buf_puts(o, "</span></h2>\n");
+	if (t->scored) {
+		put_score(o, t);
+		put_indicators(o, t);
+		put_chart(o, t);
+	}
+	if (t->nfailed)
+		put_failed(o, t);
+	if (t->ndirect) {
+		heading(o, _("Direct conditions met"), "ul");
+		for (i = 0; i < t->ndirect; i++) {
+			tidu_buf_puts(o, "<li>");
+			esc(o, t->direct_labels[i] ? t->direct_labels[i] : t->direct[i]);
+			tidu_buf_puts(o, "</li>\n");
+		}
+		tidu_buf_puts(o, "</ul>\n");
+	}
+	if (t->nexempt) {
+		heading(o, _("Conditions held by their exemption"), "ul");
+		for (i = 0; i < t->nexempt; i++) {
+			tidu_buf_puts(o, "<li><code>");
+			esc(o, t->exempt[i]);
+			tidu_buf_puts(o, "</code></li>\n");
+		}
+		tidu_buf_puts(o, "</ul>\n");
+	}
+	if (t->njudgement) {
+		heading(o, _("For the officer to judge"), "ul");
+		for (i = 0; i < t->njudgement; i++) {
+			tidu_buf_puts(o, "<li>");
+			esc(o, t->judgement[i].question);
+			tidu_buf_puts(o, " <code>");
+			esc(o, t->judgement[i].field);
+			tidu_buf_puts(o, "</code></li>\n");
+		}
+		tidu_buf_puts(o, "</ul>\n");
+	}
+	if (t->nmissing) {
+		heading(o, _("Missing inputs (never counted as zero)"), "ul class=\"cols\"");
+		for (i = 0; i < t->nmissing; i++)
+			put_missing_item(o, t->missing[i]);
+		tidu_buf_puts(o, "</ul>\n");
+	}
+	tidu_buf_puts(o, "</section>\n");
+}
+
+static void put_notes(tidu_buf *o, const tidu_pack *p)
+{
+	size_t i, n = tidu_pack_note_count(p);
+
+	if (!n)
+		return;
+	tidu_buf_puts(o, "<section class=\"notes\">\n");
+	heading(o, _("Interpretations of the rules"), "ol");
+	for (i = 0; i < n; i++) {
+		const char *id = NULL, *text = NULL;
+
+		tidu_pack_note(p, i, &id, &text);
+		tidu_buf_puts(o, "<li>");
+		esc(o, text ? text : id);
+		tidu_buf_puts(o, "</li>\n");
+	}
+	tidu_buf_puts(o, "</ol>\n</section>\n");
+}
+
+int tidu_assess_html(const tidu_assessment *a, const tidu_rec *firm, const char *today,
+		     tidu_buf *out)
+{
+	size_t i;
+
+	if (!a || !a->pack || !firm || !today || !out)
+		return tidu_error_set(TIDU_EINVAL, "%s", _("nothing to write a report of"));
+	put_head(out, a, firm, today);
+	tidu_buf_puts(out, "<main>\n");
+	for (i = 0; i < a->ntiers; i++)
+		put_tier(out, &a->tiers[i]);
+	tidu_buf_puts(out, "</main>\n");
+	put_notes(out, a->pack);
+	tidu_buf_puts(out, "<footer class=\"small\">");
+	esc_printf(out, _("Made with tidu %s on %s."), TIDU_VERSION, today);
+	tidu_buf_puts(out, "</footer>\n</body>\n</html>\n");
+	return 0;
+}
