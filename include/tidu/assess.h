@@ -102,6 +102,12 @@ typedef enum {
 /* "pass", "fail", "undecided", "incomplete". */
 const char *tidu_assess_status_name(tidu_assess_status st);
 
+/* The status as a person reads it, in the current language. */
+const char *tidu_assess_status_label(tidu_assess_status st);
+
+/* A number as the text and HTML reports show it: at most 2 decimals ("—" if not finite). */
+void tidu_assess_format(tidu_buf *out, double v);
+
 /* The value that reaches the next band of an indicator. */
 typedef struct {
 	int has;            /* 0: the best band already, or not known */

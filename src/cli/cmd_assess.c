@@ -126,21 +126,6 @@ static int pick_pack(const assess_opts *o, const tidu_packs *set, const tidu_pac
 	return EXIT_OK;
 }
 
-static const char *status_label(tidu_assess_status st)
-{
-	switch (st) {
-	case TIDU_ASSESS_PASS: return _("pass");
-	case TIDU_ASSESS_FAIL: return _("fail");
-	case TIDU_ASSESS_UNDECIDED: return _("undecided (a judgement item is unanswered)");
-	default: return _("incomplete (inputs are missing)");
-	}
-}
-
-static void num_text(tidu_buf *b, double v)
-{
-	tidu_format_number(b, (double)(long long)(v * 100 + (v < 0 ? -0.5 : 0.5)) / 100);
-}
-
 /* "3.4%", "12 年", "—" for an unknown value. */
 static void value_text(tidu_buf *b, const tidu_assess_indicator *d)
 {
@@ -148,7 +133,7 @@ static void value_text(tidu_buf *b, const tidu_assess_indicator *d)
 		tidu_buf_puts(b, "—");
 		return;
 	}
-	num_text(b, d->value);
+	tidu_assess_format(b, d->value);
 	if (d->unit && !strcmp(d->unit, "%"))
 		tidu_buf_puts(b, "%");
 }
@@ -176,12 +161,12 @@ static void print_indicators(const tidu_assess_tier *t)
 		cli_print_padded(stdout, d->label, w + 2);
 		tidu_buf_clear(&a);
 		if (d->known) {
-			num_text(&a, d->points);
+			tidu_assess_format(&a, d->points);
 		} else {
 			tidu_buf_puts(&a, "?");
 		}
 		tidu_buf_puts(&a, "/");
-		num_text(&a, d->max);
+		tidu_assess_format(&a, d->max);
 		cli_print_padded(stdout, a.ptr, 9);
 		tidu_buf_clear(&a);
 		value_text(&a, d);
@@ -190,16 +175,16 @@ static void print_indicators(const tidu_assess_tier *t)
 		if (d->next.has) {
 			if (d->next.has_value) {
 				tidu_buf_printf(&a, "%s ", d->next.op);
-				num_text(&a, d->next.value);
+				tidu_assess_format(&a, d->next.value);
 				if (d->unit && !strcmp(d->unit, "%"))
 					tidu_buf_puts(&a, "%");
 			} else {
 				tidu_buf_puts(&a, d->next.condition);
 			}
 			tidu_buf_puts(&a, " → ");
-			num_text(&a, d->next.points);
+			tidu_assess_format(&a, d->next.points);
 			tidu_buf_puts(&a, " (+");
-			num_text(&a, d->next.points - d->points);
+			tidu_assess_format(&a, d->next.points - d->points);
 			tidu_buf_puts(&a, ")");
 		} else if (!d->known) {
 			tidu_buf_puts(&a, _("inputs missing"));
@@ -216,30 +201,30 @@ static void print_tier(const tidu_assess_tier *t, const char *uscc)
 
 	printf("\n");
 	printf(_("Tier %d, %s"), t->tier, cli_safe(t->label));
-	printf(": %s\n", status_label(t->status));
+	printf(": %s\n", tidu_assess_status_label(t->status));
 	if (t->scored) {
 		tidu_buf_clear(&a);
-		num_text(&a, t->score);
+		tidu_assess_format(&a, t->score);
 		if (t->score_max > t->score) {
 			tidu_buf_puts(&a, "–");
-			num_text(&a, t->score_max);
+			tidu_assess_format(&a, t->score_max);
 		}
 		tidu_buf_puts(&a, " / ");
-		num_text(&a, t->max);
+		tidu_assess_format(&a, t->max);
 		printf("  %s %s", _("Score"), a.ptr);
 		tidu_buf_clear(&a);
-		num_text(&a, t->pass_score);
+		tidu_assess_format(&a, t->pass_score);
 		printf(_(" (pass: %s)"), a.ptr);
 		for (i = 0; i < t->ncategories; i++) {
 			const tidu_assess_category *c = &t->categories[i];
 
 			tidu_buf_clear(&a);
-			num_text(&a, c->points);
+			tidu_assess_format(&a, c->points);
 			tidu_buf_puts(&a, "/");
-			num_text(&a, c->max);
+			tidu_assess_format(&a, c->max);
 			if (c->floor > 0) {
 				tidu_buf_puts(&a, " ≥");
-				num_text(&a, c->floor);
+				tidu_assess_format(&a, c->floor);
 			}
 			printf("  %s %s", cli_safe(c->label), a.ptr);
 		}
@@ -253,14 +238,14 @@ static void print_tier(const tidu_assess_tier *t, const char *uscc)
 
 		tidu_buf_clear(&a);
 		if (f->has_value)
-			num_text(&a, f->value);
+			tidu_assess_format(&a, f->value);
 		else if (f->text)
 			tidu_buf_puts(&a, !strcmp(f->text, "no") ? _("no") : f->text);
 		else
 			tidu_buf_puts(&a, "—");
 		if (f->op && f->has_threshold) {
 			tidu_buf_printf(&a, _(", needs %s "), f->op);
-			num_text(&a, f->threshold);
+			tidu_assess_format(&a, f->threshold);
 		}
 		printf("  %s %s: %s\n", _("Not met:"), cli_safe(f->label), cli_safe(a.ptr));
 	}
@@ -350,7 +335,7 @@ static int all_one(void *vctx, const tidu_assess_input *in)
 			tidu_csv_put_cell(c->csv, tidu_assess_status_name(t->status), 0);
 			tidu_buf_clear(&b);
 			if (t->scored)
-				num_text(&b, t->score);
+				tidu_assess_format(&b, t->score);
 			tidu_csv_put_cell(c->csv, b.ptr ? b.ptr : "", 0);
 			tidu_csv_put_cell(c->csv, t->nmissing ? t->missing[0] : "",
 					  i + 1 == a->ntiers);
@@ -366,7 +351,7 @@ static int all_one(void *vctx, const tidu_assess_input *in)
 			tidu_buf_printf(&b, "T%d %s", t->tier, tidu_assess_status_name(t->status));
 			if (t->scored) {
 				tidu_buf_puts(&b, " ");
-				num_text(&b, t->score);
+				tidu_assess_format(&b, t->score);
 			}
 			cli_print_padded(stdout, b.ptr, 20);
 		}

@@ -365,7 +365,7 @@ static val eval_bin(ev *e, const x_node *n)
 
 static val eval_call(ev *e, const x_node *n)
 {
-	val v[16] = {{V_MISS, 0, NULL}}, r;
+	val v[X_MAX_ARGS] = {{V_MISS, 0, NULL}}, r;
 	size_t i, k = n->nargs;
 	int t, known;
 
@@ -402,14 +402,11 @@ static val eval_call(ev *e, const x_node *n)
 	/* The rest are numeric and missing when any argument is. */
 	known = 1;
 	for (i = 0; i < k; i++) {
-		val a = eval(e, n->args[i]);
-
-		if (i < 16)
-			v[i] = a;
-		if (a.k != V_NUM)
+		v[i] = eval(e, n->args[i]); /* k <= X_MAX_ARGS: checked at load */
+		if (v[i].k != V_NUM)
 			known = 0;
 	}
-	if (!known || k > 16)
+	if (!known)
 		return MISS;
 	switch (n->fn) {
 	case F_PCT:
@@ -504,7 +501,7 @@ static const char *op_text(int op)
 /* Says why a failed test failed: the comparison that did, value against threshold. */
 static void explain(ev *e, const x_node *n, tidu_assess_failed *f)
 {
-	size_t mark = e->nmiss, i;
+	size_t mark = e->nmiss;
 
 	while (n) {
 		if (n->kind == X_LET) {
@@ -548,7 +545,6 @@ static void explain(ev *e, const x_node *n, tidu_assess_failed *f)
 			f->value = a.n;
 		}
 	}
-	(void)i;
 	drop_missing(e, mark);
 }
 
@@ -878,6 +874,25 @@ void tidu_assessment_free(tidu_assessment *a)
 	}
 	free(a->tiers);
 	free(a);
+}
+
+const char *tidu_assess_status_label(tidu_assess_status st)
+{
+	switch (st) {
+	case TIDU_ASSESS_PASS: return _("pass");
+	case TIDU_ASSESS_FAIL: return _("fail");
+	case TIDU_ASSESS_UNDECIDED: return _("undecided (a judgement item is unanswered)");
+	default: return _("incomplete (inputs are missing)");
+	}
+}
+
+void tidu_assess_format(tidu_buf *out, double v)
+{
+	if (!isfinite(v)) {
+		tidu_buf_puts(out, "—");
+		return;
+	}
+	tidu_format_number(out, round(v * 100) / 100);
 }
 
 const char *tidu_assess_status_name(tidu_assess_status st)

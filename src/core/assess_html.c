@@ -89,6 +89,18 @@ static void esc(tidu_buf *out, const char *s)
 		esc_n(out, s, strlen(s));
 }
 
+/* <table class="CLASS"> with its header row of `heads` (NULL-ended), up to <tbody>. */
+static void table_head(tidu_buf *o, const char *cls, const char *const *heads)
+{
+	tidu_buf_printf(o, "<table class=\"%s\">\n<thead><tr>", cls);
+	for (; *heads; heads++) {
+		tidu_buf_puts(o, "<th>");
+		esc(o, *heads);
+		tidu_buf_puts(o, "</th>");
+	}
+	tidu_buf_puts(o, "</tr></thead>\n<tbody>\n");
+}
+
 /* Formatted text (a translation with its arguments), escaped. */
 static void esc_printf(tidu_buf *out, const char *fmt, ...) TIDU_PRINTF(2, 3);
 static void esc_printf(tidu_buf *out, const char *fmt, ...)
@@ -126,16 +138,6 @@ static void esc_cut(tidu_buf *out, const char *s, size_t max)
 	tidu_buf_puts(out, "…");
 }
 
-/* As the text output: at most 2 decimals, C locale. */
-static void num(tidu_buf *out, double v)
-{
-	if (!isfinite(v)) {
-		tidu_buf_puts(out, "—");
-		return;
-	}
-	tidu_format_number(out, (double)(long long)(v * 100 + (v < 0 ? -0.5 : 0.5)) / 100);
-}
-
 static int is_pct(const tidu_assess_indicator *d)
 {
 	return d->unit && !strcmp(d->unit, "%");
@@ -147,16 +149,6 @@ static int scale(double v, double top)
 	if (!isfinite(v) || v <= 0 || top <= 0)
 		return 0;
 	return (int)lround(fmin(v, top) / top * CHART_BAR_W);
-}
-
-static const char *status_label(tidu_assess_status st)
-{
-	switch (st) {
-	case TIDU_ASSESS_PASS: return _("pass");
-	case TIDU_ASSESS_FAIL: return _("fail");
-	case TIDU_ASSESS_UNDECIDED: return _("undecided (a judgement item is unanswered)");
-	default: return _("incomplete (inputs are missing)");
-	}
 }
 
 static void meta_row(tidu_buf *o, const char *th)
@@ -227,7 +219,7 @@ static void put_next(tidu_buf *o, const tidu_assess_indicator *d)
 	if (d->next.has_value) {
 		esc(o, d->next.op);
 		tidu_buf_puts(o, " ");
-		num(o, d->next.value);
+		tidu_assess_format(o, d->next.value);
 		if (is_pct(d))
 			tidu_buf_puts(o, "%");
 	} else {
@@ -236,37 +228,30 @@ static void put_next(tidu_buf *o, const tidu_assess_indicator *d)
 		tidu_buf_puts(o, "</code>");
 	}
 	tidu_buf_puts(o, " → ");
-	num(o, d->next.points);
+	tidu_assess_format(o, d->next.points);
 	tidu_buf_puts(o, " (+");
-	num(o, d->next.points - d->points);
+	tidu_assess_format(o, d->next.points - d->points);
 	tidu_buf_puts(o, ")");
 }
 
 /* "10", or "0–10" when the points depend on a missing input. */
 static void put_points(tidu_buf *o, const tidu_assess_indicator *d)
 {
-	num(o, d->points);
+	tidu_assess_format(o, d->points);
 	if (!d->known && d->points_max > d->points) {
 		tidu_buf_puts(o, "–");
-		num(o, d->points_max);
+		tidu_assess_format(o, d->points_max);
 	}
 	tidu_buf_puts(o, "/");
-	num(o, d->max);
+	tidu_assess_format(o, d->max);
 }
 
 static void put_indicators(tidu_buf *o, const tidu_assess_tier *t)
 {
 	size_t i;
 
-	tidu_buf_puts(o, "<table class=\"ind\">\n<thead><tr><th>");
-	esc(o, _("Indicator"));
-	tidu_buf_puts(o, "</th><th>");
-	esc(o, _("Points"));
-	tidu_buf_puts(o, "</th><th>");
-	esc(o, _("Value"));
-	tidu_buf_puts(o, "</th><th>");
-	esc(o, _("To gain points"));
-	tidu_buf_puts(o, "</th></tr></thead>\n<tbody>\n");
+	table_head(o, "ind", (const char *const[]){_("Indicator"), _("Points"), _("Value"),
+						   _("To gain points"), NULL});
 	for (i = 0; i < t->nindicators; i++) {
 		const tidu_assess_indicator *d = &t->indicators[i];
 
@@ -276,7 +261,7 @@ static void put_indicators(tidu_buf *o, const tidu_assess_tier *t)
 		put_points(o, d);
 		tidu_buf_puts(o, "</td><td class=\"n\">");
 		if (d->has_value) {
-			num(o, d->value);
+			tidu_assess_format(o, d->value);
 			if (is_pct(d))
 				tidu_buf_puts(o, "%");
 		} else {
@@ -345,14 +330,14 @@ static void put_score(tidu_buf *o, const tidu_assess_tier *t)
 	tidu_buf_puts(o, "<p><b>");
 	esc(o, _("Score"));
 	tidu_buf_puts(o, "</b> ");
-	num(o, t->score);
+	tidu_assess_format(o, t->score);
 	if (t->score_max > t->score) {
 		tidu_buf_puts(o, "–");
-		num(o, t->score_max);
+		tidu_assess_format(o, t->score_max);
 	}
 	tidu_buf_puts(o, " / ");
-	num(o, t->max);
-	num(&b, t->pass_score);
+	tidu_assess_format(o, t->max);
+	tidu_assess_format(&b, t->pass_score);
 	esc_printf(o, _(" (pass: %s)"), b.ptr);
 	tidu_buf_puts(o, "</p>\n<p>");
 	for (i = 0; i < t->ncategories; i++) {
@@ -361,12 +346,12 @@ static void put_score(tidu_buf *o, const tidu_assess_tier *t)
 		tidu_buf_puts(o, "<span class=\"cat\">");
 		esc(o, c->label);
 		tidu_buf_puts(o, " <b>");
-		num(o, c->points);
+		tidu_assess_format(o, c->points);
 		tidu_buf_puts(o, "</b>/");
-		num(o, c->max);
+		tidu_assess_format(o, c->max);
 		if (c->floor > 0) {
 			tidu_buf_clear(&b);
-			num(&b, c->floor);
+			tidu_assess_format(&b, c->floor);
 			tidu_buf_puts(o, " (");
 			esc_printf(o, _("floor %s"), b.ptr);
 			tidu_buf_puts(o, ")");
@@ -390,13 +375,9 @@ static void put_failed(tidu_buf *o, const tidu_assess_tier *t)
 
 	tidu_buf_puts(o, "<h3>");
 	esc(o, _("Conditions not met"));
-	tidu_buf_puts(o, "</h3>\n<table class=\"cond\">\n<thead><tr><th>");
-	esc(o, _("Condition"));
-	tidu_buf_puts(o, "</th><th>");
-	esc(o, _("Value"));
-	tidu_buf_puts(o, "</th><th>");
-	esc(o, _("Required"));
-	tidu_buf_puts(o, "</th></tr></thead>\n<tbody>\n");
+	tidu_buf_puts(o, "</h3>\n");
+	table_head(o, "cond", (const char *const[]){_("Condition"), _("Value"), _("Required"),
+						    NULL});
 	for (i = 0; i < t->nfailed; i++) {
 		const tidu_assess_failed *f = &t->failed[i];
 
@@ -404,7 +385,7 @@ static void put_failed(tidu_buf *o, const tidu_assess_tier *t)
 		esc(o, f->label ? f->label : f->id);
 		tidu_buf_puts(o, "</td><td class=\"n\">");
 		if (f->has_value)
-			num(o, f->value);
+			tidu_assess_format(o, f->value);
 		else if (f->text)
 			esc(o, !strcmp(f->text, "no") ? _("no") : f->text);
 		else
@@ -413,7 +394,7 @@ static void put_failed(tidu_buf *o, const tidu_assess_tier *t)
 		if (f->op && f->has_threshold) {
 			esc(o, f->op);
 			tidu_buf_puts(o, " ");
-			num(o, f->threshold);
+			tidu_assess_format(o, f->threshold);
 		}
 		tidu_buf_puts(o, "</td></tr>\n");
 	}
@@ -457,7 +438,7 @@ static void put_tier(tidu_buf *o, const tidu_assess_tier *t)
 	tidu_buf_puts(o, "<section class=\"tier\">\n<h2>");
 	esc_printf(o, _("Tier %d, %s"), t->tier, t->label ? t->label : "");
 	tidu_buf_printf(o, "<span class=\"status %s\">", tidu_assess_status_name(t->status));
-	esc(o, status_label(t->status));
+	esc(o, tidu_assess_status_label(t->status));
 	tidu_buf_puts(o, "</span></h2>\n");
 	if (t->scored) {
 		put_score(o, t);

@@ -15,6 +15,9 @@ enum {
 	OP_AND, OP_OR
 };
 
+/* The most arguments a function call takes (refused at load beyond). */
+#define X_MAX_ARGS 16
+
 /* Functions of the language. */
 typedef enum {
 	F_PCT, F_GROWTH, F_CAGR, F_AVG, F_MIN, F_MAX, F_IF, F_COUNT, F_IN, F_FLOOR

@@ -374,7 +374,8 @@ static x_node *parse_call(rd *r, const char *name)
 			return NULL;
 		}
 	}
-	if ((int)n->nargs < fns[i].min || (fns[i].max >= 0 && (int)n->nargs > fns[i].max)) {
+	if ((int)n->nargs < fns[i].min || (fns[i].max >= 0 && (int)n->nargs > fns[i].max) ||
+	    n->nargs > X_MAX_ARGS) {
 		r->err = tidu_strprintf(_("wrong number of arguments to '%s'"), name);
 		node_free(n);
 		return NULL;

@@ -140,6 +140,15 @@ int tidu_format_number(tidu_buf *out, double v)
 		return 0;
 	}
 	/*
+	 * Whole numbers below 10^15 (most stored figures: counts, years, 万元
+	 * amounts) are their own shortest form: no digit search, no locale
+	 * switch. The bytes are the ones the search below would give.
+	 */
+	if (fabs(v) < 1e15 && v == (double)(long long)v) {
+		tidu_buf_printf(out, "%lld", (long long)v);
+		return 0;
+	}
+	/*
 	 * The shortest of 15, 16 and 17 significant digits that reads back as
 	 * v: any decimal of at most 15 digits survives a trip through a normal
 	 * double (DBL_DIG), so this is the shortest of all. Subnormals have

@@ -10,13 +10,7 @@ U=91410100MA44A9BX8H
 setup() {
 	setup_home
 	init_store >/dev/null
-	tidu firm add $U --name 郑州测试科技有限公司 ip_class1=2 ip_class1_self=0 \
-		ip_class1_high_value=0 ip_class2=1 product_field=other high_tech_title=0 \
-		st_award=none rd_institution=none >/dev/null
-	tidu firm set $U 2023.equity_financing=0 2024.equity_financing=0 \
-		2025.equity_financing=0 2024.revenue=9000 2024.main_revenue=8000 \
-		2025.revenue=10000 2025.main_revenue=8800 2025.rd_expense=250 \
-		2025.total_assets=10000 2025.total_liabilities=6000 >/dev/null
+	add_assess_firm $U "郑州测试科技有限公司"
 }
 
 @test "assess shows the score, each indicator and the next band" {
@@ -119,7 +113,6 @@ PY
 	[ "$status" -eq 2 ]
 	run tidu assess --all $U
 	[ "$status" -eq 2 ]
-	tidu firm add 91410100MA45A0XN82 --name 无数据 >/dev/null 2>&1 || true
 }
 
 @test "--all streams one JSON object per firm; --csv is read back" {

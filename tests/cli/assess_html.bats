@@ -15,13 +15,7 @@ NOW=1777636800000
 setup() {
 	setup_home
 	init_store >/dev/null
-	tidu firm add $U --name $NAME ip_class1=2 ip_class1_self=0 \
-		ip_class1_high_value=0 ip_class2=1 product_field=other high_tech_title=0 \
-		st_award=none rd_institution=none >/dev/null
-	tidu firm set $U 2023.equity_financing=0 2024.equity_financing=0 \
-		2025.equity_financing=0 2024.revenue=9000 2024.main_revenue=8000 \
-		2025.revenue=10000 2025.main_revenue=8800 2025.rd_expense=250 \
-		2025.total_assets=10000 2025.total_liabilities=6000 >/dev/null
+	add_assess_firm $U "$NAME"
 }
 
 # report FILE [ARGS]: the Chinese report of $U.

@@ -27,3 +27,15 @@ home_digest() {
 	(cd "$TIDU_HOME" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 }
 
+
+# add_assess_firm USCC NAME: a firm with the figures of the assessment
+# tests (tier 1 of rules-2022 scores 65 by hand: tests/unit/test_assess.c).
+add_assess_firm() {
+	tidu firm add "$1" --name "$2" ip_class1=2 ip_class1_self=0 \
+		ip_class1_high_value=0 ip_class2=1 product_field=other high_tech_title=0 \
+		st_award=none rd_institution=none >/dev/null
+	tidu firm set "$1" 2023.equity_financing=0 2024.equity_financing=0 \
+		2025.equity_financing=0 2024.revenue=9000 2024.main_revenue=8000 \
+		2025.revenue=10000 2025.main_revenue=8800 2025.rd_expense=250 \
+		2025.total_assets=10000 2025.total_liabilities=6000 >/dev/null
+}

@@ -325,11 +325,14 @@ static void test_tier1_2026_uses_2022_table(void **state)
 	tidu_assess_input_free(in);
 }
 
-/* Raising any one input of a monotone indicator never lowers the score. */
+/*
+ * Raising any one input that only raises indicators never lowers a score
+ * (employees is not one: it lowers the R&D staff share).
+ */
 static void test_property_monotone(void **state)
 {
 	static const char *const keys[] = {
-		"ip_class1", "ip_class2", "2025.rd_expense", "2025.main_revenue", "employees",
+		"ip_class1", "ip_class2", "2025.rd_expense", "2025.main_revenue", "rd_staff",
 	};
 	unsigned seed = 12345;
 	int round;
@@ -345,6 +348,7 @@ static void test_property_monotone(void **state)
 		snprintf(v, sizeof(v), "%g", base);
 		tidu_assess_input_set(in, keys[k], v);
 		tidu_assess_input_set(in, "2025.revenue", "12000");
+		tidu_assess_input_set(in, "employees", "12000"); /* rd_staff's share counts */
 		a = run("rules-2022", in, 0, 0);
 		snprintf(v, sizeof(v), "%g", base + 1 + (double)((seed >> 4) % 500));
 		tidu_assess_input_set(in, keys[k], v);
