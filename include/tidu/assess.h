@@ -15,7 +15,7 @@
 #include "tidu/store.h"
 #include "tidu/view.h"
 
-/* The packs known to this run: the embedded ones (later: the city's). */
+/* The packs known to this run: the embedded ones and the city's (rules.h). */
 typedef struct tidu_packs tidu_packs;
 typedef struct tidu_pack tidu_pack;
 
@@ -26,6 +26,19 @@ typedef struct tidu_pack tidu_pack;
  * is higher, and is ignored otherwise.
  */
 int tidu_packs_add(tidu_packs *set, const char *name, const char *text);
+
+/* As tidu_packs_add, for a pack of the store's table (the city's: rules.h). */
+int tidu_packs_add_city(tidu_packs *set, const char *name, const char *text);
+
+/* Parses one pack alone ("from" tiers not resolved); the caller frees it. */
+int tidu_pack_read(const char *name, const char *text, tidu_pack **out);
+void tidu_pack_free(tidu_pack *p);
+
+/* 1 if the pack came from the city (rules.h), 0 if it is embedded. */
+int tidu_pack_from_city(const tidu_pack *p);
+
+/* Largest pack text read from a file or a city document. */
+#define TIDU_PACK_MAX ((size_t)1 << 20)
 
 /* A new set holding the embedded packs; the caller frees it. */
 int tidu_packs_load(tidu_packs **out);

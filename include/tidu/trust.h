@@ -254,6 +254,29 @@ int tidu_trust_keyring_export(tidu_store *city, tidu_buf *out);
 int tidu_trust_keyring_import(tidu_store *s, const char *doc, size_t len,
 			      tidu_trust_import *info_out);
 
+/* ---- other documents the city signs (rule packs, later forms, targets) --- */
+
+/*
+ * City: signs `payload` (a JSON object written compactly, with a "format"
+ * string and "format_version" 1) with the city key for `domain` (one
+ * domain per kind of document, "tidu-rules-v1"), and appends the signed
+ * document to `out`. Deterministic: the same payload gives the same bytes.
+ * TIDU_EINVAL if not a city store.
+ */
+int tidu_trust_city_sign(tidu_store *city, const char *domain, const tidu_buf *payload,
+			 tidu_buf *out);
+
+/*
+ * Opens a document the city signed: `what` names it in errors, `format` is
+ * the payload's expected format. On success `payload` holds the payload
+ * as signed (compact JSON). TIDU_EINVAL for a malformed document or another
+ * format; TIDU_ENOTFOUND when no city key is pinned yet (the keyring comes
+ * first); TIDU_ECORRUPT when the signature does not verify under the
+ * pinned city key (altered, or signed by another city).
+ */
+int tidu_trust_city_open(tidu_store *s, const char *what, const char *domain,
+			 const char *format, const char *text, size_t len, tidu_buf *payload);
+
 /* ---- the keyring this store holds --------------------------------------- */
 
 /* Hex digits (+ NUL) of tidu_trust_state_digest(). */

@@ -13,6 +13,7 @@
 #include "tidu/csv.h"
 #include "tidu/file.h"
 #include "tidu/parse.h"
+#include "tidu/rules.h"
 #include "tidu/uscc.h"
 #include "tidu/utf8.h"
 
@@ -421,7 +422,7 @@ static int assess_run(cli_run *r)
 		parse_small(o->year, "year", 1949, 2100, &year);
 	if (o->tier)
 		parse_small(o->tier, "tier", 1, 3, &tier);
-	if ((error = tidu_packs_load(&set)) < 0)
+	if ((error = tidu_rules_load(r->store, &set)) < 0)
 		return cli_fail(error);
 	if ((code = pick_pack(o, set, &pack)) != EXIT_OK)
 		goto done;

@@ -140,6 +140,10 @@ static int sync_json(const tidu_sync_report *r, int error, const char *from,
 	tidu_json_write_int64(&w, (int64_t)r->requests);
 	tidu_json_write_key(&w, "pool_committed");
 	tidu_json_write_bool(&w, r->pool_committed);
+	tidu_json_write_key(&w, "rule_packs_taken");
+	tidu_json_write_int64(&w, (int64_t)r->rules_taken);
+	tidu_json_write_key(&w, "rule_packs_published");
+	tidu_json_write_int64(&w, (int64_t)r->rules_published);
 	json_lines(&w, "problems", r->problems, r->nproblems);
 	json_lines(&w, "notes", r->notes, r->nnotes);
 	tidu_json_write_key(&w, "error");
@@ -177,6 +181,12 @@ int cli_sync_finish(const tidu_sync_report *r, int error, int json, const char *
 			       cli_safe(r->city_fingerprint));
 		if (r->keyring_version)
 			printf(_("Keyring version %lld is now in use.\n"), (long long)r->keyring_version);
+		if (r->rules_taken)
+			printf(_("%zu rule packs of the city are now in use ('tidu rules list').\n"),
+			       r->rules_taken);
+		if (r->rules_published)
+			printf(_("Published the city's rule packs (%zu) on refs/heads/city/rules.\n"),
+			       r->rules_published);
 		if (r->enroll_published)
 			printf("%s\n", _("Published this device's enrollment request: the city approves it with 'tidu admin pending'."));
 		if (r->requests)

@@ -103,6 +103,7 @@ struct tidu_pack {
 	char *id, *zh, *en, *name;
 	char *text;        /* the pack as read */
 	int version;
+	int city;          /* from this store's table (the city's), not embedded */
 	char in_force[11];
 	p_note *notes;
 	size_t nnotes;

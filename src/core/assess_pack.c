@@ -1153,7 +1153,8 @@ void tidu_packs_free(tidu_packs *set)
 	free(set);
 }
 
-static int add_pack(tidu_packs *set, const char *name, const char *text, int always)
+static int add_pack(tidu_packs *set, const char *name, const char *text, int always,
+		    int city)
 {
 	tidu_pack *p = NULL;
 	size_t i;
@@ -1161,6 +1162,7 @@ static int add_pack(tidu_packs *set, const char *name, const char *text, int alw
 
 	if ((error = parse_pack(name, text, &p)) < 0)
 		return error;
+	p->city = city;
 	for (i = 0; i < set->n && strcmp(set->packs[i]->id, p->id) < 0; i++)
 		;
 	if (i < set->n && !strcmp(set->packs[i]->id, p->id)) {
@@ -1181,12 +1183,34 @@ static int add_pack(tidu_packs *set, const char *name, const char *text, int alw
 
 int tidu_packs_add(tidu_packs *set, const char *name, const char *text)
 {
-	return add_pack(set, name, text, 0);
+	return add_pack(set, name, text, 0, 0);
+}
+
+int tidu_packs_add_city(tidu_packs *set, const char *name, const char *text)
+{
+	return add_pack(set, name, text, 0, 1);
 }
 
 static int packs_add_replacing(tidu_packs *set, const char *name, const char *text)
 {
-	return add_pack(set, name, text, 1);
+	return add_pack(set, name, text, 1, 0);
+}
+
+int tidu_pack_read(const char *name, const char *text, tidu_pack **out)
+{
+	*out = NULL;
+	return parse_pack(name, text, out);
+}
+
+void tidu_pack_free(tidu_pack *p)
+{
+	if (p)
+		pack_free(p);
+}
+
+int tidu_pack_from_city(const tidu_pack *p)
+{
+	return p->city;
 }
 
 /* Every "tier N from PACK" names a pack of the set that has that tier. */
@@ -1290,7 +1314,8 @@ int tidu_packs_check(const char *name, const char *text, const tidu_packs *with)
 
 	/* The tiers it takes "from" another pack must resolve, as at load. */
 	for (i = 0; with && i < with->n; i++)
-		if ((error = tidu_packs_add(set, with->packs[i]->name, with->packs[i]->text)) < 0)
+		if ((error = add_pack(set, with->packs[i]->name, with->packs[i]->text, 0,
+				      with->packs[i]->city)) < 0)
 			goto done;
 	if ((error = packs_add_replacing(set, name, text)) == 0)
 		error = check_from(set);

@@ -28,7 +28,7 @@ int sync_wanted(const sync_ctx *c, const char *name)
 	if (!strncmp(name, "city/", 5)) {
 		name += 5;
 		/* The city's refs for everyone, and its desk's for this district. */
-		return !strcmp(name, "keyring") || !strcmp(name, "pool") ||
+		return !strcmp(name, "keyring") || !strcmp(name, "pool") || !strcmp(name, "rules") ||
 		       (!strncmp(name, c->district, dl) && name[dl] == '/');
 	}
 	return !strncmp(name, c->district, dl) && name[dl] == '/';
@@ -156,8 +156,8 @@ int sync_fetch(sync_ctx *c)
 	git_fetch_options fo;
 	git_remote *remote = NULL;
 	tidu_buf spec1 = TIDU_BUF_INIT, spec2 = TIDU_BUF_INIT, spec3 = TIDU_BUF_INIT;
-	tidu_buf spec4 = TIDU_BUF_INIT, spec5 = TIDU_BUF_INIT;
-	char *specs[5];
+	tidu_buf spec4 = TIDU_BUF_INIT, spec5 = TIDU_BUF_INIT, spec6 = TIDU_BUF_INIT;
+	char *specs[6];
 	git_strarray sa;
 	int error = 0;
 
@@ -183,16 +183,19 @@ int sync_fetch(sync_ctx *c)
 				c->net.remote);
 		tidu_buf_printf(&spec4, "+refs/heads/city/%s/*:refs/remotes/%s/city/%s/*",
 				c->district, c->net.remote, c->district);
+		tidu_buf_printf(&spec5, "+%s:refs/remotes/%s/city/rules", CITY_RULES_REF,
+				c->net.remote);
 		specs[0] = spec1.ptr;
 		specs[1] = spec2.ptr;
 		specs[2] = spec3.ptr;
 		specs[3] = spec4.ptr;
-		sa.count = 4;
+		specs[4] = spec5.ptr;
+		sa.count = 5;
 		if (c->relay) {
-			tidu_buf_printf(&spec5, "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
+			tidu_buf_printf(&spec6, "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
 					c->district, c->net.remote, c->district);
-			specs[4] = spec5.ptr;
-			sa.count = 5;
+			specs[5] = spec6.ptr;
+			sa.count = 6;
 		}
 	}
 	sa.strings = specs;
@@ -214,5 +217,6 @@ done:
 	tidu_buf_free(&spec3);
 	tidu_buf_free(&spec4);
 	tidu_buf_free(&spec5);
+	tidu_buf_free(&spec6);
 	return error;
 }

@@ -34,6 +34,8 @@
 #define BASE_FILE_MAX ((size_t)64 << 20)
 #define CITY_KEYRING_REF "refs/heads/city/keyring"
 #define CITY_POOL_REF "refs/heads/city/pool"
+#define CITY_RULES_REF "refs/heads/city/rules"
+#define RULES_FILE "rules.json"
 
 /* ---- util.c: small helpers ---------------------------------------------- */
 
@@ -215,6 +217,9 @@ int sync_commit_file(sync_ctx *c, const char *ref, const char *name, const void 
 /* keyring.c */
 int sync_import_keyring(sync_ctx *c);
 int sync_publish_keyring(sync_ctx *c);
+/* citydoc.c: the city's other signed documents (rule packs) */
+int sync_import_rules(sync_ctx *c);
+int sync_publish_rules(sync_ctx *c);
 
 /* enroll.c */
 int sync_prepare_enroll(sync_ctx *c, char **spec);
@@ -246,6 +251,9 @@ int sync_state_remember_refused(tidu_store *s, const char *oid, const char *devi
 /* The keyring blob last imported from `remote` (NULL: none). */
 int sync_state_keyring_seen(tidu_store *s, const char *remote, char **hex);
 int sync_state_set_keyring_seen(tidu_store *s, const char *remote, const char *hex);
+/* The rule pack document last imported from `remote` (NULL: none). */
+int sync_state_rules_seen(tidu_store *s, const char *remote, char **hex);
+int sync_state_set_rules_seen(tidu_store *s, const char *remote, const char *hex);
 /* "version:digest" of the last keyring published (NULL: none). */
 int sync_state_keyring_state(tidu_store *s, char **state);
 int sync_state_set_keyring_state(tidu_store *s, const char *state);
