@@ -8,7 +8,8 @@
 /*
  * Reads the file `path` into `out` (cleared first). TIDU_ENOTFOUND if it
  * does not exist, TIDU_EINVAL if it is a directory or larger than `max`
- * bytes, TIDU_ERROR for other I/O errors; the message names the file.
+ * bytes, TIDU_ERROR for other I/O errors; the message names the file. On
+ * an error `out` is left empty (freed).
  */
 int tidu_file_read(const char *path, size_t max, tidu_buf *out);
 

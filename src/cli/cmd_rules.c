@@ -90,9 +90,8 @@ static int rules_check(cli_run *r)
 	const char *base = strrchr(r->args[0], '/');
 	int error;
 
-	if ((error = tidu_file_read(r->args[0], TIDU_PACK_MAX, &text)) < 0)
-		return cli_fail(error);
-	if ((error = tidu_rules_load(r->store, &set)) == 0)
+	if ((error = tidu_file_read(r->args[0], TIDU_PACK_MAX, &text)) == 0 &&
+	    (error = tidu_rules_load(r->store, &set)) == 0)
 		error = tidu_packs_check(base ? base + 1 : r->args[0], tidu_buf_cstr(&text), set);
 	tidu_packs_free(set);
 	tidu_buf_free(&text);

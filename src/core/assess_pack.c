@@ -1098,7 +1098,7 @@ static int parse_pack(const char *name, const char *text, tidu_pack **out)
 	r.cur = C_PACK;
 	while (*line && !error) {
 		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
+		size_t whole = end ? (size_t)(end - line) : strlen(line), len = whole;
 		char *l = tidu_strndup(line, len), *kw, *args;
 		size_t n;
 
@@ -1119,7 +1119,7 @@ static int parse_pack(const char *name, const char *text, tidu_pack **out)
 					: statement(&r, kw, args);
 		}
 		free(l);
-		line = end ? end + 1 : line + len;
+		line = end ? end + 1 : line + whole; /* not len: the blanks it cut are still there */
 	}
 	if (!error)
 		error = check_pack(&r);

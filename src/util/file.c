@@ -66,6 +66,8 @@ int tidu_file_read(const char *path, size_t max, tidu_buf *out)
 		tidu_buf_put(out, chunk, (size_t)got);
 	}
 	close(fd);
+	if (error)
+		tidu_buf_free(out); /* nothing half-read is left for the caller */
 	return error;
 }
 

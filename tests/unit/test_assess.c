@@ -408,6 +408,10 @@ static void test_malformed_packs(void **state)
 	deep[n] = '\0';
 	expect_bad(deep, "nested too deeply");
 	expect_bad(HEAD "tier 3 from x\nzh 三\nen Three\n", "a tier cannot come from its own pack");
+	/* Blanks at the end of a last line without a newline (a reader once looped on them). */
+	expect_bad("   ", "the pack has no 'pack ID' line");
+	expect_bad("pack x\nversion 1 \t", "the pack has no 'in_force' date");
+	expect_bad("", "the pack has no 'pack ID' line");
 }
 
 static void test_what_if_validated(void **state)
