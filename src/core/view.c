@@ -136,7 +136,7 @@ char *tidu_view_column_text(sqlite3_stmt *st, int col)
 	case SQLITE_NULL:
 		return NULL;
 	case SQLITE_INTEGER:
-		tidu_buf_printf(&b, "%lld", (long long)sqlite3_column_int64(st, col));
+		tidu_format_int64(&b, sqlite3_column_int64(st, col));
 		break;
 	case SQLITE_FLOAT:
 		tidu_format_number(&b, sqlite3_column_double(st, col));

@@ -1,4 +1,3 @@
-#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +237,7 @@ int tidu_json_write_int64(tidu_json_writer *w, int64_t v)
 
 	if ((error = before_value(w)) < 0)
 		return error;
-	tidu_buf_printf(w->out, "%" PRId64, v);
+	tidu_format_int64(w->out, v);
 	after_value(w);
 	return 0;
 }
