@@ -150,12 +150,35 @@ int tidu_assess_input_set(tidu_assess_input *in, const char *key, const char *va
 	return 0;
 }
 
-/* The canonical text of a firm field, or of a yearly figure of `year`; NULL: unset. */
-static const char *input_get(const tidu_assess_input *in, const tidu_field *f, int year)
+/* The record of the firm (year 0) or of its yearly figures of `year`, or NULL. */
+static const tidu_rec *input_rec(const tidu_assess_input *in, int year)
 {
-	char key[96];
 	size_t i;
 
+	if (!year)
+		return &in->firm;
+	for (i = 0; i < in->nyears; i++)
+		if (in->years[i].year == year)
+			return &in->years[i];
+	return NULL;
+}
+
+/*
+ * The canonical text of a firm field, or of a yearly figure of `year`;
+ * NULL: unset. With `number`, also what the stored value reads as when the
+ * record kept it (NaN otherwise, and for what-if values): the text need
+ * not be parsed again.
+ */
+static const char *input_get_num(const tidu_assess_input *in, const tidu_field *f, int year,
+				 double *number)
+{
+	const tidu_rec *r;
+	char key[96];
+	size_t i;
+	long k;
+
+	if (number)
+		*number = NAN;
 	if (in->nover) {
 		if (year)
 			snprintf(key, sizeof(key), "%d.%s", year, f->key);
@@ -165,12 +188,16 @@ static const char *input_get(const tidu_assess_input *in, const tidu_field *f, i
 			if (!strcmp(in->okey[i], key))
 				return in->oval[i];
 	}
-	if (!year)
-		return tidu_view_rec_get(&in->firm, f->key);
-	for (i = 0; i < in->nyears; i++)
-		if (in->years[i].year == year)
-			return tidu_view_rec_get(&in->years[i], f->key);
-	return NULL;
+	if (!(r = input_rec(in, year)) || (k = tidu_view_rec_find(r, f)) < 0)
+		return NULL;
+	if (number && r->numbers)
+		*number = r->numbers[k];
+	return r->values[k];
+}
+
+static const char *input_get(const tidu_assess_input *in, const tidu_field *f, int year)
+{
+	return input_get_num(in, f, year, NULL);
 }
 
 int tidu_assess_has_year(const tidu_assess_input *in, int year)
@@ -277,7 +304,7 @@ static val field_value(ev *e, const tidu_field *f, int yoff, int yearly)
 		note_missing(e, f, yoff, 1);
 		return MISS;
 	}
-	t = input_get(e->in, f, yearly ? e->year + yoff : 0);
+	t = input_get_num(e->in, f, yearly ? e->year + yoff : 0, &d);
 	if (!t) {
 		note_missing(e, f, yoff, yearly);
 		return MISS;
@@ -286,7 +313,7 @@ static val field_value(ev *e, const tidu_field *f, int yoff, int yearly)
 	case TIDU_T_INT:
 	case TIDU_T_REAL:
 	case TIDU_T_BOOL:
-		if (tidu_parse_number(t, &d, NULL) < 0) {
+		if (isnan(d) && tidu_parse_number(t, &d, NULL) < 0) {
 			tidu_error_clear();
 			note_missing(e, f, yoff, yearly);
 			return MISS;

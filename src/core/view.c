@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ void tidu_view_rec_clear(tidu_rec *r)
 	for (i = 0; r->values && i < r->n; i++)
 		free(r->values[i]);
 	free(r->values);
+	free(r->numbers);
 	free(r->fields);
 	memset(r, 0, sizeof(*r));
 }
@@ -36,6 +38,19 @@ const char *tidu_view_rec_get(const tidu_rec *r, const char *field)
 		if (!strcmp(r->fields[i]->key, field))
 			return r->values[i];
 	return NULL;
+}
+
+long tidu_view_rec_find(const tidu_rec *r, const tidu_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->fields[i] == f)
+			return (long)i;
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->fields[i]->entity, f->entity) && !strcmp(r->fields[i]->key, f->key))
+			return (long)i;
+	return -1;
 }
 
 int tidu_view_rec_json_members(const tidu_rec *r, tidu_json_writer *w)
@@ -274,9 +289,15 @@ int tidu_view_query_next(tidu_query *q, tidu_rec *r)
 	r->n = q->nfields;
 	r->fields = tidu_calloc(r->n, sizeof(*r->fields));
 	r->values = tidu_calloc(r->n, sizeof(*r->values));
+	r->numbers = tidu_calloc(r->n, sizeof(*r->numbers));
 	for (i = 0; i < r->n; i++) {
+		int type = sqlite3_column_type(q->st, (int)i);
+
 		r->fields[i] = q->fields[i];
 		r->values[i] = tidu_view_column_text(q->st, (int)i);
+		/* The double the text reads as: -0 is printed, and read, as 0. */
+		r->numbers[i] = type == SQLITE_INTEGER || type == SQLITE_FLOAT
+				? sqlite3_column_double(q->st, (int)i) + 0.0 : NAN;
 	}
 	if (!strcmp(q->entity, TIDU_ENTITY_FIRM_YEAR)) {
 		const unsigned char *u = sqlite3_column_text(q->st, (int)r->n + 1);
