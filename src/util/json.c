@@ -269,6 +269,30 @@ int tidu_json_write_key(tidu_json_writer *w, const char *key)
 	return 0;
 }
 
+int tidu_json_write_key_raw(tidu_json_writer *w, const char *quoted, size_t len)
+{
+	unsigned char *top;
+
+	if (w->error)
+		return w->error;
+	if (w->depth == 0 || !(w->stack[w->depth - 1] & LEVEL_OBJECT))
+		return misuse(w, _("key outside an object"));
+	if (w->after_key)
+		return misuse(w, _("key without a value"));
+	top = &w->stack[w->depth - 1];
+	if (*top & LEVEL_ITEMS)
+		put_byte(w->out, ',');
+	*top |= LEVEL_ITEMS;
+	newline(w);
+	tidu_buf_put(w->out, quoted, len);
+	if (w->pretty)
+		tidu_buf_put(w->out, ": ", 2);
+	else
+		put_byte(w->out, ':');
+	w->after_key = 1;
+	return 0;
+}
+
 int tidu_json_write_string_len(tidu_json_writer *w, const char *s, size_t len)
 {
 	unsigned char top = 0;

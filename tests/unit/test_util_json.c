@@ -22,7 +22,7 @@
 static void write_sample(tidu_json_writer *w)
 {
 	tidu_json_begin_object(w);
-	tidu_json_write_key(w, "name");
+	TIDU_JSON_KEY(w, "name"); /* the same as tidu_json_write_key, unchecked */
 	tidu_json_write_string(w, "郑州某某科技有限公司");
 	tidu_json_write_key(w, "uscc");
 	tidu_json_write_string(w, "91410103MAJ8T9H26R");
@@ -40,7 +40,7 @@ static void write_sample(tidu_json_writer *w)
 	tidu_json_begin_array(w);
 	tidu_json_end_array(w);
 	tidu_json_end_array(w);
-	tidu_json_write_key(w, "ok");
+	TIDU_JSON_KEY(w, "ok");
 	tidu_json_write_bool(w, 0);
 	tidu_json_end_object(w);
 }
@@ -326,6 +326,21 @@ static void m_key_in_array(tidu_json_writer *w)
 	tidu_json_end_array(w);
 }
 
+static void m_raw_key_in_array(tidu_json_writer *w)
+{
+	tidu_json_begin_array(w);
+	TIDU_JSON_KEY(w, "a");
+	tidu_json_end_array(w);
+}
+
+static void m_raw_key_twice(tidu_json_writer *w)
+{
+	tidu_json_begin_object(w);
+	TIDU_JSON_KEY(w, "a");
+	TIDU_JSON_KEY(w, "b");
+	tidu_json_end_object(w);
+}
+
 static void m_two_keys(tidu_json_writer *w)
 {
 	tidu_json_begin_object(w);
@@ -395,6 +410,8 @@ static void test_writer_misuse(void **state)
 	(void)state;
 	expect_misuse(m_no_key, "cannot write JSON: object member without a key");
 	expect_misuse(m_key_in_array, "cannot write JSON: key outside an object");
+	expect_misuse(m_raw_key_in_array, "cannot write JSON: key outside an object");
+	expect_misuse(m_raw_key_twice, "cannot write JSON: key without a value");
 	expect_misuse(m_two_keys, "cannot write JSON: key without a value");
 	expect_misuse(m_dangling_key, "cannot write JSON: key without a value");
 	expect_misuse(m_mismatch, "cannot write JSON: end of an array that is not open");
