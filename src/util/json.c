@@ -16,10 +16,22 @@
 #define LEVEL_OBJECT 1u /* the open container is an object, not an array */
 #define LEVEL_ITEMS 2u  /* it has at least one member or element */
 
-/* One byte, without a call in the common case: the writer's separators. */
+/*
+ * tidu_buf_put and tidu_buf_putc without a call when there is room: the
+ * writer adds a few bytes at a time, hundreds of times a line.
+ */
+static inline void put(tidu_buf *out, const char *s, size_t n)
+{
+	if (!out->ptr || out->cap - out->len <= n)
+		tidu_buf_grow(out, n);
+	memcpy(out->ptr + out->len, s, n);
+	out->len += n;
+	out->ptr[out->len] = '\0';
+}
+
 static inline void put_byte(tidu_buf *out, char c)
 {
-	if (!out->ptr || out->len + 1 >= out->cap)
+	if (!out->ptr || out->cap - out->len <= 1)
 		tidu_buf_grow(out, 1);
 	out->ptr[out->len++] = c;
 	out->ptr[out->len] = '\0';
@@ -158,7 +170,7 @@ static int put_escaped(tidu_buf *out, const char *s, size_t len, int minimal)
 				continue;
 			}
 		}
-		tidu_buf_put(out, s + run, i - run);
+		put(out, s + run, i - run);
 		i += n;
 		run = i;
 		switch (cp) {
@@ -176,12 +188,12 @@ static int put_escaped(tidu_buf *out, const char *s, size_t len, int minimal)
 			u[3] = hex[(cp >> 8) & 0xF];
 			u[4] = hex[(cp >> 4) & 0xF];
 			u[5] = hex[cp & 0xF];
-			tidu_buf_put(out, u, 6);
+			put(out, u, 6);
 			continue;
 		}
-		tidu_buf_put(out, esc, 2);
+		put(out, esc, 2);
 	}
-	tidu_buf_put(out, s + run, len - run);
+	put(out, s + run, len - run);
 	put_byte(out, '"');
 	return 0;
 }
@@ -262,7 +274,7 @@ int tidu_json_write_key(tidu_json_writer *w, const char *key)
 	}
 	*top |= LEVEL_ITEMS;
 	if (w->pretty)
-		tidu_buf_put(w->out, ": ", 2);
+		put(w->out, ": ", 2);
 	else
 		put_byte(w->out, ':');
 	w->after_key = 1;
@@ -284,9 +296,9 @@ int tidu_json_write_key_raw(tidu_json_writer *w, const char *quoted, size_t len)
 		put_byte(w->out, ',');
 	*top |= LEVEL_ITEMS;
 	newline(w);
-	tidu_buf_put(w->out, quoted, len);
+	put(w->out, quoted, len);
 	if (w->pretty)
-		tidu_buf_put(w->out, ": ", 2);
+		put(w->out, ": ", 2);
 	else
 		put_byte(w->out, ':');
 	w->after_key = 1;
@@ -354,7 +366,7 @@ static int write_literal(tidu_json_writer *w, const char *text)
 
 	if ((error = before_value(w)) < 0)
 		return error;
-	tidu_buf_puts(w->out, text);
+	put(w->out, text, strlen(text));
 	after_value(w);
 	return 0;
 }
