@@ -79,6 +79,18 @@ int tidu_json_end_array(tidu_json_writer *w);
 int tidu_json_write_key(tidu_json_writer *w, const char *key);
 
 /*
+ * A key that is already JSON text: `quoted` is its string literal, quotes
+ * included, `len` bytes, copied without any check (the caller guarantees
+ * it). For the keys that are constants of the program, which
+ * tidu_json_write_key() would check and escape again on every call:
+ *
+ *	TIDU_JSON_KEY(&w, "name");  (a string literal that needs no escape)
+ */
+int tidu_json_write_key_raw(tidu_json_writer *w, const char *quoted, size_t len);
+#define TIDU_JSON_KEY(w, literal) \
+	tidu_json_write_key_raw((w), "\"" literal "\"", sizeof("\"" literal "\"") - 1)
+
+/*
  * A string value: '"', '\\' and control characters escaped (\n, \r, \t, \b,
  * \f, others as \u00XX), and also, unless TIDU_JSON_MINIMAL_ESCAPES, what
  * tidu_utf8_is_control() names (DEL, C1 controls, U+2028/U+2029, bidi

@@ -48,6 +48,9 @@ int tidu_parse_number(const char *s, double *out, tidu_buf *canonical);
  */
 int tidu_format_number(tidu_buf *out, double v);
 
+/* Appends the decimal text of `v` ("-12", "0"), as printf's "%" PRId64 would. */
+void tidu_format_int64(tidu_buf *out, int64_t v);
+
 /*
  * strtod() in the "C" locale whatever the process locale is. For callers
  * that have checked the syntax themselves (the JSON parser). No message.

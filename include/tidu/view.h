@@ -17,8 +17,13 @@ typedef struct {
 	size_t n;                    /* number of fields of the entity */
 	const tidu_field **fields;   /* borrowed, dictionary order */
 	char **values;               /* canonical text, NULL when unset */
+	double *numbers;             /* per field: the number of a value stored as an
+					integer or a real (what the text reads as),
+					NaN otherwise; NULL when not kept */
 	int64_t year;                /* firm_year rows: the year */
 	char uscc[20];               /* firm_year rows: the firm */
+	void *mem;                   /* private: the one allocation that holds
+					fields, values, numbers and the texts */
 } tidu_rec;
 
 #define TIDU_REC_INIT {0}
@@ -28,6 +33,12 @@ void tidu_view_rec_clear(tidu_rec *r);
 
 /* The canonical value of `field`, or NULL if unset or unknown. Borrowed. */
 const char *tidu_view_rec_get(const tidu_rec *r, const char *field);
+
+/*
+ * The position of dictionary field `f` in `r` (found by its address, then
+ * by its key), or -1 if `r` has no such field.
+ */
+long tidu_view_rec_find(const tidu_rec *r, const tidu_field *f);
 
 /*
  * Writes the fields of `r` as members of the JSON object being written by

@@ -295,6 +295,7 @@ typedef struct {
 	tidu_buf *csv;
 	size_t firms;
 	int code;
+	tidu_buf line;  /* one firm's text; kept, so it grows once, not for every firm */
 } all_ctx;
 
 static int all_one(void *vctx, const tidu_assess_input *in)
@@ -303,20 +304,21 @@ static int all_one(void *vctx, const tidu_assess_input *in)
 	const tidu_rec *firm = tidu_assess_input_firm(in);
 	const char *uscc = tidu_view_rec_get(firm, "uscc");
 	tidu_assessment *a = NULL;
-	tidu_buf b = TIDU_BUF_INIT;
+	tidu_buf *b = &c->line;
 	size_t i;
 	int error;
 
 	if ((error = tidu_assess_run(c->set, c->pack, in, c->year, c->tier, &a)) < 0)
 		return error;
 	c->firms++;
+	tidu_buf_clear(b);
 	if (c->json) {
 		tidu_json_writer w;
 
-		tidu_json_writer_init(&w, &b, 0);
+		tidu_json_writer_init(&w, b, 0);
 		if ((error = tidu_assess_json(a, uscc, &w)) == 0 &&
 		    (error = tidu_json_writer_finish(&w)) == 0) {
-			fwrite(b.ptr, 1, b.len, stdout);
+			fwrite(b->ptr, 1, b->len, stdout);
 			fputc('\n', stdout);
 		}
 	} else if (c->csv) {
@@ -326,18 +328,18 @@ static int all_one(void *vctx, const tidu_assess_input *in)
 		tidu_csv_put_cell(c->csv, uscc, 0);
 		tidu_csv_put_cell(c->csv, name ? name : "", 0);
 		tidu_csv_put_cell(c->csv, district ? district : "", 0);
-		tidu_buf_clear(&b);
+		tidu_buf_clear(b);
 		if (a->year)
-			tidu_buf_printf(&b, "%d", a->year);
-		tidu_csv_put_cell(c->csv, b.ptr ? b.ptr : "", 0);
+			tidu_buf_printf(b, "%d", a->year);
+		tidu_csv_put_cell(c->csv, b->ptr ? b->ptr : "", 0);
 		for (i = 0; i < a->ntiers; i++) {
 			const tidu_assess_tier *t = &a->tiers[i];
 
 			tidu_csv_put_cell(c->csv, tidu_assess_status_name(t->status), 0);
-			tidu_buf_clear(&b);
+			tidu_buf_clear(b);
 			if (t->scored)
-				tidu_assess_format(&b, t->score);
-			tidu_csv_put_cell(c->csv, b.ptr ? b.ptr : "", 0);
+				tidu_assess_format(b, t->score);
+			tidu_csv_put_cell(c->csv, b->ptr ? b->ptr : "", 0);
 			tidu_csv_put_cell(c->csv, t->nmissing ? t->missing[0] : "",
 					  i + 1 == a->ntiers);
 		}
@@ -348,17 +350,16 @@ static int all_one(void *vctx, const tidu_assess_input *in)
 		for (i = 0; i < a->ntiers; i++) {
 			const tidu_assess_tier *t = &a->tiers[i];
 
-			tidu_buf_clear(&b);
-			tidu_buf_printf(&b, "T%d %s", t->tier, tidu_assess_status_name(t->status));
+			tidu_buf_clear(b);
+			tidu_buf_printf(b, "T%d %s", t->tier, tidu_assess_status_name(t->status));
 			if (t->scored) {
-				tidu_buf_puts(&b, " ");
-				tidu_assess_format(&b, t->score);
+				tidu_buf_puts(b, " ");
+				tidu_assess_format(b, t->score);
 			}
-			cli_print_padded(stdout, b.ptr, 20);
+			cli_print_padded(stdout, b->ptr, 20);
 		}
 		printf("%s\n", cli_safe(name ? name : ""));
 	}
-	tidu_buf_free(&b);
 	tidu_assessment_free(a);
 	return error;
 }
@@ -368,7 +369,8 @@ static int assess_all(cli_run *r, const tidu_packs *set, const tidu_pack *pack, 
 {
 	const assess_opts *o = r->opts;
 	tidu_buf csv = TIDU_BUF_INIT;
-	all_ctx c = {set, pack, year, tier, o->json, o->csv ? &csv : NULL, 0, EXIT_OK};
+	all_ctx c = {set, pack, year, tier, o->json, o->csv ? &csv : NULL, 0, EXIT_OK,
+		     TIDU_BUF_INIT};
 	int error, k;
 
 	if (o->csv) {
@@ -394,6 +396,7 @@ static int assess_all(cli_run *r, const tidu_packs *set, const tidu_pack *pack, 
 		}
 	}
 	error = tidu_assess_each(r->store, o->district, all_one, &c);
+	tidu_buf_free(&c.line);
 	if (error == 0 && o->csv)
 		error = tidu_file_write(o->csv, csv.ptr, csv.len, 0644);
 	tidu_buf_free(&csv);

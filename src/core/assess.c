@@ -150,12 +150,35 @@ int tidu_assess_input_set(tidu_assess_input *in, const char *key, const char *va
 	return 0;
 }
 
-/* The canonical text of a firm field, or of a yearly figure of `year`; NULL: unset. */
-static const char *input_get(const tidu_assess_input *in, const tidu_field *f, int year)
+/* The record of the firm (year 0) or of its yearly figures of `year`, or NULL. */
+static const tidu_rec *input_rec(const tidu_assess_input *in, int year)
 {
-	char key[96];
 	size_t i;
 
+	if (!year)
+		return &in->firm;
+	for (i = 0; i < in->nyears; i++)
+		if (in->years[i].year == year)
+			return &in->years[i];
+	return NULL;
+}
+
+/*
+ * The canonical text of a firm field, or of a yearly figure of `year`;
+ * NULL: unset. With `number`, also what the stored value reads as when the
+ * record kept it (NaN otherwise, and for what-if values): the text need
+ * not be parsed again.
+ */
+static const char *input_get_num(const tidu_assess_input *in, const tidu_field *f, int year,
+				 double *number)
+{
+	const tidu_rec *r;
+	char key[96];
+	size_t i;
+	long k;
+
+	if (number)
+		*number = NAN;
 	if (in->nover) {
 		if (year)
 			snprintf(key, sizeof(key), "%d.%s", year, f->key);
@@ -165,12 +188,16 @@ static const char *input_get(const tidu_assess_input *in, const tidu_field *f, i
 			if (!strcmp(in->okey[i], key))
 				return in->oval[i];
 	}
-	if (!year)
-		return tidu_view_rec_get(&in->firm, f->key);
-	for (i = 0; i < in->nyears; i++)
-		if (in->years[i].year == year)
-			return tidu_view_rec_get(&in->years[i], f->key);
-	return NULL;
+	if (!(r = input_rec(in, year)) || (k = tidu_view_rec_find(r, f)) < 0)
+		return NULL;
+	if (number && r->numbers)
+		*number = r->numbers[k];
+	return r->values[k];
+}
+
+static const char *input_get(const tidu_assess_input *in, const tidu_field *f, int year)
+{
+	return input_get_num(in, f, year, NULL);
 }
 
 int tidu_assess_has_year(const tidu_assess_input *in, int year)
@@ -277,7 +304,7 @@ static val field_value(ev *e, const tidu_field *f, int yoff, int yearly)
 		note_missing(e, f, yoff, 1);
 		return MISS;
 	}
-	t = input_get(e->in, f, yearly ? e->year + yoff : 0);
+	t = input_get_num(e->in, f, yearly ? e->year + yoff : 0, &d);
 	if (!t) {
 		note_missing(e, f, yoff, yearly);
 		return MISS;
@@ -286,7 +313,7 @@ static val field_value(ev *e, const tidu_field *f, int yoff, int yearly)
 	case TIDU_T_INT:
 	case TIDU_T_REAL:
 	case TIDU_T_BOOL:
-		if (tidu_parse_number(t, &d, NULL) < 0) {
+		if (isnan(d) && tidu_parse_number(t, &d, NULL) < 0) {
 			tidu_error_clear();
 			note_missing(e, f, yoff, yearly);
 			return MISS;
@@ -907,19 +934,23 @@ const char *tidu_assess_status_name(tidu_assess_status st)
 
 /* ------------------------------------------------------------- JSON */
 
+/*
+ * The keys are constants of the program: TIDU_JSON_KEY copies them as they
+ * are, instead of checking and escaping each again for every firm.
+ */
+
 /* Numbers rounded to 4 decimals: a ratio of 3.4 is printed 3.4, not 3.4000000001. */
 static int write_num(tidu_json_writer *w, double v)
 {
 	return tidu_json_write_double(w, round(v * 10000) / 10000);
 }
 
-static int write_strings(tidu_json_writer *w, const char *key, const char *const *s, size_t n)
+/* An array of strings. */
+static int write_strings(tidu_json_writer *w, const char *const *s, size_t n)
 {
 	size_t i;
-	int error = tidu_json_write_key(w, key);
+	int error = tidu_json_begin_array(w);
 
-	if (!error)
-		error = tidu_json_begin_array(w);
 	for (i = 0; i < n && !error; i++)
 		error = tidu_json_write_string(w, s[i]);
 	return error ? error : tidu_json_end_array(w);
@@ -930,41 +961,41 @@ static int write_indicator(tidu_json_writer *w, const tidu_assess_indicator *d)
 	int error = 0;
 
 	error |= tidu_json_begin_object(w);
-	error |= tidu_json_write_key(w, "id");
+	error |= TIDU_JSON_KEY(w, "id");
 	error |= tidu_json_write_string(w, d->id);
-	error |= tidu_json_write_key(w, "category");
+	error |= TIDU_JSON_KEY(w, "category");
 	error |= tidu_json_write_string(w, d->category);
-	error |= tidu_json_write_key(w, "label");
+	error |= TIDU_JSON_KEY(w, "label");
 	error |= tidu_json_write_string(w, d->label);
-	error |= tidu_json_write_key(w, "points");
+	error |= TIDU_JSON_KEY(w, "points");
 	error |= d->known ? write_num(w, d->points) : tidu_json_write_null(w);
 	if (!d->known) {
-		error |= tidu_json_write_key(w, "points_max");
+		error |= TIDU_JSON_KEY(w, "points_max");
 		error |= write_num(w, d->points_max);
 	}
-	error |= tidu_json_write_key(w, "max");
+	error |= TIDU_JSON_KEY(w, "max");
 	error |= write_num(w, d->max);
-	error |= tidu_json_write_key(w, "value");
+	error |= TIDU_JSON_KEY(w, "value");
 	error |= d->has_value ? write_num(w, d->value) : tidu_json_write_null(w);
 	if (d->unit) {
-		error |= tidu_json_write_key(w, "unit");
+		error |= TIDU_JSON_KEY(w, "unit");
 		error |= tidu_json_write_string(w, d->unit);
 	}
-	error |= tidu_json_write_key(w, "next");
+	error |= TIDU_JSON_KEY(w, "next");
 	if (!d->next.has) {
 		error |= tidu_json_write_null(w);
 	} else {
 		error |= tidu_json_begin_object(w);
 		if (d->next.has_value) {
-			error |= tidu_json_write_key(w, "value");
+			error |= TIDU_JSON_KEY(w, "value");
 			error |= write_num(w, d->next.value);
-			error |= tidu_json_write_key(w, "op");
+			error |= TIDU_JSON_KEY(w, "op");
 			error |= tidu_json_write_string(w, d->next.op);
 		} else {
-			error |= tidu_json_write_key(w, "condition");
+			error |= TIDU_JSON_KEY(w, "condition");
 			error |= tidu_json_write_string(w, d->next.condition);
 		}
-		error |= tidu_json_write_key(w, "points");
+		error |= TIDU_JSON_KEY(w, "points");
 		error |= write_num(w, d->next.points);
 		error |= tidu_json_end_object(w);
 	}
@@ -977,18 +1008,18 @@ static int write_failed(tidu_json_writer *w, const tidu_assess_failed *f)
 	int error = 0;
 
 	error |= tidu_json_begin_object(w);
-	error |= tidu_json_write_key(w, "id");
+	error |= TIDU_JSON_KEY(w, "id");
 	error |= tidu_json_write_string(w, f->id);
-	error |= tidu_json_write_key(w, "label");
+	error |= TIDU_JSON_KEY(w, "label");
 	error |= tidu_json_write_string(w, f->label);
-	error |= tidu_json_write_key(w, "value");
+	error |= TIDU_JSON_KEY(w, "value");
 	error |= f->has_value ? write_num(w, f->value)
 	       : f->text ? tidu_json_write_string(w, f->text) : tidu_json_write_null(w);
 	if (f->op) {
-		error |= tidu_json_write_key(w, "op");
+		error |= TIDU_JSON_KEY(w, "op");
 		error |= tidu_json_write_string(w, f->op);
 	}
-	error |= tidu_json_write_key(w, "threshold");
+	error |= TIDU_JSON_KEY(w, "threshold");
 	error |= f->has_threshold ? write_num(w, f->threshold) : tidu_json_write_null(w);
 	error |= tidu_json_end_object(w);
 	return error ? TIDU_EINVAL : 0;
@@ -1000,24 +1031,24 @@ static int write_tier(tidu_json_writer *w, const tidu_assess_tier *t)
 	int error = 0;
 
 	error |= tidu_json_begin_object(w);
-	error |= tidu_json_write_key(w, "tier");
+	error |= TIDU_JSON_KEY(w, "tier");
 	error |= tidu_json_write_int64(w, t->tier);
-	error |= tidu_json_write_key(w, "name");
+	error |= TIDU_JSON_KEY(w, "name");
 	error |= tidu_json_write_string(w, t->label);
-	error |= tidu_json_write_key(w, "table");
+	error |= TIDU_JSON_KEY(w, "table");
 	error |= tidu_json_write_string(w, t->rules);
-	error |= tidu_json_write_key(w, "status");
+	error |= TIDU_JSON_KEY(w, "status");
 	error |= tidu_json_write_string(w, tidu_assess_status_name(t->status));
-	error |= tidu_json_write_key(w, "score");
+	error |= TIDU_JSON_KEY(w, "score");
 	error |= t->scored ? write_num(w, t->score) : tidu_json_write_null(w);
 	if (t->scored) {
-		error |= tidu_json_write_key(w, "score_max");
+		error |= TIDU_JSON_KEY(w, "score_max");
 		error |= write_num(w, t->score_max);
-		error |= tidu_json_write_key(w, "max");
+		error |= TIDU_JSON_KEY(w, "max");
 		error |= write_num(w, t->max);
-		error |= tidu_json_write_key(w, "pass_score");
+		error |= TIDU_JSON_KEY(w, "pass_score");
 		error |= write_num(w, t->pass_score);
-		error |= tidu_json_write_key(w, "categories");
+		error |= TIDU_JSON_KEY(w, "categories");
 		error |= tidu_json_begin_object(w);
 		for (i = 0; i < t->ncategories; i++) {
 			error |= tidu_json_write_key(w, t->categories[i].id);
@@ -1025,32 +1056,35 @@ static int write_tier(tidu_json_writer *w, const tidu_assess_tier *t)
 		}
 		error |= tidu_json_end_object(w);
 	}
-	error |= tidu_json_write_key(w, "indicators");
+	error |= TIDU_JSON_KEY(w, "indicators");
 	error |= tidu_json_begin_array(w);
 	for (i = 0; i < t->nindicators; i++)
 		error |= write_indicator(w, &t->indicators[i]);
 	error |= tidu_json_end_array(w);
-	error |= tidu_json_write_key(w, "failed");
+	error |= TIDU_JSON_KEY(w, "failed");
 	error |= tidu_json_begin_array(w);
 	for (i = 0; i < t->nfailed; i++)
 		error |= write_failed(w, &t->failed[i]);
 	error |= tidu_json_end_array(w);
-	error |= write_strings(w, "direct", t->direct, t->ndirect);
-	error |= write_strings(w, "exempt", t->exempt, t->nexempt);
-	error |= tidu_json_write_key(w, "judgement");
+	error |= TIDU_JSON_KEY(w, "direct");
+	error |= write_strings(w, t->direct, t->ndirect);
+	error |= TIDU_JSON_KEY(w, "exempt");
+	error |= write_strings(w, t->exempt, t->nexempt);
+	error |= TIDU_JSON_KEY(w, "judgement");
 	error |= tidu_json_begin_array(w);
 	for (i = 0; i < t->njudgement; i++) {
 		error |= tidu_json_begin_object(w);
-		error |= tidu_json_write_key(w, "id");
+		error |= TIDU_JSON_KEY(w, "id");
 		error |= tidu_json_write_string(w, t->judgement[i].id);
-		error |= tidu_json_write_key(w, "field");
+		error |= TIDU_JSON_KEY(w, "field");
 		error |= tidu_json_write_string(w, t->judgement[i].field);
-		error |= tidu_json_write_key(w, "question");
+		error |= TIDU_JSON_KEY(w, "question");
 		error |= tidu_json_write_string(w, t->judgement[i].question);
 		error |= tidu_json_end_object(w);
 	}
 	error |= tidu_json_end_array(w);
-	error |= write_strings(w, "missing", (const char *const *)t->missing, t->nmissing);
+	error |= TIDU_JSON_KEY(w, "missing");
+	error |= write_strings(w, (const char *const *)t->missing, t->nmissing);
 	error |= tidu_json_end_object(w);
 	return error ? TIDU_EINVAL : 0;
 }
@@ -1061,29 +1095,29 @@ int tidu_assess_json(const tidu_assessment *a, const char *uscc, tidu_json_write
 	int error = 0;
 
 	error |= tidu_json_begin_object(w);
-	error |= tidu_json_write_key(w, "uscc");
+	error |= TIDU_JSON_KEY(w, "uscc");
 	error |= tidu_json_write_string(w, uscc);
-	error |= tidu_json_write_key(w, "rules");
+	error |= TIDU_JSON_KEY(w, "rules");
 	error |= tidu_json_write_string(w, a->pack->id);
-	error |= tidu_json_write_key(w, "rules_version");
+	error |= TIDU_JSON_KEY(w, "rules_version");
 	error |= tidu_json_write_int64(w, a->pack->version);
-	error |= tidu_json_write_key(w, "year");
+	error |= TIDU_JSON_KEY(w, "year");
 	error |= a->year ? tidu_json_write_int64(w, a->year) : tidu_json_write_null(w);
-	error |= tidu_json_write_key(w, "year_default");
+	error |= TIDU_JSON_KEY(w, "year_default");
 	error |= tidu_json_write_bool(w, a->year_default);
-	error |= tidu_json_write_key(w, "interpretations");
+	error |= TIDU_JSON_KEY(w, "interpretations");
 	error |= tidu_json_begin_array(w);
 	for (i = 0; i < a->pack->nnotes; i++) {
 		error |= tidu_json_begin_object(w);
-		error |= tidu_json_write_key(w, "id");
+		error |= TIDU_JSON_KEY(w, "id");
 		error |= tidu_json_write_string(w, a->pack->notes[i].id);
-		error |= tidu_json_write_key(w, "text");
+		error |= TIDU_JSON_KEY(w, "text");
 		error |= tidu_json_write_string(w, tidu_assess_label(a->pack->notes[i].zh,
 								     a->pack->notes[i].en));
 		error |= tidu_json_end_object(w);
 	}
 	error |= tidu_json_end_array(w);
-	error |= tidu_json_write_key(w, "tiers");
+	error |= TIDU_JSON_KEY(w, "tiers");
 	error |= tidu_json_begin_array(w);
 	for (i = 0; i < a->ntiers; i++)
 		error |= write_tier(w, &a->tiers[i]);

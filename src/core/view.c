@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,19 @@ struct tidu_query {
 	const char *entity;
 	size_t nfields;
 	const tidu_field **fields;
+	tidu_buf text;   /* the texts of a row, each ended by a NUL; reused */
+	size_t *at;      /* per field: its text's offset in `text` + 1; 0: NULL */
+	double *num;     /* per field: the row's numbers (tidu_rec.numbers) */
 };
+
+/* The numbers come first in a record's block, the pointers after them. */
+_Static_assert(sizeof(double) % _Alignof(char *) == 0 &&
+	       sizeof(double) % _Alignof(const tidu_field *) == 0,
+	       "a record's block keeps its pointers aligned");
 
 void tidu_view_rec_clear(tidu_rec *r)
 {
-	size_t i;
-
-	for (i = 0; r->values && i < r->n; i++)
-		free(r->values[i]);
-	free(r->values);
-	free(r->fields);
+	free(r->mem);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -36,6 +40,19 @@ const char *tidu_view_rec_get(const tidu_rec *r, const char *field)
 		if (!strcmp(r->fields[i]->key, field))
 			return r->values[i];
 	return NULL;
+}
+
+long tidu_view_rec_find(const tidu_rec *r, const tidu_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->fields[i] == f)
+			return (long)i;
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->fields[i]->entity, f->entity) && !strcmp(r->fields[i]->key, f->key))
+			return (long)i;
+	return -1;
 }
 
 int tidu_view_rec_json_members(const tidu_rec *r, tidu_json_writer *w)
@@ -127,24 +144,44 @@ void tidu_view_value_display(const tidu_field *f, const char *text, tidu_buf *ou
 	}
 }
 
-/* Canonical text of column `col`, as the change log would carry it. */
+/*
+ * Appends the canonical text of column `col`, as the change log would
+ * carry it, and sets *num to what it reads as for an integer or a real
+ * (NaN otherwise). 0 for NULL (nothing appended), else 1.
+ */
+static int column_text(sqlite3_stmt *st, int col, tidu_buf *out, double *num)
+{
+	sqlite3_int64 k;
+	double d;
+
+	*num = NAN;
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_NULL:
+		return 0;
+	case SQLITE_INTEGER:
+		k = sqlite3_column_int64(st, col);
+		tidu_format_int64(out, k);
+		*num = (double)k;
+		break;
+	case SQLITE_FLOAT:
+		d = sqlite3_column_double(st, col);
+		tidu_format_number(out, d);
+		*num = d + 0.0; /* -0 is printed, and read back, as 0 */
+		break;
+	default:
+		tidu_buf_put(out, sqlite3_column_text(st, col),
+			     (size_t)sqlite3_column_bytes(st, col));
+	}
+	return 1;
+}
+
 char *tidu_view_column_text(sqlite3_stmt *st, int col)
 {
 	tidu_buf b = TIDU_BUF_INIT;
+	double num;
 
-	switch (sqlite3_column_type(st, col)) {
-	case SQLITE_NULL:
+	if (!column_text(st, col, &b, &num))
 		return NULL;
-	case SQLITE_INTEGER:
-		tidu_buf_printf(&b, "%lld", (long long)sqlite3_column_int64(st, col));
-		break;
-	case SQLITE_FLOAT:
-		tidu_format_number(&b, sqlite3_column_double(st, col));
-		break;
-	default:
-		tidu_buf_put(&b, sqlite3_column_text(st, col),
-			     (size_t)sqlite3_column_bytes(st, col));
-	}
 	return tidu_buf_detach(&b);
 }
 
@@ -174,6 +211,8 @@ static int query_sql(tidu_store *s, const char *entity, const char *where,
 	while (tidu_dict_nth(entity, q->nfields))
 		q->nfields++;
 	q->fields = tidu_calloc(q->nfields, sizeof(*q->fields));
+	q->at = tidu_calloc(q->nfields ? q->nfields : 1, sizeof(*q->at));
+	q->num = tidu_calloc(q->nfields ? q->nfields : 1, sizeof(*q->num));
 	tidu_buf_puts(&sql, "SELECT ");
 	for (i = 0; (f = tidu_dict_nth(entity, i)); i++) {
 		q->fields[i] = f;
@@ -261,7 +300,8 @@ int tidu_view_query_open(tidu_store *s, const char *entity, const tidu_query_fil
 
 int tidu_view_query_next(tidu_query *q, tidu_rec *r)
 {
-	size_t i;
+	char *block, *texts;
+	size_t i, n;
 	int rc;
 
 	tidu_view_rec_clear(r);
@@ -270,14 +310,32 @@ int tidu_view_query_next(tidu_query *q, tidu_rec *r)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return tidu_store_sqlerr(q->s, rc, _("reading records"));
-	r->entity = q->entity;
-	r->n = q->nfields;
-	r->fields = tidu_calloc(r->n, sizeof(*r->fields));
-	r->values = tidu_calloc(r->n, sizeof(*r->values));
-	for (i = 0; i < r->n; i++) {
-		r->fields[i] = q->fields[i];
-		r->values[i] = tidu_view_column_text(q->st, (int)i);
+	n = q->nfields;
+	/* The texts, each ended by its NUL, into one buffer first. */
+	tidu_buf_clear(&q->text);
+	for (i = 0; i < n; i++) {
+		size_t at = q->text.len + 1;
+
+		q->at[i] = column_text(q->st, (int)i, &q->text, &q->num[i]) ? at : 0;
+		if (q->at[i])
+			tidu_buf_putc(&q->text, '\0');
 	}
+	/* One allocation per record: numbers, fields, values, texts. */
+	block = tidu_malloc(n * (sizeof(double) + sizeof(*r->fields) + sizeof(*r->values)) +
+			    q->text.len);
+	r->mem = block;
+	r->numbers = (double *)block;
+	r->fields = (const tidu_field **)(block + n * sizeof(double));
+	r->values = (char **)(block + n * (sizeof(double) + sizeof(*r->fields)));
+	texts = block + n * (sizeof(double) + sizeof(*r->fields) + sizeof(*r->values));
+	if (q->text.len)
+		memcpy(texts, q->text.ptr, q->text.len);
+	memcpy(r->numbers, q->num, n * sizeof(double));
+	memcpy(r->fields, q->fields, n * sizeof(*r->fields));
+	r->entity = q->entity;
+	r->n = n;
+	for (i = 0; i < n; i++)
+		r->values[i] = q->at[i] ? texts + q->at[i] - 1 : NULL;
 	if (!strcmp(q->entity, TIDU_ENTITY_FIRM_YEAR)) {
 		const unsigned char *u = sqlite3_column_text(q->st, (int)r->n + 1);
 
@@ -293,6 +351,9 @@ void tidu_view_query_free(tidu_query *q)
 		return;
 	sqlite3_finalize(q->st);
 	free(q->fields);
+	free(q->at);
+	free(q->num);
+	tidu_buf_free(&q->text);
 	free(q);
 }
 

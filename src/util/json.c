@@ -1,5 +1,5 @@
-#include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +15,27 @@
 
 #define LEVEL_OBJECT 1u /* the open container is an object, not an array */
 #define LEVEL_ITEMS 2u  /* it has at least one member or element */
+
+/*
+ * tidu_buf_put and tidu_buf_putc without a call when there is room: the
+ * writer adds a few bytes at a time, hundreds of times a line.
+ */
+static inline void put(tidu_buf *out, const char *s, size_t n)
+{
+	if (!out->ptr || out->cap - out->len <= n)
+		tidu_buf_grow(out, n);
+	memcpy(out->ptr + out->len, s, n);
+	out->len += n;
+	out->ptr[out->len] = '\0';
+}
+
+static inline void put_byte(tidu_buf *out, char c)
+{
+	if (!out->ptr || out->cap - out->len <= 1)
+		tidu_buf_grow(out, 1);
+	out->ptr[out->len++] = c;
+	out->ptr[out->len] = '\0';
+}
 
 void tidu_json_writer_init(tidu_json_writer *w, tidu_buf *out, int pretty)
 {
@@ -37,7 +58,7 @@ static void newline(tidu_json_writer *w)
 
 	if (!w->pretty)
 		return;
-	tidu_buf_putc(w->out, '\n');
+	put_byte(w->out, '\n');
 	for (i = 0; i < w->depth; i++)
 		tidu_buf_put(w->out, "  ", 2);
 }
@@ -61,7 +82,7 @@ static int before_value(tidu_json_writer *w)
 		return 0;
 	}
 	if (*top & LEVEL_ITEMS)
-		tidu_buf_putc(w->out, ',');
+		put_byte(w->out, ',');
 	*top |= LEVEL_ITEMS;
 	newline(w);
 	return 0;
@@ -73,41 +94,83 @@ static void after_value(tidu_json_writer *w)
 		w->done = 1;
 }
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
 /*
- * Writes `s` (valid UTF-8) as a JSON string. RFC 8259 needs only '"', '\\'
- * and U+0000..U+001F escaped; unless `minimal`, every other character a
+ * The number of bytes at the start of `s` that a string copies as they are
+ * (printable ASCII but '"' and '\\'; DEL too when `minimal`), 8 at a time:
+ * a byte of a word is below 0x20, or equal to a byte c (zero after ^ c*ONES),
+ * when subtracting borrows into its high bit.
+ */
+static size_t plain_run(const char *s, size_t len, int minimal)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, q, b, d;
+
+		memcpy(&x, s + i, 8);
+		q = x ^ (ONES * '"');
+		b = x ^ (ONES * '\\');
+		d = minimal ? HIGHS : x ^ (ONES * 0x7F);
+		if (((x | ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) |
+		      ((d - ONES) & ~d)) & HIGHS) != 0)
+			break;
+	}
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || (c == 0x7F && !minimal))
+			break;
+		i++;
+	}
+	return i;
+}
+
+/*
+ * Writes `s` as a JSON string, or returns -1 if it is not valid UTF-8 (and
+ * then `out` is as it was). RFC 8259 needs only '"', '\\' and
+ * U+0000..U+001F escaped; unless `minimal`, every other character a
  * terminal would interpret or that reorders a line (tidu_utf8_is_control:
  * DEL, C1 controls, U+2028/U+2029, bidi controls) is written as \uXXXX too,
  * so that JSON shown raw on a terminal is as safe as the text output. All
- * of them are in the BMP: one \uXXXX each, read back byte for byte.
+ * of them are in the BMP: one \uXXXX each, read back byte for byte. Runs
+ * that need no escape are copied at once.
  */
-static void put_escaped(tidu_buf *out, const char *s, size_t len, int minimal)
+static int put_escaped(tidu_buf *out, const char *s, size_t len, int minimal)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i = 0, run = 0;
+	size_t mark = out->len, i = 0, run = 0;
 
 	tidu_buf_grow(out, len + 2);
-	tidu_buf_putc(out, '"');
+	out->ptr[out->len++] = '"';
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		const char *esc = NULL;
-		uint32_t cp = c;
+		uint32_t cp;
 		size_t n = 1;
 		char u[6];
 
+		i += plain_run(s + i, len - i, minimal);
+		if (i >= len)
+			break;
+		c = (unsigned char)s[i];
+		cp = c;
 		if (c >= 0x80) {
 			int k = tidu_utf8_decode(s + i, len - i, &cp);
 
-			n = k > 0 ? (size_t)k : 1; /* valid: checked by the caller */
-			if (minimal || k <= 0 || !tidu_utf8_is_control(cp)) {
+			if (k <= 0) {
+				tidu_buf_truncate(out, mark);
+				return -1;
+			}
+			n = (size_t)k;
+			if (minimal || !tidu_utf8_is_control(cp)) {
 				i += n;
 				continue;
 			}
-		} else if (c >= 0x20 && c != '"' && c != '\\' && (minimal || c != 0x7F)) {
-			i++;
-			continue;
 		}
-		tidu_buf_put(out, s + run, i - run);
+		put(out, s + run, i - run);
 		i += n;
 		run = i;
 		switch (cp) {
@@ -125,13 +188,14 @@ static void put_escaped(tidu_buf *out, const char *s, size_t len, int minimal)
 			u[3] = hex[(cp >> 8) & 0xF];
 			u[4] = hex[(cp >> 4) & 0xF];
 			u[5] = hex[cp & 0xF];
-			tidu_buf_put(out, u, 6);
+			put(out, u, 6);
 			continue;
 		}
-		tidu_buf_puts(out, esc);
+		put(out, esc, 2);
 	}
-	tidu_buf_put(out, s + run, len - run);
-	tidu_buf_putc(out, '"');
+	put(out, s + run, len - run);
+	put_byte(out, '"');
+	return 0;
 }
 
 static int begin(tidu_json_writer *w, unsigned char kind, char open)
@@ -144,7 +208,7 @@ static int begin(tidu_json_writer *w, unsigned char kind, char open)
 		return misuse(w, _("nesting too deep"));
 	if ((error = before_value(w)) < 0)
 		return error;
-	tidu_buf_putc(w->out, open);
+	put_byte(w->out, open);
 	w->stack[w->depth++] = kind;
 	return 0;
 }
@@ -163,7 +227,7 @@ static int end(tidu_json_writer *w, unsigned char kind, char close)
 	top = w->stack[--w->depth];
 	if (top & LEVEL_ITEMS)
 		newline(w);
-	tidu_buf_putc(w->out, close);
+	put_byte(w->out, close);
 	after_value(w);
 	return 0;
 }
@@ -191,7 +255,7 @@ int tidu_json_end_array(tidu_json_writer *w)
 int tidu_json_write_key(tidu_json_writer *w, const char *key)
 {
 	unsigned char *top;
-	size_t len = strlen(key);
+	size_t mark;
 
 	if (w->error)
 		return w->error;
@@ -199,30 +263,68 @@ int tidu_json_write_key(tidu_json_writer *w, const char *key)
 		return misuse(w, _("key outside an object"));
 	if (w->after_key)
 		return misuse(w, _("key without a value"));
-	if (!tidu_utf8_valid(key, len))
+	top = &w->stack[w->depth - 1];
+	mark = w->out->len;
+	if (*top & LEVEL_ITEMS)
+		put_byte(w->out, ',');
+	newline(w);
+	if (put_escaped(w->out, key, strlen(key), w->minimal) < 0) {
+		tidu_buf_truncate(w->out, mark);
 		return misuse(w, _("key is not valid UTF-8"));
+	}
+	*top |= LEVEL_ITEMS;
+	if (w->pretty)
+		put(w->out, ": ", 2);
+	else
+		put_byte(w->out, ':');
+	w->after_key = 1;
+	return 0;
+}
+
+int tidu_json_write_key_raw(tidu_json_writer *w, const char *quoted, size_t len)
+{
+	unsigned char *top;
+
+	if (w->error)
+		return w->error;
+	if (w->depth == 0 || !(w->stack[w->depth - 1] & LEVEL_OBJECT))
+		return misuse(w, _("key outside an object"));
+	if (w->after_key)
+		return misuse(w, _("key without a value"));
 	top = &w->stack[w->depth - 1];
 	if (*top & LEVEL_ITEMS)
-		tidu_buf_putc(w->out, ',');
+		put_byte(w->out, ',');
 	*top |= LEVEL_ITEMS;
 	newline(w);
-	put_escaped(w->out, key, len, w->minimal);
-	tidu_buf_puts(w->out, w->pretty ? ": " : ":");
+	put(w->out, quoted, len);
+	if (w->pretty)
+		put(w->out, ": ", 2);
+	else
+		put_byte(w->out, ':');
 	w->after_key = 1;
 	return 0;
 }
 
 int tidu_json_write_string_len(tidu_json_writer *w, const char *s, size_t len)
 {
-	int error;
+	unsigned char top = 0;
+	size_t mark = w->out->len;
+	int error, after_key = w->after_key;
 
 	if (w->error)
 		return w->error;
-	if (!tidu_utf8_valid(s, len))
-		return misuse(w, _("string is not valid UTF-8"));
+	if (w->depth)
+		top = w->stack[w->depth - 1];
 	if ((error = before_value(w)) < 0)
 		return error;
-	put_escaped(w->out, s, len, w->minimal);
+	if (put_escaped(w->out, s, len, w->minimal) < 0) {
+		/* As if nothing was written: the separator goes too. */
+		tidu_buf_truncate(w->out, mark);
+		if (w->depth)
+			w->stack[w->depth - 1] = top;
+		w->after_key = after_key;
+		return misuse(w, _("string is not valid UTF-8"));
+	}
 	after_value(w);
 	return 0;
 }
@@ -238,7 +340,7 @@ int tidu_json_write_int64(tidu_json_writer *w, int64_t v)
 
 	if ((error = before_value(w)) < 0)
 		return error;
-	tidu_buf_printf(w->out, "%" PRId64, v);
+	tidu_format_int64(w->out, v);
 	after_value(w);
 	return 0;
 }
@@ -264,7 +366,7 @@ static int write_literal(tidu_json_writer *w, const char *text)
 
 	if ((error = before_value(w)) < 0)
 		return error;
-	tidu_buf_puts(w->out, text);
+	put(w->out, text, strlen(text));
 	after_value(w);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include <float.h>
 #include <locale.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,11 +127,72 @@ static void put_es_number(tidu_buf *out, int neg, const char *digits, int n)
 	}
 }
 
+/* The decimal digits of `v` into `d` (room for 20), most significant first; their number. */
+static int put_digits(char *d, uint64_t v)
+{
+	char tmp[20];
+	int k = 0, i;
+
+	do {
+		tmp[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < k; i++)
+		d[i] = tmp[k - 1 - i];
+	return k;
+}
+
+void tidu_format_int64(tidu_buf *out, int64_t v)
+{
+	char d[21];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int k = 0;
+
+	if (v < 0)
+		d[k++] = '-';
+	k += put_digits(d + k, u);
+	tidu_buf_put(out, d, (size_t)k);
+}
+
+/* Powers of ten that are exact doubles, for the few-decimals path. */
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15
+};
+
+/*
+ * The digits of |v| when it is the double nearest to m / 10^d for an
+ * integer m of at most 15 digits and some d of 1 to 15 (17350.2, 48.1638:
+ * stored figures and rounded ratios). Such a decimal is the only one of at
+ * most 15 significant digits that reads as v, so it is what the search in
+ * tidu_format_number() finds: the same bytes without printf or strtod.
+ * The check is exact: 10^d and m are exact doubles and IEEE division is
+ * correctly rounded, so m / 10^d == |v| says that |v| is the nearest double
+ * to the decimal. 0 when no such d.
+ */
+static int few_decimals(double a, char digits[20], int *n)
+{
+	int d, k;
+
+	for (d = 1; d <= 15 && a * pow10_exact[d] < 1e15; d++) {
+		double m = nearbyint(a * pow10_exact[d]);
+
+		if (m >= 1e15 || m / pow10_exact[d] != a)
+			continue;
+		k = put_digits(digits, (uint64_t)m);
+		*n = k - d;
+		while (k > 1 && digits[k - 1] == '0')
+			k--;
+		digits[k] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
 int tidu_format_number(tidu_buf *out, double v)
 {
 	char tmp[40], digits[20], *p, *e;
 	locale_t c, old;
-	int prec, exp10;
+	int prec, exp10, n;
 	size_t k = 0;
 
 	if (!isfinite(v))
@@ -145,7 +207,11 @@ int tidu_format_number(tidu_buf *out, double v)
 	 * switch. The bytes are the ones the search below would give.
 	 */
 	if (fabs(v) < 1e15 && v == (double)(long long)v) {
-		tidu_buf_printf(out, "%lld", (long long)v);
+		tidu_format_int64(out, (int64_t)v);
+		return 0;
+	}
+	if (fabs(v) < 1e15 && few_decimals(fabs(v), digits, &n)) {
+		put_es_number(out, v < 0, digits, n);
 		return 0;
 	}
 	/*

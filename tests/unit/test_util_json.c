@@ -22,7 +22,7 @@
 static void write_sample(tidu_json_writer *w)
 {
 	tidu_json_begin_object(w);
-	tidu_json_write_key(w, "name");
+	TIDU_JSON_KEY(w, "name"); /* the same as tidu_json_write_key, unchecked */
 	tidu_json_write_string(w, "郑州某某科技有限公司");
 	tidu_json_write_key(w, "uscc");
 	tidu_json_write_string(w, "91410103MAJ8T9H26R");
@@ -40,7 +40,7 @@ static void write_sample(tidu_json_writer *w)
 	tidu_json_begin_array(w);
 	tidu_json_end_array(w);
 	tidu_json_end_array(w);
-	tidu_json_write_key(w, "ok");
+	TIDU_JSON_KEY(w, "ok");
 	tidu_json_write_bool(w, 0);
 	tidu_json_end_object(w);
 }
@@ -195,6 +195,70 @@ static void test_writer_terminal_escapes(void **state)
 	}
 }
 
+/*
+ * Each character that is escaped (and some that are not) at every offset
+ * of a plain text: the writer copies plain runs 8 bytes at a time. Invalid
+ * UTF-8 anywhere leaves the output as it was before the call.
+ */
+static void test_writer_escapes_at_every_offset(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} special[] = {
+		{"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {"\x01", "\\u0001"},
+		{"\x1f", "\\u001f"}, {"\x7f", "\\u007f"}, {"\xc2\x85", "\\u0085"},
+		{"\xe2\x80\xa8", "\\u2028"}, {"\xc3\xa9", "\xc3\xa9"}, {"\xe9\x83\x91", "\xe9\x83\x91"},
+		{" ", " "}, {"~", "~"}, {"!", "!"}, {"#", "#"}, {"[", "["}, {"]", "]"},
+	};
+	static const char text[] = "abcdefghijklmnopqrstuvwx";
+	tidu_buf in = TIDU_BUF_INIT, want = TIDU_BUF_INIT, b = TIDU_BUF_INIT;
+	tidu_json_writer w;
+	size_t i, off;
+
+	(void)state;
+	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+		for (off = 0; off <= 20; off++) {
+			tidu_buf_clear(&in);
+			tidu_buf_put(&in, text, off);
+			tidu_buf_puts(&in, special[i].in);
+			tidu_buf_puts(&in, text + off);
+			tidu_buf_clear(&want);
+			tidu_buf_putc(&want, '"');
+			tidu_buf_put(&want, text, off);
+			tidu_buf_puts(&want, special[i].out);
+			tidu_buf_puts(&want, text + off);
+			tidu_buf_putc(&want, '"');
+			tidu_buf_clear(&b);
+			tidu_json_writer_init(&w, &b, 0);
+			tidu_json_write_string_len(&w, in.ptr, in.len);
+			assert_int_equal(tidu_json_writer_finish(&w), 0);
+			assert_string_equal(b.ptr, want.ptr);
+		}
+	}
+	for (off = 0; off <= 20; off++) {
+		tidu_buf_clear(&in);
+		tidu_buf_put(&in, text, off);
+		tidu_buf_puts(&in, "\xff");
+		tidu_buf_puts(&in, text + off);
+		tidu_buf_clear(&b);
+		tidu_json_writer_init(&w, &b, 0);
+		tidu_json_begin_array(&w);
+		tidu_json_write_string(&w, "x");
+		assert_int_equal(tidu_json_write_string(&w, in.ptr), TIDU_EINVAL);
+		assert_string_equal(b.ptr, "[\"x\"");
+		tidu_buf_clear(&b);
+		tidu_json_writer_init(&w, &b, 0);
+		tidu_json_begin_object(&w);
+		tidu_json_write_key(&w, "a");
+		tidu_json_write_null(&w);
+		assert_int_equal(tidu_json_write_key(&w, in.ptr), TIDU_EINVAL);
+		assert_string_equal(b.ptr, "{\"a\":null");
+	}
+	tidu_buf_free(&in);
+	tidu_buf_free(&want);
+	tidu_buf_free(&b);
+}
+
 /* Every code point of U+0001..U+FFFF (no surrogates), written and read back exactly. */
 static void test_roundtrip_every_bmp(void **state)
 {
@@ -260,6 +324,21 @@ static void m_key_in_array(tidu_json_writer *w)
 	tidu_json_begin_array(w);
 	tidu_json_write_key(w, "a");
 	tidu_json_end_array(w);
+}
+
+static void m_raw_key_in_array(tidu_json_writer *w)
+{
+	tidu_json_begin_array(w);
+	TIDU_JSON_KEY(w, "a");
+	tidu_json_end_array(w);
+}
+
+static void m_raw_key_twice(tidu_json_writer *w)
+{
+	tidu_json_begin_object(w);
+	TIDU_JSON_KEY(w, "a");
+	TIDU_JSON_KEY(w, "b");
+	tidu_json_end_object(w);
 }
 
 static void m_two_keys(tidu_json_writer *w)
@@ -331,6 +410,8 @@ static void test_writer_misuse(void **state)
 	(void)state;
 	expect_misuse(m_no_key, "cannot write JSON: object member without a key");
 	expect_misuse(m_key_in_array, "cannot write JSON: key outside an object");
+	expect_misuse(m_raw_key_in_array, "cannot write JSON: key outside an object");
+	expect_misuse(m_raw_key_twice, "cannot write JSON: key without a value");
 	expect_misuse(m_two_keys, "cannot write JSON: key without a value");
 	expect_misuse(m_dangling_key, "cannot write JSON: key without a value");
 	expect_misuse(m_mismatch, "cannot write JSON: end of an array that is not open");
@@ -663,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_writer_scalars),
 		cmocka_unit_test(test_writer_escapes),
 		cmocka_unit_test(test_writer_terminal_escapes),
+		cmocka_unit_test(test_writer_escapes_at_every_offset),
 		cmocka_unit_test(test_roundtrip_every_bmp),
 		cmocka_unit_test(test_writer_misuse),
 		cmocka_unit_test(test_writer_max_depth),

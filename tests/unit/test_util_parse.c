@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -172,6 +173,15 @@ static void test_format_number(void **state)
 		{1e21, "1e+21"},
 		{999999999999999900000.0, "999999999999999900000"},
 		{1234567.0, "1234567"},
+		/* A few decimals (the direct path), and just past it. */
+		{17350.2, "17350.2"},
+		{-48.1638, "-48.1638"},
+		{0.000123, "0.000123"},
+		{1e-15, "1e-15"},
+		{-1.25e-7, "-1.25e-7"},
+		{99999999999999.9, "99999999999999.9"},
+		{999999999999999.9, "999999999999999.9"},
+		{0.1234567890123456, "0.1234567890123456"},
 	};
 	tidu_buf b = TIDU_BUF_INIT;
 	size_t i;
@@ -190,6 +200,54 @@ static void test_format_number(void **state)
 	assert_int_equal(tidu_format_number(&b, INFINITY), TIDU_EINVAL);
 	assert_int_equal(tidu_format_number(&b, NAN), TIDU_EINVAL);
 	assert_string_equal(b.ptr, "x=2.5");
+	tidu_buf_free(&b);
+}
+
+/* Decimals of up to 6 places against printf's fixed notation, zeros dropped. */
+static void test_format_number_decimals(void **state)
+{
+	static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+	tidu_buf b = TIDU_BUF_INIT;
+	char want[64];
+	long m;
+	int d;
+	size_t k;
+
+	(void)state;
+	for (d = 1; d <= 6; d++) {
+		for (m = -30011; m <= 30011; m += 7) {
+			double v = (double)(m * 997) / scale[d];
+
+			snprintf(want, sizeof(want), "%.*f", d, v);
+			k = strlen(want);
+			while (want[k - 1] == '0')
+				want[--k] = '\0';
+			if (want[k - 1] == '.')
+				want[--k] = '\0';
+			if (!strcmp(want, "-0"))
+				snprintf(want, sizeof(want), "0");
+			tidu_buf_clear(&b);
+			assert_int_equal(tidu_format_number(&b, v), 0);
+			assert_string_equal(b.ptr, want);
+			assert_true(tidu_strtod_c(b.ptr, NULL) == v);
+		}
+	}
+	tidu_buf_free(&b);
+}
+
+static void test_format_int64(void **state)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+
+	(void)state;
+	tidu_format_int64(&b, 0);
+	tidu_buf_puts(&b, " ");
+	tidu_format_int64(&b, -7);
+	tidu_buf_puts(&b, " ");
+	tidu_format_int64(&b, INT64_MAX);
+	tidu_buf_puts(&b, " ");
+	tidu_format_int64(&b, INT64_MIN);
+	assert_string_equal(b.ptr, "0 -7 9223372036854775807 -9223372036854775808");
 	tidu_buf_free(&b);
 }
 
@@ -353,6 +411,8 @@ int main(void)
 		cmocka_unit_test(test_number_ok),
 		cmocka_unit_test(test_number_bad),
 		cmocka_unit_test(test_format_number),
+		cmocka_unit_test(test_format_number_decimals),
+		cmocka_unit_test(test_format_int64),
 		cmocka_unit_test(test_number_locale),
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_date_today),

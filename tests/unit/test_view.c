@@ -3,6 +3,7 @@
  * district, literal search, order), live rows only, bad input, loading one
  * record, and the record accessors.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +240,42 @@ static void test_load_and_accessors(void **state)
 	tidu_buf_free(&text);
 }
 
+/* Numbers kept beside the text: found by field, what the text reads as. */
+static void test_numbers_and_find(void **state)
+{
+	fixture *f = *state;
+	const tidu_kv kv[] = {{"employees", "12"}, {"2024.rd_expense", "12.25"}};
+	const tidu_field *employees = tidu_dict_field("firm", "employees");
+	const tidu_field *name = tidu_dict_field("firm", "name");
+	const tidu_field *phone = tidu_dict_field("firm", "phone");
+	const tidu_field *rd = tidu_dict_field("firm_year", "rd_expense");
+	tidu_field copy = *employees;
+	tidu_buf key = TIDU_BUF_INIT;
+	tidu_rec r = TIDU_REC_INIT;
+	long k;
+
+	assert_int_equal(tidu_firm_set(f->s, f->a, kv, 2), 0);
+	assert_int_equal(tidu_view_rec_load(f->s, "firm", f->a, &r), 0);
+	assert_non_null(r.numbers);
+	k = tidu_view_rec_find(&r, employees);
+	assert_true(k >= 0);
+	assert_string_equal(r.fields[k]->key, "employees");
+	assert_true(r.numbers[k] == 12);
+	assert_int_equal(tidu_view_rec_find(&r, &copy), k); /* by key */
+	assert_true(isnan(r.numbers[tidu_view_rec_find(&r, name)]));  /* text */
+	assert_true(isnan(r.numbers[tidu_view_rec_find(&r, phone)])); /* unset */
+	assert_int_equal(tidu_view_rec_find(&r, rd), -1); /* a firm-year field */
+	tidu_buf_printf(&key, "%s/2024", f->a);
+	assert_int_equal(tidu_view_rec_load(f->s, "firm_year", key.ptr, &r), 0);
+	k = tidu_view_rec_find(&r, rd);
+	assert_true(k >= 0);
+	assert_string_equal(r.values[k], "12.25");
+	assert_true(r.numbers[k] == 12.25);
+	tidu_view_rec_clear(&r);
+	assert_null(r.numbers);
+	tidu_buf_free(&key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +285,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deleted_rows_are_not_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_and_accessors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numbers_and_find, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
