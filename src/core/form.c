@@ -67,6 +67,7 @@ typedef struct {
 	colinfo *scol, *ccol;
 	size_t nscol, nccol;
 	int have_default;   /* settings named a default_language */
+	char *title;        /* settings' form_title without a language */
 } rd;
 
 /* ---- messages ---------------------------------------------------------------- */
@@ -716,8 +717,13 @@ static int read_settings(rd *r)
 			free(f->id);
 			f->id = v;
 			v = NULL;
+		} else if (v && (!strcmp(first, "form_title") || !strcmp(first, "set_form_title")) &&
+			   !lang) {
+			free(r->title);
+			r->title = v; /* placed once the languages are known */
+			v = NULL;
 		} else if (v && (!strcmp(first, "form_title") || !strcmp(first, "set_form_title"))) {
-			char *code = lang ? lang_code(lang) : tidu_strdup("");
+			char *code = lang_code(lang);
 
 			text_set(f, &f->title, lang_index(f, code), v);
 			free(code);
@@ -1367,9 +1373,16 @@ int tidu_form_from_xlsx(tidu_xlsx *x, const char *file, tidu_form **out)
 				;
 		r.f->default_lang = i < r.f->nlangs ? i : 0;
 	}
+	if (r.title) {
+		for (i = 0; i < r.f->nlangs && strcmp(r.f->langs[i], ""); i++)
+			;
+		text_set(r.f, &r.f->title, (int)(i < r.f->nlangs ? i : r.f->default_lang), r.title);
+		r.title = NULL;
+	}
 	*out = r.f;
 	r.f = NULL;
 done:
+	free(r.title);
 	tidu_form_free(r.f);
 	tidu_xlsx_sheet_free(r.survey);
 	tidu_xlsx_sheet_free(r.choices);
