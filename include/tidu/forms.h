@@ -1,0 +1,46 @@
+#ifndef TIDU_FORMS_H
+#define TIDU_FORMS_H
+/*
+ * The forms a store holds (table `form`, migration 007): every version of
+ * every form imported (tidu form import) or received from the city, kept as
+ * the workbook itself and read again (form.h) when used. docs/surveys.md.
+ */
+#include <stddef.h>
+
+#include "tidu/form.h"
+#include "tidu/store.h"
+
+typedef struct {
+	char id[256];
+	char version[64];
+	char *title;         /* default language */
+	size_t questions;    /* rows that hold a value or are asked */
+	char source[8];      /* "local" or "city" */
+	char sha256[65];
+	int newest;          /* the newest version of its id */
+} tidu_form_info;
+
+/*
+ * Imports the workbook `data` (`len` bytes, read from `name`): it must read
+ * as a form (form.h: TIDU_EINVAL naming the cell), and a version already
+ * stored must be the same bytes (else TIDU_EEXISTS: raise the version).
+ * *was_new = 0 when it was there already. `source` "local" or "city".
+ */
+int tidu_forms_import(tidu_store *s, const char *name, const void *data, size_t len,
+		      const char *source, tidu_form_info *out, int *was_new);
+
+/* Every form and version, by id then newest first. Free with tidu_forms_list_free. */
+int tidu_forms_list(tidu_store *s, tidu_form_info **out, size_t *n);
+void tidu_forms_list_free(tidu_form_info *v, size_t n);
+
+/*
+ * The form `id` at `version` (NULL: the newest), read into *form; `info`
+ * may be NULL. TIDU_ENOTFOUND naming it ("no form 'x': see tidu form list").
+ */
+int tidu_forms_get(tidu_store *s, const char *id, const char *version, tidu_form **form,
+		   tidu_form_info *info);
+
+/* Negative, zero, positive as version `a` is older, the same, newer than `b`. */
+int tidu_forms_version_cmp(const char *a, const char *b);
+
+#endif

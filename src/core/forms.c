@@ -1,0 +1,259 @@
+/*
+ * The forms a store holds: table `form` (migration 007), every version of
+ * every form as the workbook itself (forms.h, docs/surveys.md).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "tidu/alloc.h"
+#include "tidu/clock.h"
+#include "tidu/forms.h"
+#include "tidu/i18n.h"
+
+static int all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+int tidu_forms_version_cmp(const char *a, const char *b)
+{
+	/* Numbers as numbers ("10" after "9"), without leading zeros counting; else bytes. */
+	if (all_digits(a) && all_digits(b)) {
+		size_t la, lb;
+
+		while (*a == '0' && a[1])
+			a++;
+		while (*b == '0' && b[1])
+			b++;
+		la = strlen(a);
+		lb = strlen(b);
+		if (la != lb)
+			return la < lb ? -1 : 1;
+	}
+	return strcmp(a, b);
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, data, len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+static size_t asked(const tidu_form *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->nq; i++)
+		if (tidu_qtype_has_value(f->q[i].type) || f->q[i].type == TIDU_Q_NOTE)
+			n++;
+	return n;
+}
+
+static void fill_info(tidu_form_info *in, const tidu_form *f, const char *source,
+		      const char *sha)
+{
+	memset(in, 0, sizeof(*in));
+	snprintf(in->id, sizeof(in->id), "%s", f->id);
+	snprintf(in->version, sizeof(in->version), "%s", f->version);
+	in->title = tidu_strdup(tidu_form_text_get(f, &f->title, NULL));
+	in->questions = asked(f);
+	snprintf(in->source, sizeof(in->source), "%s", source);
+	snprintf(in->sha256, sizeof(in->sha256), "%s", sha);
+}
+
+int tidu_forms_import(tidu_store *s, const char *name, const void *data, size_t len,
+		      const char *source, tidu_form_info *out, int *was_new)
+{
+	tidu_form *f = NULL;
+	sqlite3_stmt *st;
+	char sha[65];
+	int rc, error;
+
+	*was_new = 0;
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if ((error = tidu_form_read_mem(name, data, len, &f)) < 0)
+		return error;
+	if (strlen(f->id) >= sizeof(out->id) || strlen(f->version) >= sizeof(out->version)) {
+		error = tidu_error_set(TIDU_EINVAL, _("%s: the form id or version is too long"), name);
+		goto done;
+	}
+	sha256_hex(data, len, sha);
+	if ((error = tidu_store_begin(s)) < 0)
+		goto done;
+	st = tidu_store_stmt(s, "SELECT sha256 FROM form WHERE id=?1 AND version=?2");
+	if (!st) {
+		error = TIDU_ERROR;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->version, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int same = !strcmp((const char *)sqlite3_column_text(st, 0), sha);
+
+		sqlite3_reset(st);
+		if (!same) {
+			error = tidu_error_set(TIDU_EEXISTS,
+				_("form '%s' version %s is stored already with other contents: raise the version in its settings sheet"),
+				f->id, f->version);
+			goto rollback;
+		}
+		tidu_store_rollback(s);
+		goto info;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(s, rc, _("reading the forms"));
+		goto rollback;
+	}
+	st = tidu_store_stmt(s, "INSERT INTO form(id, version, title, questions, xlsx, sha256, "
+			     "source, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (!st) {
+		error = TIDU_ERROR;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, tidu_form_text_get(f, &f->title, NULL), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)asked(f));
+	sqlite3_bind_blob64(st, 5, data, len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, tidu_clock_now_ms());
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(s, rc, _("storing a form"));
+		goto rollback;
+	}
+	if ((error = tidu_store_commit(s)) < 0)
+		goto rollback;
+	*was_new = 1;
+info:
+	if (out)
+		fill_info(out, f, source, sha);
+	goto done;
+rollback:
+	tidu_store_rollback(s);
+done:
+	tidu_form_free(f);
+	return error;
+}
+
+void tidu_forms_list_free(tidu_form_info *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i].title);
+	free(v);
+}
+
+static int by_id_newest(const void *pa, const void *pb)
+{
+	const tidu_form_info *a = pa, *b = pb;
+	int c = strcmp(a->id, b->id);
+
+	return c ? c : -tidu_forms_version_cmp(a->version, b->version);
+}
+
+int tidu_forms_list(tidu_store *s, tidu_form_info **out, size_t *n)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT id, version, title, questions, source, sha256 FROM form");
+	tidu_form_info *v = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return TIDU_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_form_info *in;
+
+		v = tidu_reallocarray(v, *n + 1, sizeof(*v));
+		in = &v[(*n)++];
+		memset(in, 0, sizeof(*in));
+		snprintf(in->id, sizeof(in->id), "%s", sqlite3_column_text(st, 0));
+		snprintf(in->version, sizeof(in->version), "%s", sqlite3_column_text(st, 1));
+		in->title = tidu_strdup((const char *)sqlite3_column_text(st, 2));
+		in->questions = (size_t)sqlite3_column_int64(st, 3);
+		snprintf(in->source, sizeof(in->source), "%s", sqlite3_column_text(st, 4));
+		snprintf(in->sha256, sizeof(in->sha256), "%s", sqlite3_column_text(st, 5));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		tidu_forms_list_free(v, *n);
+		*n = 0;
+		return tidu_store_sqlerr(s, rc, _("reading the forms"));
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), by_id_newest);
+	for (i = 0; i < *n; i++)
+		v[i].newest = i == 0 || strcmp(v[i - 1].id, v[i].id) != 0;
+	*out = v;
+	return 0;
+}
+
+int tidu_forms_get(tidu_store *s, const char *id, const char *version, tidu_form **form,
+		   tidu_form_info *info)
+{
+	tidu_form_info *v = NULL;
+	sqlite3_stmt *st;
+	char want[64] = "";
+	size_t n = 0, i;
+	int rc, error;
+
+	*form = NULL;
+	if ((error = tidu_forms_list(s, &v, &n)) < 0)
+		return error;
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].id, id) && (version ? !strcmp(v[i].version, version) : v[i].newest))
+			break;
+	if (i == n) {
+		tidu_forms_list_free(v, n);
+		if (version)
+			return tidu_error_set(TIDU_ENOTFOUND,
+				_("no form '%s' version %s: see tidu form list"), id, version);
+		return tidu_error_set(TIDU_ENOTFOUND, _("no form '%s': see tidu form list"), id);
+	}
+	snprintf(want, sizeof(want), "%s", v[i].version);
+	if (info) {
+		*info = v[i];
+		v[i].title = NULL;
+	}
+	tidu_forms_list_free(v, n);
+	st = tidu_store_stmt(s, "SELECT xlsx FROM form WHERE id=?1 AND version=?2");
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, want, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return tidu_store_sqlerr(s, rc, _("reading the forms"));
+	}
+	/* Checked when it was stored: failing now is a damaged store. */
+	error = tidu_form_read_mem(id, sqlite3_column_blob(st, 0),
+				   (size_t)sqlite3_column_bytes(st, 0), form);
+	sqlite3_reset(st);
+	if (error < 0)
+		error = tidu_error_set(TIDU_ECORRUPT, _("the stored form '%s' cannot be read: %s"), id,
+				       tidu_error_message());
+	return error;
+}
