@@ -1441,15 +1441,16 @@ static int gather(evaluator *x, const node *ref, tidu_expr_value **vals, size_t 
 		got = x->env->values(x->env->ctx, name, v, cap);
 		if (got > cap)
 			got = cap;
-		if (got < cap)
+		if (got < cap && got <= TIDU_EXPR_MAX_VALUES)
 			break;
 		for (i = 0; i < got; i++)
 			tidu_expr_value_clear(&v[i]);
 		free(v);
-		if (cap > TIDU_EXPR_MAX_VALUES)
+		if (got > TIDU_EXPR_MAX_VALUES)
 			return tidu_error_set(TIDU_EINVAL, _("more than %d values of '%s'"),
 					      TIDU_EXPR_MAX_VALUES, name);
-		cap *= 2;
+		/* full: ask again for more, up to one past the bound */
+		cap = cap * 2 > TIDU_EXPR_MAX_VALUES + 1 ? TIDU_EXPR_MAX_VALUES + 1 : cap * 2;
 	}
 	*vals = v;
 	*n = got;
