@@ -757,30 +757,96 @@ static node *parse_string(parser *p)
 }
 
 /*
+ * The size of a pattern once its counted repetitions are expanded, as
+ * glibc's regcomp does: a{9} is 9 atoms, (a{255}){255} 65,025, whose
+ * compiling and matching take seconds. Bounded by REGEX_MAX_ATOMS.
+ */
+#define REGEX_MAX_ATOMS 1000
+#define REGEX_MAX_GROUPS 32
+
+typedef struct {
+	long sum[REGEX_MAX_GROUPS + 1]; /* atoms of each open group */
+	int top;
+	long last; /* atoms of the last atom (a group's: all of them) */
+	int over;
+} regex_size;
+
+static void rs_atom(regex_size *z, long n)
+{
+	z->last = n;
+	z->sum[z->top] += n;
+	if (z->sum[z->top] > REGEX_MAX_ATOMS)
+		z->over = 1;
+}
+
+/* `s` at '{': applies "{m}", "{m,}" or "{m,n}"; returns its length, 0 if none. */
+static size_t rs_interval(regex_size *z, const char *s)
+{
+	const char *p = s + 1;
+	long m = 0, n;
+
+	if (!is_digit((unsigned char)*p))
+		return 0;
+	for (; is_digit((unsigned char)*p); p++)
+		m = m > REGEX_MAX_ATOMS ? m : m * 10 + (*p - '0');
+	n = m;
+	if (*p == ',') {
+		p++;
+		n = m + 1;
+		if (is_digit((unsigned char)*p))
+			for (n = 0; is_digit((unsigned char)*p); p++)
+				n = n > REGEX_MAX_ATOMS ? n : n * 10 + (*p - '0');
+	}
+	if (*p != '}')
+		return 0;
+	if (n < 1)
+		n = 1;
+	if (n > REGEX_MAX_ATOMS || z->last * n > REGEX_MAX_ATOMS) {
+		z->over = 1;
+		return (size_t)(p + 1 - s);
+	}
+	z->sum[z->top] += z->last * (n - 1);
+	z->last *= n;
+	if (z->sum[z->top] > REGEX_MAX_ATOMS)
+		z->over = 1;
+	return (size_t)(p + 1 - s);
+}
+
+/*
  * The pattern of regex() as POSIX extended syntax. Forms are written for
  * ODK's Java regular expressions, so the shorthands \d \D \s \S \w \W are
  * translated ([0-9], [[:space:]], [[:alnum:]_] and their complements; inside
- * brackets \d \s \w only); back-references (\1 to \9), whose matching can
- * take exponential time, are refused. Returns 0 or -1 (reason in *why).
+ * brackets \d \s \w only). Refused: back-references (\1 to \9), whose
+ * matching can take exponential time, and patterns that expand to more than
+ * REGEX_MAX_ATOMS atoms or nest more than REGEX_MAX_GROUPS groups. Returns
+ * 0 or -1 (reason in *why).
  */
 static int regex_translate(const char *pat, tidu_buf *out, const char **why)
 {
+	regex_size z = {{0}, 0, 1, 0};
 	const char *s = pat;
 	int in_bracket = 0;
+	size_t k;
 
 	for (; *s; s++) {
+		if (z.over) {
+			*why = _("the pattern is too complex");
+			return -1;
+		}
 		if (in_bracket) {
-			if (s[0] == '[' && s[1] == ':') {
-				const char *close = strstr(s + 2, ":]");
+			if (s[0] == '[' && (s[1] == ':' || s[1] == '=' || s[1] == '.')) {
+				char close[3] = {s[1], ']', 0};
+				const char *end = strstr(s + 2, close);
 
-				if (close) {
-					tidu_buf_put(out, s, (size_t)(close + 2 - s));
-					s = close + 1;
+				if (end) {
+					tidu_buf_put(out, s, (size_t)(end + 2 - s));
+					s = end + 1;
 					continue;
 				}
 			}
 			if (s[0] == ']') {
 				in_bracket = 0;
+				rs_atom(&z, 1);
 			} else if (s[0] == '\\' && (s[1] == 'd' || s[1] == 's' || s[1] == 'w')) {
 				tidu_buf_puts(out, s[1] == 'd' ? "0-9" :
 					      s[1] == 's' ? "[:space:]" : "[:alnum:]_");
@@ -790,7 +856,8 @@ static int regex_translate(const char *pat, tidu_buf *out, const char **why)
 			tidu_buf_putc(out, *s);
 			continue;
 		}
-		if (s[0] == '[') {
+		switch (s[0]) {
+		case '[':
 			tidu_buf_putc(out, '[');
 			if (s[1] == '^')
 				tidu_buf_putc(out, *++s);
@@ -798,31 +865,67 @@ static int regex_translate(const char *pat, tidu_buf *out, const char **why)
 				tidu_buf_putc(out, *++s);
 			in_bracket = 1;
 			continue;
-		}
-		if (s[0] == '\\' && s[1]) {
-			const char *rep = NULL;
-
-			switch (s[1]) {
-			case 'd': rep = "[0-9]"; break;
-			case 'D': rep = "[^0-9]"; break;
-			case 's': rep = "[[:space:]]"; break;
-			case 'S': rep = "[^[:space:]]"; break;
-			case 'w': rep = "[[:alnum:]_]"; break;
-			case 'W': rep = "[^[:alnum:]_]"; break;
-			default:
-				if (s[1] >= '1' && s[1] <= '9') {
-					*why = _("back-references are not allowed");
-					return -1;
-				}
+		case '(':
+			if (z.top == REGEX_MAX_GROUPS) {
+				*why = _("the pattern is too complex");
+				return -1;
 			}
-			if (rep)
-				tidu_buf_puts(out, rep);
-			else
-				tidu_buf_put(out, s, 2);
-			s++;
+			z.sum[++z.top] = 0;
+			z.last = 1;
+			tidu_buf_putc(out, '(');
 			continue;
+		case ')':
+			tidu_buf_putc(out, ')');
+			if (z.top > 0) {
+				long w = z.sum[z.top--];
+
+				rs_atom(&z, w > 0 ? w : 1);
+			}
+			continue;
+		case '{':
+			k = rs_interval(&z, s);
+			if (k) {
+				tidu_buf_put(out, s, k);
+				s += k - 1;
+				continue;
+			}
+			break;
+		case '*': case '+': case '?': case '|': case '^': case '$':
+			tidu_buf_putc(out, *s);
+			continue;
+		case '\\':
+			if (s[1]) {
+				const char *rep = NULL;
+
+				switch (s[1]) {
+				case 'd': rep = "[0-9]"; break;
+				case 'D': rep = "[^0-9]"; break;
+				case 's': rep = "[[:space:]]"; break;
+				case 'S': rep = "[^[:space:]]"; break;
+				case 'w': rep = "[[:alnum:]_]"; break;
+				case 'W': rep = "[^[:alnum:]_]"; break;
+				default:
+					if (s[1] >= '1' && s[1] <= '9') {
+						*why = _("back-references are not allowed");
+						return -1;
+					}
+				}
+				if (rep)
+					tidu_buf_puts(out, rep);
+				else
+					tidu_buf_put(out, s, 2);
+				s++;
+				rs_atom(&z, 1);
+				continue;
+			}
+			break;
 		}
 		tidu_buf_putc(out, *s);
+		rs_atom(&z, 1);
+	}
+	if (z.over) {
+		*why = _("the pattern is too complex");
+		return -1;
 	}
 	return 0;
 }

@@ -499,6 +499,12 @@ static void test_regex(void **state)
 		{"regex(${name}, concat('^', 'zh'))", 'b', "false"},
 		{"regex('x', concat('(', ''))", 'b', "false"},      /* bad: no match */
 		{"regex(123, '^[0-9]+$')", 'b', "true"},
+		{"regex('abab', '^(ab){2}$')", 'b', "true"},
+		{"regex('ababab', '^(ab){2}$')", 'b', "false"},
+		{"regex('aaa', '^a{2,}$')", 'b', "true"},
+		{"regex('a{', 'a\\{')", 'b', "true"},
+		{"regex('x:', '^[[:alpha:]]:$')", 'b', "true"},
+		{"regex('91410100MA44Q8XX0F', '^[0-9A-Z]{18}$')", 'b', "true"},
 	};
 	tidu_expr_env en = env();
 	tidu_expr_value v;
@@ -511,6 +517,19 @@ static void test_regex(void **state)
 	parse_fails("regex('aa', '(a)\\1')",
 		    "at character 1: regex(): back-references are not allowed");
 	parse_fails("regex(., '(')", "at character 1: regex(): invalid regular expression");
+	/* counted repetitions that expand past 1000 atoms (seconds in glibc) */
+	parse_fails("regex(., '(a{255}){255}')",
+		    "at character 1: regex(): the pattern is too complex");
+	parse_fails("regex(., 'a{')", "at character 1: regex(): invalid regular expression");
+	parse_fails("regex(., 'a{1001}')", "at character 1: regex(): the pattern is too complex");
+	parse_fails("regex(., '[0-9]{999}[a-z]{2}')",
+		    "at character 1: regex(): the pattern is too complex");
+	parse_fails("regex(., '((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))')",
+		    "at character 1: regex(): the pattern is too complex");
+	assert_int_equal(tidu_expr_parse("regex(., '^((a{10}){10}){10}$')", &e), 0);
+	tidu_expr_free(e);
+	assert_int_equal(tidu_expr_parse("regex(., '^[0-9A-HJ-NPQRTUWXY]{2}\\d{6}[0-9A-Z]{10}$')", &e), 0);
+	tidu_expr_free(e);
 	tidu_buf_puts(&b, "regex(., '");
 	for (i = 0; i < TIDU_EXPR_MAX_REGEX + 1; i++)
 		tidu_buf_putc(&b, 'a');
