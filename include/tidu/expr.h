@@ -58,9 +58,11 @@
  *   selected-at(list, i) is 0-based ("" outside).
  * - regex(s, re): POSIX extended (regcomp REG_EXTENDED|REG_NOSUB, bytes),
  *   unanchored like Java's find(); the Java shorthands \d \D \s \S \w \W
- *   are translated; back-references refused; at most TIDU_EXPR_MAX_REGEX
- *   bytes. A literal pattern is compiled at parse time (a bad one is a
- *   parse error); a computed one at each evaluation (one that does not
+ *   are translated; refused: back-references, patterns whose counted
+ *   repetitions expand past 1000 atoms ((a{255}){255}) or that nest more
+ *   than 32 groups, patterns longer than TIDU_EXPR_MAX_REGEX bytes. A
+ *   literal pattern is compiled at parse time (a bad one is a parse
+ *   error); a computed one at each evaluation (one that does not
  *   compile matches nothing).
  * - count(${r}) and sum(${q}) take a ${name}; max and min take one or more
  *   arguments, a ${name} giving all its values (NaN if any is NaN or
