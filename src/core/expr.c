@@ -757,9 +757,10 @@ static node *parse_string(parser *p)
 }
 
 /*
- * The size of a pattern once its counted repetitions are expanded, as
- * glibc's regcomp does: a{9} is 9 atoms, (a{255}){255} 65,025, whose
- * compiling and matching take seconds. Bounded by REGEX_MAX_ATOMS.
+ * The size of a pattern once its repetitions are expanded, as glibc's
+ * regcomp does: a{9} is 9 atoms, (a{255}){255} 65,025, whose compiling and
+ * matching take seconds; a+ is two (aa*), a+++ eight. Bounded by
+ * REGEX_MAX_ATOMS.
  */
 #define REGEX_MAX_ATOMS 1000
 #define REGEX_MAX_GROUPS 32
@@ -775,6 +776,21 @@ static void rs_atom(regex_size *z, long n)
 {
 	z->last = n;
 	z->sum[z->top] += n;
+	if (z->sum[z->top] > REGEX_MAX_ATOMS)
+		z->over = 1;
+}
+
+/* The last atom repeated `n` times (glibc copies its tree). */
+static void rs_repeat(regex_size *z, long n)
+{
+	if (n < 1)
+		n = 1;
+	if (n > REGEX_MAX_ATOMS || z->last * n > REGEX_MAX_ATOMS) {
+		z->over = 1;
+		return;
+	}
+	z->sum[z->top] += z->last * (n - 1);
+	z->last *= n;
 	if (z->sum[z->top] > REGEX_MAX_ATOMS)
 		z->over = 1;
 }
@@ -799,16 +815,7 @@ static size_t rs_interval(regex_size *z, const char *s)
 	}
 	if (*p != '}')
 		return 0;
-	if (n < 1)
-		n = 1;
-	if (n > REGEX_MAX_ATOMS || z->last * n > REGEX_MAX_ATOMS) {
-		z->over = 1;
-		return (size_t)(p + 1 - s);
-	}
-	z->sum[z->top] += z->last * (n - 1);
-	z->last *= n;
-	if (z->sum[z->top] > REGEX_MAX_ATOMS)
-		z->over = 1;
+	rs_repeat(z, n);
 	return (size_t)(p + 1 - s);
 }
 
@@ -890,7 +897,12 @@ static int regex_translate(const char *pat, tidu_buf *out, const char **why)
 				continue;
 			}
 			break;
-		case '*': case '+': case '?': case '|': case '^': case '$':
+		case '+':
+			/* x+ is compiled as xx*: a copy, so x+++ is 8 of them */
+			rs_repeat(&z, 2);
+			tidu_buf_putc(out, *s);
+			continue;
+		case '*': case '?': case '|': case '^': case '$':
 			tidu_buf_putc(out, *s);
 			continue;
 		case '\\':
@@ -1608,6 +1620,96 @@ static int ev_extreme(evaluator *x, const node *n, int want_max, tidu_expr_value
 	return 0;
 }
 
+/* One character of translate()'s `from`: the first index wins. */
+typedef struct {
+	uint32_t cp;
+	size_t idx;
+} tr_map;
+
+static int tr_cmp(const void *a, const void *b)
+{
+	const tr_map *x = a, *y = b;
+
+	if (x->cp != y->cp)
+		return x->cp < y->cp ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * translate(s, from, to) by code points: each character of s found in
+ * `from` becomes the character at the same index of `to`, or goes when `to`
+ * is shorter. `from` is sorted once, so that a long `from` does not make
+ * it quadratic. Invalid bytes are copied as they are. Returns a new string.
+ */
+static char *translate(const char *s, const tidu_buf *from, const tidu_buf *to)
+{
+	tidu_buf r = TIDU_BUF_INIT;
+	const char *f = tidu_buf_cstr(from), *t = tidu_buf_cstr(to);
+	tr_map *map = tidu_reallocarray(NULL, from->len + 1, sizeof(*map));
+	size_t nmap = 0, ntos = 0, i, off = 0, *tos;
+	uint32_t cp;
+	int k;
+
+	while (off < from->len) {
+		k = tidu_utf8_decode(f + off, from->len - off, &cp);
+		if (k <= 0) {
+			k = 1;
+			cp = 0xFFFFFFFF; /* never equal to a decoded character */
+		}
+		map[nmap].cp = cp;
+		map[nmap].idx = nmap;
+		nmap++;
+		off += (size_t)k;
+	}
+	qsort(map, nmap, sizeof(*map), tr_cmp);
+	/* where each character of `to` starts, and its end */
+	tos = tidu_reallocarray(NULL, to->len + 2, sizeof(*tos));
+	for (off = 0; off < to->len; off += (size_t)k) {
+		k = tidu_utf8_decode(t + off, to->len - off, &cp);
+		if (k <= 0)
+			k = 1;
+		tos[ntos++] = off;
+	}
+	tos[ntos] = to->len;
+	while (*s) {
+		tr_map key, *hit;
+
+		k = tidu_utf8_decode(s, strlen(s), &cp);
+		if (k <= 0) {
+			tidu_buf_putc(&r, *s++);
+			continue;
+		}
+		key.cp = cp;
+		key.idx = 0;
+		/* the first entry of cp: binary search for the lowest index */
+		hit = NULL;
+		{
+			size_t lo = 0, hi = nmap;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (tr_cmp(&map[mid], &key) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < nmap && map[lo].cp == cp)
+				hit = &map[lo];
+		}
+		if (!hit) {
+			tidu_buf_put(&r, s, (size_t)k);
+		} else if (hit->idx < ntos) {
+			i = tos[hit->idx];
+			tidu_buf_put(&r, t + i, tos[hit->idx + 1] - i);
+		}
+		s += k;
+	}
+	free(map);
+	free(tos);
+	return tidu_buf_detach(&r);
+}
+
 static int ev_call(evaluator *x, const node *n, tidu_expr_value *out)
 {
 	tidu_buf b = TIDU_BUF_INIT, c = TIDU_BUF_INIT, d = TIDU_BUF_INIT;
@@ -1784,59 +1886,12 @@ static int ev_call(evaluator *x, const node *n, tidu_expr_value *out)
 		}
 		break;
 	}
-	case F_TRANSLATE: {
-		const char *s, *from, *to;
-		size_t lf, lt;
-
+	case F_TRANSLATE:
 		if ((rc = ev_string(x, n, 0, &b)) < 0 || (rc = ev_string(x, n, 1, &c)) < 0 ||
 		    (rc = ev_string(x, n, 2, &d)) < 0)
 			break;
-		s = tidu_buf_cstr(&b);
-		from = tidu_buf_cstr(&c);
-		to = tidu_buf_cstr(&d);
-		lf = c.len;
-		lt = d.len;
-		{
-			tidu_buf r = TIDU_BUF_INIT;
-
-			while (*s) {
-				uint32_t cp, fc;
-				int k = tidu_utf8_decode(s, strlen(s), &cp);
-				size_t fi, idx = 0, off = 0;
-				int found = 0;
-
-				if (k <= 0) { /* copy invalid bytes as they are */
-					tidu_buf_putc(&r, *s++);
-					continue;
-				}
-				for (fi = 0; fi < lf;) {
-					int fk = tidu_utf8_decode(from + fi, lf - fi, &fc);
-
-					if (fk <= 0)
-						fk = 1, fc = 0xFFFFFFFF;
-					if (fc == cp) {
-						found = 1;
-						break;
-					}
-					fi += (size_t)fk;
-					idx++;
-				}
-				if (!found) {
-					tidu_buf_put(&r, s, (size_t)k);
-				} else {
-					off = u8_offset(to, idx);
-					if (off < lt) {
-						size_t e2 = u8_offset(to, idx + 1);
-
-						tidu_buf_put(&r, to + off, e2 - off);
-					}
-				}
-				s += k;
-			}
-			set_str_own(out, tidu_buf_detach(&r));
-		}
+		set_str_own(out, translate(tidu_buf_cstr(&b), &c, &d));
 		break;
-	}
 	case F_SELECTED:
 		if ((rc = ev_string(x, n, 0, &b)) < 0 || (rc = ev_string(x, n, 1, &c)) < 0)
 			break;

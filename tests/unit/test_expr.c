@@ -521,6 +521,8 @@ static void test_regex(void **state)
 	parse_fails("regex(., '(a{255}){255}')",
 		    "at character 1: regex(): the pattern is too complex");
 	parse_fails("regex(., 'a{')", "at character 1: regex(): invalid regular expression");
+	parse_fails("regex(., 'a++++++++++++++++++++++++++++++++++++++++')",
+		    "at character 1: regex(): the pattern is too complex");
 	parse_fails("regex(., 'a{1001}')", "at character 1: regex(): the pattern is too complex");
 	parse_fails("regex(., '[0-9]{999}[a-z]{2}')",
 		    "at character 1: regex(): the pattern is too complex");
