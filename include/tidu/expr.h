@@ -24,6 +24,52 @@
  * instance) count(${repeat}) sum(${q_in_repeat}) max min once(x) uuid()
  * (uuid and once: allowed in calculations only, deterministic per response:
  * the env gives them). Unknown functions are a parse error naming them.
+ * Also: boolean-from-string substring-before substring-after exp log log10
+ * pi() format-date-time (as format-date).
+ *
+ * Decisions where XPath and ODK leave room (src/core/expr.c):
+ * - Numbers are XPath's: digits with an optional fraction (".5", "5.");
+ *   no exponent: "1e3" is a parse error ("invalid number"). number() of a
+ *   string takes the same syntax with surrounding whitespace ("" -> NaN,
+ *   "1e3" -> NaN, "+1" -> NaN), except that a date "YYYY-MM-DD" or date-time
+ *   "YYYY-MM-DDTHH:MM[:SS[.fff]][zone]" gives its days since 1970-01-01
+ *   (the time as a fraction of a day), as ODK does for date answers: so
+ *   ${d} < today(), today() - ${dob} and date(today() + 7) work on the
+ *   strings the lookup gives. Local days: the wall time as written, the
+ *   zone not applied.
+ * - A ${name} is its value, not a node-set. = and != compare as booleans if
+ *   either side is a boolean, else as numbers if either is a number, else
+ *   as strings; < <= > >= always as numbers; NaN compares false.
+ *   Arithmetic is IEEE (1 div 0 is Infinity, mod as C fmod). string() of a
+ *   number uses tidu_format_number ("1", "0.5", "1e+21"), "NaN",
+ *   "Infinity", "-Infinity"; of a boolean "true"/"false".
+ * - today(), now(), date(x) give strings ("YYYY-MM-DD"; now(): env->now);
+ *   date() of a number of days or a date(-time) string gives its date, else
+ *   "". decimal-date-time(x) gives days (NaN when not a date).
+ *   format-date(d, fmt): %Y %y %m %n (month, no zero) %d %e (day, no zero)
+ *   %H %h (hour, no zero) %M %S %a (Mon) %b (Jan) %%; "" when d is not a date.
+ * - round(x[, digits]) rounds half away from zero on the decimal digits of
+ *   x (round(2.675, 2) is 2.68, round(-2.5) is -3: ODK, not XPath's
+ *   round(-2.5) = -2); digits may be negative. int() truncates.
+ * - substr(s, start[, end]) is ODK's: 0-based start, end exclusive, in
+ *   characters; a negative index counts from the end; clamped.
+ *   string-length and translate count characters (code points).
+ * - selected(list, v): v (trimmed) is one of the whitespace-separated codes;
+ *   selected-at(list, i) is 0-based ("" outside).
+ * - regex(s, re): POSIX extended (regcomp REG_EXTENDED|REG_NOSUB, bytes),
+ *   unanchored like Java's find(); the Java shorthands \d \D \s \S \w \W
+ *   are translated; refused: back-references, patterns whose counted
+ *   repetitions expand past 1000 atoms ((a{255}){255}) or that nest more
+ *   than 32 groups, patterns longer than TIDU_EXPR_MAX_REGEX bytes. A
+ *   literal pattern is compiled at parse time (a bad one is a parse
+ *   error); a computed one at each evaluation (one that does not
+ *   compile matches nothing).
+ * - count(${r}) and sum(${q}) take a ${name}; max and min take one or more
+ *   arguments, a ${name} giving all its values (NaN if any is NaN or
+ *   none). once(x) is the value of `.` if not empty, else x.
+ * - position() takes `..` only; `..` is refused elsewhere; bare names and
+ *   paths (/data/x) are refused: write ${x}.
+ * - and, or short-circuit; if() evaluates only the branch it takes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +85,11 @@ typedef struct tidu_expr tidu_expr;
  */
 #define TIDU_EXPR_MAX_DEPTH 64
 #define TIDU_EXPR_MAX_TEXT 8192
+/* Bounds of evaluation (TIDU_EINVAL): a string result (concat, a lookup's
+ * value), a regex() pattern, the values of one count/sum/max/min argument. */
+#define TIDU_EXPR_MAX_STRING 65536
+#define TIDU_EXPR_MAX_REGEX 512
+#define TIDU_EXPR_MAX_VALUES 100000
 int tidu_expr_parse(const char *text, tidu_expr **out);
 void tidu_expr_free(tidu_expr *e);
 
@@ -48,6 +99,12 @@ const char *tidu_expr_ref(const tidu_expr *e, size_t i);
 
 /* 1 if it uses `.`. */
 int tidu_expr_uses_self(const tidu_expr *e);
+
+/*
+ * 1 if it calls the function `name` (e.g. "uuid", "once", "now": for the
+ * form's check that they appear in calculations only).
+ */
+int tidu_expr_uses_function(const tidu_expr *e, const char *name);
 
 typedef enum { TIDU_EXPR_STRING, TIDU_EXPR_NUMBER, TIDU_EXPR_BOOL } tidu_expr_kind;
 
