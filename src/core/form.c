@@ -989,10 +989,15 @@ static int read_questions(rd *r)
 			tidu_qtype want = q.type == TIDU_Q_END_GROUP ? TIDU_Q_BEGIN_GROUP
 								     : TIDU_Q_BEGIN_REPEAT;
 
-			if (!depth || f->q[stack[depth - 1]].type != want)
+			if (!depth)
 				error = cell_fail(r, r->survey_name, row, col_of(r, C_TYPE), "type",
 					_("'%s' closes no open %s"), q.type_text,
 					want == TIDU_Q_BEGIN_GROUP ? "group" : "repeat");
+			else if (f->q[stack[depth - 1]].type != want)
+				error = cell_fail(r, r->survey_name, row, col_of(r, C_TYPE), "type",
+					_("'%s' cannot close the open %s '%s' (row %zu)"), q.type_text,
+					want == TIDU_Q_BEGIN_GROUP ? "repeat" : "group",
+					f->q[stack[depth - 1]].name, f->q[stack[depth - 1]].row);
 			else {
 				f->q[stack[depth - 1]].end = f->nq;
 				f->q[f->nq].parent = depth > 1 ? stack[depth - 2] : TIDU_FORM_TOP;
