@@ -15,7 +15,7 @@
  * checked), `..`-free; function calls f(a, b...); parentheses.
  * Functions: true() false() not(x) boolean(x) number(x) string(x) int(x)
  * round(x[, digits]) floor ceiling abs pow(x, y) sqrt
- * concat(...) string-length([x]) substr(s, start[, len]) contains(s, t)
+ * concat(...) string-length([x]) substr(s, start[, end]) contains(s, t)
  * starts-with ends-with normalize-space translate(s, from, to)
  * selected(list, value) count-selected(list) selected-at(list, i)
  * jr:choice-name is refused; regex(s, pattern) (POSIX extended, bounded
