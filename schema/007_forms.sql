@@ -6,6 +6,7 @@
 --   xlsx     the workbook as imported, byte for byte (read again on use)
 --   title    in the form's default language, for lists
 --   source   'local' (tidu form import) or 'city' (published by the city)
+--   published  city: 1 once `tidu form publish` sent it to every device
 --   at       when this store took it (ms since 1970)
 CREATE TABLE form(
   id        TEXT NOT NULL,
@@ -15,6 +16,7 @@ CREATE TABLE form(
   xlsx      BLOB NOT NULL,
   sha256    TEXT NOT NULL,
   source    TEXT NOT NULL DEFAULT 'local',
+  published INTEGER NOT NULL DEFAULT 0,
   at        INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(id, version)
 );

@@ -40,6 +40,37 @@ void tidu_forms_list_free(tidu_form_info *v, size_t n);
 int tidu_forms_get(tidu_store *s, const char *id, const char *version, tidu_form **form,
 		   tidu_form_info *info);
 
+/*
+ * City: publishes the stored form `id` at `version` (NULL: the newest):
+ * the next `tidu sync` signs every published form into the document of
+ * refs/heads/city/forms, and every device takes it. *info may be NULL
+ * (its title is the caller's to free). TIDU_EINVAL if not the city store.
+ */
+int tidu_forms_publish(tidu_store *city, const char *id, const char *version,
+		       tidu_form_info *info);
+
+#define TIDU_FORMS_DOMAIN "tidu-forms-v1"
+#define TIDU_FORMS_FORMAT "tidu-forms"
+
+/*
+ * City: the signed document of every published form ({"payload":
+ * {"format": "tidu-forms", "format_version": 1, "forms": [{"id",
+ * "version", "sha256", "xlsx" (base64)}...]}, "signature"}, forms in id
+ * and version order), appended to `doc`; *count forms (0: none, doc empty).
+ */
+int tidu_forms_export(tidu_store *city, tidu_buf *doc, size_t *count);
+
+/*
+ * Any store: imports a document of tidu_forms_export, verified against the
+ * pinned city key (TIDU_ECORRUPT, TIDU_EINVAL, TIDU_ENOTFOUND as for rule
+ * packs: nothing stored). Each form not stored yet is stored as the city's;
+ * one stored already with the same bytes is kept; one that does not read,
+ * or whose id and version a local form holds with other bytes, is refused
+ * and named in `refused` ("; "), the rest still taken.
+ */
+int tidu_forms_import_doc(tidu_store *s, const char *doc, size_t len, size_t *taken,
+			  size_t *nrefused, tidu_buf *refused);
+
 /* Negative, zero, positive as version `a` is older, the same, newer than `b`. */
 int tidu_forms_version_cmp(const char *a, const char *b);
 

@@ -1,6 +1,7 @@
 /*
  * tidu form: the survey forms of this store (docs/surveys.md): import an
- * XLSForm workbook, list them, show one's questions and logic.
+ * XLSForm workbook, list them, show one's questions and logic, and on the
+ * city publish one to every device.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,33 @@ static int form_show(cli_run *r)
 	return code;
 }
 
+typedef struct {
+	const char *version;
+} publish_opts;
+
+static publish_opts publish_defaults;
+
+static const cli_opt publish_optv[] = {
+	CLI_STRING("version", "V", N_("this version of the form (default: the newest)"),
+		   publish_defaults, version),
+	CLI_OPT_END,
+};
+
+/* tidu form publish FORM [--version V] (city) */
+static int form_publish(cli_run *r)
+{
+	const publish_opts *o = r->opts;
+	tidu_form_info in;
+	int error;
+
+	if ((error = tidu_forms_publish(r->store, r->args[0], o->version, &in)) < 0)
+		return cli_fail(error);
+	printf(_("Published form '%s' version %s: every device receives it with its next sync\n"),
+	       cli_safe(in.id), cli_safe(in.version));
+	free(in.title);
+	return EXIT_OK;
+}
+
 static const cli_cmd form_subs[] = {
 	{.name = "import", .summary = N_("import an XLSForm workbook (.xlsx) for use on this store"),
 	 .spec = {"tidu form import FILE.xlsx", NULL, NULL, 1, 1},
@@ -265,10 +293,13 @@ static const cli_cmd form_subs[] = {
 	{.name = "show", .summary = N_("a form's questions, types and logic"),
 	 .spec = {"tidu form show FORM [--version V] [--lang CODE] [--json]", NULL, show_optv, 1, 1},
 	 CLI_OPTS(show_defaults), .need = NEED_STORE, .run = form_show},
+	{.name = "publish", .summary = N_("city: send a stored form to every device (with the next sync)"),
+	 .spec = {"tidu form publish FORM [--version V]", NULL, publish_optv, 1, 1},
+	 CLI_OPTS(publish_defaults), .need = NEED_CITY, .run = form_publish},
 	{.name = NULL},
 };
 
 const cli_cmd cmd_form = {
-	.name = "form", .summary = N_("survey forms (XLSForm): import, list, show"),
+	.name = "form", .summary = N_("survey forms (XLSForm): import, list, show, publish"),
 	.subs = form_subs,
 };

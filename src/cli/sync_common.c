@@ -144,6 +144,10 @@ static int sync_json(const tidu_sync_report *r, int error, const char *from,
 	tidu_json_write_int64(&w, (int64_t)r->rules_taken);
 	tidu_json_write_key(&w, "rule_packs_published");
 	tidu_json_write_int64(&w, (int64_t)r->rules_published);
+	tidu_json_write_key(&w, "forms_taken");
+	tidu_json_write_int64(&w, (int64_t)r->forms_taken);
+	tidu_json_write_key(&w, "forms_published");
+	tidu_json_write_int64(&w, (int64_t)r->forms_published);
 	json_lines(&w, "problems", r->problems, r->nproblems);
 	json_lines(&w, "notes", r->notes, r->nnotes);
 	tidu_json_write_key(&w, "error");
@@ -187,6 +191,12 @@ int cli_sync_finish(const tidu_sync_report *r, int error, int json, const char *
 		if (r->rules_published)
 			printf(_("Published the city's rule packs (%zu) on refs/heads/city/rules.\n"),
 			       r->rules_published);
+		if (r->forms_taken)
+			printf(_("%zu forms of the city are new here ('tidu form list').\n"),
+			       r->forms_taken);
+		if (r->forms_published)
+			printf(_("Published the city's forms (%zu) on refs/heads/city/forms.\n"),
+			       r->forms_published);
 		if (r->enroll_published)
 			printf("%s\n", _("Published this device's enrollment request: the city approves it with 'tidu admin pending'."));
 		if (r->requests)

@@ -14,6 +14,8 @@
 #include "tidu/clock.h"
 #include "tidu/forms.h"
 #include "tidu/i18n.h"
+#include "tidu/json.h"
+#include "tidu/trust.h"
 
 static int all_digits(const char *s)
 {
@@ -255,5 +257,200 @@ int tidu_forms_get(tidu_store *s, const char *id, const char *version, tidu_form
 	if (error < 0)
 		error = tidu_error_set(TIDU_ECORRUPT, _("the stored form '%s' cannot be read: %s"), id,
 				       tidu_error_message());
+	return error;
+}
+
+/* ---- publishing through the city's ref --------------------------------------- */
+
+int tidu_forms_publish(tidu_store *city, const char *id, const char *version,
+		       tidu_form_info *info)
+{
+	tidu_form_info in;
+	tidu_form *f = NULL;
+	sqlite3_stmt *st;
+	int error;
+
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (strcmp(tidu_store_role(city), "city"))
+		return tidu_error_set(TIDU_EINVAL,
+			_("only the city store publishes forms: this store's role is '%s'"),
+			tidu_store_role(city));
+	if ((error = tidu_forms_get(city, id, version, &f, &in)) < 0)
+		return error;
+	tidu_form_free(f);
+	st = tidu_store_stmt(city, "UPDATE form SET published=1 WHERE id=?1 AND version=?2");
+	if (!st) {
+		free(in.title);
+		return TIDU_ERROR;
+	}
+	sqlite3_bind_text(st, 1, in.id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, in.version, -1, SQLITE_STATIC);
+	error = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (error != SQLITE_DONE) {
+		free(in.title);
+		return tidu_store_sqlerr(city, error, _("storing a form"));
+	}
+	if (info)
+		*info = in;
+	else
+		free(in.title);
+	return 0;
+}
+
+int tidu_forms_export(tidu_store *city, tidu_buf *doc, size_t *count)
+{
+	tidu_buf payload = TIDU_BUF_INIT;
+	tidu_json_writer w;
+	sqlite3_stmt *st;
+	int rc, error;
+
+	*count = 0;
+	if (!(st = tidu_store_stmt(city, "SELECT id, version, sha256, xlsx FROM form "
+				   "WHERE published=1 ORDER BY id, version")))
+		return TIDU_ERROR;
+	tidu_json_writer_init(&w, &payload, TIDU_JSON_MINIMAL_ESCAPES);
+	tidu_json_begin_object(&w);
+	tidu_json_write_key(&w, "format");
+	tidu_json_write_string(&w, TIDU_FORMS_FORMAT);
+	tidu_json_write_key(&w, "format_version");
+	tidu_json_write_int64(&w, 1);
+	tidu_json_write_key(&w, "forms");
+	tidu_json_begin_array(&w);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t blen = (size_t)sqlite3_column_bytes(st, 3);
+		size_t n = sodium_base64_ENCODED_LEN(blen, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = tidu_malloc(n);
+
+		sodium_bin2base64(b64, n, sqlite3_column_blob(st, 3), blen,
+				  sodium_base64_VARIANT_ORIGINAL);
+		tidu_json_begin_object(&w);
+		tidu_json_write_key(&w, "id");
+		tidu_json_write_string(&w, (const char *)sqlite3_column_text(st, 0));
+		tidu_json_write_key(&w, "version");
+		tidu_json_write_string(&w, (const char *)sqlite3_column_text(st, 1));
+		tidu_json_write_key(&w, "sha256");
+		tidu_json_write_string(&w, (const char *)sqlite3_column_text(st, 2));
+		tidu_json_write_key(&w, "xlsx");
+		tidu_json_write_string(&w, b64);
+		tidu_json_end_object(&w);
+		free(b64);
+		(*count)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(city, rc, _("reading the forms"));
+		goto done;
+	}
+	tidu_json_end_array(&w);
+	tidu_json_end_object(&w);
+	if ((error = tidu_json_writer_finish(&w)) < 0)
+		goto done;
+	if (*count)
+		error = tidu_trust_city_sign(city, TIDU_FORMS_DOMAIN, &payload, doc);
+done:
+	tidu_buf_free(&payload);
+	return error;
+}
+
+static void refuse_one(size_t *nrefused, tidu_buf *refused, const char *why)
+{
+	if (refused->len)
+		tidu_buf_puts(refused, "; ");
+	tidu_buf_puts(refused, why);
+	(*nrefused)++;
+}
+
+/* One entry: stored, kept or refused (named); < 0 for the store. */
+static int import_entry(tidu_store *s, const tidu_json *e, size_t i, size_t *taken,
+			size_t *nrefused, tidu_buf *refused)
+{
+	const char *id = tidu_json_as_string(tidu_json_get(e, "id"));
+	const char *ver = tidu_json_as_string(tidu_json_get(e, "version"));
+	const char *sha = tidu_json_as_string(tidu_json_get(e, "sha256"));
+	const char *b64 = tidu_json_as_string(tidu_json_get(e, "xlsx"));
+	unsigned char *bin = NULL;
+	size_t blen = 0, cap;
+	tidu_buf why = TIDU_BUF_INIT, name = TIDU_BUF_INIT;
+	tidu_form_info in;
+	char have[65];
+	int was_new = 0, error = 0;
+
+	if (!id || !ver || !sha || !b64) {
+		tidu_buf_printf(&why, _("form %zu: expected an id, a version, a sha256 and the workbook"),
+				i + 1);
+		goto refuse;
+	}
+	cap = strlen(b64) / 4 * 3 + 3;
+	bin = tidu_malloc(cap ? cap : 1);
+	if (sodium_base642bin(bin, cap, b64, strlen(b64), NULL, &blen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		tidu_buf_printf(&why, _("form '%s' version %s: the workbook is not base64"), id, ver);
+		goto refuse;
+	}
+	sha256_hex(bin, blen, have);
+	if (strcmp(have, sha)) {
+		tidu_buf_printf(&why, _("form '%s' version %s: the workbook does not match its sha256"),
+				id, ver);
+		goto refuse;
+	}
+	tidu_buf_printf(&name, "city:%s", id);
+	error = tidu_forms_import(s, name.ptr, bin, blen, "city", &in, &was_new);
+	if (error == 0) {
+		if (strcmp(in.id, id) || strcmp(in.version, ver)) {
+			/* Stored under what the workbook says; named for the record. */
+			tidu_buf_printf(&why, _("form '%s' version %s: the workbook says '%s' version %s"),
+					id, ver, in.id, in.version);
+			free(in.title);
+			goto refuse;
+		}
+		free(in.title);
+		*taken += (size_t)was_new;
+		goto done;
+	}
+	if (error == TIDU_EINVAL || error == TIDU_EEXISTS) {
+		tidu_buf_puts(&why, tidu_error_message());
+		tidu_error_clear();
+		error = 0;
+		goto refuse;
+	}
+	goto done;
+refuse:
+	refuse_one(nrefused, refused, tidu_buf_cstr(&why));
+done:
+	free(bin);
+	tidu_buf_free(&why);
+	tidu_buf_free(&name);
+	return error;
+}
+
+int tidu_forms_import_doc(tidu_store *s, const char *doc, size_t len, size_t *taken,
+			  size_t *nrefused, tidu_buf *refused)
+{
+	tidu_buf payload = TIDU_BUF_INIT;
+	tidu_json *tree = NULL;
+	const tidu_json *forms;
+	size_t i;
+	int error;
+
+	*taken = *nrefused = 0;
+	if ((error = tidu_trust_city_open(s, _("form document"), TIDU_FORMS_DOMAIN,
+					  TIDU_FORMS_FORMAT, doc, len, &payload)) < 0)
+		return error;
+	if ((error = tidu_json_parse(payload.ptr, payload.len, &tree)) < 0)
+		goto done;
+	forms = tidu_json_get(tree, "forms");
+	if (tidu_json_typeof(forms) != TIDU_JSON_ARRAY) {
+		error = tidu_error_set(TIDU_EINVAL, _("invalid %s: 'forms' is not a list"),
+				       _("form document"));
+		goto done;
+	}
+	for (i = 0; i < tidu_json_count(forms) && !error; i++)
+		error = import_entry(s, tidu_json_at(forms, i), i, taken, nrefused, refused);
+done:
+	tidu_json_free(tree);
+	tidu_buf_free(&payload);
 	return error;
 }

@@ -12,6 +12,10 @@ setup() {
 	DATA="$TIDU_SOURCE_DIR/tests/data/forms"
 }
 
+teardown() {
+	if declare -F servers_stop >/dev/null; then servers_stop; fi
+}
+
 @test "the built-in forms import, list and show" {
 	local f n
 	for f in "$FORMS"/*.xlsx; do
@@ -94,4 +98,58 @@ assert [c["name"] for c in f["choices"]["need"]] == ["financing", "ip", "digital
 	[ "$(home_digest)" = "$before" ]
 	run tidu form list
 	[[ "$output" == *"No form yet"* ]]
+}
+
+@test "the city publishes a form over git daemon; every district receives it, a forged one is refused" {
+	. "$BATS_TEST_DIRNAME/../servers/servers.bash"
+	SRV="$BATS_TEST_TMPDIR/srv"
+	mkdir -p "$SRV"
+	central_repo "$SRV" central.git
+	git_daemon_start "$SRV"
+	URL="$GIT_DAEMON_URL/central.git"
+	CITY="$BATS_TEST_TMPDIR/city" A="$BATS_TEST_TMPDIR/a" C="$BATS_TEST_TMPDIR/c"
+	tidu --home "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
+	on "$CITY" admin repo-init "$URL" >/dev/null
+	fp=$(id_of "$CITY" fingerprint)
+	for h in "$A:410105:王芳" "$C:410102:赵敏"; do
+		IFS=: read -r home d o <<<"$h"
+		tidu --home "$home" init --district "$d" --officer "$o" --city-key "$fp" >/dev/null
+		on "$home" remote add origin "$URL" >/dev/null
+		on "$home" sync >/dev/null
+	done
+	on "$CITY" sync >/dev/null
+	on "$CITY" admin pending --yes >/dev/null
+	on "$CITY" sync >/dev/null
+	on "$CITY" form import "$FORMS/tier1-self-check.xlsx" >/dev/null
+	run on "$A" form publish tier1-self-check
+	[ "$status" -eq 2 ] # not the city (and A has no such form)
+	run on "$CITY" form publish tier1-self-check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Published form 'tier1-self-check' version 2026120301"* ]]
+	run on "$CITY" sync --json
+	[[ "$output" == *'"forms_published": 1'* ]]
+	for h in "$A" "$C"; do
+		run on "$h" sync --json
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *'"forms_taken": 1'* ]]
+		run on "$h" form list --json
+		[[ "$output" == *'"id": "tier1-self-check"'*'"source": "city"'* ]]
+	done
+	# The workbook arrived byte for byte.
+	[ "$(on "$A" form list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["sha256"])')" = \
+	  "$(sha256sum "$FORMS/tier1-self-check.xlsx" | cut -d' ' -f1)" ]
+	# Someone with write access swaps the workbook's bytes in the signed document.
+	git --git-dir="$SRV/central.git" show refs/heads/city/forms:forms.json |
+		sed 's/"version": "2026120301"/"version": "2026120302"/' >forged.json
+	blob=$(git --git-dir="$SRV/central.git" hash-object -w forged.json)
+	tree=$(printf '100644 blob %s\tforms.json\n' "$blob" | git --git-dir="$SRV/central.git" mktree)
+	commit=$(git --git-dir="$SRV/central.git" -c user.name=x -c user.email=x@x commit-tree "$tree" \
+		-p refs/heads/city/forms -m forged)
+	git --git-dir="$SRV/central.git" update-ref refs/heads/city/forms "$commit"
+	run on "$C" sync
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"forms on 'refs/heads/city/forms' refused"*"not signed by the pinned city key"* ]]
 }

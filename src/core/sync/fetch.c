@@ -15,6 +15,7 @@
 /* Does a ref the server advertised belong to what this store fetches? */
 int sync_wanted(const sync_ctx *c, const char *name)
 {
+	const char *full = name;
 	size_t dl = strlen(c->district);
 
 	if (strncmp(name, "refs/heads/", 11))
@@ -28,7 +29,8 @@ int sync_wanted(const sync_ctx *c, const char *name)
 	if (!strncmp(name, "city/", 5)) {
 		name += 5;
 		/* The city's refs for everyone, and its desk's for this district. */
-		return !strcmp(name, "keyring") || !strcmp(name, "pool") || !strcmp(name, "rules") ||
+		return !strcmp(name, "keyring") || !strcmp(name, "pool") ||
+		       sync_citydoc_is_ref(full) ||
 		       (!strncmp(name, c->district, dl) && name[dl] == '/');
 	}
 	return !strncmp(name, c->district, dl) && name[dl] == '/';
@@ -155,12 +157,14 @@ int sync_fetch(sync_ctx *c)
 	git_proxy_options proxy;
 	git_fetch_options fo;
 	git_remote *remote = NULL;
-	tidu_buf spec1 = TIDU_BUF_INIT, spec2 = TIDU_BUF_INIT, spec3 = TIDU_BUF_INIT;
-	tidu_buf spec4 = TIDU_BUF_INIT, spec5 = TIDU_BUF_INIT, spec6 = TIDU_BUF_INIT;
-	char *specs[6];
+	tidu_buf spec[8];
+	char *specs[8];
+	const char *doc;
 	git_strarray sa;
+	size_t n = 0, i;
 	int error = 0;
 
+	memset(spec, 0, sizeof(spec)); /* TIDU_BUF_INIT each */
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	if ((error = sync_connect_list(&c->net, c->local.repo, GIT_DIRECTION_FETCH, &cb, &proxy,
 				       &remote)) < 0)
@@ -170,34 +174,27 @@ int sync_fetch(sync_ctx *c)
 	 * track() from the list above, not by libgit2's update_tips.
 	 */
 	if (c->city) {
-		tidu_buf_printf(&spec1, "+refs/heads/*:refs/remotes/%s/*", c->net.remote);
-		specs[0] = spec1.ptr;
-		sa.count = 1;
+		tidu_buf_printf(&spec[n++], "+refs/heads/*:refs/remotes/%s/*", c->net.remote);
 	} else {
-		tidu_buf_printf(&spec1, "+refs/heads/%s/*:refs/remotes/%s/%s/*", c->district,
+		tidu_buf_printf(&spec[n++], "+refs/heads/%s/*:refs/remotes/%s/%s/*", c->district,
 				c->net.remote, c->district);
 		/* What sync_wanted() lists: not the other districts' desk refs. */
-		tidu_buf_printf(&spec2, "+%s:refs/remotes/%s/city/keyring", CITY_KEYRING_REF,
+		tidu_buf_printf(&spec[n++], "+%s:refs/remotes/%s/city/keyring", CITY_KEYRING_REF,
 				c->net.remote);
-		tidu_buf_printf(&spec3, "+%s:refs/remotes/%s/city/pool", CITY_POOL_REF,
+		tidu_buf_printf(&spec[n++], "+%s:refs/remotes/%s/city/pool", CITY_POOL_REF,
 				c->net.remote);
-		tidu_buf_printf(&spec4, "+refs/heads/city/%s/*:refs/remotes/%s/city/%s/*",
+		tidu_buf_printf(&spec[n++], "+refs/heads/city/%s/*:refs/remotes/%s/city/%s/*",
 				c->district, c->net.remote, c->district);
-		tidu_buf_printf(&spec5, "+%s:refs/remotes/%s/city/rules", CITY_RULES_REF,
-				c->net.remote);
-		specs[0] = spec1.ptr;
-		specs[1] = spec2.ptr;
-		specs[2] = spec3.ptr;
-		specs[3] = spec4.ptr;
-		specs[4] = spec5.ptr;
-		sa.count = 5;
-		if (c->relay) {
-			tidu_buf_printf(&spec6, "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
+		for (i = 0; (doc = sync_citydoc_ref(i)) && n < 7; i++)
+			tidu_buf_printf(&spec[n++], "+%s:refs/remotes/%s/%s", doc, c->net.remote,
+					doc + 11);
+		if (c->relay && n < 8)
+			tidu_buf_printf(&spec[n++], "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
 					c->district, c->net.remote, c->district);
-			specs[5] = spec6.ptr;
-			sa.count = 6;
-		}
 	}
+	for (i = 0; i < n; i++)
+		specs[i] = spec[i].ptr;
+	sa.count = n;
 	sa.strings = specs;
 	fo.callbacks = cb;
 	fo.proxy_opts = proxy;
@@ -212,11 +209,7 @@ int sync_fetch(sync_ctx *c)
 		goto done;
 done:
 	git_remote_free(remote);
-	tidu_buf_free(&spec1);
-	tidu_buf_free(&spec2);
-	tidu_buf_free(&spec3);
-	tidu_buf_free(&spec4);
-	tidu_buf_free(&spec5);
-	tidu_buf_free(&spec6);
+	for (i = 0; i < 8; i++)
+		tidu_buf_free(&spec[i]);
 	return error;
 }

@@ -223,7 +223,7 @@ typedef struct {
 	char **fwd, **back;  /* push specs FROM -> TO, TO -> FROM */
 	size_t nfwd, nback;
 	int keyring_ok;      /* TO's keyring is verified: it goes to FROM */
-	int rules_ok;        /* TO's rule pack document is verified: it goes to FROM */
+	int docs_ok;         /* TO's city documents (rules, forms) verified: they go to FROM */
 } relay_plan;
 
 static void plan_free(relay_plan *p)
@@ -283,12 +283,12 @@ static int read_to(relay_plan *p)
 			return error;
 		p->keyring_ok = c->rep->rejected == before;
 	}
-	if (!c->city && sync_server_head(&c->net, CITY_RULES_REF)) {
+	if (!c->city) {
 		size_t before = c->rep->rejected;
 
-		if ((error = sync_import_rules(c)) < 0)
+		if ((error = sync_import_citydocs(c)) < 0)
 			return error;
-		p->rules_ok = c->rep->rejected == before;
+		p->docs_ok = c->rep->rejected == before;
 	}
 	if (c->city) {
 		/* The city's own keyring, as TO holds it, goes to FROM. */
@@ -301,7 +301,7 @@ static int read_to(relay_plan *p)
 	if ((error = tidu_trust_identity(c->s, &id)) < 0)
 		return error;
 	c->rep->enrolled = c->city || id.enrolled;
-	p->rules_ok = p->rules_ok && id.city_pinned; /* verified, not only skipped */
+	p->docs_ok = p->docs_ok && id.city_pinned; /* verified, not only skipped */
 	if ((error = read_to_desks(p)) < 0)
 		return error;
 	p->to_heads = c->net.heads;
@@ -439,6 +439,7 @@ static int pick_back_desks(relay_plan *p)
 static int pick_back(relay_plan *p)
 {
 	sync_ctx *c = p->c;
+	size_t i;
 
 	if (p->keyring_ok) {
 		const git_oid *k = sync_find_head(p->to_heads, p->nto, CITY_KEYRING_REF);
@@ -453,13 +454,14 @@ static int pick_back(relay_plan *p)
 			p->back[p->nback++] = tidu_buf_detach(&b);
 		}
 	}
-	/* ... and the city's rule packs, verified the same way. */
-	if (p->rules_ok) {
-		const git_oid *k = sync_find_head(p->to_heads, p->nto, CITY_RULES_REF);
-		const git_oid *here = sync_server_head(&c->net, CITY_RULES_REF);
+	/* ... and the city's rule packs and forms, verified the same way. */
+	for (i = 0; p->docs_ok && sync_citydoc_ref(i); i++) {
+		const char *ref = sync_citydoc_ref(i);
+		const git_oid *k = sync_find_head(p->to_heads, p->nto, ref);
+		const git_oid *here = sync_server_head(&c->net, ref);
 
 		if (k && (!here || !git_oid_equal(k, here)))
-			add_relay_spec(&p->back, &p->nback, p->to, CITY_RULES_REF);
+			add_relay_spec(&p->back, &p->nback, p->to, ref);
 	}
 	/*
 	 * ... and the city's pool, when it is what the city writes there (one

@@ -17,7 +17,7 @@
 
 #define META_KEYRING_SEEN "sync.keyring." /* + remote: the keyring blob imported */
 #define META_KEYRING_STATE "sync.keyring_state"
-#define META_RULES_SEEN "sync.rules." /* + remote: the rule pack document imported */
+/* sync.<kind>.<remote>: the city document (rules, forms) imported from a remote */
 #define META_LAST_SYNC "sync.last"
 
 /* ---- sync_ref: the tips read, for rewind detection ---------------------- */
@@ -108,7 +108,8 @@ int sync_state_forget_remote(tidu_store *s, const char *name)
 	static const char *const sql[] = {
 		"DELETE FROM sync_ref WHERE remote=?1",
 		"DELETE FROM meta WHERE key='" META_KEYRING_SEEN "' || ?1",
-		"DELETE FROM meta WHERE key='" META_RULES_SEEN "' || ?1",
+		"DELETE FROM meta WHERE key='sync.rules.' || ?1",
+		"DELETE FROM meta WHERE key='sync.forms.' || ?1",
 	};
 	size_t i;
 	int error = 0;
@@ -199,23 +200,24 @@ int sync_state_set_keyring_seen(tidu_store *s, const char *remote, const char *h
 	return error;
 }
 
-int sync_state_rules_seen(tidu_store *s, const char *remote, char **hex)
+int sync_state_doc_seen(tidu_store *s, const char *kind, const char *remote, char **hex)
 {
 	tidu_buf key = TIDU_BUF_INIT;
 	int error;
 
-	tidu_buf_printf(&key, "%s%s", META_RULES_SEEN, remote);
+	tidu_buf_printf(&key, "sync.%s.%s", kind, remote);
 	error = meta_get(s, key.ptr, hex);
 	tidu_buf_free(&key);
 	return error;
 }
 
-int sync_state_set_rules_seen(tidu_store *s, const char *remote, const char *hex)
+int sync_state_set_doc_seen(tidu_store *s, const char *kind, const char *remote,
+			    const char *hex)
 {
 	tidu_buf key = TIDU_BUF_INIT;
 	int error;
 
-	tidu_buf_printf(&key, "%s%s", META_RULES_SEEN, remote);
+	tidu_buf_printf(&key, "sync.%s.%s", kind, remote);
 	error = tidu_store_meta_set(s, key.ptr, hex);
 	tidu_buf_free(&key);
 	return error;

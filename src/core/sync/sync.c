@@ -51,7 +51,7 @@ static int step_fetch(sync_ctx *c, int was_enrolled)
 static int step_push(sync_ctx *c)
 {
 	char **specs = NULL, *enroll_spec = NULL;
-	size_t nspecs = 0, sent = 0;
+	size_t nspecs = 0, sent = 0, i;
 	int error;
 
 	if ((error = sync_push_owns(c, &specs, &nspecs, &sent)) < 0)
@@ -67,9 +67,11 @@ static int step_push(sync_ctx *c)
 	}
 	if (c->city &&
 	    ((error = sync_push_spec_if_new(c, CITY_KEYRING_REF, &specs, &nspecs)) < 0 ||
-	     (error = sync_push_spec_if_new(c, CITY_POOL_REF, &specs, &nspecs)) < 0 ||
-	     (error = sync_push_spec_if_new(c, CITY_RULES_REF, &specs, &nspecs)) < 0))
+	     (error = sync_push_spec_if_new(c, CITY_POOL_REF, &specs, &nspecs)) < 0))
 		goto done;
+	for (i = 0; c->city && sync_citydoc_ref(i); i++)
+		if ((error = sync_push_spec_if_new(c, sync_citydoc_ref(i), &specs, &nspecs)) < 0)
+			goto done;
 	if ((error = sync_push(c, specs, nspecs)) < 0) {
 		c->rep->enroll_published = 0;
 		goto done;
@@ -96,13 +98,13 @@ static int sync_run(sync_ctx *c)
 	if ((error = step_fetch(c, was_enrolled)) < 0)
 		return error;
 
-	/* 2. The keyring and the rule packs: devices import them; the city gathers requests. */
+	/* 2. The keyring, rule packs and forms: devices import them; the city gathers requests. */
 	if (c->city) {
 		if ((error = sync_gather_requests(c)) < 0)
 			return error;
 	} else {
 		if ((error = sync_import_keyring(c)) < 0 ||
-		    (error = sync_import_rules(c)) < 0 ||
+		    (error = sync_import_citydocs(c)) < 0 ||
 		    (error = tidu_trust_identity(c->s, &id)) < 0)
 			return error;
 	}
@@ -120,9 +122,9 @@ static int sync_run(sync_ctx *c)
 	if (!c->rep->enrolled)
 		sync_note(c->rep, "%s", _("this device is not enrolled yet: its request waits for the city ('tidu admin pending' there), then sync again"));
 
-	/* 5. City: publish the keyring, its rule packs and the consolidation (one pack). */
+	/* 5. City: publish the keyring, its rule packs and forms, and the consolidation (one pack). */
 	if (c->city && ((error = sync_publish_keyring(c)) < 0 ||
-			(error = sync_publish_rules(c)) < 0 ||
+			(error = sync_publish_citydocs(c)) < 0 ||
 			(error = sync_commit_pool(c)) < 0 ||
 			(error = sync_flush_refs(&c->local)) < 0))
 		return error;

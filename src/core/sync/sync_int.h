@@ -36,6 +36,8 @@
 #define CITY_POOL_REF "refs/heads/city/pool"
 #define CITY_RULES_REF "refs/heads/city/rules"
 #define RULES_FILE "rules.json"
+#define CITY_FORMS_REF "refs/heads/city/forms"
+#define FORMS_FILE "forms.json"
 
 /* ---- util.c: small helpers ---------------------------------------------- */
 
@@ -217,9 +219,12 @@ int sync_commit_file(sync_ctx *c, const char *ref, const char *name, const void 
 /* keyring.c */
 int sync_import_keyring(sync_ctx *c);
 int sync_publish_keyring(sync_ctx *c);
-/* citydoc.c: the city's other signed documents (rule packs) */
-int sync_import_rules(sync_ctx *c);
-int sync_publish_rules(sync_ctx *c);
+/* citydoc.c: the city's other signed documents (rule packs, forms), one ref each */
+int sync_import_citydocs(sync_ctx *c);
+int sync_publish_citydocs(sync_ctx *c);
+/* 1 if `name` is the ref of one of them; the i-th ref, NULL past the end. */
+int sync_citydoc_is_ref(const char *name);
+const char *sync_citydoc_ref(size_t i);
 
 /* enroll.c */
 int sync_prepare_enroll(sync_ctx *c, char **spec);
@@ -251,9 +256,10 @@ int sync_state_remember_refused(tidu_store *s, const char *oid, const char *devi
 /* The keyring blob last imported from `remote` (NULL: none). */
 int sync_state_keyring_seen(tidu_store *s, const char *remote, char **hex);
 int sync_state_set_keyring_seen(tidu_store *s, const char *remote, const char *hex);
-/* The rule pack document last imported from `remote` (NULL: none). */
-int sync_state_rules_seen(tidu_store *s, const char *remote, char **hex);
-int sync_state_set_rules_seen(tidu_store *s, const char *remote, const char *hex);
+/* The city document of `kind` ("rules", "forms") last imported from `remote` (NULL: none). */
+int sync_state_doc_seen(tidu_store *s, const char *kind, const char *remote, char **hex);
+int sync_state_set_doc_seen(tidu_store *s, const char *kind, const char *remote,
+			    const char *hex);
 /* "version:digest" of the last keyring published (NULL: none). */
 int sync_state_keyring_state(tidu_store *s, char **state);
 int sync_state_set_keyring_state(tidu_store *s, const char *state);
