@@ -289,6 +289,21 @@ static int read_survey_header(rd *r)
 						 _("more than %d languages"), TIDU_FORM_MAX_LANGS);
 			}
 		}
+		if (ci->col >= 0 && ci->col != C_IGNORED) {
+			size_t k;
+
+			for (k = 0; k < c; k++)
+				if (r->scol[k].col == ci->col && r->scol[k].lang == ci->lang) {
+					char first_cell[16];
+
+					free(first);
+					free(lang);
+					tidu_xlsx_cell_name(0, k, first_cell);
+					return cell_fail(r, r->survey_name, 0, c, NULL,
+						_("the column '%s' appears twice (also %s)"), h,
+						first_cell);
+				}
+		}
 		if (ci->col == C_TYPE)
 			have_type++;
 		if (ci->col == C_NAME)
@@ -600,6 +615,13 @@ static int read_choices(rd *r)
 			continue;
 		ci->raw = h;
 		split_header(h, dc, &first, &lang);
+		if ((!strcmp(first, "list_name") && lcol >= 0) ||
+		    ((!strcmp(first, "name") || !strcmp(first, "value")) && ncol >= 0)) {
+			free(first);
+			free(lang);
+			return cell_fail(r, r->choices_name, 0, c, NULL,
+					 _("the column '%s' appears twice"), h);
+		}
 		if (!strcmp(first, "list_name") || !strcmp(first, "list name")) {
 			ci->col = 0;
 			lcol = (int)c;
@@ -609,9 +631,18 @@ static int read_choices(rd *r)
 		} else if (!strcmp(first, "label") || !strcmp(first, "caption")) {
 			char *code = lang ? lang_code(lang) : tidu_strdup("");
 
+			size_t k;
+
 			ci->col = 2;
 			ci->lang = lang_index(f, code);
 			free(code);
+			for (k = 0; k < c; k++)
+				if (r->ccol[k].col == 2 && r->ccol[k].lang == ci->lang) {
+					free(first);
+					free(lang);
+					return cell_fail(r, r->choices_name, 0, c, NULL,
+							 _("the column '%s' appears twice"), h);
+				}
 			if (ci->lang < 0) {
 				free(first);
 				free(lang);

@@ -240,6 +240,10 @@ static void test_refusals(void **state)
 	expect_bad(make("url", (const char *const[]){"type\tname\tlabel", "text\ta\tA", NULL},
 		NULL, (const char *const[]){"form_id\tsubmission_url", "x\thttps://example.org", NULL}),
 		   "submission_url and public_key are not supported");
+	expect_bad(make("dupcol", (const char *const[]){"type\tname\tlabel\tname",
+		"text\ta\tA\tb", NULL}, NULL, NULL), "cell D1: the column 'name' appears twice (also B1)");
+	expect_bad(make("duplabel", (const char *const[]){"type\tname\tlabel::zh\tlabel::zh",
+		"text\ta\tA\tB", NULL}, NULL, NULL), "the column 'label::zh' appears twice");
 	expect_bad(DATA "sample.form.txt", "sample.form.txt"); /* not a workbook at all */
 }
 
