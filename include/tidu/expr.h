@@ -68,7 +68,10 @@
  *   arguments, a ${name} giving all its values (NaN if any is NaN or
  *   none). once(x) is the value of `.` if not empty, else x.
  * - position() takes `..` only; `..` is refused elsewhere; bare names and
- *   paths (/data/x) are refused: write ${x}.
+ *   paths (/data/x) are refused: write ${x}. Except in a choice_filter
+ *   (tidu_expr_parse_filter): there a bare name (`county`, `name`) is a
+ *   column of the choice being filtered, and the lookup receives it
+ *   prefixed by '@' ("@county"; question names never start with '@').
  * - and, or short-circuit; if() evaluates only the branch it takes.
  */
 #include <stddef.h>
@@ -92,6 +95,17 @@ typedef struct tidu_expr tidu_expr;
 #define TIDU_EXPR_MAX_VALUES 100000
 int tidu_expr_parse(const char *text, tidu_expr **out);
 void tidu_expr_free(tidu_expr *e);
+
+/*
+ * As tidu_expr_parse, for a choice_filter (`county = ${county}`): a bare
+ * name (no ':' in it, not followed by '(') is the column of that name of
+ * the choice being tested, looked up as "@name". Paths stay refused.
+ */
+int tidu_expr_parse_filter(const char *text, tidu_expr **out);
+
+/* The bare names of a choice_filter (without the '@'), each once, in order. */
+size_t tidu_expr_col_count(const tidu_expr *e);
+const char *tidu_expr_col(const tidu_expr *e, size_t i);
 
 /* The names it references (${name}), each once, in order of appearance. */
 size_t tidu_expr_ref_count(const tidu_expr *e);

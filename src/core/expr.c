@@ -26,7 +26,7 @@
 #define DEFAULT_STEPS 100000
 
 enum {
-	N_NUM, N_STR, N_REF, N_SELF, N_PARENT, N_NEG,
+	N_NUM, N_STR, N_REF, N_COL, N_SELF, N_PARENT, N_NEG,
 	N_OR, N_AND, N_EQ, N_REL, N_ADD, N_MUL, N_CALL
 };
 
@@ -101,7 +101,7 @@ typedef struct node node;
 struct node {
 	int kind;
 	int fn;           /* N_CALL */
-	size_t ref;       /* N_REF: index in tidu_expr.refs */
+	size_t ref;       /* N_REF: index in tidu_expr.refs; N_COL: in tidu_expr.cols */
 	double num;       /* N_NUM */
 	char *str;        /* N_STR */
 	node **kids;
@@ -114,6 +114,8 @@ struct tidu_expr {
 	node *root;
 	char **refs;
 	size_t nrefs;
+	char **cols;      /* bare names of a choice_filter, "@name" */
+	size_t ncols;
 	int uses_self;
 	unsigned char used[F_COUNT_FNS];
 };
@@ -373,6 +375,7 @@ typedef struct {
 	size_t pos;
 	int depth;
 	int failed;
+	int bare;         /* tidu_expr_parse_filter: bare names are choice columns */
 	tidu_expr *e;
 } parser;
 
@@ -663,6 +666,19 @@ static void unexpected(parser *p)
 	if (n > 40)
 		n = 40;
 	perr(p, p->pos, _("unexpected '%.*s'"), (int)n, s);
+}
+
+/* A bare name of a choice_filter, kept as "@name" (what the lookup receives). */
+static size_t add_col(tidu_expr *e, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < e->ncols; i++)
+		if (strlen(e->cols[i]) == len + 1 && memcmp(e->cols[i] + 1, name, len) == 0)
+			return i;
+	e->cols = tidu_reallocarray(e->cols, e->ncols + 1, sizeof(*e->cols));
+	e->cols[e->ncols] = tidu_strprintf("@%.*s", (int)len, name);
+	return e->ncols++;
 }
 
 static size_t add_ref(tidu_expr *e, const char *name, size_t len)
@@ -1118,6 +1134,12 @@ static node *parse_primary(parser *p)
 			q++;
 		if (t[q] == '(')
 			return parse_call(p, len);
+		if (p->bare && !memchr(t + p->pos, ':', len)) {
+			n = node_new(N_COL);
+			n->ref = add_col(p->e, t + p->pos, len);
+			p->pos += len;
+			return n;
+		}
 		/* A bare name or path (/data/x, name): ODK forms use ${name}. */
 		perr(p, p->pos, _("unexpected '%.*s' (write a question as ${name})"),
 		     (int)(len > 40 ? 40 : len), t + p->pos);
@@ -1137,10 +1159,13 @@ void tidu_expr_free(tidu_expr *e)
 	for (i = 0; i < e->nrefs; i++)
 		free(e->refs[i]);
 	free(e->refs);
+	for (i = 0; i < e->ncols; i++)
+		free(e->cols[i]);
+	free(e->cols);
 	free(e);
 }
 
-int tidu_expr_parse(const char *text, tidu_expr **out)
+static int parse_text(const char *text, int bare, tidu_expr **out)
 {
 	parser p = {0};
 	size_t len, i;
@@ -1151,6 +1176,7 @@ int tidu_expr_parse(const char *text, tidu_expr **out)
 	if (!text)
 		text = "";
 	p.text = text;
+	p.bare = bare;
 	len = strlen(text);
 	if (len > TIDU_EXPR_MAX_TEXT) {
 		perr(&p, TIDU_EXPR_MAX_TEXT, _("the expression is longer than %d bytes"),
@@ -1181,6 +1207,26 @@ int tidu_expr_parse(const char *text, tidu_expr **out)
 	}
 	*out = p.e;
 	return 0;
+}
+
+int tidu_expr_parse(const char *text, tidu_expr **out)
+{
+	return parse_text(text, 0, out);
+}
+
+int tidu_expr_parse_filter(const char *text, tidu_expr **out)
+{
+	return parse_text(text, 1, out);
+}
+
+size_t tidu_expr_col_count(const tidu_expr *e)
+{
+	return e ? e->ncols : 0;
+}
+
+const char *tidu_expr_col(const tidu_expr *e, size_t i)
+{
+	return e && i < e->ncols ? e->cols[i] + 1 : NULL;
 }
 
 size_t tidu_expr_ref_count(const tidu_expr *e)
@@ -2069,6 +2115,8 @@ static int ev_node(evaluator *x, const node *n, tidu_expr_value *out)
 		return 0;
 	case N_REF:
 		return lookup(x, x->e->refs[n->ref], out);
+	case N_COL:
+		return lookup(x, x->e->cols[n->ref], out);
 	case N_SELF:
 		return lookup(x, NULL, out);
 	case N_PARENT:

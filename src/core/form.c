@@ -824,8 +824,12 @@ static const char *refused_feature(const char *e)
 	return NULL;
 }
 
-/* Parses the expression of column `col` of survey row `row` into *out. */
-static int parse_expr(rd *r, size_t row, size_t col, const char *text, tidu_expr **out)
+/*
+ * Parses the expression of column `col` of survey row `row` into *out
+ * (`filter`: a choice_filter, whose bare names are choice columns).
+ */
+static int parse_expr_as(rd *r, size_t row, size_t col, const char *text, int filter,
+			 tidu_expr **out)
 {
 	const char *bad = refused_feature(text);
 	int error;
@@ -838,13 +842,18 @@ static int parse_expr(rd *r, size_t row, size_t col, const char *text, tidu_expr
 		free(fn);
 		return error;
 	}
-	if ((error = tidu_expr_parse(text, out)) < 0) {
+	if ((error = (filter ? tidu_expr_parse_filter : tidu_expr_parse)(text, out)) < 0) {
 		char *why = tidu_strdup(tidu_error_message());
 
 		error = cell_fail(r, r->survey_name, row, col, r->scol[col].raw, "%s", why);
 		free(why);
 	}
 	return error;
+}
+
+static int parse_expr(rd *r, size_t row, size_t col, const char *text, tidu_expr **out)
+{
+	return parse_expr_as(r, row, col, text, 0, out);
 }
 
 /* Reads one row into q; *skip = 1 for a blank row. */
@@ -916,7 +925,7 @@ static int read_row(rd *r, size_t row, tidu_form_question *q, char **list, int *
 			break;
 		case C_CHOICE_FILTER:
 			q->choice_filter_text = v;
-			error = parse_expr(r, row, c, v, &q->choice_filter);
+			error = parse_expr_as(r, row, c, v, 1, &q->choice_filter);
 			break;
 		case C_REPEAT_COUNT:
 			q->repeat_count_text = v;
@@ -1106,6 +1115,24 @@ static int check_refs(rd *r, const tidu_form_question *q, const tidu_expr *e, in
 	return 0;
 }
 
+/* Every bare name of a choice_filter is `name` or a column of the choices sheet. */
+static int check_cols(rd *r, const tidu_form_question *q)
+{
+	size_t i, k;
+
+	for (i = 0; i < tidu_expr_col_count(q->choice_filter); i++) {
+		const char *c = tidu_expr_col(q->choice_filter, i);
+
+		for (k = 0; k < r->f->nchoice_cols && strcmp(r->f->choice_cols[k], c); k++)
+			;
+		if (strcmp(c, "name") && k == r->f->nchoice_cols)
+			return cell_fail(r, r->survey_name, q->row - 1, col_of(r, C_CHOICE_FILTER),
+					 "choice_filter",
+					 _("'%s' is not a column of the choices sheet"), c);
+	}
+	return 0;
+}
+
 /*
  * The expressions that decide a value or whether it is asked (calculation,
  * relevant, required, read_only, repeat_count) must not depend on
@@ -1248,6 +1275,8 @@ static int check_form(rd *r)
 			error = check_refs(r, q, q->choice_filter, C_CHOICE_FILTER);
 		if (!error)
 			error = check_refs(r, q, q->repeat_count, C_REPEAT_COUNT);
+		if (!error && q->choice_filter)
+			error = check_cols(r, q);
 		if (!error && q->save_to)
 			error = check_save_to(r, q);
 	}

@@ -932,10 +932,60 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A choice_filter's bare names are the choice's columns, looked up as "@name". */
+static int filter_lookup(void *ctx, const char *name, tidu_expr_value *out)
+{
+	(void)ctx;
+	out->kind = TIDU_EXPR_STRING;
+	if (name && !strcmp(name, "@county"))
+		out->str = strdup("c1");
+	else if (name && !strcmp(name, "@name"))
+		out->str = strdup("t2");
+	else if (name && !strcmp(name, "county"))
+		out->str = strdup("c1");
+	else
+		out->str = strdup("");
+	return 0;
+}
+
+static void test_filter_bare_names(void **state)
+{
+	tidu_expr_env env = {0};
+	tidu_expr_value v;
+	tidu_expr *e = NULL;
+
+	(void)state;
+	env.lookup = filter_lookup;
+	assert_int_equal(tidu_expr_parse_filter("county = ${county} and name != 't1'", &e), 0);
+	assert_int_equal(tidu_expr_col_count(e), 2);
+	assert_string_equal(tidu_expr_col(e, 0), "county");
+	assert_string_equal(tidu_expr_col(e, 1), "name");
+	assert_null(tidu_expr_col(e, 2));
+	assert_int_equal(tidu_expr_ref_count(e), 1);
+	assert_string_equal(tidu_expr_ref(e, 0), "county");
+	assert_int_equal(tidu_expr_eval(e, &env, &v), 0);
+	assert_true(tidu_expr_truthy(&v));
+	tidu_expr_value_clear(&v);
+	tidu_expr_free(e);
+	/* a bare name that is an operator's place, and a function call, stay as they were */
+	assert_int_equal(tidu_expr_parse_filter("not(county = 'c2') and count-selected(name) = 1",
+						&e), 0);
+	assert_int_equal(tidu_expr_eval(e, &env, &v), 0);
+	assert_true(tidu_expr_truthy(&v));
+	tidu_expr_value_clear(&v);
+	tidu_expr_free(e);
+	/* elsewhere bare names are refused, and prefixed names everywhere */
+	assert_int_equal(tidu_expr_parse("county = 'c1'", &e), TIDU_EINVAL);
+	assert_int_equal(tidu_expr_parse_filter("jr:county = 'c1'", &e), TIDU_EINVAL);
+	assert_int_equal(tidu_expr_parse_filter("/data/county = 'c1'", &e), TIDU_EINVAL);
+	tidu_error_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arithmetic),
+		cmocka_unit_test(test_filter_bare_names),
 		cmocka_unit_test(test_logic_precedence),
 		cmocka_unit_test(test_comparisons),
 		cmocka_unit_test(test_coercions),

@@ -245,6 +245,13 @@ static void test_refusals(void **state)
 	expect_bad(make("duplabel", (const char *const[]){"type\tname\tlabel::zh\tlabel::zh",
 		"text\ta\tA\tB", NULL}, NULL, NULL), "the column 'label::zh' appears twice");
 	expect_bad(DATA "sample.form.txt", "sample.form.txt"); /* not a workbook at all */
+	/* a choice_filter's bare names are columns of the choices sheet */
+	expect_bad(make("filter", (const char *const[]){"type\tname\tlabel\tchoice_filter",
+		"select_one yn\tq\tQ\tnosuch = 'x'", NULL}, yn, NULL),
+		   "(choice_filter): 'nosuch' is not a column of the choices sheet");
+	expect_bad(make("bare", (const char *const[]){"type\tname\tlabel\trelevant",
+		"select_one yn\tq\tQ\tname = 'x'", NULL}, yn, NULL),
+		   "(write a question as ${name})");
 }
 
 static int setup(void **state)
