@@ -1136,7 +1136,9 @@ static int check_cols(rd *r, const tidu_form_question *q)
 /*
  * The expressions that decide a value or whether it is asked (calculation,
  * relevant, required, read_only, repeat_count) must not depend on
- * themselves: a depth-first walk over their ${} references.
+ * themselves: a depth-first walk over their ${} references and from each
+ * question to its enclosing group (a group whose relevant reads one of its
+ * own questions is a cycle).
  */
 static int visit(rd *r, size_t i, unsigned char *mark, size_t *path, size_t depth)
 {
@@ -1163,6 +1165,13 @@ static int visit(rd *r, size_t i, unsigned char *mark, size_t *path, size_t dept
 	}
 	mark[i] = 1;
 	path[depth] = i;
+	/* Whether a question is asked depends on its groups' relevant too. */
+	if (q->parent != TIDU_FORM_TOP) {
+		int error = visit(r, q->parent, mark, path, depth + 1);
+
+		if (error < 0)
+			return error;
+	}
 	for (e = 0; e < 5; e++)
 		for (k = 0; es[e] && k < tidu_expr_ref_count(es[e]); k++) {
 			size_t to = tidu_form_find(r->f, tidu_expr_ref(es[e], k));

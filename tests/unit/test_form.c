@@ -223,6 +223,9 @@ static void test_refusals(void **state)
 		NULL}, NULL, NULL), "a cycle: ${a} -> ${b} -> ${c} -> ${a}");
 	expect_bad(make("self", (const char *const[]){"type\tname\tlabel\trelevant",
 		"integer\ta\tA\t${a} > 1", NULL}, NULL, NULL), "a cycle: ${a} -> ${a}");
+	expect_bad(make("groupcycle", (const char *const[]){"type\tname\tlabel\trelevant",
+		"begin group\tg\tG\t${a} > 1", "integer\ta\tA", "end group", NULL}, NULL, NULL),
+		   "a cycle: ${g} -> ${a} -> ${g}");
 	expect_bad(make("badname", (const char *const[]){"type\tname\tlabel",
 		"text\t1abc\tA", NULL}, NULL, NULL), "'1abc' is not a valid name");
 	expect_bad(make("nolabel", (const char *const[]){"type\tname\tlabel",
