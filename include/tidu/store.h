@@ -136,6 +136,14 @@ sqlite3_stmt *tidu_store_stmt(tidu_store *s, const char *sql);
  */
 int tidu_store_sqlerr(tidu_store *s, int rc, const char *what);
 
+/*
+ * Steps `st` (a cached statement, bound) once, then resets it and clears
+ * its bindings: for statements without results. 0, or the error of
+ * tidu_store_sqlerr naming `what`; TIDU_ERROR when `st` is NULL (the
+ * error of tidu_store_stmt is set already).
+ */
+int tidu_store_exec(tidu_store *s, sqlite3_stmt *st, const char *what);
+
 /* Reads / writes a row of the local meta table. get returns a new string. */
 int tidu_store_meta_get(tidu_store *s, const char *key, char **out);
 int tidu_store_meta_set(tidu_store *s, const char *key, const char *value);

@@ -123,26 +123,19 @@ int tidu_forms_import(tidu_store *s, const char *name, const void *data, size_t 
 	}
 	st = tidu_store_stmt(s, "INSERT INTO form(id, version, title, questions, xlsx, sha256, "
 			     "source, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-	if (!st) {
-		error = TIDU_ERROR;
-		goto rollback;
+	if (st) {
+		sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, tidu_form_text_get(f, &f->title, NULL), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)asked(f));
+		sqlite3_bind_blob64(st, 5, data, len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, tidu_clock_now_ms());
 	}
-	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, tidu_form_text_get(f, &f->title, NULL), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)asked(f));
-	sqlite3_bind_blob64(st, 5, data, len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, tidu_clock_now_ms());
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		error = tidu_store_sqlerr(s, rc, _("storing a form"));
-		goto rollback;
-	}
-	if ((error = tidu_store_commit(s)) < 0)
+	if ((error = tidu_store_exec(s, st, _("storing a form"))) < 0 ||
+	    (error = tidu_store_commit(s)) < 0)
 		goto rollback;
 	*was_new = 1;
 info:
@@ -280,18 +273,13 @@ int tidu_forms_publish(tidu_store *city, const char *id, const char *version,
 		return error;
 	tidu_form_free(f);
 	st = tidu_store_stmt(city, "UPDATE form SET published=1 WHERE id=?1 AND version=?2");
-	if (!st) {
-		free(in.title);
-		return TIDU_ERROR;
+	if (st) {
+		sqlite3_bind_text(st, 1, in.id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, in.version, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_text(st, 1, in.id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, in.version, -1, SQLITE_STATIC);
-	error = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (error != SQLITE_DONE) {
+	if ((error = tidu_store_exec(city, st, _("storing a form"))) < 0) {
 		free(in.title);
-		return tidu_store_sqlerr(city, error, _("storing a form"));
+		return error;
 	}
 	if (info)
 		*info = in;

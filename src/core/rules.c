@@ -18,18 +18,6 @@
 
 static const char what_doc[] = N_("rule pack document");
 
-static int exec1(tidu_store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, what);
-}
-
 static int store_pack(tidu_store *s, const char *id, int version, const char *text)
 {
 	sqlite3_stmt *st = tidu_store_stmt(s,
@@ -43,7 +31,7 @@ static int store_pack(tidu_store *s, const char *id, int version, const char *te
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, tidu_clock_now_ms());
 	}
-	return exec1(s, st, _("storing a rule pack"));
+	return tidu_store_exec(s, st, _("storing a rule pack"));
 }
 
 /* "city:ID" names a stored pack in messages. */

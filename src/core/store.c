@@ -157,6 +157,18 @@ int tidu_store_sqlerr(tidu_store *s, int rc, const char *what)
 			      what, msg);
 }
 
+int tidu_store_exec(tidu_store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, what);
+}
+
 static int exec(tidu_store *s, const char *sql, const char *what)
 {
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);

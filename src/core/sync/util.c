@@ -36,14 +36,7 @@ int sync_ends_with(const char *s, const char *suffix)
 /* Runs one statement without results; `what` names it in errors. */
 int sync_exec1(tidu_store *s, sqlite3_stmt *st, const char *what)
 {
-	int rc;
-
-	if (!st)
-		return TIDU_ERROR;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : tidu_store_sqlerr(s, rc, what);
+	return tidu_store_exec(s, st, what);
 }
 
 static void add_line(char ***v, size_t *n, const char *fmt, va_list ap)
