@@ -9,6 +9,7 @@
 
 #include "tidu/form.h"
 #include "tidu/store.h"
+#include "tidu/trust.h"
 
 typedef struct {
 	char id[256];
@@ -66,10 +67,10 @@ int tidu_forms_export(tidu_store *city, tidu_buf *doc, size_t *count);
  * packs: nothing stored). Each form not stored yet is stored as the city's;
  * one stored already with the same bytes is kept; one that does not read,
  * or whose id and version a local form holds with other bytes, is refused
- * and named in `refused` ("; "), the rest still taken.
+ * and named in the report (trust.h; free it), the rest still taken. Each
+ * form is stored in a transaction of its own: whole or not at all.
  */
-int tidu_forms_import_doc(tidu_store *s, const char *doc, size_t len, size_t *taken,
-			  size_t *nrefused, tidu_buf *refused);
+int tidu_forms_import_doc(tidu_store *s, const char *doc, size_t len, tidu_city_import *rep);
 
 /* Negative, zero, positive as version `a` is older, the same, newer than `b`. */
 int tidu_forms_version_cmp(const char *a, const char *b);

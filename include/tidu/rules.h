@@ -17,6 +17,7 @@
 #include "tidu/assess.h"
 #include "tidu/buf.h"
 #include "tidu/store.h"
+#include "tidu/trust.h"
 
 #define TIDU_RULES_DOMAIN "tidu-rules-v1"
 #define TIDU_RULES_FORMAT "tidu-rules"
@@ -45,25 +46,14 @@ int tidu_rules_publish(tidu_store *city, const char *name, const char *text,
  */
 int tidu_rules_export(tidu_store *city, tidu_buf *doc, size_t *count);
 
-/* What an import did. `refused` names each refused pack and why ("; "). */
-typedef struct {
-	size_t taken;    /* stored: newer than what this store had */
-	size_t kept;     /* not newer: this store's stays */
-	size_t nrefused; /* malformed or not loading next to the others */
-	tidu_buf refused;
-} tidu_rules_import_report;
-
-void tidu_rules_import_report_free(tidu_rules_import_report *rep);
-
 /*
  * Any store: imports a document of tidu_rules_export, verified against the
  * pinned city key (TIDU_ECORRUPT when it does not verify, TIDU_EINVAL when
  * malformed, TIDU_ENOTFOUND when no city is pinned yet: nothing stored).
  * Each pack newer than the one in use for its id and loading next to the
  * others is stored; one that does not load is refused and named in the
- * report, the rest are still taken. One transaction.
+ * report (trust.h; free it), the rest are still taken. One transaction.
  */
-int tidu_rules_import(tidu_store *s, const char *doc, size_t len,
-		      tidu_rules_import_report *rep);
+int tidu_rules_import(tidu_store *s, const char *doc, size_t len, tidu_city_import *rep);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "tidu/buf.h"
 #include "tidu/error.h"
+#include "tidu/json.h"
 #include "tidu/store.h"
 
 #define TIDU_TRUST_KEY_LEN 32     /* public keys, X25519 secret keys */
@@ -267,15 +268,41 @@ int tidu_trust_city_sign(tidu_store *city, const char *domain, const tidu_buf *p
 			 tidu_buf *out);
 
 /*
+ * A city document is a list: {"format": FORMAT, "format_version": 1,
+ * LIST: [items...]}. payload_begin starts the payload in `payload` through
+ * `w` up to the opening '[' (the caller writes the items); payload_sign
+ * closes it and, when `count` > 0, signs it (tidu_trust_city_sign) into
+ * `doc` (left empty when there is nothing to publish).
+ */
+void tidu_trust_city_payload_begin(tidu_json_writer *w, tidu_buf *payload,
+				   const char *format, const char *list);
+int tidu_trust_city_payload_sign(tidu_store *city, tidu_json_writer *w,
+				 tidu_buf *payload, const char *domain, size_t count,
+				 tidu_buf *doc);
+
+/*
  * Opens a document the city signed: `what` names it in errors, `format` is
- * the payload's expected format. On success `payload` holds the payload
- * as signed (compact JSON). TIDU_EINVAL for a malformed document or another
- * format; TIDU_ENOTFOUND when no city key is pinned yet (the keyring comes
+ * the payload's expected format and `list` the key of its items. On
+ * success *tree holds the parsed payload (the caller frees it) and *items
+ * its list. TIDU_EINVAL for a malformed document, another format or no
+ * list; TIDU_ENOTFOUND when no city key is pinned yet (the keyring comes
  * first); TIDU_ECORRUPT when the signature does not verify under the
  * pinned city key (altered, or signed by another city).
  */
 int tidu_trust_city_open(tidu_store *s, const char *what, const char *domain,
-			 const char *format, const char *text, size_t len, tidu_buf *payload);
+			 const char *format, const char *list, const char *text, size_t len,
+			 tidu_json **tree, const tidu_json **items);
+
+/* What importing a city document did (rule packs, forms). */
+typedef struct {
+	size_t taken;    /* stored now */
+	size_t kept;     /* not newer than what this store has */
+	size_t nrefused; /* unusable here: named in `refused` */
+	tidu_buf refused; /* each refused item and why, "; " between */
+} tidu_city_import;
+
+void tidu_city_import_refuse(tidu_city_import *rep, const char *why);
+void tidu_city_import_free(tidu_city_import *rep);
 
 /* ---- the keyring this store holds --------------------------------------- */
 

@@ -299,14 +299,7 @@ int tidu_forms_export(tidu_store *city, tidu_buf *doc, size_t *count)
 	if (!(st = tidu_store_stmt(city, "SELECT id, version, sha256, xlsx FROM form "
 				   "WHERE published=1 ORDER BY id, version")))
 		return TIDU_ERROR;
-	tidu_json_writer_init(&w, &payload, TIDU_JSON_MINIMAL_ESCAPES);
-	tidu_json_begin_object(&w);
-	tidu_json_write_key(&w, "format");
-	tidu_json_write_string(&w, TIDU_FORMS_FORMAT);
-	tidu_json_write_key(&w, "format_version");
-	tidu_json_write_int64(&w, 1);
-	tidu_json_write_key(&w, "forms");
-	tidu_json_begin_array(&w);
+	tidu_trust_city_payload_begin(&w, &payload, TIDU_FORMS_FORMAT, "forms");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t blen = (size_t)sqlite3_column_bytes(st, 3);
 		size_t n = sodium_base64_ENCODED_LEN(blen, sodium_base64_VARIANT_ORIGINAL);
@@ -332,28 +325,14 @@ int tidu_forms_export(tidu_store *city, tidu_buf *doc, size_t *count)
 		error = tidu_store_sqlerr(city, rc, _("reading the forms"));
 		goto done;
 	}
-	tidu_json_end_array(&w);
-	tidu_json_end_object(&w);
-	if ((error = tidu_json_writer_finish(&w)) < 0)
-		goto done;
-	if (*count)
-		error = tidu_trust_city_sign(city, TIDU_FORMS_DOMAIN, &payload, doc);
+	error = tidu_trust_city_payload_sign(city, &w, &payload, TIDU_FORMS_DOMAIN, *count, doc);
 done:
 	tidu_buf_free(&payload);
 	return error;
 }
 
-static void refuse_one(size_t *nrefused, tidu_buf *refused, const char *why)
-{
-	if (refused->len)
-		tidu_buf_puts(refused, "; ");
-	tidu_buf_puts(refused, why);
-	(*nrefused)++;
-}
-
 /* One entry: stored, kept or refused (named); < 0 for the store. */
-static int import_entry(tidu_store *s, const tidu_json *e, size_t i, size_t *taken,
-			size_t *nrefused, tidu_buf *refused)
+static int import_entry(tidu_store *s, const tidu_json *e, size_t i, tidu_city_import *rep)
 {
 	const char *id = tidu_json_as_string(tidu_json_get(e, "id"));
 	const char *ver = tidu_json_as_string(tidu_json_get(e, "version"));
@@ -395,7 +374,10 @@ static int import_entry(tidu_store *s, const tidu_json *e, size_t i, size_t *tak
 			goto refuse;
 		}
 		free(in.title);
-		*taken += (size_t)was_new;
+		if (was_new)
+			rep->taken++;
+		else
+			rep->kept++;
 		goto done;
 	}
 	if (error == TIDU_EINVAL || error == TIDU_EEXISTS) {
@@ -406,7 +388,7 @@ static int import_entry(tidu_store *s, const tidu_json *e, size_t i, size_t *tak
 	}
 	goto done;
 refuse:
-	refuse_one(nrefused, refused, tidu_buf_cstr(&why));
+	tidu_city_import_refuse(rep, tidu_buf_cstr(&why));
 done:
 	free(bin);
 	tidu_buf_free(&why);
@@ -414,31 +396,20 @@ done:
 	return error;
 }
 
-int tidu_forms_import_doc(tidu_store *s, const char *doc, size_t len, size_t *taken,
-			  size_t *nrefused, tidu_buf *refused)
+int tidu_forms_import_doc(tidu_store *s, const char *doc, size_t len, tidu_city_import *rep)
 {
-	tidu_buf payload = TIDU_BUF_INIT;
 	tidu_json *tree = NULL;
 	const tidu_json *forms;
 	size_t i;
 	int error;
 
-	*taken = *nrefused = 0;
+	memset(rep, 0, sizeof(*rep));
 	if ((error = tidu_trust_city_open(s, _("form document"), TIDU_FORMS_DOMAIN,
-					  TIDU_FORMS_FORMAT, doc, len, &payload)) < 0)
+					  TIDU_FORMS_FORMAT, "forms", doc, len, &tree, &forms)) < 0)
 		return error;
-	if ((error = tidu_json_parse(payload.ptr, payload.len, &tree)) < 0)
-		goto done;
-	forms = tidu_json_get(tree, "forms");
-	if (tidu_json_typeof(forms) != TIDU_JSON_ARRAY) {
-		error = tidu_error_set(TIDU_EINVAL, _("invalid %s: 'forms' is not a list"),
-				       _("form document"));
-		goto done;
-	}
+	/* Each form in a transaction of its own (tidu_forms_import): a form is whole or absent. */
 	for (i = 0; i < tidu_json_count(forms) && !error; i++)
-		error = import_entry(s, tidu_json_at(forms, i), i, taken, nrefused, refused);
-done:
+		error = import_entry(s, tidu_json_at(forms, i), i, rep);
 	tidu_json_free(tree);
-	tidu_buf_free(&payload);
 	return error;
 }

@@ -149,14 +149,7 @@ int tidu_rules_export(tidu_store *city, tidu_buf *doc, size_t *count)
 	*count = 0;
 	if (!(st = tidu_store_stmt(city, "SELECT id, version, text FROM rule_pack ORDER BY id")))
 		return TIDU_ERROR;
-	tidu_json_writer_init(&w, &payload, TIDU_JSON_MINIMAL_ESCAPES);
-	tidu_json_begin_object(&w);
-	tidu_json_write_key(&w, "format");
-	tidu_json_write_string(&w, TIDU_RULES_FORMAT);
-	tidu_json_write_key(&w, "format_version");
-	tidu_json_write_int64(&w, 1);
-	tidu_json_write_key(&w, "packs");
-	tidu_json_begin_array(&w);
+	tidu_trust_city_payload_begin(&w, &payload, TIDU_RULES_FORMAT, "packs");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		tidu_json_begin_object(&w);
 		tidu_json_write_key(&w, "id");
@@ -173,34 +166,15 @@ int tidu_rules_export(tidu_store *city, tidu_buf *doc, size_t *count)
 		error = tidu_store_sqlerr(city, rc, _("reading the rule packs"));
 		goto done;
 	}
-	tidu_json_end_array(&w);
-	tidu_json_end_object(&w);
-	if ((error = tidu_json_writer_finish(&w)) < 0)
-		goto done;
-	if (*count)
-		error = tidu_trust_city_sign(city, TIDU_RULES_DOMAIN, &payload, doc);
+	error = tidu_trust_city_payload_sign(city, &w, &payload, TIDU_RULES_DOMAIN, *count, doc);
 done:
 	tidu_buf_free(&payload);
 	return error;
 }
 
-void tidu_rules_import_report_free(tidu_rules_import_report *rep)
-{
-	tidu_buf_free(&rep->refused);
-	memset(rep, 0, sizeof(*rep));
-}
-
-static void refuse(tidu_rules_import_report *rep, const char *why)
-{
-	if (rep->refused.len)
-		tidu_buf_puts(&rep->refused, "; ");
-	tidu_buf_puts(&rep->refused, why);
-	rep->nrefused++;
-}
-
 /* One entry of the document: taken, kept or refused (reported); < 0 for the store. */
 static int import_one(tidu_store *s, tidu_packs *set, const tidu_json *e, size_t i,
-		      tidu_rules_import_report *rep)
+		      tidu_city_import *rep)
 {
 	const char *eid = tidu_json_as_string(tidu_json_get(e, "id"));
 	const char *text = tidu_json_as_string(tidu_json_get(e, "text"));
@@ -212,7 +186,7 @@ static int import_one(tidu_store *s, tidu_packs *set, const tidu_json *e, size_t
 	if (!eid || !text || tidu_json_as_int64(tidu_json_get(e, "version"), &ever) < 0) {
 		tidu_error_clear();
 		tidu_buf_printf(&why, _("pack %zu: expected an id, a version and a text"), i + 1);
-		refuse(rep, why.ptr);
+		tidu_city_import_refuse(rep, why.ptr);
 		tidu_buf_free(&why);
 		return 0;
 	}
@@ -231,7 +205,7 @@ static int import_one(tidu_store *s, tidu_packs *set, const tidu_json *e, size_t
 		    (error = tidu_packs_add_city(set, name, text)) == 0)
 			rep->taken++;
 	} else if (error == TIDU_EINVAL) {
-		refuse(rep, tidu_error_message());
+		tidu_city_import_refuse(rep, tidu_error_message());
 		tidu_error_clear();
 		error = 0;
 	}
@@ -239,10 +213,8 @@ static int import_one(tidu_store *s, tidu_packs *set, const tidu_json *e, size_t
 	return error;
 }
 
-int tidu_rules_import(tidu_store *s, const char *doc, size_t len,
-		      tidu_rules_import_report *rep)
+int tidu_rules_import(tidu_store *s, const char *doc, size_t len, tidu_city_import *rep)
 {
-	tidu_buf payload = TIDU_BUF_INIT;
 	tidu_packs *set = NULL;
 	tidu_json *tree = NULL;
 	const tidu_json *packs;
@@ -251,16 +223,8 @@ int tidu_rules_import(tidu_store *s, const char *doc, size_t len,
 
 	memset(rep, 0, sizeof(*rep));
 	if ((error = tidu_trust_city_open(s, _(what_doc), TIDU_RULES_DOMAIN, TIDU_RULES_FORMAT,
-					  doc, len, &payload)) < 0)
+					  "packs", doc, len, &tree, &packs)) < 0)
 		return error;
-	if ((error = tidu_json_parse(payload.ptr, payload.len, &tree)) < 0)
-		goto done;
-	packs = tidu_json_get(tree, "packs");
-	if (tidu_json_typeof(packs) != TIDU_JSON_ARRAY) {
-		error = tidu_error_set(TIDU_EINVAL, _("invalid %s: 'packs' is not a list"),
-				       _(what_doc));
-		goto done;
-	}
 	if ((error = tidu_rules_load(s, &set)) < 0 || (error = tidu_store_begin(s)) < 0)
 		goto done;
 	for (i = 0; i < tidu_json_count(packs) && !error; i++)
@@ -272,6 +236,5 @@ int tidu_rules_import(tidu_store *s, const char *doc, size_t len,
 done:
 	tidu_packs_free(set);
 	tidu_json_free(tree);
-	tidu_buf_free(&payload);
 	return error;
 }

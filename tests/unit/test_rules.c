@@ -125,7 +125,7 @@ static void test_publish_export_import(void **state)
 	fixture *f = *state;
 	char *v2 = pack_version("rules-2022", 2), *v1 = pack_version("rules-2022", 1);
 	tidu_rules_published pub;
-	tidu_rules_import_report rep;
+	tidu_city_import rep;
 	tidu_buf doc = TIDU_BUF_INIT, again = TIDU_BUF_INIT;
 	size_t n;
 	int city;
@@ -161,13 +161,13 @@ static void test_publish_export_import(void **state)
 	assert_int_equal(tidu_rules_import(f->a, doc.ptr, doc.len, &rep), 0);
 	assert_int_equal(rep.taken, 1);
 	assert_int_equal(rep.nrefused, 0);
-	tidu_rules_import_report_free(&rep);
+	tidu_city_import_free(&rep);
 	assert_int_equal(in_use(f->a, "rules-2022", &city), 2);
 	assert_int_equal(city, 1);
 	assert_int_equal(tidu_rules_import(f->a, doc.ptr, doc.len, &rep), 0);
 	assert_int_equal(rep.taken, 0);
 	assert_int_equal(rep.kept, 1);
-	tidu_rules_import_report_free(&rep);
+	tidu_city_import_free(&rep);
 
 	/* A store with no city key pinned reads nothing yet. */
 	assert_int_equal(tidu_rules_import(f->lone, doc.ptr, doc.len, &rep), TIDU_ENOTFOUND);
@@ -184,7 +184,7 @@ static void test_import_refuses(void **state)
 	fixture *f = *state;
 	char *v3 = pack_version("rules-2022", 3), *v4 = pack_version("rules-2022", 4);
 	char *n2 = pack_version("rules-2026", 2), *bad;
-	tidu_rules_import_report rep;
+	tidu_city_import rep;
 	tidu_buf doc = TIDU_BUF_INIT, b = TIDU_BUF_INIT;
 	size_t at;
 
@@ -226,7 +226,7 @@ static void test_import_refuses(void **state)
 		assert_int_equal(rep.nrefused, 3);
 		assert_non_null(strstr(tidu_buf_cstr(&rep.refused), "city:rules-2022:"));
 		assert_non_null(strstr(tidu_buf_cstr(&rep.refused), "not version 5"));
-		tidu_rules_import_report_free(&rep);
+		tidu_city_import_free(&rep);
 		assert_int_equal(in_use(f->a, "rules-2022", NULL), 1);
 		assert_int_equal(in_use(f->a, "rules-2026", NULL), 2);
 	}
@@ -241,7 +241,7 @@ static void test_import_refuses(void **state)
 		assert_int_equal(tidu_rules_import(f->a, doc.ptr, doc.len, &rep), 0);
 		assert_int_equal(rep.taken, 0);
 		assert_int_equal(rep.kept, 1);
-		tidu_rules_import_report_free(&rep);
+		tidu_city_import_free(&rep);
 		assert_int_equal(in_use(f->a, "rules-2026", NULL), 2);
 		free(n1);
 	}

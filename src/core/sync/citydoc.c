@@ -17,31 +17,17 @@
 #include "tidu/rules.h"
 #include "core/sync/sync_int.h"
 
-static int rules_import(tidu_store *s, const char *doc, size_t len, size_t *taken,
-			size_t *nrefused, tidu_buf *refused)
-{
-	tidu_rules_import_report ir;
-	int error = tidu_rules_import(s, doc, len, &ir);
-
-	*taken = ir.taken;
-	*nrefused = ir.nrefused;
-	tidu_buf_puts(refused, tidu_buf_cstr(&ir.refused));
-	tidu_rules_import_report_free(&ir);
-	return error;
-}
-
 typedef struct {
 	const char *kind;   /* the state key: sync.<kind>.<remote> */
 	const char *ref, *file;
 	const char *what;   /* N_() for messages: "rule packs", "forms" */
-	int (*import)(tidu_store *s, const char *doc, size_t len, size_t *taken,
-		      size_t *nrefused, tidu_buf *refused);
+	int (*import)(tidu_store *s, const char *doc, size_t len, tidu_city_import *rep);
 	int (*export)(tidu_store *city, tidu_buf *doc, size_t *count);
 	size_t taken_at, published_at; /* offsets of the report's counts */
 } citydoc;
 
 static const citydoc docs[] = {
-	{"rules", CITY_RULES_REF, RULES_FILE, N_("rule packs"), rules_import, tidu_rules_export,
+	{"rules", CITY_RULES_REF, RULES_FILE, N_("rule packs"), tidu_rules_import, tidu_rules_export,
 	 offsetof(tidu_sync_report, rules_taken), offsetof(tidu_sync_report, rules_published)},
 	{"forms", CITY_FORMS_REF, FORMS_FILE, N_("forms"), tidu_forms_import_doc,
 	 tidu_forms_export, offsetof(tidu_sync_report, forms_taken),
@@ -74,13 +60,13 @@ const char *sync_citydoc_ref(size_t i)
 static int import_one(sync_ctx *c, const citydoc *d)
 {
 	const git_oid *tip = sync_server_head(&c->net, d->ref);
-	tidu_buf refused = TIDU_BUF_INIT;
-	size_t taken = 0, nrefused = 0;
+	tidu_city_import ir;
 	git_blob *blob = NULL;
 	git_oid blob_oid;
 	char hex[OID_HEX], *seen = NULL;
 	int error;
 
+	memset(&ir, 0, sizeof(ir));
 	if (!tip)
 		return 0; /* the city has published none */
 	if ((error = sync_read_file(&c->local, tip, d->file, &blob, &blob_oid)) < 0)
@@ -101,8 +87,7 @@ static int import_one(sync_ctx *c, const citydoc *d)
 		error = 0;
 		goto done;
 	}
-	error = d->import(c->s, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), &taken,
-			  &nrefused, &refused);
+	error = d->import(c->s, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), &ir);
 	if (error == TIDU_ENOTFOUND) {
 		/* No city key yet (not enrolled): the next sync reads it. */
 		tidu_error_clear();
@@ -118,16 +103,16 @@ static int import_one(sync_ctx *c, const citydoc *d)
 	}
 	if (error < 0)
 		goto done;
-	*count_at(c->rep, d->taken_at) += taken;
-	if (nrefused) {
+	*count_at(c->rep, d->taken_at) += ir.taken;
+	if (ir.nrefused) {
 		/* Signed by the city but not usable here: read again next time (a newer tidu may take it). */
 		sync_note(c->rep, _("%zu %s of the city not used (is this tidu older than the city's?): %s"),
-			  nrefused, _(d->what), tidu_buf_cstr(&refused));
+			  ir.nrefused, _(d->what), tidu_buf_cstr(&ir.refused));
 		goto done;
 	}
 	error = sync_state_set_doc_seen(c->s, d->kind, c->net.remote, hex);
 done:
-	tidu_buf_free(&refused);
+	tidu_city_import_free(&ir);
 	git_blob_free(blob);
 	free(seen);
 	return error;
