@@ -258,6 +258,38 @@ static int sheet_uses_double_colon(const tidu_xlsx_sheet *s)
 	return 0;
 }
 
+/* The language index of a text column's language part (NULL: unnamed). */
+static int header_lang(rd *r, const char *sheet, size_t c, const char *lang, int *out)
+{
+	char *code = lang ? lang_code(lang) : tidu_strdup("");
+
+	*out = lang_index(r->f, code);
+	free(code);
+	if (*out < 0)
+		return cell_fail(r, sheet, 0, c, NULL, _("more than %d languages"),
+				 TIDU_FORM_MAX_LANGS);
+	return 0;
+}
+
+/* Column `c` of `cols` says what an earlier one says already (the same column and language). */
+static int header_dup(rd *r, const colinfo *cols, size_t c, const char *sheet, int ignored)
+{
+	size_t k;
+
+	if (cols[c].col < 0 || cols[c].col == ignored)
+		return 0;
+	for (k = 0; k < c; k++)
+		if (cols[k].col == cols[c].col && cols[k].lang == cols[c].lang) {
+			char other[16];
+
+			tidu_xlsx_cell_name(0, k, other);
+			return cell_fail(r, sheet, 0, c, NULL,
+					 _("the column '%s' appears twice (also %s)"), cols[c].raw,
+					 other);
+		}
+	return 0;
+}
+
 static int read_survey_header(rd *r)
 {
 	tidu_xlsx_sheet *s = r->survey;
@@ -269,6 +301,7 @@ static int read_survey_header(rd *r)
 	for (c = 0; c < r->nscol; c++) {
 		char *h = cell(s, 0, c), *first = NULL, *lang = NULL;
 		colinfo *ci = &r->scol[c];
+		int error = 0;
 
 		ci->col = -1;
 		ci->lang = -1;
@@ -277,39 +310,16 @@ static int read_survey_header(rd *r)
 		ci->raw = h;
 		split_header(h, dc, &first, &lang);
 		ci->col = survey_col(first);
-		if (ci->col >= 0 && is_text_col(ci->col)) {
-			char *code = lang ? lang_code(lang) : tidu_strdup("");
-
-			ci->lang = lang_index(r->f, code);
-			free(code);
-			if (ci->lang < 0) {
-				free(first);
-				free(lang);
-				return cell_fail(r, r->survey_name, 0, c, NULL,
-						 _("more than %d languages"), TIDU_FORM_MAX_LANGS);
-			}
-		}
-		if (ci->col >= 0 && ci->col != C_IGNORED) {
-			size_t k;
-
-			for (k = 0; k < c; k++)
-				if (r->scol[k].col == ci->col && r->scol[k].lang == ci->lang) {
-					char first_cell[16];
-
-					free(first);
-					free(lang);
-					tidu_xlsx_cell_name(0, k, first_cell);
-					return cell_fail(r, r->survey_name, 0, c, NULL,
-						_("the column '%s' appears twice (also %s)"), h,
-						first_cell);
-				}
-		}
+		if (ci->col >= 0 && is_text_col(ci->col))
+			error = header_lang(r, r->survey_name, c, lang, &ci->lang);
+		free(first);
+		free(lang);
+		if (error || (error = header_dup(r, r->scol, c, r->survey_name, C_IGNORED)) < 0)
+			return error;
 		if (ci->col == C_TYPE)
 			have_type++;
 		if (ci->col == C_NAME)
 			have_name++;
-		free(first);
-		free(lang);
 	}
 	if (!have_type || !have_name)
 		return tidu_error_set(TIDU_EINVAL,
@@ -608,6 +618,7 @@ static int read_choices(rd *r)
 	for (c = 0; c < r->nccol; c++) {
 		char *h = cell(s, 0, c), *first = NULL, *lang = NULL;
 		colinfo *ci = &r->ccol[c];
+		int error = 0;
 
 		ci->col = -1;
 		ci->lang = -1;
@@ -615,40 +626,15 @@ static int read_choices(rd *r)
 			continue;
 		ci->raw = h;
 		split_header(h, dc, &first, &lang);
-		if ((!strcmp(first, "list_name") && lcol >= 0) ||
-		    ((!strcmp(first, "name") || !strcmp(first, "value")) && ncol >= 0)) {
-			free(first);
-			free(lang);
-			return cell_fail(r, r->choices_name, 0, c, NULL,
-					 _("the column '%s' appears twice"), h);
-		}
-		if (!strcmp(first, "list_name") || !strcmp(first, "list name")) {
+		if (!strcmp(first, "list_name")) {
 			ci->col = 0;
 			lcol = (int)c;
 		} else if (!strcmp(first, "name") || !strcmp(first, "value")) {
 			ci->col = 1;
 			ncol = (int)c;
 		} else if (!strcmp(first, "label") || !strcmp(first, "caption")) {
-			char *code = lang ? lang_code(lang) : tidu_strdup("");
-
-			size_t k;
-
 			ci->col = 2;
-			ci->lang = lang_index(f, code);
-			free(code);
-			for (k = 0; k < c; k++)
-				if (r->ccol[k].col == 2 && r->ccol[k].lang == ci->lang) {
-					free(first);
-					free(lang);
-					return cell_fail(r, r->choices_name, 0, c, NULL,
-							 _("the column '%s' appears twice"), h);
-				}
-			if (ci->lang < 0) {
-				free(first);
-				free(lang);
-				return cell_fail(r, r->choices_name, 0, c, NULL,
-						 _("more than %d languages"), TIDU_FORM_MAX_LANGS);
-			}
+			error = header_lang(r, r->choices_name, c, lang, &ci->lang);
 		} else if (!strcmp(first, "image") || !strcmp(first, "audio") ||
 			   !strcmp(first, "video") || !strcmp(first, "big-image") ||
 			   !strcmp(first, "media")) {
@@ -662,6 +648,8 @@ static int read_choices(rd *r)
 		}
 		free(first);
 		free(lang);
+		if (error || (error = header_dup(r, r->ccol, c, r->choices_name, -2)) < 0)
+			return error;
 	}
 	if (lcol < 0 || ncol < 0)
 		return tidu_error_set(TIDU_EINVAL,

@@ -247,6 +247,10 @@ static void test_refusals(void **state)
 		"text\ta\tA\tb", NULL}, NULL, NULL), "cell D1: the column 'name' appears twice (also B1)");
 	expect_bad(make("duplabel", (const char *const[]){"type\tname\tlabel::zh\tlabel::zh",
 		"text\ta\tA\tB", NULL}, NULL, NULL), "the column 'label::zh' appears twice");
+	expect_bad(make("dupchoicecol", (const char *const[]){"type\tname\tlabel",
+		"select_one yn\ta\tA", NULL}, (const char *const[]){"list_name\tname\tvalue\tlabel",
+		"yn\tyes\tyes\tY", NULL}, NULL),
+		   "sheet 'choices' cell C1: the column 'value' appears twice (also B1)");
 	expect_bad(DATA "sample.form.txt", "sample.form.txt"); /* not a workbook at all */
 	/* a choice_filter's bare names are columns of the choices sheet */
 	expect_bad(make("filter", (const char *const[]){"type\tname\tlabel\tchoice_filter",
