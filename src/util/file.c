@@ -67,7 +67,7 @@ int tidu_file_read(const char *path, size_t max, tidu_buf *out)
 	}
 	close(fd);
 	if (error)
-		tidu_buf_free(out); /* nothing half-read is left for the caller */
+		tidu_buf_wipe(out); /* nothing half-read is left (it may be a passphrase file) */
 	return error;
 }
 
