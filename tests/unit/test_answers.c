@@ -13,9 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <xlsxwriter.h>
-
 #include "helpers.h"
+#include "xlsx_sheets.h"
 #include "tidu/answers.h"
 #include "tidu/error.h"
 #include "tidu/form.h"
@@ -24,44 +23,12 @@
 
 static char tmpdir[64];
 
-static void write_sheet(lxw_workbook *wb, const char *name, const char *const *rows)
-{
-	lxw_worksheet *ws = workbook_add_worksheet(wb, name);
-	size_t r;
-
-	for (r = 0; rows[r]; r++) {
-		char *line = strdup(rows[r]), *p = line, *tab;
-		lxw_col_t c = 0;
-
-		for (;;) {
-			tab = strchr(p, '\t');
-			if (tab)
-				*tab = '\0';
-			if (*p)
-				worksheet_write_string(ws, (lxw_row_t)r, c, p, NULL);
-			c++;
-			if (!tab)
-				break;
-			p = tab + 1;
-		}
-		free(line);
-	}
-}
-
 /* The form of `survey` and `choices` rows (tab-separated, the header first). */
 static tidu_form *make(const char *name, const char *const *survey, const char *const *choices)
 {
-	char path[128];
-	lxw_workbook *wb;
+	const char *path = xs_workbook(tmpdir, name, survey, choices, NULL);
 	tidu_form *f = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s.xlsx", tmpdir, name);
-	wb = workbook_new(path);
-	assert_non_null(wb);
-	write_sheet(wb, "survey", survey);
-	if (choices)
-		write_sheet(wb, "choices", choices);
-	assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
 	if (tidu_form_read(path, &f) < 0)
 		fail_msg("%s: %s", name, tidu_error_message());
 	return f;

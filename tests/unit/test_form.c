@@ -14,9 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <xlsxwriter.h>
-
 #include "helpers.h"
+#include "xlsx_sheets.h"
 #include "tidu/form.h"
 
 #define DATA TIDU_SOURCE_DIR "/tests/data/forms/"
@@ -88,56 +87,12 @@ static void test_sample_libreoffice(void **state)
 	check_sample(DATA "sample-libreoffice.xlsx");
 }
 
-/*
- * Writes a workbook with libxlsxwriter: `survey` rows of cells ("\t"
- * separated, the first the header), then `choices` and `settings` the
- * same way (NULL: no such sheet).
- */
-static void write_sheet(lxw_workbook *wb, const char *name, const char *const *rows)
-{
-	lxw_worksheet *ws = workbook_add_worksheet(wb, name);
-	size_t r;
-
-	for (r = 0; rows[r]; r++) {
-		char *line = strdup(rows[r]), *p = line, *tab;
-		lxw_col_t c = 0;
-
-		for (;;) {
-			tab = strchr(p, '\t');
-			if (tab)
-				*tab = '\0';
-			if (*p)
-				worksheet_write_string(ws, (lxw_row_t)r, c, p, NULL);
-			c++;
-			if (!tab)
-				break;
-			p = tab + 1;
-		}
-		free(line);
-	}
-}
-
 static char tmpdir[64];
 
 static const char *make(const char *name, const char *const *survey, const char *const *choices,
 			const char *const *settings)
 {
-	static char path[128];
-	lxw_workbook *wb;
-
-	snprintf(path, sizeof(path), "%s/%s.xlsx", tmpdir, name);
-	wb = workbook_new(path);
-	assert_non_null(wb);
-	if (survey)
-		write_sheet(wb, "survey", survey);
-	if (choices)
-		write_sheet(wb, "choices", choices);
-	if (settings)
-		write_sheet(wb, "settings", settings);
-	if (!survey)
-		write_sheet(wb, "notes", (const char *const[]){"x", NULL});
-	assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
-	return path;
+	return xs_workbook(tmpdir, name, survey, choices, settings);
 }
 
 /* Reading `path` fails with a message holding `want`. */
