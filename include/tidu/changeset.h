@@ -62,8 +62,10 @@
 #define TIDU_CHANGESET_FIRM 1
 #define TIDU_CHANGESET_FIRM_YEAR 2
 #define TIDU_CHANGESET_VISIT 3
+#define TIDU_CHANGESET_RESPONSE 4   /* a survey response (docs/surveys.md) */
+#define TIDU_CHANGESET_ATTACHMENT 5 /* a part of a response's file */
 
-/* The store's name of an entity ("firm", "firm_year", "visit"), or NULL. */
+/* The store's name of an entity ("firm", "firm_year", "visit", ...), or NULL. */
 const char *tidu_changeset_entity_name(int entity);
 
 /* The entity of a store name, or 0 if it is none of them. */

@@ -14,6 +14,8 @@
 #define TIDU_ENTITY_FIRM "firm"           /* key: USCC */
 #define TIDU_ENTITY_FIRM_YEAR "firm_year" /* key: USCC "/" year */
 #define TIDU_ENTITY_VISIT "visit"         /* key: UUIDv7 */
+#define TIDU_ENTITY_RESPONSE "response"   /* key: UUIDv7 (a survey response) */
+#define TIDU_ENTITY_ATTACHMENT "attachment" /* key: UUIDv7 "/" part */
 
 typedef enum {
 	TIDU_T_TEXT,     /* one line of UTF-8: no control characters, not blank */
@@ -32,7 +34,7 @@ typedef enum {
 } tidu_type;
 
 typedef struct {
-	const char *entity;  /* "firm", "firm_year" or "visit" */
+	const char *entity;  /* TIDU_ENTITY_* */
 	const char *key;     /* dictionary key, also the column name */
 	tidu_type type;
 	const char *choices; /* choice list name for enum/set, else "" */

@@ -36,6 +36,12 @@
  */
 int tidu_error_set(int code, const char *fmt, ...) TIDU_PRINTF(2, 3);
 
+/*
+ * Puts the formatted text before the last error's message (the subject a
+ * caller knows and the failing function did not). Returns its code.
+ */
+int tidu_error_prefix(const char *fmt, ...) TIDU_PRINTF(1, 2);
+
 /* The message of the last error of this thread ("" if none). Borrowed. */
 const char *tidu_error_message(void);
 

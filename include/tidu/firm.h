@@ -24,6 +24,9 @@ int tidu_firm_add(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n,
 /* Changes fields of a stored firm. TIDU_ENOTFOUND if it is not stored. */
 int tidu_firm_set(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n);
 
+/* tidu_firm_set inside the caller's transaction (a survey's save_to fields); n = 0 writes nothing. */
+int tidu_firm_set_in(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n);
+
 /*
  * Deletes a stored firm: writes its tombstone, which syncs like any change.
  * Its visits stay. TIDU_ENOTFOUND if the firm is not stored.

@@ -368,6 +368,11 @@ int tidu_firm_add(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n,
 	return in_transaction(s, uscc, kv, n, MODE_ADD, uscc_out);
 }
 
+int tidu_firm_set_in(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n)
+{
+	return n ? firm_write(s, uscc, kv, n, MODE_SET, NULL, NULL) : 0;
+}
+
 int tidu_firm_set(tidu_store *s, const char *uscc, const tidu_kv *kv, size_t n)
 {
 	if (n == 0)

@@ -7,8 +7,8 @@
  *  - `district` = NEW, as the desk of the OLD district: the old district's
  *    last change of the firm. Its copy then names the new district, and its
  *    stores refuse edits of it (tidu_firm_check_writable): history, read-only.
- *  - every current value of the firm, of its yearly figures and of its
- *    visits, as the desk of the NEW district: the new district receives the
+ *  - every current value of the firm, of its yearly figures, its visits
+ *    and its survey responses (with their files), as the desk of the NEW district: the new district receives the
  *    firm's whole state in its next change set, not only later changes.
  *
  * Later edits follow the firm's district, so only the new district hears of
@@ -23,6 +23,7 @@
 #include "tidu/firm.h"
 #include "tidu/i18n.h"
 #include "tidu/record.h"
+#include "tidu/survey.h"
 #include "tidu/trust.h"
 #include "tidu/uscc.h"
 #include "tidu/view.h"
@@ -61,7 +62,13 @@ static int add_visit(void *ctx, const char *id, const tidu_rec *visit)
 	return put_all(list_add(ctx, TIDU_ENTITY_VISIT, id), visit);
 }
 
-/* The edits that carry the live yearly figures and visits of `uscc`. */
+static int add_survey_record(void *ctx, const char *entity, const char *key,
+			     const tidu_rec *r)
+{
+	return put_all(list_add(ctx, entity, key), r);
+}
+
+/* The edits that carry the live yearly figures, visits and responses of `uscc`. */
 static int collect(tidu_store *s, const char *uscc, edit_list *l)
 {
 	tidu_query_filter filter = {.uscc = uscc, .order = TIDU_ORDER_KEY};
@@ -81,7 +88,9 @@ static int collect(tidu_store *s, const char *uscc, edit_list *l)
 	}
 	tidu_view_rec_clear(&r);
 	tidu_view_query_free(q);
-	return error < 0 ? error : tidu_visit_list(s, uscc, add_visit, l);
+	if (error < 0 || (error = tidu_visit_list(s, uscc, add_visit, l)) < 0)
+		return error;
+	return tidu_survey_each_record(s, uscc, add_survey_record, l);
 }
 
 int tidu_firm_move(tidu_store *s, const char *uscc_in, const char *district,
@@ -172,12 +181,13 @@ static int change_firm(tidu_store *s, const char *entity, const char *key,
 		*uscc = slash ? tidu_strndup(key, (size_t)(slash - key)) : tidu_strdup(key);
 		return 0;
 	}
+	/* A visit, a response, a part of a file: its `uscc` field. */
 	for (i = 0; i < n; i++)
 		if (!strcmp(f[i].field, "uscc") && f[i].value) {
 			*uscc = tidu_strdup(f[i].value);
 			return 0;
 		}
-	error = tidu_record_field(s, TIDU_ENTITY_VISIT, key, "uscc", uscc, &hlc, &dev);
+	error = tidu_record_field(s, entity, key, "uscc", uscc, &hlc, &dev);
 	free(dev);
 	return error;
 }

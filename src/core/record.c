@@ -18,12 +18,15 @@ typedef struct {
 	const char *key_where; /* WHERE clause binding the key as ?1 (?2) */
 	const char *key_cols;  /* key column list */
 	int nkeys;
+	int firm_in_key; /* the firm is the key's first part; else its `uscc` field */
 } entity_def;
 
 static const entity_def entities[] = {
-	{TIDU_ENTITY_FIRM, "uscc=?1", "uscc", 1},
-	{TIDU_ENTITY_FIRM_YEAR, "uscc=?1 AND year=?2", "uscc, year", 2},
-	{TIDU_ENTITY_VISIT, "id=?1", "id", 1},
+	{TIDU_ENTITY_FIRM, "uscc=?1", "uscc", 1, 1},
+	{TIDU_ENTITY_FIRM_YEAR, "uscc=?1 AND year=?2", "uscc, year", 2, 1},
+	{TIDU_ENTITY_VISIT, "id=?1", "id", 1, 0},
+	{TIDU_ENTITY_RESPONSE, "id=?1", "id", 1, 0},
+	{TIDU_ENTITY_ATTACHMENT, "id=?1 AND part=?2", "id, part", 2, 0},
 };
 
 typedef struct {
@@ -508,34 +511,20 @@ static const char *edit_value(const tidu_edit *e, const char *field)
 	return NULL;
 }
 
-/* One text column of one row (`sql` binds ?1); *out is the caller's, NULL if none. */
-static int lookup_text(tidu_store *s, const char *sql, const char *param, char **out)
-{
-	sqlite3_stmt *st = tidu_store_stmt(s, sql);
-	int rc;
-
-	*out = NULL;
-	if (!st)
-		return TIDU_ERROR;
-	sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		*out = tidu_strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
-		: tidu_store_sqlerr(s, rc, _("reading a record"));
-}
+static int current_value(tidu_store *s, const tidu_edit *e, const char *field, char **out);
 
 /*
  * The device a local write is recorded under: this store's, or on the city
  * the desk of the district of the firm concerned (trust.h), so that the
  * write is sealed for that district and every replica orders it by the
  * same (clock, device). Writes of firms without a district stay the city's.
+ * The firm is the key of a firm or firm-year, the `uscc` field of the rest.
  */
 static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_LEN + 1])
 {
 	const char *v, *uscc = e->key1;
 	char *found_uscc = NULL, *district = NULL;
+	tidu_edit *firm = NULL;
 	int error = 0;
 
 	snprintf(out, TIDU_DEVICE_ID_LEN + 1, "%s", tidu_store_device(s));
@@ -545,19 +534,19 @@ static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_
 		district = tidu_strdup(e->as_district);
 	else if (e->entity == &entities[0] && (v = edit_value(e, "district")))
 		district = tidu_strdup(v);
-	if (e->entity == &entities[2]) {
+	if (!e->entity->firm_in_key) {
 		if ((v = edit_value(e, "uscc")))
 			uscc = v;
-		else if ((error = lookup_text(s, "SELECT uscc FROM visit WHERE id=?1", e->key,
-					      &found_uscc)) < 0)
+		else if ((error = current_value(s, e, "uscc", &found_uscc)) < 0)
 			goto done;
 		else
 			uscc = found_uscc;
 	}
-	if (!district && uscc &&
-	    (error = lookup_text(s, "SELECT district FROM firm WHERE uscc=?1", uscc,
-				 &district)) < 0)
-		goto done;
+	if (!district && uscc) {
+		firm = tidu_record_edit_new(TIDU_ENTITY_FIRM, uscc);
+		if ((error = current_value(s, firm, "district", &district)) < 0)
+			goto done;
+	}
 	if (uscc && (!district || !*district)) {
 		/*
 		 * Known only in part (an earlier change set of it has not
@@ -572,12 +561,12 @@ static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_
 	if (tidu_dict_district_name(district) && !tidu_dict_is_city(district))
 		tidu_trust_desk_id(tidu_store_device(s), district, out);
 done:
+	tidu_record_edit_free(firm);
 	free(found_uscc);
 	free(district);
 	return error;
 }
 
-static int current_value(tidu_store *s, const tidu_edit *e, const char *field, char **out);
 static int same_value(const char *a, const char *b);
 
 void tidu_record_edit_keep_all(tidu_edit *e)

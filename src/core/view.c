@@ -257,7 +257,7 @@ static const char *key_order(const char *entity)
 {
 	if (!strcmp(entity, TIDU_ENTITY_FIRM_YEAR))
 		return "uscc, year";
-	return !strcmp(entity, TIDU_ENTITY_VISIT) ? "id" : "uscc";
+	return !strcmp(entity, TIDU_ENTITY_FIRM) ? "uscc" : "id";
 }
 
 int tidu_view_query_open(tidu_store *s, const char *entity, const tidu_query_filter *filter,
@@ -362,16 +362,16 @@ int tidu_view_rec_load(tidu_store *s, const char *entity, const char *key,
 {
 	tidu_query *q = NULL;
 	const char *slash = strchr(key, '/');
-	int is_year = !strcmp(entity, TIDU_ENTITY_FIRM_YEAR);
-	char *k1 = is_year && slash ? tidu_strndup(key, (size_t)(slash - key))
-				    : tidu_strdup(key);
-	const char *params[QUERY_PARAMS] = {k1, is_year ? (slash ? slash + 1 : "0") : NULL,
-					     NULL};
+	int is_year = !strcmp(entity, TIDU_ENTITY_FIRM_YEAR),
+	    is_part = !strcmp(entity, TIDU_ENTITY_ATTACHMENT), two = is_year || is_part;
+	char *k1 = two && slash ? tidu_strndup(key, (size_t)(slash - key)) : tidu_strdup(key);
+	const char *params[QUERY_PARAMS] = {k1, two ? (slash ? slash + 1 : "0") : NULL, NULL};
 	int error;
 
 	error = query_sql(s, entity,
 		is_year ? "uscc=?1 AND year=CAST(?2 AS INTEGER)"
-			: !strcmp(entity, TIDU_ENTITY_VISIT) ? "id=?1" : "uscc=?1",
+			: is_part ? "id=?1 AND part=CAST(?2 AS INTEGER)"
+			: !strcmp(entity, TIDU_ENTITY_FIRM) ? "uscc=?1" : "id=?1",
 		NULL, params, &q);
 	if (error < 0)
 		goto done;

@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tidu/error.h"
 
@@ -31,4 +32,23 @@ void tidu_error_clear(void)
 {
 	last_message[0] = '\0';
 	last_code = TIDU_OK;
+}
+
+int tidu_error_prefix(const char *fmt, ...)
+{
+	char head[512], old[sizeof(last_message)];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	memcpy(old, last_message, sizeof(old));
+	old[sizeof(old) - 1] = '\0';
+	/* Cut at the buffer's end like every message (a truncated tail is no error). */
+	n = strlen(head);
+	memcpy(last_message, head, n);
+	snprintf(last_message + n, sizeof(last_message) - n, "%.*s",
+		 (int)(sizeof(last_message) - n - 1), old);
+	return last_code;
 }
