@@ -29,6 +29,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tidu/answers.h"
 #include "tidu/buf.h"
@@ -168,10 +169,11 @@ typedef struct {
  * labels in `lang`; JSON an array of {"id", "uscc", ..., "answers"}.
  * Streams: memory does not grow with the number of responses. Files are
  * written whole or not at all (temporary names, renamed at the end).
+ * `path` NULL writes CSV (a form without repeats) or JSON to `stream`.
  */
 int tidu_survey_export(tidu_store *s, const char *form, const char *version,
-		       tidu_survey_format format, const char *path, const char *lang,
-		       tidu_survey_export_report *rep);
+		       tidu_survey_format format, const char *path, FILE *stream,
+		       const char *lang, tidu_survey_export_report *rep);
 void tidu_survey_export_report_free(tidu_survey_export_report *rep);
 
 /*

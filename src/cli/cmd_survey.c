@@ -66,7 +66,7 @@ static int add_check(cli_run *r)
 	const add_opts *o = r->opts;
 
 	if (!o->answers)
-		return cli_error(TIDU_EINVAL, "%s",
+		return cli_error(EXIT_USAGE, "%s",
 			_("give the answers with --answers FILE.json (or '-' for standard input); to fill on a terminal, use 'tidu survey fill'"));
 	return EXIT_OK;
 }
@@ -377,7 +377,7 @@ static int file_check(cli_run *r)
 	const file_opts *o = r->opts;
 
 	if (!o->out)
-		return cli_error(TIDU_EINVAL, "%s", _("give where to write the file with --out FILE"));
+		return cli_error(EXIT_USAGE, "%s", _("give where to write the file with --out FILE"));
 	return EXIT_OK;
 }
 
@@ -401,6 +401,66 @@ static int survey_file(cli_run *r)
 	return error < 0 ? cli_fail(error) : EXIT_OK;
 }
 
+typedef struct {
+	const char *format, *out, *version;
+} export_opts;
+
+static export_opts export_defaults;
+
+static const cli_opt export_optv[] = {
+	CLI_STRING("format", "F", N_("csv (default), xlsx or json"), export_defaults, format),
+	CLI_STRING("out", "FILE", N_("write to FILE (csv: one more file per repeat, FILE-REPEAT.csv)"),
+		   export_defaults, out),
+	CLI_STRING("version", "V", N_("only the responses to this version (default: every version)"),
+		   export_defaults, version),
+	CLI_OPT_END,
+};
+
+static int export_format(const char *name, tidu_survey_format *out)
+{
+	if (!name || !strcmp(name, "csv"))
+		*out = TIDU_SURVEY_CSV;
+	else if (!strcmp(name, "xlsx"))
+		*out = TIDU_SURVEY_XLSX;
+	else if (!strcmp(name, "json"))
+		*out = TIDU_SURVEY_JSON;
+	else
+		return cli_error(EXIT_USAGE, _("unknown export format '%s': give csv, xlsx or json"),
+				 name);
+	return EXIT_OK;
+}
+
+static int export_check(cli_run *r)
+{
+	const export_opts *o = r->opts;
+	tidu_survey_format f;
+
+	return export_format(o->format, &f);
+}
+
+/* tidu survey export FORM [--format csv|xlsx|json] [--out FILE] [--version V] */
+static int survey_export(cli_run *r)
+{
+	const export_opts *o = r->opts;
+	tidu_survey_export_report rep;
+	tidu_survey_format f = TIDU_SURVEY_CSV;
+	size_t i;
+	int error;
+
+	export_format(o->format, &f);
+	if ((error = tidu_survey_export(r->store, r->args[0], o->version, f, o->out, stdout,
+					cli_survey_lang(), &rep)) < 0)
+		return cli_fail(error);
+	if (o->out) {
+		printf(_("Exported %zu responses to form '%s':"), rep.responses, cli_safe(r->args[0]));
+		for (i = 0; i < rep.npaths; i++)
+			printf(" %s", cli_safe(rep.paths[i]));
+		printf("\n");
+	}
+	tidu_survey_export_report_free(&rep);
+	return EXIT_OK;
+}
+
 static const cli_cmd survey_subs[] = {
 	{.name = "add", .summary = N_("add a response from a JSON file of answers"),
 	 .spec = {"tidu survey add FORM USCC --answers FILE.json|- [--draft] [--version V]", NULL,
@@ -419,6 +479,11 @@ static const cli_cmd survey_subs[] = {
 	{.name = "file", .summary = N_("write out the file a response holds for a question"),
 	 .spec = {"tidu survey file ID QUESTION --out FILE", NULL, file_optv, 2, 2},
 	 CLI_OPTS(file_defaults), .need = NEED_STORE, .check = file_check, .run = survey_file},
+	{.name = "export", .summary = N_("every response to a form as CSV, XLSX or JSON"),
+	 .spec = {"tidu survey export FORM [--format csv|xlsx|json] [--out FILE] [--version V]",
+		  NULL, export_optv, 1, 1},
+	 CLI_OPTS(export_defaults), .need = NEED_STORE, .check = export_check,
+	 .run = survey_export},
 	{.name = NULL},
 };
 
