@@ -376,7 +376,7 @@ static int file_check(cli_run *r)
 {
 	const file_opts *o = r->opts;
 
-	if (!o->out)
+	if (!o->out || !*o->out)
 		return cli_error(EXIT_USAGE, "%s", _("give where to write the file with --out FILE"));
 	return EXIT_OK;
 }
@@ -435,6 +435,8 @@ static int export_check(cli_run *r)
 	const export_opts *o = r->opts;
 	tidu_survey_format f;
 
+	if (o->out && !*o->out)
+		return cli_error(EXIT_USAGE, "%s", _("--out: give a file name"));
 	return export_format(o->format, &f);
 }
 

@@ -206,7 +206,8 @@ static int open_temp(const char *path, char **tmp, FILE **fp)
 			unlink(b.ptr);
 		}
 		tidu_buf_free(&b);
-		return tidu_error_set(TIDU_ERROR, _("cannot write '%s': %s"), path, strerror(e));
+		/* A path that cannot be written is the caller's to correct. */
+		return tidu_error_set(TIDU_EINVAL, _("cannot write '%s': %s"), path, strerror(e));
 	}
 	*tmp = tidu_buf_detach(&b);
 	return 0;
@@ -262,7 +263,7 @@ static int csv_open(exporter *x, const char *path)
 
 static int xlsx_fail(const char *path, lxw_error e)
 {
-	return tidu_error_set(TIDU_ERROR, _("writing '%s': %s"), path, lxw_strerror(e));
+	return tidu_error_set(e == LXW_ERROR_CREATING_XLSX_FILE ? TIDU_EINVAL : TIDU_ERROR, _("writing '%s': %s"), path, lxw_strerror(e));
 }
 
 /* Sheet names: at most 31 characters, none of []:*?/\ (Excel's rules). */
@@ -281,7 +282,7 @@ static void sheet_name(const char *name, size_t k, tidu_buf *out)
 static int xlsx_open(exporter *x, const char *path)
 {
 	lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
-	tidu_buf name = TIDU_BUF_INIT, tmp = TIDU_BUF_INIT;
+	tidu_buf name = TIDU_BUF_INIT;
 	size_t i, j;
 	char *dir = NULL;
 	const char *slash = strrchr(path, '/');
@@ -291,10 +292,16 @@ static int xlsx_open(exporter *x, const char *path)
 	dir = slash ? tidu_strndup(path, slash == path ? 1 : (size_t)(slash - path))
 		    : tidu_strdup(".");
 	opt.tmpdir = dir;
-	tidu_buf_printf(&tmp, "%s.tmp-%ld.xlsx", path, (long)getpid());
-	x->xlsx_tmp = tidu_buf_detach(&tmp);
+	{
+		FILE *probe = NULL;
+
+		/* The temporary name is made (and so checked) now, not at the end. */
+		if ((error = open_temp(path, &x->xlsx_tmp, &probe)) < 0)
+			goto done;
+		fclose(probe);
+	}
 	if (!(x->wb = workbook_new_opt(x->xlsx_tmp, &opt))) {
-		error = tidu_error_set(TIDU_ERROR, _("cannot write '%s'"), path);
+		error = tidu_error_set(TIDU_EINVAL, _("cannot write '%s'"), path);
 		goto done;
 	}
 	x->bold = workbook_add_format(x->wb);
