@@ -217,8 +217,11 @@ static void test_entities(void **state)
 	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_FIRM_YEAR), "firm_year");
 	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_VISIT), "visit");
 	assert_null(tidu_changeset_entity_name(0));
-	assert_null(tidu_changeset_entity_name(4));
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_RESPONSE), "response");
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_ATTACHMENT), "attachment");
+	assert_null(tidu_changeset_entity_name(6));
 	assert_int_equal(tidu_changeset_entity_code("visit"), TIDU_CHANGESET_VISIT);
+	assert_int_equal(tidu_changeset_entity_code("attachment"), TIDU_CHANGESET_ATTACHMENT);
 	assert_int_equal(tidu_changeset_entity_code("firm_year"), TIDU_CHANGESET_FIRM_YEAR);
 	assert_int_equal(tidu_changeset_entity_code("survey"), 0);
 	assert_int_equal(tidu_changeset_entity_code(NULL), 0);
@@ -331,7 +334,7 @@ static void test_body_add_rejects(void **state)
 		assert_int_equal(body.len, before); \
 	} while (0)
 	bad = c; bad.entity = 0; REJECT(bad);
-	bad = c; bad.entity = 4; REJECT(bad);
+	bad = c; bad.entity = 6; REJECT(bad);
 	bad = c; bad.key = ""; REJECT(bad);
 	bad = c; bad.key = NULL; REJECT(bad);
 	bad = c; bad.key = long_key; REJECT(bad);
@@ -438,7 +441,7 @@ static int reads(void (*tail)(tidu_buf *))
 
 static void t_nothing(tidu_buf *b) { (void)b; }
 static void t_entity0(tidu_buf *b) { raw_head(b, 0, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
-static void t_entity4(tidu_buf *b) { raw_head(b, 4, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
+static void t_entity6(tidu_buf *b) { raw_head(b, 6, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_entity255(tidu_buf *b) { raw_head(b, 255, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_hlc_same(tidu_buf *b) { raw_head(b, 1, "k", 1, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_hlc_back(tidu_buf *b) { raw_head(b, 1, "k", 0, 1); raw_field(b, "a", 0, NULL, 0, ""); }
@@ -501,7 +504,7 @@ static void t_one_byte(tidu_buf *b) { tidu_buf_putc(b, 1); }
 static void test_body_reader_rejects(void **state)
 {
 	void (*bad[])(tidu_buf *) = {
-		t_entity0, t_entity4, t_entity255, t_hlc_same, t_hlc_back, t_hlc_huge,
+		t_entity0, t_entity6, t_entity255, t_hlc_same, t_hlc_back, t_hlc_huge,
 		t_nfields0, t_nfields_max, t_nfields_huge, t_nfields_short, t_flag2,
 		t_nul, t_utf8, t_unsorted, t_repeated, t_prefix_order, t_base, t_name,
 		t_key_empty, t_overlong, t_len_huge, t_len_11, t_value_cap,
