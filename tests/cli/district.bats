@@ -187,3 +187,33 @@ sync_via() {
 	[[ "$output" == *'"employees": 13'* ]]
 }
 
+
+@test "a moved firm's survey responses and their files go to the new district with it" {
+	enroll
+	for s in "$A" "$CITY" "$C"; do
+		on "$s" form import "$TIDU_SOURCE_DIR/tests/data/forms/sample.xlsx" >/dev/null
+	done
+	on "$A" firm add "$F" --name 郑州甲科技 >/dev/null
+	printf 'photo of %s' "$F" >photo.jpg
+	cat >ans.json <<-'EOF2'
+	{"employees": 12, "rd_staff": 2, "has_ip": "no", "revenue": 100,
+	 "products": [{"product_name": "传感器"}], "photo": "photo.jpg"}
+	EOF2
+	id=$(on "$A" survey add sample "$F" --answers "$PWD/ans.json")
+	[ -n "$id" ]
+	sync_via usb "$A" "$C" "$CITY"
+	run on "$C" survey list --json
+	[ "$output" = "[]" ]
+	on "$CITY" firm move "$F" --district 410102 >/dev/null
+	sync_via usb "$CITY" "$A" "$C"
+	run on "$C" survey show "$id" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"product_name":"传感器"'* ]]
+	on "$C" survey file "$id" photo --out c.jpg >/dev/null
+	cmp photo.jpg c.jpg
+	# The old district keeps it read-only.
+	run on "$A" survey delete "$id"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"moved to district 410102"* ]]
+}
