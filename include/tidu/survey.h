@@ -87,6 +87,17 @@ int tidu_survey_save(tidu_survey *sv);
  */
 int tidu_survey_finalize(tidu_survey *sv, tidu_answers_pos *first_bad);
 
+/*
+ * Adds many finalised responses to form `form` (`version` NULL: the
+ * newest) from JSON Lines `data`: one {"uscc": U, "answers": {...}} per
+ * line (blank lines skipped), each checked as tidu_survey_add would, files
+ * relative to `dir`. All in one transaction: the first bad line
+ * (TIDU_EINVAL "line N: ...") and nothing is stored. *count: responses added.
+ */
+int tidu_survey_import(tidu_store *s, const char *form, const char *version,
+		       const char *data, size_t len, const char *dir, const char *lang,
+		       size_t *count);
+
 typedef struct {
 	char id[TIDU_UUID_LEN + 1];
 	char uscc[32];

@@ -122,6 +122,41 @@ done:
 }
 
 typedef struct {
+	const char *version;
+} import_opts;
+
+static import_opts import_defaults;
+
+static const cli_opt import_optv[] = {
+	CLI_STRING("version", "V", N_("this version of the form (default: the newest)"),
+		   import_defaults, version),
+	CLI_OPT_END,
+};
+
+/* tidu survey import FORM FILE.jsonl|- [--version V] */
+static int survey_import(cli_run *r)
+{
+	const import_opts *o = r->opts;
+	tidu_buf data = TIDU_BUF_INIT;
+	char *dir = dir_of(r->args[1]);
+	size_t n = 0;
+	int error;
+
+	if ((error = read_input(r->args[1], (size_t)1 << 30, &data)) == 0)
+		error = tidu_survey_import(r->store, r->args[0], o->version,
+					   data.ptr ? data.ptr : "", data.len, dir,
+					   cli_survey_lang(), &n);
+	if (error < 0 && strcmp(r->args[1], "-"))
+		tidu_error_prefix("%s: ", r->args[1]);
+	tidu_buf_free(&data);
+	free(dir);
+	if (error < 0)
+		return cli_fail(error);
+	printf(_("Added %zu responses to form '%s'\n"), n, cli_safe(r->args[0]));
+	return EXIT_OK;
+}
+
+typedef struct {
 	const char *form;
 	int drafts, all, json;
 } list_opts;
@@ -468,6 +503,9 @@ static const cli_cmd survey_subs[] = {
 	 .spec = {"tidu survey add FORM USCC --answers FILE.json|- [--draft] [--version V]", NULL,
 		  add_optv, 2, 2},
 	 CLI_OPTS(add_defaults), .need = NEED_STORE, .check = add_check, .run = survey_add},
+	{.name = "import", .summary = N_("add many responses from JSON Lines, all or none"),
+	 .spec = {"tidu survey import FORM FILE.jsonl|- [--version V]", NULL, import_optv, 2, 2},
+	 CLI_OPTS(import_defaults), .need = NEED_STORE, .run = survey_import},
 	{.name = "list", .summary = N_("the responses (or drafts) of this store"),
 	 .spec = {"tidu survey list [USCC] [--form FORM] [--drafts|--all] [--json]", NULL,
 		  list_optv, 0, 1},

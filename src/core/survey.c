@@ -40,6 +40,7 @@ struct tidu_survey {
 	survey_file *files;
 	size_t nfiles;
 	int files_dirty; /* the draft's files differ from what is stored */
+	int form_borrowed; /* `form` is the caller's (tidu_survey_import) */
 };
 
 /* "YYYY-MM-DDTHH:MM:SS+08:00" in local time, and the local date. */
@@ -178,32 +179,39 @@ static tidu_survey *survey_new(tidu_store *s, const char *lang)
 	return sv;
 }
 
+/* The checks and set-up of a new response about `uscc`, its form open. */
+static int begin_common(tidu_survey *sv, const char *uscc)
+{
+	tidu_store *s = sv->s;
+	int error, exists;
+
+	if ((error = tidu_uscc_validate(uscc, sv->uscc)) < 0)
+		return error;
+	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, sv->uscc)) != TIDU_RECORD_LIVE)
+		return exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
+			_("firm '%s' is not in the store: add it with 'tidu firm add'"),
+			sv->uscc);
+	if ((error = tidu_firm_check_writable(s, sv->uscc)) < 0 ||
+	    (error = tidu_uuid_v7(sv->id)) < 0)
+		return error;
+	sv->officer = tidu_strdup(tidu_store_officer(s) ? tidu_store_officer(s) : "");
+	make_answers(sv);
+	return 0;
+}
+
 int tidu_survey_begin(tidu_store *s, const char *form, const char *version,
 		      const char *uscc, const char *lang, tidu_survey **out)
 {
 	tidu_survey *sv = survey_new(s, lang);
-	int error, exists;
+	int error;
 
 	*out = NULL;
-	if ((error = tidu_uscc_validate(uscc, sv->uscc)) < 0)
-		goto fail;
-	if ((exists = tidu_record_exists(s, TIDU_ENTITY_FIRM, sv->uscc)) != TIDU_RECORD_LIVE) {
-		error = exists < 0 ? exists : tidu_error_set(TIDU_ENOTFOUND,
-			_("firm '%s' is not in the store: add it with 'tidu firm add'"),
-			sv->uscc);
-		goto fail;
+	if ((error = open_form(sv, form, version)) < 0 || (error = begin_common(sv, uscc)) < 0) {
+		tidu_survey_free(sv);
+		return error;
 	}
-	if ((error = tidu_firm_check_writable(s, sv->uscc)) < 0 ||
-	    (error = open_form(sv, form, version)) < 0 ||
-	    (error = tidu_uuid_v7(sv->id)) < 0)
-		goto fail;
-	sv->officer = tidu_strdup(tidu_store_officer(s) ? tidu_store_officer(s) : "");
-	make_answers(sv);
 	*out = sv;
 	return 0;
-fail:
-	tidu_survey_free(sv);
-	return error;
 }
 
 static int load_draft_files(tidu_survey *sv)
@@ -291,7 +299,8 @@ void tidu_survey_free(tidu_survey *sv)
 	if (!sv)
 		return;
 	tidu_answers_free(sv->a);
-	tidu_form_free(sv->form);
+	if (!sv->form_borrowed)
+		tidu_form_free(sv->form);
 	for (i = 0; i < sv->nfiles; i++) {
 		free(sv->files[i].question);
 		free(sv->files[i].name);
@@ -632,7 +641,8 @@ static void prune_files(tidu_survey *sv)
 	}
 }
 
-int tidu_survey_finalize(tidu_survey *sv, tidu_answers_pos *first_bad)
+/* Finalising inside the caller's transaction. */
+static int finalize_in(tidu_survey *sv, tidu_answers_pos *first_bad)
 {
 	char now[40], today[11];
 	int error;
@@ -641,16 +651,95 @@ int tidu_survey_finalize(tidu_survey *sv, tidu_answers_pos *first_bad)
 	if ((error = tidu_answers_finalize(sv->a, now, first_bad)) < 0)
 		return error;
 	prune_files(sv);
+	if ((error = tidu_firm_check_writable(sv->s, sv->uscc)) < 0 ||
+	    (error = write_response(sv, now)) < 0)
+		return error;
+	return drop_draft(sv->s, sv->id);
+}
+
+int tidu_survey_finalize(tidu_survey *sv, tidu_answers_pos *first_bad)
+{
+	int error;
+
 	if ((error = tidu_store_begin(sv->s)) < 0)
 		return error;
-	if ((error = tidu_firm_check_writable(sv->s, sv->uscc)) < 0 ||
-	    (error = write_response(sv, now)) < 0 ||
-	    (error = drop_draft(sv->s, sv->id)) < 0 ||
-	    (error = tidu_store_commit(sv->s)) < 0) {
+	if ((error = finalize_in(sv, first_bad)) < 0 || (error = tidu_store_commit(sv->s)) < 0) {
 		tidu_store_rollback(sv->s);
 		return error;
 	}
 	return 0;
+}
+
+/* One line of an import: {"uscc": U, "answers": {...}}, finalised. */
+static int import_one(tidu_store *s, tidu_form *form, const tidu_form_info *info,
+		      const tidu_json *line, const char *dir, const char *lang)
+{
+	const tidu_json *answers = tidu_json_get(line, "answers");
+	const char *uscc = tidu_json_as_string(tidu_json_get(line, "uscc"));
+	tidu_survey *sv;
+	int error;
+
+	if (tidu_json_typeof(line) != TIDU_JSON_OBJECT || !uscc || !answers ||
+	    tidu_json_typeof(answers) != TIDU_JSON_OBJECT)
+		return tidu_error_set(TIDU_EINVAL, "%s",
+			_("each line must be one JSON object {\"uscc\": \"...\", \"answers\": {...}}"));
+	sv = survey_new(s, lang);
+	sv->form = form;
+	sv->form_borrowed = 1;
+	sv->form_id = tidu_strdup(info->id);
+	sv->version = tidu_strdup(info->version);
+	if ((error = begin_common(sv, uscc)) == 0 &&
+	    (error = tidu_survey_load_json(sv, answers, dir)) == 0)
+		error = finalize_in(sv, NULL);
+	tidu_survey_free(sv);
+	return error;
+}
+
+int tidu_survey_import(tidu_store *s, const char *form_id, const char *version,
+		       const char *data, size_t len, const char *dir, const char *lang,
+		       size_t *count)
+{
+	tidu_form *form = NULL;
+	tidu_form_info info;
+	size_t at = 0, lineno = 0;
+	int error;
+
+	*count = 0;
+	memset(&info, 0, sizeof(info));
+	if ((error = tidu_forms_get(s, form_id, version, &form, &info)) < 0)
+		return error;
+	if ((error = tidu_store_begin(s)) < 0)
+		goto done;
+	while (at < len) {
+		const char *nl = memchr(data + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - data) : len, i;
+		tidu_json *doc = NULL;
+
+		lineno++;
+		for (i = at; i < end && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r'); i++)
+			;
+		if (i < end) {
+			if ((error = tidu_json_parse(data + at, end - at, &doc)) == 0)
+				error = import_one(s, form, &info, doc, dir, lang);
+			tidu_json_free(doc);
+			if (error < 0) {
+				tidu_error_prefix(_("line %zu: "), lineno);
+				tidu_store_rollback(s);
+				*count = 0;
+				goto done;
+			}
+			(*count)++;
+		}
+		at = end + 1;
+	}
+	if ((error = tidu_store_commit(s)) < 0) {
+		tidu_store_rollback(s);
+		*count = 0;
+	}
+done:
+	free(info.title);
+	tidu_form_free(form);
+	return error;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -291,3 +291,40 @@ assert r["attachments"][0]["complete"], r
 	run grep -rlaF "photo bytes" "$A" "$CITY" "$SRV"
 	[ "$status" -eq 1 ]
 }
+
+@test "survey import: many responses from JSON Lines in one transaction, or none with the line named" {
+	G=$(uscc 91410105MA1J8T9H5)
+	tidu firm add "$G" --name 第二企业 >/dev/null
+	python3 -c '
+import json, sys
+a = json.load(open("a.json"))
+for u in sys.argv[1:]:
+    print(json.dumps({"uscc": u, "answers": a}, ensure_ascii=False))
+    print()
+' $U "$G" $U >many.jsonl
+	run tidu survey import sample many.jsonl
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Added 3 responses to form 'sample'" ]]
+	run tidu survey list --json
+	[ "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$output")" -eq 3 ]
+	# a bad third response: nothing of the file is stored
+	python3 -c '
+import json
+a = json.load(open("a.json"))
+print(json.dumps({"uscc": "'$U'", "answers": a}))
+b = dict(a); b["rd_staff"] = 999
+print(json.dumps({"uscc": "'$U'", "answers": a}))
+print(json.dumps({"uscc": "'$U'", "answers": b}))
+' >bad.jsonl
+	before=$(home_digest)
+	run tidu survey import sample bad.jsonl
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.jsonl: line 3: "*"rd_staff"* ]]
+	[ "$(home_digest)" = "$before" ]
+	echo '{"answers": {}}' >nouscc.jsonl
+	run tidu survey import sample nouscc.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"line 1: each line must be"* ]]
+}
