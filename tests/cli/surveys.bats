@@ -328,3 +328,42 @@ print(json.dumps({"uscc": "'$U'", "answers": b}))
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"line 1: each line must be"* ]]
 }
+
+@test "a new version of the form keeps the old responses readable and exportable" {
+	id1=$(tidu survey add sample $U --answers a.json)
+	# version 2: employees renamed to staff, a new question
+	sed -e 's/^\(integer\t\)employees\t/\1staff\t/' -e 's/\${employees}/${staff}/g' \
+		-e 's/2026120301/2026120302/' \
+		-e 's/^end\tended$/text\tremark\t备注\tRemark\nend\tended/' \
+		"$TIDU_SOURCE_DIR/tests/data/forms/sample.form.txt" >v2.form.txt
+	/usr/bin/python3 "$TIDU_SOURCE_DIR/tools/xlsform" v2.form.txt v2.xlsx
+	run tidu form import v2.xlsx
+	echo "$output"
+	[ "$status" -eq 0 ]
+	answers employees DELETE | python3 -c '
+import json, sys; a = json.load(sys.stdin); a["staff"] = 50; a["remark"] = "第二版"
+print(json.dumps(a, ensure_ascii=False))' >v2.json
+	id2=$(tidu survey add sample $U --answers v2.json)
+	# the old response still shows with its own version's labels
+	run tidu survey show "$id1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"sample 2026120301"*"employees  (Employees): 120"* ]]
+	run tidu survey show "$id2" --json
+	[[ "$output" == *'"version": "2026120302"'*'"staff":50'* ]]
+	# every version's responses, the newest version's columns; or one version's
+	run tidu survey export sample --format json
+	[[ "$output" == *"$id1"*"$id2"* ]]
+	tidu survey export sample --out all.csv >/dev/null
+	python3 -c '
+import csv
+rows = list(csv.DictReader(open("all.csv", encoding="utf-8-sig")))
+assert [r["_version"] for r in rows] == ["2026120301", "2026120302"], rows
+assert rows[1]["staff"] == "50" and rows[1]["remark"] == "第二版" and rows[0]["remark"] == ""
+'
+	tidu survey export sample --version 2026120301 --out old.csv >/dev/null
+	python3 -c '
+import csv
+rows = list(csv.DictReader(open("old.csv", encoding="utf-8-sig")))
+assert len(rows) == 1 and rows[0]["employees"] == "120", rows
+'
+}
