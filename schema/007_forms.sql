@@ -5,7 +5,8 @@
 -- signed document, not through the change log.
 --   xlsx     the workbook as imported, byte for byte (read again on use)
 --   title    in the form's default language, for lists
---   source   'local' (tidu form import) or 'city' (published by the city)
+--   source   'local' (tidu form import), 'city' (published by the city) or
+--            'builtin' (a built-in form of schema/forms, pinned when used)
 --   published  city: 1 once `tidu form publish` sent it to every device
 --   at       when this store took it (ms since 1970)
 CREATE TABLE form(

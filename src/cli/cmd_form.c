@@ -27,11 +27,24 @@ static int form_import(cli_run *r)
 	if (was_new)
 		printf(_("Imported form '%s' version %s: %zu questions (%s)\n"), cli_safe(in.id),
 		       cli_safe(in.version), in.questions, cli_safe(in.title));
+	else if (!in.stored)
+		printf(_("Form '%s' version %s is built in already (the same workbook)\n"),
+		       cli_safe(in.id), cli_safe(in.version));
 	else
 		printf(_("Form '%s' version %s is stored already (the same workbook)\n"),
 		       cli_safe(in.id), cli_safe(in.version));
 	free(in.title);
 	return EXIT_OK;
+}
+
+/* The source column of tidu form list ("built-in" as tidu rules list says it). */
+static const char *source_name(const char *source)
+{
+	if (!strcmp(source, "city"))
+		return _("city");
+	if (!strcmp(source, "builtin"))
+		return _("built-in");
+	return _("local");
 }
 
 /* tidu form list [--json] */
@@ -64,6 +77,8 @@ static int form_list(cli_run *r)
 			tidu_json_write_string(&w, v[i].source);
 			tidu_json_write_key(&w, "newest");
 			tidu_json_write_bool(&w, v[i].newest);
+			tidu_json_write_key(&w, "stored");
+			tidu_json_write_bool(&w, v[i].stored);
 			tidu_json_write_key(&w, "sha256");
 			tidu_json_write_string(&w, v[i].sha256);
 			tidu_json_end_object(&w);
@@ -78,7 +93,7 @@ static int form_list(cli_run *r)
 			cli_print_padded(stdout, v[i].version, 12);
 			snprintf(q, sizeof(q), "%zu", v[i].questions);
 			cli_print_padded(stdout, q, 5);
-			cli_print_padded(stdout, !strcmp(v[i].source, "city") ? _("city") : _("local"), 10);
+			cli_print_padded(stdout, source_name(v[i].source), 10);
 			printf("%s%s\n", cli_safe(v[i].title), v[i].newest ? "" : _("  (older version)"));
 		}
 		if (!n)
@@ -293,7 +308,7 @@ static const cli_cmd form_subs[] = {
 	{.name = "show", .summary = N_("a form's questions, types and logic"),
 	 .spec = {"tidu form show FORM [--version V] [--lang CODE] [--json]", NULL, show_optv, 1, 1},
 	 CLI_OPTS(show_defaults), .need = NEED_STORE, .run = form_show},
-	{.name = "publish", .summary = N_("city: send a stored form to every device (with the next sync)"),
+	{.name = "publish", .summary = N_("city: send a form (stored or built in) to every device (with the next sync)"),
 	 .spec = {"tidu form publish FORM [--version V]", NULL, publish_optv, 1, 1},
 	 CLI_OPTS(publish_defaults), .need = NEED_CITY, .run = form_publish},
 	{.name = NULL},

@@ -1244,8 +1244,9 @@ int tidu_packs_load(tidu_packs **out)
 		const char *name = tidu_embedded[i].name;
 		size_t len = strlen(name);
 
-		if (len > 5 && !strcmp(name + len - 5, ".pack"))
-			error = tidu_packs_add(set, name, (const char *)tidu_embedded[i].data);
+		/* "rules/NAME.pack" (embedded.h); the pack is named NAME.pack in messages. */
+		if (!strncmp(name, "rules/", 6) && len > 11 && !strcmp(name + len - 5, ".pack"))
+			error = tidu_packs_add(set, name + 6, (const char *)tidu_embedded[i].data);
 	}
 	if (!error)
 		error = check_from(set);

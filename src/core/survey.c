@@ -478,7 +478,8 @@ static int write_draft(tidu_survey *sv)
 	size_t i;
 	int error;
 
-	if ((error = answers_text(sv, &json)) < 0)
+	if ((error = answers_text(sv, &json)) < 0 ||
+	    (error = tidu_forms_pin(sv->s, sv->form_id, sv->version)) < 0)
 		goto done;
 	if (!(st = tidu_store_stmt(sv->s,
 		"INSERT INTO survey_draft(id, uscc, form, form_version, officer, started, "
@@ -651,7 +652,9 @@ static int finalize_in(tidu_survey *sv, tidu_answers_pos *first_bad)
 	if ((error = tidu_answers_finalize(sv->a, now, first_bad)) < 0)
 		return error;
 	prune_files(sv);
+	/* The form's version stays readable with the response, built in or not. */
 	if ((error = tidu_firm_check_writable(sv->s, sv->uscc)) < 0 ||
+	    (error = tidu_forms_pin(sv->s, sv->form_id, sv->version)) < 0 ||
 	    (error = write_response(sv, now)) < 0)
 		return error;
 	return drop_draft(sv->s, sv->id);

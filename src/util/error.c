@@ -9,11 +9,18 @@ static _Thread_local int last_code;
 
 int tidu_error_set(int code, const char *fmt, ...)
 {
+	char text[sizeof(last_message)];
 	va_list ap;
 
+	/*
+	 * Formatted aside first: callers wrap the last message in a new one
+	 * ("...: %s", tidu_error_message()), and vsnprintf must not write the
+	 * buffer it reads.
+	 */
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	memcpy(last_message, text, sizeof(text));
 	last_code = code;
 	return code;
 }

@@ -367,3 +367,21 @@ rows = list(csv.DictReader(open("old.csv", encoding="utf-8-sig")))
 assert len(rows) == 1 and rows[0]["employees"] == "120", rows
 '
 }
+
+@test "a response to a built-in form pins that version of the form into the store" {
+	run tidu form list --json
+	python3 -c '
+import json, sys
+f = {x["id"]: x for x in json.load(sys.stdin)}
+assert f["lookback-review"]["source"] == "builtin" and not f["lookback-review"]["stored"], f
+' <<<"$output"
+	echo '{}' >empty.json
+	id=$(tidu survey add lookback-review $U --answers empty.json --draft)
+	[ -n "$id" ]
+	run tidu form list --json
+	python3 -c '
+import json, sys
+f = {x["id"]: x for x in json.load(sys.stdin)}
+assert f["lookback-review"]["stored"], f
+' <<<"$output"
+}

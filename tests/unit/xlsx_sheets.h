@@ -1,7 +1,7 @@
 #ifndef TIDU_TEST_XLSX_SHEETS_H
 #define TIDU_TEST_XLSX_SHEETS_H
 /*
- * Workbooks for the form tests (test_form.c, test_answers.c), written by
+ * Workbooks for the form tests (test_form.c, test_answers.c, test_forms.c), written by
  * libxlsxwriter: each sheet given as rows of tab-separated cells, the
  * header first. Test code only; include after <cmocka.h>.
  */
