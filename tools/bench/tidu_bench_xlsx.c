@@ -23,6 +23,7 @@
  * sheets, which run compares), form "rows N choices M" (survey rows read as
  * questions, groups and ends; choices of all lists).
  */
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,12 @@ static void loop(long n, const char *path)
 
 int main(int argc, char **argv)
 {
+	/*
+	 * The locale as the CLI sets it (src/cli/main.c): regcomp, which the
+	 * expressions' regex() uses, works much harder in a UTF-8 locale.
+	 */
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
 	if (argc == 3 && !strcmp(argv[1], "expat")) {
 		counts k;
 		unsigned long parts;
