@@ -9,6 +9,7 @@
  * nesting of parentheses, calls and unary minus (TIDU_EXPR_MAX_DEPTH).
  */
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,7 +108,7 @@ struct node {
 	node **kids;
 	unsigned char *ops; /* n-ary operators: ops[i] is between kids[i] and kids[i+1] */
 	size_t nkids;
-	regex_t *re;      /* regex() with a literal pattern, compiled once */
+	struct re_entry *re; /* regex() with a literal pattern, compiled once */
 };
 
 struct tidu_expr {
@@ -408,6 +409,8 @@ static void perr(parser *p, size_t at, const char *fmt, ...)
 	tidu_buf_free(&why);
 }
 
+static void regex_release(struct re_entry *e);
+
 static void node_free(node *n)
 {
 	size_t i;
@@ -419,10 +422,7 @@ static void node_free(node *n)
 	free(n->kids);
 	free(n->ops);
 	free(n->str);
-	if (n->re) {
-		regfree(n->re);
-		free(n->re);
-	}
+	regex_release(n->re);
 	free(n);
 }
 
@@ -958,30 +958,82 @@ static int regex_translate(const char *pat, tidu_buf *out, const char **why)
 	return 0;
 }
 
-/* Compiles `pat`: 0 with *re set, or -1 with *why. */
-static int regex_compile(const char *pat, regex_t **re, const char **why)
+/*
+ * Compiled patterns, shared: a form repeats the same constraint pattern on
+ * many questions (a phone number, a code), and glibc's regcomp is costly
+ * in a UTF-8 locale, so each distinct pattern is compiled once while any
+ * expression holds it. A list under a lock: few distinct patterns live at
+ * once, and regexec on a shared regex_t is safe (POSIX).
+ */
+typedef struct re_entry {
+	struct re_entry *next;
+	char *pat;      /* as written in the form */
+	regex_t re;
+	size_t refs;
+} re_entry;
+
+static re_entry *re_cache;
+static pthread_mutex_t re_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void regex_release(struct re_entry *e)
+{
+	re_entry **p;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&re_lock);
+	if (--e->refs == 0) {
+		for (p = &re_cache; *p; p = &(*p)->next)
+			if (*p == e) {
+				*p = e->next;
+				break;
+			}
+		regfree(&e->re);
+		free(e->pat);
+		free(e);
+	}
+	pthread_mutex_unlock(&re_lock);
+}
+
+/* Compiles `pat`: 0 with *re set (release it), or -1 with *why. */
+static int regex_compile(const char *pat, re_entry **re, const char **why)
 {
 	tidu_buf b = TIDU_BUF_INIT;
-	regex_t *r;
+	re_entry *e;
 
 	*re = NULL;
 	if (strlen(pat) > TIDU_EXPR_MAX_REGEX) {
 		*why = NULL; /* the caller says what the bound is */
 		return -1;
 	}
+	pthread_mutex_lock(&re_lock);
+	for (e = re_cache; e; e = e->next)
+		if (!strcmp(e->pat, pat)) {
+			e->refs++;
+			pthread_mutex_unlock(&re_lock);
+			*re = e;
+			return 0;
+		}
+	pthread_mutex_unlock(&re_lock);
 	if (regex_translate(pat, &b, why) < 0) {
 		tidu_buf_free(&b);
 		return -1;
 	}
-	r = tidu_malloc(sizeof(*r));
-	if (regcomp(r, tidu_buf_cstr(&b), REG_EXTENDED | REG_NOSUB) != 0) {
-		free(r);
+	e = tidu_calloc(1, sizeof(*e));
+	if (regcomp(&e->re, tidu_buf_cstr(&b), REG_EXTENDED | REG_NOSUB) != 0) {
+		free(e);
 		tidu_buf_free(&b);
 		*why = _("invalid regular expression");
 		return -1;
 	}
 	tidu_buf_free(&b);
-	*re = r;
+	e->pat = tidu_strdup(pat);
+	e->refs = 1;
+	pthread_mutex_lock(&re_lock);
+	e->next = re_cache;
+	re_cache = e;
+	pthread_mutex_unlock(&re_lock);
+	*re = e;
 	return 0;
 }
 
@@ -1977,7 +2029,7 @@ static int ev_call(evaluator *x, const node *n, tidu_expr_value *out)
 		break;
 	}
 	case F_REGEX: {
-		regex_t *re = n->re;
+		re_entry *re = n->re;
 		const char *why = NULL;
 
 		if ((rc = ev_string(x, n, 0, &b)) < 0)
@@ -1997,11 +2049,9 @@ static int ev_call(evaluator *x, const node *n, tidu_expr_value *out)
 				break;
 			}
 		}
-		set_bool(out, regexec(re, tidu_buf_cstr(&b), 0, NULL, 0) == 0);
-		if (re != n->re) {
-			regfree(re);
-			free(re);
-		}
+		set_bool(out, regexec(&re->re, tidu_buf_cstr(&b), 0, NULL, 0) == 0);
+		if (re != n->re)
+			regex_release(re);
 		break;
 	}
 	case F_IF:
