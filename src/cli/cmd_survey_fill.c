@@ -278,12 +278,15 @@ static int show_question(fill *fl, const tidu_answers_pos *p, int required, int 
 	int error;
 
 	show_groups(fl, p);
-	tidu_answers_path(fl->a, p->q, &p->at, &path);
-	printf("\n%s", cli_safe_ml(label_of(fl, p->q)));
-	if (fq->type != TIDU_Q_NOTE)
-		printf("  [%s]%s", cli_safe(tidu_buf_cstr(&path)), required ? " *" : "");
-	printf("\n");
-	tidu_buf_free(&path);
+	/* One write per line: a line-buffered terminal never shows half of it. */
+	if (fq->type != TIDU_Q_NOTE) {
+		tidu_answers_path(fl->a, p->q, &p->at, &path);
+		printf("\n%s  [%s]%s\n", cli_safe_ml(label_of(fl, p->q)),
+		       cli_safe(tidu_buf_cstr(&path)), required ? " *" : "");
+		tidu_buf_free(&path);
+	} else {
+		printf("\n%s\n", cli_safe_ml(label_of(fl, p->q)));
+	}
 	if (*hint)
 		printf("  %s\n", cli_safe_ml(hint));
 	if (fq->type == TIDU_Q_SELECT_ONE || fq->type == TIDU_Q_SELECT_MULTIPLE) {
