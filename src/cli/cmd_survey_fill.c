@@ -69,33 +69,43 @@ typedef struct {
 } fill;
 
 /*
- * Reads one line of standard input into fl->line, without its newline (nor
- * a CR before it). 0; 1 when it was too long (the rest is dropped); -1 at
- * end of input.
+ * Prints `prompt` and reads one line of standard input into fl->line,
+ * without its newline (nor a CR before it). A line too long for any answer
+ * (its rest dropped) or holding a NUL byte is refused and read again. 0, or
+ * -1 at end of input or when standard output cannot be written (main then
+ * says so): both end the fill as :quit does.
  */
 static int read_line(fill *fl, const char *prompt)
 {
-	int c, over = 0;
+	for (;;) {
+		int c, over = 0;
 
-	fputs(prompt, stdout);
-	fflush(stdout);
-	tidu_buf_clear(&fl->line);
-	while ((c = getchar()) != EOF && c != '\n') {
-		if (fl->line.len < LINE_MAX_BYTES)
-			tidu_buf_putc(&fl->line, (char)c);
+		fputs(prompt, stdout);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return -1;
+		tidu_buf_clear(&fl->line);
+		while ((c = getchar()) != EOF && c != '\n') {
+			if (fl->line.len < LINE_MAX_BYTES)
+				tidu_buf_putc(&fl->line, (char)c);
+			else
+				over = 1;
+		}
+		if (c == EOF && !fl->line.len && !over) {
+			/* Ends the prompt's line, so that what follows starts on its own. */
+			putchar('\n');
+			return -1;
+		}
+		if (fl->line.len && fl->line.ptr[fl->line.len - 1] == '\r')
+			tidu_buf_truncate(&fl->line, fl->line.len - 1);
+		if (!fl->line.ptr)
+			tidu_buf_puts(&fl->line, "");
+		if (over)
+			cli_error(EXIT_USAGE, _("the line is longer than %zu bytes"), LINE_MAX_BYTES);
+		else if (memchr(fl->line.ptr, '\0', fl->line.len))
+			cli_error(EXIT_USAGE, "%s", _("the line holds a NUL byte"));
 		else
-			over = 1;
+			return 0;
 	}
-	if (c == EOF && !fl->line.len && !over) {
-		/* Ends the prompt's line, so that what follows starts on its own. */
-		putchar('\n');
-		return -1;
-	}
-	if (fl->line.len && fl->line.ptr[fl->line.len - 1] == '\r')
-		tidu_buf_truncate(&fl->line, fl->line.len - 1);
-	if (!fl->line.ptr)
-		tidu_buf_puts(&fl->line, "");
-	return over;
 }
 
 /* Prints an error line (stderr, as cli_error does) after what stdout holds. */
@@ -255,7 +265,7 @@ static const char *type_hint(const tidu_form_question *fq)
 	case TIDU_Q_SELECT_MULTIPLE:
 		return _("type numbers or names, separated by spaces");
 	case TIDU_Q_ACKNOWLEDGE:
-		return _("type OK (or 1)");
+		return _("type OK, or 1");
 	case TIDU_Q_GEOPOINT:
 		return _("latitude longitude [altitude [accuracy]]");
 	case TIDU_Q_FILE:
@@ -427,16 +437,12 @@ static int ask_other(fill *fl, const tidu_answers_pos *p)
 {
 	for (;;) {
 		const char *cur = tidu_answers_get_other(fl->a, p->q, &p->at);
-		int rc, error;
+		int error;
 
 		if (cur)
 			printf(_("  now: %s (Enter keeps it)\n"), cli_safe(cur));
-		if ((rc = read_line(fl, _("Other, please say what: "))) < 0)
+		if (read_line(fl, _("Other, please say what: ")) < 0)
 			return ACT_QUIT;
-		if (rc > 0) {
-			cli_error(EXIT_USAGE, _("the line is longer than %zu bytes"), LINE_MAX_BYTES);
-			continue;
-		}
 		switch (command_of(fl)) {
 		case CMD_BACK:
 			return ACT_BACK;
@@ -556,18 +562,8 @@ static int ask(fill *fl, const tidu_answers_pos *p)
 		tidu_buf names = TIDU_BUF_INIT;
 		const char *text;
 
-		if ((rc = read_line(fl, "> ")) < 0)
+		if (read_line(fl, "> ") < 0)
 			return ACT_QUIT;
-		if (rc > 0) {
-			fflush(stdout);
-			cli_error(EXIT_USAGE, _("the line is longer than %zu bytes"), LINE_MAX_BYTES);
-			continue;
-		}
-		if (memchr(fl->line.ptr, '\0', fl->line.len)) {
-			fflush(stdout);
-			cli_error(EXIT_USAGE, "%s", _("the line holds a NUL byte"));
-			continue;
-		}
 		switch (command_of(fl)) {
 		case CMD_BACK:
 			return ACT_BACK;

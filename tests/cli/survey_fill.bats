@@ -463,6 +463,45 @@ fill() {
 	answers "$id" 'a["employees"] == 4'
 }
 
+@test "through a pipe: acknowledge, read-only, select_multiple or_other; form text and answers never printed raw" {
+	rlo=$'\u202e'
+	{
+		echo '[survey]'
+		printf '%s\t' type name 'label::Chinese (zh)' 'label::English (en)' \
+			'hint::English (en)' required read_only; echo default
+		printf '%s\t' acknowledge consent 我已知悉 'I agree to answer' 'Type OK'; echo yes
+		printf '%s\t' text fixed 固定值 'Fixed value' '' '' yes; echo preset
+		printf '%s\t' 'select_multiple need or_other' needs 需求 Needs "${rlo}reversed"; echo yes
+		printf '%s\t' text remark 备注; echo Remark
+		echo '[choices]'
+		printf '%s\t' list_name name 'label::Chinese (zh)'; echo 'label::English (en)'
+		printf '%s\t' need money 资金; echo Money
+		printf '%s\t' need people 人才; echo "People${rlo}x"
+		echo '[settings]'
+		printf '%s\t' form_id version; echo default_language
+		printf '%s\t' small 1; echo 'Chinese (zh)'
+	} >small.form.txt
+	/usr/bin/python3 "$TIDU_SOURCE_DIR/tools/xlsform" small.form.txt small.xlsx
+	tidu form import small.xlsx >/dev/null
+	run fill small $F < <(printf '%s\n' no OK typed '1 other' '' '数据 治理' $'a\e[8mb' \
+		':skip' y)
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tidu: invalid answer to 'consent'"* ]]
+	[[ "$output" == *"  (read-only: press Enter to go on)"* ]]
+	[[ "$output" == *"  now: preset"* ]]
+	[[ "$output" == *'  \u{202E}reversed'* ]]
+	[[ "$output" == *'  2) People\u{202E}x [people]'* ]]
+	[[ "$output" == *"tidu: say what 'other' is, or :back to choose again"* ]]
+	[[ "$output" == *"tidu: invalid answer to 'remark': control characters are not allowed"* ]]
+	[[ "$output" == *"  Needs [needs]: Money [money], Other [other]: 数据 治理"* ]]
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *"$rlo"* ]]
+	id=$(printf '%s\n' "$output" | grep -oE '[0-9a-f-]{36}' | tail -n 1)
+	answers "$id" 'not d["draft"] and a["consent"] == "OK" and a["fixed"] == "preset"'
+	answers "$id" 'a["needs"] == ["money", "other"] and a["needs_other"] == "数据 治理"'
+	answers "$id" '"remark" not in a'
+}
+
 @test "bad invocations: exit 2, nothing stored" {
 	run tidu survey fill sample
 	[ "$status" -eq 2 ]
