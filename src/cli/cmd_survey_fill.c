@@ -481,11 +481,12 @@ static int ask_other(fill *fl, const tidu_answers_pos *p)
 static int ask_repeat(fill *fl, const tidu_answers_pos *p)
 {
 	size_t count = tidu_answers_count(fl->a, p->q, &p->at), pos;
-	const char *label = cli_safe(label_of(fl, p->q));
 	tidu_buf prompt = TIDU_BUF_INIT;
+	const char *label;
 	int rc = ACT_NEXT, error;
 
 	show_groups(fl, p);
+	label = cli_safe(label_of(fl, p->q)); /* after show_groups: cli_safe's ring */
 	if (count)
 		tidu_buf_printf(&prompt, _("\n'%s': %zu so far. Add another? [y/N] "), label, count);
 	else
@@ -545,7 +546,7 @@ done:
 static int ask(fill *fl, const tidu_answers_pos *p)
 {
 	const tidu_form_question *fq = &fl->f->q[p->q];
-	int required, read_only, rc, error;
+	int required, read_only, keep, rc, error;
 
 	if (fq->type == TIDU_Q_BEGIN_REPEAT)
 		return ask_repeat(fl, p);
@@ -601,52 +602,53 @@ static int ask(fill *fl, const tidu_answers_pos *p)
 		}
 		if (fq->type == TIDU_Q_NOTE || read_only)
 			return ACT_NEXT;
-		if (blank(fl->line.ptr)) {
-			if (cur)
-				return ACT_NEXT;
+		if (blank(fl->line.ptr) && !cur) {
+			const char *msg = tidu_form_text_get(fl->f, &fq->required_message, fl->lang);
+			tidu_buf path = TIDU_BUF_INIT;
+
 			if (!required)
 				return ACT_NEXT;
-			{
-				const char *msg = tidu_form_text_get(fl->f, &fq->required_message,
-								     fl->lang);
-				tidu_buf path = TIDU_BUF_INIT;
+			tidu_answers_path(fl->a, p->q, &p->at, &path);
+			fflush(stdout);
+			if (*msg)
+				cli_error(EXIT_USAGE, _("'%s': %s"), tidu_buf_cstr(&path), msg);
+			else
+				cli_error(EXIT_USAGE, _("'%s' is required"), tidu_buf_cstr(&path));
+			tidu_buf_free(&path);
+			continue;
+		}
+		/* An empty line keeps the value (and asks what "other" is, if still unsaid). */
+		keep = blank(fl->line.ptr);
+		if (!keep) {
+			text = fl->line.ptr;
+			if (fq->type == TIDU_Q_SELECT_ONE || fq->type == TIDU_Q_SELECT_MULTIPLE) {
+				offer o;
 
-				tidu_answers_path(fl->a, p->q, &p->at, &path);
-				fflush(stdout);
-				if (*msg)
-					cli_error(EXIT_USAGE, _("'%s': %s"), tidu_buf_cstr(&path), msg);
-				else
-					cli_error(EXIT_USAGE, _("'%s' is required"), tidu_buf_cstr(&path));
-				tidu_buf_free(&path);
+				if ((error = offer_get(fl, p, &o)) < 0)
+					return error;
+				select_names(&o, text, &names);
+				free(o.v);
+				text = names.ptr;
 			}
-			continue;
-		}
-		text = fl->line.ptr;
-		if (fq->type == TIDU_Q_SELECT_ONE || fq->type == TIDU_Q_SELECT_MULTIPLE) {
-			offer o;
-
-			if ((error = offer_get(fl, p, &o)) < 0)
+			error = tidu_survey_set(fl->sv, p->q, &p->at, text);
+			tidu_buf_free(&names);
+			if (error < 0) {
+				say_error(error);
+				continue;
+			}
+			if ((error = save(fl)) < 0)
 				return error;
-			select_names(&o, text, &names);
-			free(o.v);
-			text = names.ptr;
 		}
-		error = tidu_survey_set(fl->sv, p->q, &p->at, text);
-		tidu_buf_free(&names);
-		if (error < 0) {
-			say_error(error);
-			continue;
-		}
-		if ((error = save(fl)) < 0)
-			return error;
 		if (fq->or_other) {
+			const char *other = tidu_answers_get_other(fl->a, p->q, &p->at);
+
 			if (!has_other(tidu_answers_get(fl->a, p->q, &p->at))) {
 				/* Not "other" any more: its text would be a stray answer. */
-				if (tidu_answers_get_other(fl->a, p->q, &p->at) &&
+				if (other &&
 				    ((error = tidu_answers_set_other(fl->a, p->q, &p->at, "")) < 0 ||
 				     (error = save(fl)) < 0))
 					return error;
-			} else if (!list_has_other(fq->list)) {
+			} else if (!list_has_other(fq->list) && (!keep || !other)) {
 				if ((rc = ask_other(fl, p)) == ACT_BACK) {
 					if ((error = show_question(fl, p, required, read_only)) < 0)
 						return error;

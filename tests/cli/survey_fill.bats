@@ -463,6 +463,26 @@ fill() {
 	answers "$id" 'a["employees"] == 4'
 }
 
+@test "through a pipe: a draft from 'survey add --draft' with 'other' unsaid: Enter keeps the choice and asks what it is" {
+	printf '%s' '{"employees": 5, "rd_staff": 1, "has_ip": "no", "field": "other", "revenue": 2}' >a.json
+	id=$(tidu survey add sample $F --answers a.json --draft)
+	run fill --resume "$id" <<-'EOF'
+
+
+		软件外包
+
+
+
+
+		y
+	EOF
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"  now: Other [other] (Enter keeps it)"* ]]
+	[[ "$output" == *"Other, please say what: "* ]]
+	[[ "$output" == *"Finalized: response $id"* ]]
+	answers "$id" 'a["field"] == "other" and a["field_other"] == "软件外包"'
+}
+
 @test "through a pipe: acknowledge, read-only, select_multiple or_other; form text and answers never printed raw" {
 	rlo=$'\u202e'
 	{
