@@ -135,6 +135,27 @@ static int blank(const char *s)
 	return s[strspn(s, " \t")] == '\0';
 }
 
+/* A y/N answer: 1 yes, 0 no (an empty line too), -1 neither. */
+static int yes_no(const char *s)
+{
+	static const char *const yes[] = {"y", "Y", "yes", "Yes", "YES", "是"};
+	static const char *const no[] = {"n", "N", "no", "No", "NO", "否"};
+	size_t len, i;
+
+	s += strspn(s, " \t");
+	for (len = strlen(s); len && (s[len - 1] == ' ' || s[len - 1] == '\t'); len--)
+		;
+	if (!len)
+		return 0;
+	for (i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+		if (strlen(yes[i]) == len && !memcmp(s, yes[i], len))
+			return 1;
+		if (strlen(no[i]) == len && !memcmp(s, no[i], len))
+			return 0;
+	}
+	return -1;
+}
+
 /* The choices offered at `p`, plus "other" for an or_other select whose list has none. */
 typedef struct {
 	const tidu_form_choice **v;
@@ -492,7 +513,7 @@ static int ask_repeat(fill *fl, const tidu_answers_pos *p)
 	else
 		tidu_buf_printf(&prompt, _("\n'%s': none yet. Add one? [y/N] "), label);
 	for (;;) {
-		const char *s;
+		int yn;
 
 		if (read_line(fl, tidu_buf_cstr(&prompt)) < 0) {
 			rc = ACT_QUIT;
@@ -516,13 +537,11 @@ static int ask_repeat(fill *fl, const tidu_answers_pos *p)
 		case CMD_NONE:
 			break;
 		}
-		s = fl->line.ptr + strspn(fl->line.ptr, " \t");
-		if (blank(s) || !strcmp(s, "n") || !strcmp(s, "N") || !strcmp(s, "no") ||
-		    !strcmp(s, "否")) {
+		if ((yn = yes_no(fl->line.ptr)) == 0) {
 			rc = ACT_NEXT;
 			break;
 		}
-		if (!strcmp(s, "y") || !strcmp(s, "Y") || !strcmp(s, "yes") || !strcmp(s, "是")) {
+		if (yn > 0) {
 			if ((error = tidu_answers_add(fl->a, p->q, &p->at, &pos)) < 0) {
 				say_error(error);
 				continue;
@@ -721,7 +740,7 @@ static int finish(fill *fl, int *done)
 	if ((error = show_summary(fl)) < 0)
 		return cli_fail(error);
 	for (;;) {
-		const char *s;
+		int yn;
 
 		if (read_line(fl, _("Finalize? [y/N] ")) < 0)
 			break;
@@ -744,8 +763,7 @@ static int finish(fill *fl, int *done)
 		case CMD_NONE:
 			break;
 		}
-		s = fl->line.ptr + strspn(fl->line.ptr, " \t");
-		if (!strcmp(s, "y") || !strcmp(s, "Y") || !strcmp(s, "yes") || !strcmp(s, "是")) {
+		if ((yn = yes_no(fl->line.ptr)) > 0) {
 			bad.q = TIDU_FORM_TOP;
 			if ((error = tidu_survey_finalize(fl->sv, &bad)) == 0) {
 				printf(_("Finalized: response %s ('tidu survey show %s')\n"),
@@ -763,8 +781,7 @@ static int finish(fill *fl, int *done)
 			*done = 0;
 			return EXIT_OK;
 		}
-		if (blank(s) || !strcmp(s, "n") || !strcmp(s, "N") || !strcmp(s, "no") ||
-		    !strcmp(s, "否"))
+		if (yn == 0)
 			break;
 		fflush(stdout);
 		cli_error(EXIT_USAGE, "%s", _("answer y or n"));
