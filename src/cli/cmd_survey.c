@@ -238,7 +238,7 @@ static int survey_list(cli_run *r)
 	}
 	cli_print_padded(stdout, _("Id"), 38);
 	cli_print_padded(stdout, _("Started"), 18);
-	cli_print_padded(stdout, _("Form"), 24);
+	cli_print_padded(stdout, _("Form"), 30);
 	cli_print_padded(stdout, _("State"), 8);
 	printf("%s\n", _("Firm"));
 	for (i = 0; i < n; i++) {
@@ -249,7 +249,7 @@ static int survey_list(cli_run *r)
 		tidu_buf_printf(&form, "%s %s", v[i].form, v[i].version);
 		cli_print_padded(stdout, v[i].id, 38);
 		cli_print_padded(stdout, when, 18);
-		cli_print_padded(stdout, form.ptr, 24);
+		cli_print_padded(stdout, form.ptr, 30);
 		cli_print_padded(stdout, v[i].draft ? _("draft") : _("done"), 8);
 		printf("%s %s\n", cli_safe(v[i].uscc), cli_safe(v[i].firm_name));
 		tidu_buf_free(&form);
