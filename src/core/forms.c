@@ -443,8 +443,26 @@ int tidu_forms_pin(tidu_store *s, const char *id, const char *version)
 {
 	tidu_form_info in;
 	tidu_form *f = NULL;
-	int error;
+	sqlite3_stmt *st;
+	int error, rc;
 
+	/*
+	 * Asked once per saved response or draft: a version stored already is
+	 * told by its key, without reading and checking its workbook again.
+	 */
+	if (version) {
+		if (!(st = tidu_store_stmt(s, "SELECT 1 FROM form WHERE id=?1 AND version=?2")))
+			return TIDU_ERROR;
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_ROW)
+			return 0;
+		if (rc != SQLITE_DONE)
+			return tidu_store_sqlerr(s, rc, _("reading the forms"));
+	}
+	memset(&in, 0, sizeof(in));
 	/* One statement: in the caller's transaction if one is open, else its own. */
 	if ((error = tidu_forms_get(s, id, version, &f, &in)) == 0 && !in.stored)
 		error = pin(s, f, &in);
