@@ -59,6 +59,7 @@ typedef struct {
 	lxw_workbook *wb;
 	lxw_format *bold, *date_fmt;
 	char *xlsx_tmp;
+	char *xlsx_dir;   /* libxlsxwriter's own temporary files, until it closes */
 	tidu_buf json;
 	int json_first;
 	FILE *json_fp;
@@ -344,10 +345,7 @@ static int xlsx_open(exporter *x, const char *path)
 done:
 	tidu_buf_free(&name);
 	/* libxlsxwriter keeps the pointer until the workbook closes. */
-	if (error < 0)
-		free(dir);
-	else
-		x->t[0].path = dir; /* freed with the tables */
+	x->xlsx_dir = dir;
 	return error;
 }
 
@@ -683,6 +681,7 @@ done:
 		unlink(x.xlsx_tmp);
 	}
 	free(x.xlsx_tmp);
+	free(x.xlsx_dir);
 	if (x.json_fp && x.json_tmp) {
 		fclose(x.json_fp);
 		unlink(x.json_tmp);
