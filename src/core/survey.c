@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -371,6 +373,7 @@ static int set_file(tidu_survey *sv, size_t q, const tidu_answers_at *at,
 	tidu_buf full = TIDU_BUF_INIT, data = TIDU_BUF_INIT, question = TIDU_BUF_INIT;
 	const char *name;
 	survey_file *f;
+	struct stat sb;
 	int error;
 
 	if (dir && path[0] != '/')
@@ -378,14 +381,19 @@ static int set_file(tidu_survey *sv, size_t q, const tidu_answers_at *at,
 	else
 		tidu_buf_puts(&full, path);
 	tidu_answers_path(sv->a, q, at, &question);
-	error = tidu_file_read(full.ptr, TIDU_SURVEY_FILE_MAX, &data);
-	if (error == TIDU_EINVAL)
-		tidu_error_prefix(_("question '%s': the file must be at most %zu MiB: "),
-				  question.ptr, TIDU_SURVEY_FILE_MAX >> 20);
-	else if (error < 0)
-		tidu_error_prefix(_("question '%s': "), question.ptr);
-	if (error < 0)
+	/* The cap said in MiB, as the officer sizes a photo; other refusals are the reader's. */
+	if (stat(full.ptr, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (uintmax_t)sb.st_size > TIDU_SURVEY_FILE_MAX) {
+		error = tidu_error_set(TIDU_EINVAL,
+			_("question '%s': '%s' is %.1f MiB; a file must be at most %zu MiB"),
+			question.ptr, full.ptr, (double)sb.st_size / (1 << 20),
+			TIDU_SURVEY_FILE_MAX >> 20);
 		goto done;
+	}
+	if ((error = tidu_file_read(full.ptr, TIDU_SURVEY_FILE_MAX, &data)) < 0) {
+		tidu_error_prefix(_("question '%s': "), question.ptr);
+		goto done;
+	}
 	name = base_name(path);
 	if ((error = tidu_answers_set(sv->a, q, at, name)) < 0)
 		goto done;
@@ -801,54 +809,47 @@ static void info_from(sqlite3_stmt *st, tidu_survey_info *i)
 	i->draft = sqlite3_column_int(st, 11);
 }
 
+#define LIST_RESPONSES INFO_RESPONSES " AND (?1 IS NULL OR r.uscc=?1) AND (?2 IS NULL OR r.form=?2)"
+#define LIST_DRAFTS INFO_DRAFTS " AND (?1 IS NULL OR d.uscc=?1) AND (?2 IS NULL OR d.form=?2)"
+
 int tidu_survey_list(tidu_store *s, const tidu_survey_filter *f, tidu_survey_info **out,
 		     size_t *n)
 {
-	static const char *const sql[2] = {
-		INFO_RESPONSES " AND (?1 IS NULL OR r.uscc=?1) AND (?2 IS NULL OR r.form=?2)",
-		INFO_DRAFTS " AND (?1 IS NULL OR d.uscc=?1) AND (?2 IS NULL OR d.form=?2)",
+	/* Newest first: UUIDv7 ids sort by time. By f->drafts: 0, 1, 2. */
+	static const char *const sql[3] = {
+		LIST_RESPONSES " ORDER BY 1 DESC",
+		LIST_DRAFTS " ORDER BY 1 DESC",
+		LIST_RESPONSES " UNION ALL " LIST_DRAFTS " ORDER BY 1 DESC",
 	};
 	char uscc[TIDU_USCC_LEN + 1];
 	tidu_survey_info *v = NULL;
-	size_t cnt = 0, i, j;
-	int k, rc, error;
+	size_t cnt = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, error, want = f && f->drafts >= 0 && f->drafts <= 2 ? f->drafts : 0;
 
 	*out = NULL;
 	*n = 0;
 	if (f && f->uscc && (error = tidu_uscc_validate(f->uscc, uscc)) < 0)
 		return error;
-	for (k = 0; k < 2; k++) {
-		sqlite3_stmt *st;
-		int want = f ? f->drafts : 0;
-
-		if (want != 2 && want != k)
-			continue;
-		if (!(st = tidu_store_stmt(s, sql[k]))) {
-			tidu_survey_list_free(v, cnt);
-			return TIDU_ERROR;
+	if (!(st = tidu_store_stmt(s, sql[want])))
+		return TIDU_ERROR;
+	if (f && f->uscc)
+		sqlite3_bind_text(st, 1, uscc, -1, SQLITE_TRANSIENT);
+	if (f && f->form)
+		sqlite3_bind_text(st, 2, f->form, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = tidu_reallocarray(v, cap, sizeof(*v));
 		}
-		if (f && f->uscc)
-			sqlite3_bind_text(st, 1, uscc, -1, SQLITE_TRANSIENT);
-		if (f && f->form)
-			sqlite3_bind_text(st, 2, f->form, -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			v = tidu_reallocarray(v, cnt + 1, sizeof(*v));
-			info_from(st, &v[cnt++]);
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			tidu_survey_list_free(v, cnt);
-			return tidu_store_sqlerr(s, rc, _("reading responses"));
-		}
+		info_from(st, &v[cnt++]);
 	}
-	/* Newest first: UUIDv7 ids sort by time. */
-	for (i = 1; i < cnt; i++)
-		for (j = i; j > 0 && strcmp(v[j - 1].id, v[j].id) < 0; j--) {
-			tidu_survey_info t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		tidu_survey_list_free(v, cnt);
+		return tidu_store_sqlerr(s, rc, _("reading responses"));
+	}
 	*out = v;
 	*n = cnt;
 	return 0;
