@@ -157,18 +157,7 @@ assert [c["name"] for c in f["choices"]["need"]] == ["financing", "ip", "digital
 	git_daemon_start "$SRV"
 	URL="$GIT_DAEMON_URL/central.git"
 	CITY="$BATS_TEST_TMPDIR/city" A="$BATS_TEST_TMPDIR/a" C="$BATS_TEST_TMPDIR/c"
-	tidu --home "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
-	on "$CITY" admin repo-init "$URL" >/dev/null
-	fp=$(id_of "$CITY" fingerprint)
-	for h in "$A:410105:王芳" "$C:410102:赵敏"; do
-		IFS=: read -r home d o <<<"$h"
-		tidu --home "$home" init --district "$d" --officer "$o" --city-key "$fp" >/dev/null
-		on "$home" remote add origin "$URL" >/dev/null
-		on "$home" sync >/dev/null
-	done
-	on "$CITY" sync >/dev/null
-	on "$CITY" admin pending --yes >/dev/null
-	on "$CITY" sync >/dev/null
+	network
 	# A built-in form, never imported: publishing pins it into the city's table.
 	run on "$A" form publish tier1-self-check
 	[ "$status" -eq 2 ] # not the city

@@ -39,3 +39,27 @@ add_assess_firm() {
 		2025.revenue=10000 2025.main_revenue=8800 2025.rd_expense=250 \
 		2025.total_assets=10000 2025.total_liabilities=6000 >/dev/null
 }
+
+# network: the city ($CITY) sets up the central repository $URL; A (410105, $A) and
+# C (410102, $C) join it and are enrolled. Sets CITY_FP.
+network() {
+	local h
+	tidu --home "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
+	run on "$CITY" admin repo-init "$URL"
+	[ "$status" -eq 0 ]
+	CITY_FP=$(id_of "$CITY" fingerprint)
+	tidu --home "$A" init --district 410105 --officer 王芳 --city-key "$CITY_FP" >/dev/null
+	tidu --home "$C" init --district 410102 --officer 赵敏 --city-key "$CITY_FP" >/dev/null
+	for h in "$A" "$C"; do
+		on "$h" remote add origin "$URL" >/dev/null
+		on "$h" sync >/dev/null
+	done
+	on "$CITY" sync >/dev/null
+	on "$CITY" admin pending --yes >/dev/null
+	on "$CITY" sync >/dev/null
+	for h in "$A" "$C"; do
+		run on "$h" sync --json
+		[ "$status" -eq 0 ]
+		[[ "$output" == *'"enrolled": true'* ]]
+	done
+}

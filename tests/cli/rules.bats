@@ -16,29 +16,6 @@ setup() {
 	F=$(uscc 91410105MA1J8T9H5)
 }
 
-# network: the city sets up $URL; A (410105) and C (410102) join and are enrolled.
-network() {
-	local h
-	tidu --home "$CITY" init --district 410100 --officer 市局 --role city >/dev/null
-	run on "$CITY" admin repo-init "$URL"
-	[ "$status" -eq 0 ]
-	CITY_FP=$(id_of "$CITY" fingerprint)
-	tidu --home "$A" init --district 410105 --officer 王芳 --city-key "$CITY_FP" >/dev/null
-	tidu --home "$C" init --district 410102 --officer 赵敏 --city-key "$CITY_FP" >/dev/null
-	for h in "$A" "$C"; do
-		on "$h" remote add origin "$URL" >/dev/null
-		on "$h" sync >/dev/null
-	done
-	on "$CITY" sync >/dev/null
-	on "$CITY" admin pending --yes >/dev/null
-	on "$CITY" sync >/dev/null
-	for h in "$A" "$C"; do
-		run on "$h" sync --json
-		[ "$status" -eq 0 ]
-		[[ "$output" == *'"enrolled": true'* ]]
-	done
-}
-
 # digest HOME: the sha256 of every file of a home.
 digest() {
 	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
