@@ -505,6 +505,15 @@ static void test_regex(void **state)
 		{"regex('a{', 'a\\{')", 'b', "true"},
 		{"regex('x:', '^[[:alpha:]]:$')", 'b', "true"},
 		{"regex('91410100MA44Q8XX0F', '^[0-9A-Z]{18}$')", 'b', "true"},
+		/* characters, not bytes, in any process locale (this test runs in C) */
+		{"regex('郑州', '^..$')", 'b', "true"},
+		{"regex('郑州', '^.{6}$')", 'b', "false"},
+		{"regex('郑州市', '^[^a-z]{3}$')", 'b', "true"},
+		{"regex('a郑', '^[a-z].$')", 'b', "true"},   /* ASCII pattern, non-ASCII text */
+		{"regex('a郑', '^[a-z]{2}$')", 'b', "false"},
+		{"regex('ab', '^[a-z].$')", 'b', "true"},    /* ASCII pattern and text */
+		{"regex('金水区', '区$')", 'b', "true"},       /* a non-ASCII pattern */
+		{"regex('金水县', '区$')", 'b', "false"},
 	};
 	tidu_expr_env en = env();
 	tidu_expr_value v;
