@@ -201,6 +201,18 @@ int tidu_answers_finalize(tidu_answers *a, const char *now, tidu_answers_pos *fi
 int tidu_answers_from_json(tidu_answers *a, const tidu_json *obj);
 
 /*
+ * For a caller that finalises straight after loading (an import, `survey
+ * add` without --draft): with `on`, tidu_answers_from_json leaves each
+ * given value's own checks (its type, its choices under the filter, its
+ * constraint) to tidu_answers_finalize, which makes them for every answer
+ * anyway, so that they run once, not twice. A value that cannot be read as
+ * its type is still refused by the load. Answers loaded so must be
+ * finalised before anything else reads them as checked (a draft saved from
+ * them could hold a value that breaks its constraint).
+ */
+void tidu_answers_defer_checks(tidu_answers *a, int on);
+
+/*
  * Writes every relevant value (answers, calculations, metadata) as one
  * JSON object by name in form order: integers and decimals as numbers,
  * select_multiple as an array of names, the rest as strings, a repeat as

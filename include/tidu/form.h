@@ -67,6 +67,7 @@ typedef struct {
 	char *name;
 	tidu_form_choice *choices;
 	size_t n;
+	const tidu_form_choice **byname; /* the n choices sorted by name, then by place */
 } tidu_form_list;
 
 typedef struct {

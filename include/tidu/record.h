@@ -41,7 +41,8 @@ void tidu_record_edit_as(tidu_edit *e, const char *district);
 /*
  * Records every field of the edit even where the value is unchanged: a
  * conflict settled in favour of the stored value, a moved firm's whole
- * state for its new district.
+ * state for its new district, a record under a key just made (a new
+ * response: nothing can be stored under it, so nothing is looked up).
  */
 void tidu_record_edit_keep_all(tidu_edit *e);
 

@@ -44,6 +44,8 @@ struct tidu_answers {
 	inst *root;
 	unsigned gen;
 	int loading;          /* from_json: repeat_count not applied yet */
+	int defer;            /* tidu_answers_defer_checks */
+	unsigned settled;     /* gen when recompute last reached its fixed point */
 };
 
 /* ---- the tree ---------------------------------------------------------------------- */
@@ -626,16 +628,50 @@ static size_t parse_time(const char *s, int *h, int *m, int *sec)
 	return 5;
 }
 
-static int one_of(const tidu_form_choice *const *c, size_t n, const char *name, size_t len,
-		  size_t *at)
+/* strcmp of a name with the token (tok, len) */
+static int tok_cmp(const char *name, const char *tok, size_t len)
 {
-	size_t i;
+	int c = strncmp(name, tok, len);
 
-	for (i = 0; i < n; i++)
-		if (strlen(c[i]->name) == len && !memcmp(c[i]->name, name, len)) {
-			*at = i;
-			return 1;
+	return c ? c : name[len] != '\0';
+}
+
+/*
+ * The place in q's list of the first choice named (tok, len) that is
+ * offered here (its choice_filter, when `filtered`): 1 with *at, 0 when
+ * none is, or an error of the filter.
+ */
+static int one_of(tidu_answers *a, size_t q, const size_t *pos, int filtered, const char *tok,
+		  size_t len, size_t *at)
+{
+	const tidu_form_question *fq = &a->f->q[q];
+	const tidu_form_list *l = fq->list;
+	const tidu_form_choice *const *ix = l->byname;
+	size_t lo = 0, hi = l->n;
+	int rc;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (tok_cmp(ix[mid]->name, tok, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < l->n && !tok_cmp(ix[lo]->name, tok, len); lo++) {
+		if (filtered && fq->choice_filter) {
+			ectx x;
+
+			ectx_init(&x, a, q, pos, a->depth[q]);
+			x.choice = ix[lo];
+			if ((rc = eval_bool(&x, fq->choice_filter)) < 0)
+				return rc;
+			if (!rc)
+				continue;
 		}
+		*at = (size_t)(ix[lo] - l->choices);
+		return 1;
+	}
 	return 0;
 }
 
@@ -749,21 +785,13 @@ static int validate(tidu_answers *a, size_t q, const size_t *pos, const char *te
 	}
 	case TIDU_Q_SELECT_ONE:
 	case TIDU_Q_SELECT_MULTIPLE: {
-		const tidu_form_choice **ch = NULL;
-		size_t nch = 0, i, k, ntok = 0;
-		unsigned char *picked;
-		int other_ok = fq->or_other && !list_has_other(fq->list), other = 0;
+		const tidu_form_list *l = fq->list;
+		size_t i, k = 0, ntok = 0;
+		unsigned char *picked = tidu_calloc(l->n + 1, 1);
+		int other_ok = fq->or_other && !list_has_other(l), other = 0, found;
 		const char *s = text;
 
-		if (filtered) {
-			if ((rc = choices_at(a, q, pos, &ch, &nch)) < 0)
-				break;
-		} else {
-			ch = tidu_calloc(fq->list->n ? fq->list->n : 1, sizeof(*ch));
-			for (i = 0; i < fq->list->n; i++)
-				ch[nch++] = &fq->list->choices[i];
-		}
-		picked = tidu_calloc(nch + 1, 1);
+		/* each token looked up by name, the filter asked of that choice only */
 		while (*s && !rc) {
 			size_t tl;
 
@@ -773,7 +801,11 @@ static int validate(tidu_answers *a, size_t q, const size_t *pos, const char *te
 				break;
 			tl = strcspn(s, " \t");
 			ntok++;
-			if (one_of(ch, nch, s, tl, &k)) {
+			if ((found = one_of(a, q, pos, filtered, s, tl, &k)) < 0) {
+				rc = found;
+				break;
+			}
+			if (found) {
 				if (picked[k])
 					rc = 1;
 				picked[k] = 1;
@@ -802,18 +834,18 @@ static int validate(tidu_answers *a, size_t q, const size_t *pos, const char *te
 		if (!rc && fq->type == TIDU_Q_SELECT_ONE && ntok != 1)
 			rc = bad(a, q, pos, _("choose one"));
 		if (!rc) {
+			/* in the list's order */
 			tidu_buf_clear(&b);
-			for (i = 0; i < nch; i++)
+			for (i = 0; i < l->n; i++)
 				if (picked[i]) {
 					if (b.len)
 						tidu_buf_putc(&b, ' ');
-					tidu_buf_puts(&b, ch[i]->name);
+					tidu_buf_puts(&b, l->choices[i].name);
 				}
 			if (other)
 				tidu_buf_puts(&b, b.len ? " other" : "other");
 		}
 		free(picked);
-		free(ch);
 		break;
 	}
 	case TIDU_Q_GEOPOINT: {
@@ -1009,12 +1041,18 @@ static int count_one(tidu_answers *a, size_t q, const size_t *pos, size_t n, slo
 	return 0;
 }
 
-/* The calculations and repeat counts, to a fixed point. */
+/*
+ * The calculations and repeat counts, to a fixed point; nothing to do when
+ * no value, instance or setting has changed since the last (every change
+ * calls changed()).
+ */
 static int recompute(tidu_answers *a)
 {
 	size_t pass, q;
 	int dirty = 1, rc;
 
+	if (a->settled == a->gen)
+		return 0;
 	changed(a);
 	for (pass = 0; dirty && pass <= a->f->nq + 1; pass++) {
 		dirty = 0;
@@ -1032,6 +1070,7 @@ static int recompute(tidu_answers *a)
 	}
 	if (dirty)
 		return tidu_error_set(TIDU_EINVAL, "%s", _("the calculations do not settle"));
+	a->settled = a->gen;
 	return 0;
 }
 
@@ -1261,6 +1300,7 @@ int tidu_answers_set(tidu_answers *a, size_t q, const tidu_answers_at *at, const
 	}
 	old = s->val;
 	s->val = canon;
+	changed(a);
 	if ((rc = recompute(a)) == 0)
 		rc = check_constraint(a, q, at_pos(at), canon);
 	if (rc < 0) {
@@ -1273,6 +1313,7 @@ int tidu_answers_set(tidu_answers *a, size_t q, const tidu_answers_at *at, const
 			s->val = old;
 		} else
 			free(old);
+		changed(a);
 		(void)recompute(a);
 		rc = tidu_error_set(rc, "%s", why);
 		free(why);
@@ -1324,6 +1365,7 @@ static int add_inst(tidu_answers *a, slot *s, size_t repeat)
 {
 	s->kids = tidu_reallocarray(s->kids, s->nkids + 1, sizeof(*s->kids));
 	s->kids[s->nkids++] = inst_new(a, repeat);
+	changed(a);
 	return 0;
 }
 
@@ -1354,6 +1396,7 @@ int tidu_answers_remove(tidu_answers *a, size_t repeat, const tidu_answers_at *a
 	inst_free(s->kids[pos - 1]);
 	memmove(&s->kids[pos - 1], &s->kids[pos], (s->nkids - pos) * sizeof(*s->kids));
 	s->nkids--;
+	changed(a);
 	return recompute(a);
 }
 
@@ -1583,7 +1626,6 @@ static int clear_cb(tidu_answers *a, size_t q, const size_t *pos, size_t n, void
 	slot *s;
 	int r;
 
-	(void)ctx;
 	if (a->f->q[q].type == TIDU_Q_BEGIN_REPEAT)
 		return 0;
 	at.n = n;
@@ -1596,13 +1638,14 @@ static int clear_cb(tidu_answers *a, size_t q, const size_t *pos, size_t n, void
 	free(s->val);
 	free(s->other);
 	s->val = s->other = NULL;
+	*(int *)ctx = 1;
 	return 0;
 }
 
 int tidu_answers_finalize(tidu_answers *a, const char *now, tidu_answers_pos *first_bad)
 {
 	size_t pos[TIDU_ANSWERS_MAX_DEPTH + 1], q;
-	int rc;
+	int rc, cleared = 0;
 
 	if (now) {
 		free(a->now);
@@ -1619,8 +1662,9 @@ int tidu_answers_finalize(tidu_answers *a, const char *now, tidu_answers_pos *fi
 	if ((rc = tidu_answers_check(a, first_bad)) < 0)
 		return rc;
 	/* the expressions saw "" for these already: clearing changes no value */
-	rc = walk(a, 0, a->f->nq, pos, 0, clear_cb, NULL);
-	changed(a);
+	rc = walk(a, 0, a->f->nq, pos, 0, clear_cb, &cleared);
+	if (cleared)
+		changed(a);
 	if (rc < 0)
 		return rc;
 	return recompute(a);
@@ -1685,8 +1729,19 @@ typedef struct {
 
 typedef struct {
 	given *v;
-	size_t n;
+	size_t n, cap;
 } givens;
+
+/* A new, zeroed given at the end of g. */
+static given *given_add(givens *g)
+{
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 64;
+		g->v = tidu_reallocarray(g->v, g->cap, sizeof(*g->v));
+	}
+	memset(&g->v[g->n], 0, sizeof(g->v[g->n]));
+	return &g->v[g->n++];
+}
 
 static int load_obj(tidu_answers *a, size_t scope, size_t *pos, size_t n, const tidu_json *obj,
 		    givens *g);
@@ -1698,6 +1753,7 @@ static int load_member(tidu_answers *a, size_t scope, size_t *pos, size_t n, con
 	size_t q = find_q(a, key), k;
 	int other = 0, rc;
 	slot *s;
+	given *gv;
 	char *text, *canon = NULL;
 
 	at.n = n;
@@ -1752,12 +1808,10 @@ static int load_member(tidu_answers *a, size_t scope, size_t *pos, size_t n, con
 				return rc;
 			rs = slot_of(a, q, &at);
 		}
-		g->v = tidu_reallocarray(g->v, g->n + 1, sizeof(*g->v));
-		memset(&g->v[g->n], 0, sizeof(g->v[g->n]));
-		g->v[g->n].q = q;
-		g->v[g->n].at = at;
-		g->v[g->n].calc = tidu_strprintf("%zu", tidu_json_count(v));
-		g->n++;
+		gv = given_add(g);
+		gv->q = q;
+		gv->at = at;
+		gv->calc = tidu_strprintf("%zu", tidu_json_count(v));
 		return 0;
 	}
 	if (is_meta(a->f->q[q].type))
@@ -1768,17 +1822,15 @@ static int load_member(tidu_answers *a, size_t scope, size_t *pos, size_t n, con
 	if (!(text = json_text(a, q, pos, v)))
 		return TIDU_EINVAL;
 	s = slot_of(a, q, &at);
-	g->v = tidu_reallocarray(g->v, g->n + 1, sizeof(*g->v));
-	memset(&g->v[g->n], 0, sizeof(g->v[g->n]));
-	g->v[g->n].q = q;
-	g->v[g->n].at = at;
-	g->v[g->n].other = other;
+	gv = given_add(g);
+	gv->q = q;
+	gv->at = at;
+	gv->other = other;
 	if (a->f->q[q].type == TIDU_Q_CALCULATE || a->f->q[q].calculation) {
-		g->v[g->n++].calc = text;
+		gv->calc = text;
 		return 0;
 	}
-	g->v[g->n].prev = dup_or_null(s->val);
-	g->n++;
+	gv->prev = dup_or_null(s->val);
 	if (other) {
 		rc = tidu_answers_set_other(a, q, &at, text);
 		free(text);
@@ -1791,6 +1843,7 @@ static int load_member(tidu_answers *a, size_t scope, size_t *pos, size_t n, con
 	free(text);
 	free(s->val);
 	s->val = canon && *canon ? canon : NULL;
+	changed(a);
 	if (canon && !*canon)
 		free(canon);
 	return 0;
@@ -1864,7 +1917,7 @@ static int check_given(tidu_answers *a, const given *g)
 	if (!g->other && !same(g->prev, s->val) &&
 	    (r = tidu_answers_read_only(a, g->q, &g->at)) != 0)
 		return r < 0 ? r : refuse(a, g->q, &g->at, _("'%s' is read-only"));
-	if (!g->other && s->val) {
+	if (!g->other && s->val && !a->defer) {
 		char *canon = NULL;
 
 		if ((r = validate(a, g->q, g->at.pos, s->val, 1, &canon)) < 0)
@@ -1876,10 +1929,15 @@ static int check_given(tidu_answers *a, const given *g)
 	return 0;
 }
 
+void tidu_answers_defer_checks(tidu_answers *a, int on)
+{
+	a->defer = on != 0;
+}
+
 int tidu_answers_from_json(tidu_answers *a, const tidu_json *obj)
 {
 	size_t pos[TIDU_ANSWERS_MAX_DEPTH + 1], i;
-	givens g = {NULL, 0};
+	givens g = {NULL, 0, 0};
 	int rc;
 
 	if (tidu_json_typeof(obj) != TIDU_JSON_OBJECT)
@@ -1891,6 +1949,11 @@ int tidu_answers_from_json(tidu_answers *a, const tidu_json *obj)
 	for (i = 0; i < g.n && rc == 0; i++)
 		rc = check_given(a, &g.v[i]);
 	a->loading = 0;
+	for (i = 0; i < a->f->nq; i++)
+		if (a->f->q[i].type == TIDU_Q_BEGIN_REPEAT && a->f->q[i].repeat_count) {
+			changed(a); /* the repeat counts apply from now on */
+			break;
+		}
 	if (rc == 0)
 		rc = recompute(a);
 	for (i = 0; i < g.n; i++) {

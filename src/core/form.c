@@ -611,6 +611,26 @@ static tidu_form_list *find_list(tidu_form *f, const char *name)
 	return NULL;
 }
 
+/* by name, then by place (the choices of a list are one array) */
+static int byname_cmp(const void *x, const void *y)
+{
+	const tidu_form_choice *i = *(const tidu_form_choice *const *)x;
+	const tidu_form_choice *k = *(const tidu_form_choice *const *)y;
+	int c = strcmp(i->name, k->name);
+
+	return c ? c : (i > k) - (i < k);
+}
+
+static void index_list(tidu_form_list *l)
+{
+	size_t i;
+
+	l->byname = tidu_reallocarray(NULL, l->n ? l->n : 1, sizeof(*l->byname));
+	for (i = 0; i < l->n; i++)
+		l->byname[i] = &l->choices[i];
+	qsort(l->byname, l->n, sizeof(*l->byname), byname_cmp);
+}
+
 static int read_choices(rd *r)
 {
 	tidu_xlsx_sheet *s = r->choices;
@@ -720,6 +740,8 @@ static int read_choices(rd *r)
 		}
 		free(ln);
 	}
+	for (c = 0; c < f->nlists; c++)
+		index_list(&f->lists[c]);
 	return 0;
 }
 
@@ -1415,6 +1437,7 @@ void tidu_form_free(tidu_form *f)
 			free(c->extra);
 		}
 		free(f->lists[i].choices);
+		free(f->lists[i].byname);
 		free(f->lists[i].name);
 	}
 	free(f->lists);

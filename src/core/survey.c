@@ -432,10 +432,15 @@ int tidu_survey_set(tidu_survey *sv, size_t q, const tidu_answers_at *at, const 
 int tidu_survey_load_json(tidu_survey *sv, const tidu_json *obj, const char *dir)
 {
 	tidu_answers_pos pos;
+	size_t q;
 	int rc, error;
 
 	if ((error = tidu_answers_from_json(sv->a, obj)) < 0)
 		return error;
+	for (q = 0; q < sv->form->nq && sv->form->q[q].type != TIDU_Q_FILE; q++)
+		;
+	if (q == sv->form->nq)
+		return 0; /* no file question: no walk through the form */
 	for (rc = tidu_answers_next(sv->a, NULL, &pos); rc > 0;
 	     rc = tidu_answers_next(sv->a, &pos, &pos)) {
 		const char *path;
@@ -572,6 +577,7 @@ static int write_file(tidu_survey *sv, const survey_file *f)
 		len = f->data.len - at < TIDU_SURVEY_PART ? f->data.len - at : TIDU_SURVEY_PART;
 		snprintf(key, sizeof(key), "%s/%zu", fid, i);
 		e = tidu_record_edit_new(TIDU_ENTITY_ATTACHMENT, key);
+		tidu_record_edit_keep_all(e); /* a new id */
 		sodium_bin2base64(b64, sodium_base64_ENCODED_LEN(TIDU_SURVEY_PART,
 								 sodium_base64_VARIANT_ORIGINAL),
 				  (const unsigned char *)(f->data.ptr ? f->data.ptr + at : ""),
@@ -605,6 +611,8 @@ static int write_response(tidu_survey *sv, const char *finished)
 	tidu_kv *kv = NULL;
 	size_t n = 0, i;
 	int error;
+
+	tidu_record_edit_keep_all(e); /* a new id: no stored value to compare */
 
 	if ((error = answers_text(sv, &json)) < 0 ||
 	    (error = tidu_record_edit_set(e, "uscc", sv->uscc)) < 0 ||
@@ -699,9 +707,11 @@ static int import_one(tidu_store *s, tidu_form *form, const tidu_form_info *info
 	sv->form_borrowed = 1;
 	sv->form_id = tidu_strdup(info->id);
 	sv->version = tidu_strdup(info->version);
-	if ((error = begin_common(sv, uscc)) == 0 &&
-	    (error = tidu_survey_load_json(sv, answers, dir)) == 0)
-		error = finalize_in(sv, NULL);
+	if ((error = begin_common(sv, uscc)) == 0) {
+		tidu_answers_defer_checks(sv->a, 1); /* finalize_in checks each value */
+		if ((error = tidu_survey_load_json(sv, answers, dir)) == 0)
+			error = finalize_in(sv, NULL);
+	}
 	tidu_survey_free(sv);
 	return error;
 }

@@ -86,8 +86,30 @@ static void leave_c_locale(locale_t c, locale_t old)
 
 double tidu_strtod_c(const char *s, char **end)
 {
-	locale_t c, old = enter_c_locale(&c);
-	double v = strtod(s, end);
+	const char *p = s + (*s == '-');
+	locale_t c, old;
+	double v;
+
+	/*
+	 * A whole number of at most 15 digits is exact as a double: most
+	 * numbers in answers and expressions, without the locale switch and
+	 * strtod's general path. Anything else (a fraction, an exponent, hex,
+	 * a sign '+', spaces, 16 digits or more) goes to strtod.
+	 */
+	if (*p >= '0' && *p <= '9') {
+		const char *d = p;
+		int64_t n = 0;
+
+		while (*d >= '0' && *d <= '9' && d - p < 16)
+			n = n * 10 + (*d++ - '0');
+		if (d - p <= 15 && !(*d && strchr(".eExXpP0123456789", *d))) {
+			if (end)
+				*end = (char *)(uintptr_t)d;
+			return *s == '-' ? -(double)n : (double)n;
+		}
+	}
+	old = enter_c_locale(&c);
+	v = strtod(s, end);
 
 	leave_c_locale(c, old);
 	return v;

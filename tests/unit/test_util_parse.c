@@ -235,6 +235,28 @@ static void test_format_number_decimals(void **state)
 	tidu_buf_free(&b);
 }
 
+/* The whole-number shortcut agrees with strtod on value, sign and end. */
+static void test_strtod_c(void **state)
+{
+	static const char *const cases[] = {
+		"0", "-0", "7", "-7", "123456789012345", "-123456789012345",
+		"1234567890123456", "12345678901234567890", "00012", "12abc", "12 ", "12,5",
+		"1.5", "1e3", "12E-1", "0x1A", "+5", " 5", "-", "", "abc", "9007199254740993",
+		"1.", "5p3", "999999999999999", "-999999999999999.0",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *e1, *e2;
+		double a = tidu_strtod_c(cases[i], &e1), b = strtod(cases[i], &e2);
+
+		if (!(a == b && signbit(a) == signbit(b) && e1 == e2))
+			fail_msg("'%s': %.17g (end +%td) against strtod's %.17g (end +%td)", cases[i],
+				 a, e1 - cases[i], b, e2 - cases[i]);
+	}
+}
+
 static void test_format_int64(void **state)
 {
 	tidu_buf b = TIDU_BUF_INIT;
@@ -412,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_number_bad),
 		cmocka_unit_test(test_format_number),
 		cmocka_unit_test(test_format_number_decimals),
+		cmocka_unit_test(test_strtod_c),
 		cmocka_unit_test(test_format_int64),
 		cmocka_unit_test(test_number_locale),
 		cmocka_unit_test(test_date),
