@@ -105,6 +105,8 @@ typedef struct {
 	size_t nlists;
 	char **choice_cols;     /* extra columns of the choices sheet (for choice_filter) */
 	size_t nchoice_cols;
+	size_t *byname;         /* the named questions' indices sorted by name (unique) */
+	size_t nnamed;
 } tidu_form;
 
 /* Largest form file read (bytes) and the most questions of one form. */

@@ -38,8 +38,6 @@ struct tidu_answers {
 	size_t *depth;        /* enclosing repeats */
 	size_t *slotix;       /* index in its scope's nodes */
 	size_t *nslots;       /* by question (a begin repeat) and [nq]: the top */
-	size_t *byname;       /* question indices sorted by name */
-	size_t nnamed;
 	unsigned char *in_rel; /* relevance being computed (breaks a group's self-reference) */
 	inst *root;
 	unsigned gen;
@@ -146,32 +144,9 @@ static slot *slot_of(const tidu_answers *a, size_t q, const tidu_answers_at *at)
 	return n ? &n->s[a->slotix[q]] : NULL;
 }
 
-typedef struct {
-	const char *name;
-	size_t q;
-} named;
-
-static int named_cmp(const void *x, const void *y)
-{
-	return strcmp(((const named *)x)->name, ((const named *)y)->name);
-}
-
 static size_t find_q(const tidu_answers *a, const char *name)
 {
-	size_t lo = 0, hi = a->nnamed;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(a->f->q[a->byname[mid]].name, name);
-
-		if (!c)
-			return a->byname[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return TIDU_FORM_TOP;
+	return tidu_form_find(a->f, name);
 }
 
 static char *dup_or_null(const char *s)
@@ -918,6 +893,18 @@ static int validate(tidu_answers *a, size_t q, const size_t *pos, const char *te
 	return 0;
 }
 
+/*
+ * Every stored value went through validate() when it was set (a set, a
+ * load, a default), so it is canonical and of its type; what a later check
+ * must ask again is only what depends on other answers: a select's
+ * choice_filter (and the constraint, asked by the caller).
+ */
+static int needs_filter_check(const tidu_form_question *fq)
+{
+	return fq->choice_filter &&
+	       (fq->type == TIDU_Q_SELECT_ONE || fq->type == TIDU_Q_SELECT_MULTIPLE);
+}
+
 /* ---- recomputation ----------------------------------------------------------------- */
 
 typedef int (*inst_fn)(tidu_answers *a, size_t q, const size_t *pos, size_t n, slot *s, void *ctx);
@@ -1126,7 +1113,6 @@ tidu_answers *tidu_answers_new(const tidu_form *f, const tidu_answers_env *env)
 {
 	tidu_answers *a = tidu_calloc(1, sizeof(*a));
 	size_t i, nq = f->nq;
-	named *names;
 
 	a->f = f;
 	a->today = dup_or_null(env ? env->today : NULL);
@@ -1139,9 +1125,7 @@ tidu_answers *tidu_answers_new(const tidu_form *f, const tidu_answers_env *env)
 	a->depth = tidu_calloc(nq + 1, sizeof(*a->depth));
 	a->slotix = tidu_calloc(nq + 1, sizeof(*a->slotix));
 	a->nslots = tidu_calloc(nq + 1, sizeof(*a->nslots));
-	a->byname = tidu_calloc(nq + 1, sizeof(*a->byname));
 	a->in_rel = tidu_calloc(nq + 1, 1);
-	names = tidu_calloc(nq + 1, sizeof(*names));
 	for (i = 0; i < nq; i++) {
 		size_t p = f->q[i].parent, s;
 
@@ -1151,15 +1135,7 @@ tidu_answers *tidu_answers_new(const tidu_form *f, const tidu_answers_env *env)
 		a->depth[i] = p == TIDU_FORM_TOP ? 0 : a->depth[p] + 1;
 		s = p == TIDU_FORM_TOP ? nq : p;
 		a->slotix[i] = a->nslots[s]++;
-		if (f->q[i].name) {
-			names[a->nnamed].name = f->q[i].name;
-			names[a->nnamed++].q = i;
-		}
 	}
-	qsort(names, a->nnamed, sizeof(*names), named_cmp);
-	for (i = 0; i < a->nnamed; i++)
-		a->byname[i] = names[i].q;
-	free(names);
 	a->gen = 1;
 	a->root = inst_new(a, TIDU_FORM_TOP);
 	if (recompute(a) < 0)
@@ -1182,7 +1158,6 @@ void tidu_answers_free(tidu_answers *a)
 	free(a->depth);
 	free(a->slotix);
 	free(a->nslots);
-	free(a->byname);
 	free(a->in_rel);
 	free(a);
 }
@@ -1582,7 +1557,7 @@ static int check_cb(tidu_answers *a, size_t q, const size_t *pos, size_t n, void
 	if (!fq->calculation) {
 		char *canon = NULL;
 
-		if ((r = validate(a, q, pos, s->val, 1, &canon)) < 0)
+		if (needs_filter_check(fq) && (r = validate(a, q, pos, s->val, 1, &canon)) < 0)
 			goto fail;
 		free(canon);
 		if ((r = check_constraint(a, q, pos, s->val)) < 0)
@@ -1920,7 +1895,7 @@ static int check_given(tidu_answers *a, const given *g)
 	if (!g->other && s->val && !a->defer) {
 		char *canon = NULL;
 
-		if ((r = validate(a, g->q, g->at.pos, s->val, 1, &canon)) < 0)
+		if (needs_filter_check(fq) && (r = validate(a, g->q, g->at.pos, s->val, 1, &canon)) < 0)
 			return r;
 		free(canon);
 		if ((r = check_constraint(a, g->q, g->at.pos, s->val)) < 0)

@@ -1157,11 +1157,19 @@ static int is_asked(tidu_qtype t)
 
 size_t tidu_form_find(const tidu_form *f, const char *name)
 {
-	size_t i;
+	size_t lo = 0, hi = f->nnamed;
 
-	for (i = 0; i < f->nq; i++)
-		if (f->q[i].name && !strcmp(f->q[i].name, name))
-			return i;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(f->q[f->byname[mid]].name, name);
+
+		if (!c)
+			return f->byname[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return TIDU_FORM_TOP;
 }
 
@@ -1441,6 +1449,7 @@ void tidu_form_free(tidu_form *f)
 		free(f->lists[i].name);
 	}
 	free(f->lists);
+	free(f->byname);
 	for (i = 0; i < f->nchoice_cols; i++)
 		free(f->choice_cols[i]);
 	free(f->choice_cols);
@@ -1497,6 +1506,9 @@ int tidu_form_from_xlsx(tidu_xlsx *x, const char *file, tidu_form **out)
 	    (error = read_choices(&r)) < 0 || (error = read_questions(&r)) < 0 ||
 	    (error = check_form(&r)) < 0)
 		goto done;
+	r.f->byname = tidu_reallocarray(NULL, r.nnames ? r.nnames : 1, sizeof(*r.f->byname));
+	for (r.f->nnamed = 0; r.f->nnamed < r.nnames; r.f->nnamed++)
+		r.f->byname[r.f->nnamed] = r.names[r.f->nnamed].i;
 	if (!r.f->id)
 		r.f->id = id_from_file(file);
 	if (!valid_name(r.f->id)) {
