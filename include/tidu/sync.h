@@ -82,6 +82,8 @@ typedef struct {
 	size_t rules_published;  /* city: rule packs on refs/heads/city/rules, committed now */
 	size_t forms_taken;      /* device: forms of the city taken now */
 	size_t forms_published;  /* city: forms on refs/heads/city/forms, committed now */
+	size_t targets_taken;    /* device: the city's targets taken now (rows) */
+	size_t targets_published; /* city: targets on refs/heads/city/targets, committed now */
 	int64_t ahead_ms;        /* a device's clock was this far ahead (0: none) */
 	char ahead_device[TIDU_DEVICE_ID_LEN + 1];
 	char **problems;         /* one line per refusal, for the user */

@@ -148,6 +148,10 @@ static int sync_json(const tidu_sync_report *r, int error, const char *from,
 	tidu_json_write_int64(&w, (int64_t)r->forms_taken);
 	tidu_json_write_key(&w, "forms_published");
 	tidu_json_write_int64(&w, (int64_t)r->forms_published);
+	tidu_json_write_key(&w, "targets_taken");
+	tidu_json_write_int64(&w, (int64_t)r->targets_taken);
+	tidu_json_write_key(&w, "targets_published");
+	tidu_json_write_int64(&w, (int64_t)r->targets_published);
 	json_lines(&w, "problems", r->problems, r->nproblems);
 	json_lines(&w, "notes", r->notes, r->nnotes);
 	tidu_json_write_key(&w, "error");
@@ -197,6 +201,12 @@ int cli_sync_finish(const tidu_sync_report *r, int error, int json, const char *
 		if (r->forms_published)
 			printf(_("Published the city's forms (%zu) on refs/heads/city/forms.\n"),
 			       r->forms_published);
+		if (r->targets_taken)
+			printf(_("The city's targets are here (%zu): 'tidu pool targets'.\n"),
+			       r->targets_taken);
+		if (r->targets_published)
+			printf(_("Published the city's targets (%zu) on refs/heads/city/targets.\n"),
+			       r->targets_published);
 		if (r->enroll_published)
 			printf("%s\n", _("Published this device's enrollment request: the city approves it with 'tidu admin pending'."));
 		if (r->requests)

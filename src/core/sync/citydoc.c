@@ -1,7 +1,8 @@
 /*
  * The city's other signed documents through the repository, one ref each
  * (a table below): the rule packs on refs/heads/city/rules (rules.h) and
- * the survey forms on refs/heads/city/forms (forms.h). The city commits the
+ * the survey forms on refs/heads/city/forms (forms.h), the year's targets
+ * on refs/heads/city/targets (pool.h). The city commits the
  * document of what it published; devices verify it against the pinned city
  * key and take what is new. Modelled on keyring.c.
  */
@@ -14,6 +15,7 @@
 
 #include "tidu/forms.h"
 #include "tidu/i18n.h"
+#include "tidu/pool.h"
 #include "tidu/rules.h"
 #include "core/sync/sync_int.h"
 
@@ -32,6 +34,9 @@ static const citydoc docs[] = {
 	{"forms", CITY_FORMS_REF, FORMS_FILE, N_("forms"), tidu_forms_import_doc,
 	 tidu_forms_export, offsetof(tidu_sync_report, forms_taken),
 	 offsetof(tidu_sync_report, forms_published)},
+	{"targets", CITY_TARGETS_REF, TARGETS_FILE, N_("targets"), tidu_pool_targets_import,
+	 tidu_pool_targets_export, offsetof(tidu_sync_report, targets_taken),
+	 offsetof(tidu_sync_report, targets_published)},
 };
 
 #define NDOCS (sizeof(docs) / sizeof(docs[0]))

@@ -38,6 +38,8 @@
 #define RULES_FILE "rules.json"
 #define CITY_FORMS_REF "refs/heads/city/forms"
 #define FORMS_FILE "forms.json"
+#define CITY_TARGETS_REF "refs/heads/city/targets"
+#define TARGETS_FILE "targets.json"
 
 /* ---- util.c: small helpers ---------------------------------------------- */
 

@@ -1,0 +1,113 @@
+#ifndef TIDU_POOL_H
+#define TIDU_POOL_H
+/*
+ * The reserve pool (docs/pool.md): the three tiers' reserve lists (后备清单)
+ * and the year's targets. A firm's place on a list is firm fields
+ * (reserve_tier, officer, reserve_since, reserve_reason, reserve_left,
+ * reserve_left_reason), written through the firm's own path, so that they
+ * are logged, synced and merged like any field. The targets are the
+ * city's, published signed on refs/heads/city/targets.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tidu/assess.h"
+#include "tidu/buf.h"
+#include "tidu/store.h"
+#include "tidu/trust.h"
+#include "tidu/uscc.h"
+
+#define TIDU_TARGETS_DOMAIN "tidu-targets-v1"
+#define TIDU_TARGETS_FORMAT "tidu-targets"
+
+/*
+ * Puts firm `uscc` on the tier `tier` (1..3) reserve list, since today,
+ * with `reason` (may be NULL) and, when given, `officer` as its assigned
+ * officer (指定专人). A firm on another list moves (*was_tier says which, 0
+ * for none). TIDU_EINVAL when it is on that list already, TIDU_ENOTFOUND
+ * when it is not stored; nothing is written then.
+ */
+int tidu_pool_add(tidu_store *s, const char *uscc, int tier, const char *officer,
+		  const char *reason, int *was_tier);
+
+/*
+ * Takes firm `uscc` off its reserve list today, with `reason` (required).
+ * TIDU_EINVAL when it is on no list.
+ */
+int tidu_pool_remove(tidu_store *s, const char *uscc, const char *reason, int *was_tier);
+
+/* One firm of a reserve list, with its readiness for the list's tier. */
+typedef struct {
+	char uscc[TIDU_USCC_LEN + 1];
+	char *name, *district, *officer, *since, *reason;
+	int tier;
+	tidu_assess_status status;
+	int scored;
+	double score, pass_score;
+	size_t failed;         /* hard conditions failed */
+	size_t missing;        /* inputs missing */
+	char *top_item;        /* the indicator that loses the most points (its label), or NULL */
+	double top_lost;
+	char *last_visit;      /* the date of its latest visit, or NULL */
+	char *follow_up_due;   /* the latest visit's follow-up due date, or NULL */
+} tidu_pool_entry;
+
+typedef struct {
+	int tier;              /* 1..3 */
+	const char *district;  /* NULL: all */
+	const char *officer;   /* NULL: all */
+} tidu_pool_filter;
+
+/*
+ * The firms of a reserve list, assessed with the rule pack in force today
+ * for the list's tier, most ready first: passing, undecided, incomplete,
+ * failing; then fewer hard conditions failed, then the higher score.
+ */
+int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **out, size_t *n);
+void tidu_pool_list_free(tidu_pool_entry *v, size_t n);
+
+/*
+ * City: sets the year's target for a tier, for the city (`district` NULL)
+ * or a district (a known district code of the city). `target` >= 0.
+ * TIDU_EINVAL on a district's store or for a bad value.
+ */
+int tidu_pool_target_set(tidu_store *city, int year, int tier, const char *district,
+			 int64_t target);
+
+/* One line of the progress table. */
+typedef struct {
+	char district[16];     /* "" for the city's totals */
+	int64_t target;        /* -1: none set */
+	int64_t recognised;    /* firms with tier = T and tier_year = the year */
+	int64_t reserve;       /* firms on the tier T list */
+	int64_t passing;       /* ... whose assessment for tier T passes today */
+} tidu_pool_progress;
+
+typedef struct {
+	int tier;
+	tidu_pool_progress total;   /* the city (on a district's store: that district) */
+	tidu_pool_progress *districts;
+	size_t ndistricts;          /* ranked by completion, then code */
+} tidu_pool_tier_progress;
+
+/*
+ * The year's progress per tier (3, 2, 1 in out[0..2]) and district. On a
+ * district's store only its own district is counted (it holds only its
+ * firms); the city's target is the district's own.
+ */
+int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3]);
+void tidu_pool_targets_free(tidu_pool_tier_progress out[3]);
+
+/* completion in percent (one decimal), or -1 when there is no target (or it is 0) */
+double tidu_pool_completion(const tidu_pool_progress *p);
+
+/* The city's signed document of every target (citydoc.c); count 0: none. */
+int tidu_pool_targets_export(tidu_store *city, tidu_buf *doc, size_t *count);
+
+/*
+ * Device: replaces its targets with those of the city's document (the
+ * city's rows and its own district's), verified under the pinned city key.
+ */
+int tidu_pool_targets_import(tidu_store *s, const char *doc, size_t len, tidu_city_import *rep);
+
+#endif

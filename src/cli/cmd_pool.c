@@ -1,0 +1,478 @@
+/*
+ * tidu pool: the reserve lists (后备清单) and the year's targets
+ * (docs/pool.md): add a firm to a tier's list, take it off, list a tier
+ * with each firm's readiness, set the targets on the city, see the
+ * progress per tier and district.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tidu/dict.h"
+#include "tidu/i18n.h"
+#include "tidu/json.h"
+#include "tidu/parse.h"
+#include "tidu/pool.h"
+
+static int parse_range(const char *s, const char *what, int64_t lo, int64_t hi, int64_t *out)
+{
+	if (tidu_parse_int64(s, out) < 0 || *out < lo || *out > hi) {
+		tidu_error_clear();
+		return cli_error(EXIT_USAGE, _("invalid %s '%s': use %lld to %lld"), what, s,
+				 (long long)lo, (long long)hi);
+	}
+	return EXIT_OK;
+}
+
+static int check_district(const char *d)
+{
+	if (d && (!tidu_dict_district_name(d) || tidu_dict_is_city(d)))
+		return cli_error(EXIT_USAGE, _("unknown district '%s'"), d);
+	return EXIT_OK;
+}
+
+static const char *tier_label(int tier)
+{
+	switch (tier) {
+	case 1:
+		return _("innovative SME");
+	case 2:
+		return _("provincial SRDI SME");
+	default:
+		return _("little giant");
+	}
+}
+
+/* ------------------------------------------------------------ add, remove */
+
+typedef struct {
+	const char *tier, *officer, *reason;
+} add_opts;
+
+static add_opts add_defaults;
+
+static const cli_opt add_optv[] = {
+	CLI_STRING("tier", "N", N_("the list: 1 innovative SME, 2 provincial SRDI SME, 3 little giant"),
+		   add_defaults, tier),
+	CLI_STRING("officer", "NAME", N_("the firm's assigned officer (指定专人)"), add_defaults, officer),
+	CLI_STRING("reason", "TEXT", N_("why it joins the list"), add_defaults, reason),
+	CLI_OPT_END,
+};
+
+static int add_check(cli_run *r)
+{
+	const add_opts *o = r->opts;
+	int64_t t;
+
+	if (!o->tier)
+		return cli_error(EXIT_USAGE, "%s", _("say which list with --tier 1, 2 or 3"));
+	return parse_range(o->tier, "tier", 1, 3, &t);
+}
+
+static int pool_add(cli_run *r)
+{
+	const add_opts *o = r->opts;
+	int64_t tier;
+	int was, error;
+
+	parse_range(o->tier, "tier", 1, 3, &tier);
+	if ((error = tidu_pool_add(r->store, r->args[0], (int)tier, o->officer, o->reason, &was)) < 0)
+		return cli_fail(error);
+	if (was)
+		printf(_("%s moved from the tier %d reserve list to tier %d (%s)\n"),
+		       cli_safe(r->args[0]), was, (int)tier, tier_label((int)tier));
+	else
+		printf(_("%s added to the tier %d reserve list (%s)\n"), cli_safe(r->args[0]),
+		       (int)tier, tier_label((int)tier));
+	return EXIT_OK;
+}
+
+typedef struct {
+	const char *reason;
+} remove_opts;
+
+static remove_opts remove_defaults;
+
+static const cli_opt remove_optv[] = {
+	CLI_STRING("reason", "TEXT", N_("why it leaves the list (required)"), remove_defaults, reason),
+	CLI_OPT_END,
+};
+
+static int remove_check(cli_run *r)
+{
+	const remove_opts *o = r->opts;
+
+	if (!o->reason || !*o->reason)
+		return cli_error(EXIT_USAGE, "%s",
+				 _("say why the firm leaves its reserve list (--reason)"));
+	return EXIT_OK;
+}
+
+static int pool_remove(cli_run *r)
+{
+	const remove_opts *o = r->opts;
+	int was, error;
+
+	if ((error = tidu_pool_remove(r->store, r->args[0], o->reason, &was)) < 0)
+		return cli_fail(error);
+	printf(_("%s taken off the tier %d reserve list\n"), cli_safe(r->args[0]), was);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ list */
+
+typedef struct {
+	const char *tier, *district, *officer;
+	int json;
+} list_opts;
+
+static list_opts list_defaults;
+
+static const cli_opt list_optv[] = {
+	CLI_STRING("tier", "N", N_("the list: 1, 2 or 3"), list_defaults, tier),
+	CLI_STRING("district", "CODE", N_("only firms of this district"), list_defaults, district),
+	CLI_STRING("officer", "NAME", N_("only firms of this assigned officer"), list_defaults, officer),
+	CLI_FLAG("json", N_("print one JSON array"), list_defaults, json),
+	CLI_OPT_END,
+};
+
+static int list_check(cli_run *r)
+{
+	const list_opts *o = r->opts;
+	int64_t t;
+	int code;
+
+	if (!o->tier)
+		return cli_error(EXIT_USAGE, "%s", _("say which list with --tier 1, 2 or 3"));
+	if ((code = parse_range(o->tier, "tier", 1, 3, &t)) != EXIT_OK)
+		return code;
+	return check_district(o->district);
+}
+
+static void json_str_or_null(tidu_json_writer *w, const char *key, const char *v)
+{
+	tidu_json_write_key(w, key);
+	if (v)
+		tidu_json_write_string(w, v);
+	else
+		tidu_json_write_null(w);
+}
+
+static int pool_list(cli_run *r)
+{
+	const list_opts *o = r->opts;
+	tidu_pool_filter f = {0, o->district, o->officer};
+	tidu_pool_entry *v = NULL;
+	size_t n = 0, i;
+	int64_t tier;
+	int error;
+
+	parse_range(o->tier, "tier", 1, 3, &tier);
+	f.tier = (int)tier;
+	if ((error = tidu_pool_list(r->store, &f, &v, &n)) < 0)
+		return cli_fail(error);
+	if (o->json) {
+		tidu_buf out = TIDU_BUF_INIT;
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_array(&w);
+		for (i = 0; i < n; i++) {
+			const tidu_pool_entry *e = &v[i];
+
+			tidu_json_begin_object(&w);
+			tidu_json_write_key(&w, "uscc");
+			tidu_json_write_string(&w, e->uscc);
+			json_str_or_null(&w, "name", e->name);
+			json_str_or_null(&w, "district", e->district);
+			tidu_json_write_key(&w, "tier");
+			tidu_json_write_int64(&w, e->tier);
+			json_str_or_null(&w, "officer", e->officer);
+			json_str_or_null(&w, "since", e->since);
+			json_str_or_null(&w, "reason", e->reason);
+			tidu_json_write_key(&w, "status");
+			tidu_json_write_string(&w, tidu_assess_status_name(e->status));
+			tidu_json_write_key(&w, "score");
+			if (e->scored)
+				tidu_json_write_double(&w, e->score);
+			else
+				tidu_json_write_null(&w);
+			tidu_json_write_key(&w, "hard_failed");
+			tidu_json_write_int64(&w, (int64_t)e->failed);
+			tidu_json_write_key(&w, "missing");
+			tidu_json_write_int64(&w, (int64_t)e->missing);
+			json_str_or_null(&w, "top_deduction", e->top_item);
+			tidu_json_write_key(&w, "top_deduction_points");
+			if (e->top_item)
+				tidu_json_write_double(&w, e->top_lost);
+			else
+				tidu_json_write_null(&w);
+			json_str_or_null(&w, "last_visit", e->last_visit);
+			json_str_or_null(&w, "follow_up_due", e->follow_up_due);
+			tidu_json_end_object(&w);
+		}
+		tidu_json_end_array(&w);
+		tidu_pool_list_free(v, n);
+		return cli_emit_json(&w, &out);
+	}
+	if (!n) {
+		printf(_("The tier %d reserve list (%s) is empty: add a firm with 'tidu pool add USCC --tier %d'.\n"),
+		       (int)tier, tier_label((int)tier), (int)tier);
+		tidu_pool_list_free(v, n);
+		return EXIT_OK;
+	}
+	cli_print_padded(stdout, _("USCC"), 20);
+	cli_print_padded(stdout, _("Status"), 12);
+	cli_print_padded(stdout, _("Score"), 8);
+	cli_print_padded(stdout, _("Failed"), 8);
+	cli_print_padded(stdout, _("Officer"), 12);
+	cli_print_padded(stdout, _("Last visit"), 12);
+	cli_print_padded(stdout, _("Follow-up"), 12);
+	cli_print_padded(stdout, _("Top deduction"), 24);
+	printf("%s\n", _("Name"));
+	for (i = 0; i < n; i++) {
+		const tidu_pool_entry *e = &v[i];
+		tidu_buf b = TIDU_BUF_INIT;
+
+		cli_print_padded(stdout, e->uscc, 20);
+		cli_print_padded(stdout, tidu_assess_status_label(e->status), 12);
+		if (e->scored)
+			tidu_assess_format(&b, e->score);
+		cli_print_padded(stdout, e->scored ? b.ptr : "-", 8);
+		tidu_buf_clear(&b);
+		tidu_buf_printf(&b, "%zu", e->failed);
+		cli_print_padded(stdout, b.ptr, 8);
+		cli_print_padded(stdout, e->officer ? e->officer : "-", 12);
+		cli_print_padded(stdout, e->last_visit ? e->last_visit : "-", 12);
+		cli_print_padded(stdout, e->follow_up_due ? e->follow_up_due : "-", 12);
+		cli_print_padded(stdout, e->top_item ? e->top_item : "-", 24);
+		printf("%s\n", cli_safe(e->name ? e->name : ""));
+		tidu_buf_free(&b);
+	}
+	printf(_("%zu firms on the tier %d reserve list (%s), most ready first\n"), n, (int)tier,
+	       tier_label((int)tier));
+	tidu_pool_list_free(v, n);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ targets */
+
+typedef struct {
+	const char *year, *tier, *district;
+} set_opts;
+
+static set_opts set_defaults;
+
+static const cli_opt set_optv[] = {
+	CLI_STRING("year", "Y", N_("the year of the target"), set_defaults, year),
+	CLI_STRING("tier", "N", N_("the tier: 1, 2 or 3"), set_defaults, tier),
+	CLI_STRING("district", "CODE", N_("a district's target (default: the city's)"), set_defaults,
+		   district),
+	CLI_OPT_END,
+};
+
+static int set_check(cli_run *r)
+{
+	const set_opts *o = r->opts;
+	int64_t v;
+	int code;
+
+	if (!o->year || !o->tier)
+		return cli_error(EXIT_USAGE, "%s", _("give --year Y and --tier N"));
+	if ((code = parse_range(o->year, "year", 2000, 2100, &v)) != EXIT_OK ||
+	    (code = parse_range(o->tier, "tier", 1, 3, &v)) != EXIT_OK ||
+	    (code = parse_range(r->args[0], "target", 0, 1000000, &v)) != EXIT_OK)
+		return code;
+	return check_district(o->district);
+}
+
+static int target_set(cli_run *r)
+{
+	const set_opts *o = r->opts;
+	int64_t year, tier, n;
+	int error;
+
+	parse_range(o->year, "year", 2000, 2100, &year);
+	parse_range(o->tier, "tier", 1, 3, &tier);
+	parse_range(r->args[0], "target", 0, 1000000, &n);
+	if ((error = tidu_pool_target_set(r->store, (int)year, (int)tier, o->district, n)) < 0)
+		return cli_fail(error);
+	if (o->district)
+		printf(_("target %lld set for tier %d (%s) in %lld, district %s %s: it goes out signed with the next 'tidu sync'\n"),
+		       (long long)n, (int)tier, tier_label((int)tier), (long long)year, o->district,
+		       tidu_dict_district_name(o->district));
+	else
+		printf(_("target %lld set for tier %d (%s) in %lld, the city: it goes out signed with the next 'tidu sync'\n"),
+		       (long long)n, (int)tier, tier_label((int)tier), (long long)year);
+	return EXIT_OK;
+}
+
+typedef struct {
+	const char *year;
+	int json;
+} targets_opts;
+
+static targets_opts targets_defaults;
+
+static const cli_opt targets_optv[] = {
+	CLI_STRING("year", "Y", N_("the year (default: this year)"), targets_defaults, year),
+	CLI_FLAG("json", N_("print one JSON object (docs/pool.md)"), targets_defaults, json),
+	CLI_OPT_END,
+};
+
+static int targets_check(cli_run *r)
+{
+	const targets_opts *o = r->opts;
+	int64_t v;
+
+	return o->year ? parse_range(o->year, "year", 2000, 2100, &v) : EXIT_OK;
+}
+
+static void json_progress(tidu_json_writer *w, const tidu_pool_progress *p)
+{
+	double c = tidu_pool_completion(p);
+
+	tidu_json_write_key(w, "target");
+	if (p->target >= 0)
+		tidu_json_write_int64(w, p->target);
+	else
+		tidu_json_write_null(w);
+	tidu_json_write_key(w, "recognised");
+	tidu_json_write_int64(w, p->recognised);
+	tidu_json_write_key(w, "completion");
+	if (c >= 0)
+		tidu_json_write_double(w, c);
+	else
+		tidu_json_write_null(w);
+	tidu_json_write_key(w, "reserve");
+	tidu_json_write_int64(w, p->reserve);
+	tidu_json_write_key(w, "passing");
+	tidu_json_write_int64(w, p->passing);
+}
+
+static void print_progress(const char *who, const tidu_pool_progress *p)
+{
+	tidu_buf b = TIDU_BUF_INIT;
+	double c = tidu_pool_completion(p);
+
+	cli_print_padded(stdout, who, 20);
+	if (p->target >= 0)
+		tidu_buf_printf(&b, "%lld", (long long)p->target);
+	cli_print_padded(stdout, p->target >= 0 ? b.ptr : "-", 8);
+	tidu_buf_clear(&b);
+	tidu_buf_printf(&b, "%lld", (long long)p->recognised);
+	cli_print_padded(stdout, b.ptr, 8);
+	tidu_buf_clear(&b);
+	if (c >= 0)
+		tidu_buf_printf(&b, "%.1f%%", c);
+	cli_print_padded(stdout, c >= 0 ? b.ptr : "-", 10);
+	tidu_buf_clear(&b);
+	tidu_buf_printf(&b, "%lld", (long long)p->reserve);
+	cli_print_padded(stdout, b.ptr, 8);
+	printf("%lld\n", (long long)p->passing);
+	tidu_buf_free(&b);
+}
+
+static int pool_targets(cli_run *r)
+{
+	const targets_opts *o = r->opts;
+	tidu_pool_tier_progress t[3];
+	char today[11];
+	int64_t year;
+	size_t i;
+	int error, k;
+
+	tidu_date_today(today);
+	if (o->year)
+		parse_range(o->year, "year", 2000, 2100, &year);
+	else
+		year = (today[0] - '0') * 1000 + (today[1] - '0') * 100 + (today[2] - '0') * 10 +
+		       (today[3] - '0');
+	if ((error = tidu_pool_targets(r->store, (int)year, t)) < 0)
+		return cli_fail(error);
+	if (o->json) {
+		tidu_buf out = TIDU_BUF_INIT;
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_object(&w);
+		tidu_json_write_key(&w, "year");
+		tidu_json_write_int64(&w, year);
+		tidu_json_write_key(&w, "tiers");
+		tidu_json_begin_array(&w);
+		for (k = 0; k < 3; k++) {
+			tidu_json_begin_object(&w);
+			tidu_json_write_key(&w, "tier");
+			tidu_json_write_int64(&w, t[k].tier);
+			json_progress(&w, &t[k].total);
+			tidu_json_write_key(&w, "districts");
+			tidu_json_begin_array(&w);
+			for (i = 0; i < t[k].ndistricts; i++) {
+				tidu_json_begin_object(&w);
+				tidu_json_write_key(&w, "district");
+				tidu_json_write_string(&w, t[k].districts[i].district);
+				json_progress(&w, &t[k].districts[i]);
+				tidu_json_end_object(&w);
+			}
+			tidu_json_end_array(&w);
+			tidu_json_end_object(&w);
+		}
+		tidu_json_end_array(&w);
+		tidu_json_end_object(&w);
+		tidu_pool_targets_free(t);
+		return cli_emit_json(&w, &out);
+	}
+	for (k = 0; k < 3; k++) {
+		printf(_("Tier %d (%s), %lld\n"), t[k].tier, tier_label(t[k].tier), (long long)year);
+		printf("  ");
+		cli_print_padded(stdout, _("District"), 20);
+		cli_print_padded(stdout, _("Target"), 8);
+		cli_print_padded(stdout, _("Recognised"), 8);
+		cli_print_padded(stdout, _("Completion"), 10);
+		cli_print_padded(stdout, _("Reserve"), 8);
+		printf("%s\n", _("Passing"));
+		for (i = 0; i < t[k].ndistricts; i++) {
+			const char *code = t[k].districts[i].district;
+			const char *name = tidu_dict_district_name(code);
+
+			printf("  ");
+			print_progress(name ? name : code, &t[k].districts[i]);
+		}
+		printf("  ");
+		print_progress(strcmp(tidu_store_role(r->store), "city") ? _("this district") : _("city"),
+			       &t[k].total);
+	}
+	tidu_pool_targets_free(t);
+	return EXIT_OK;
+}
+
+static const cli_cmd target_subs[] = {
+	{.name = "set", .summary = N_("city: set a year's target for a tier, for the city or a district"),
+	 .spec = {"tidu pool target set --year Y --tier N [--district CODE] COUNT", NULL, set_optv, 1, 1},
+	 CLI_OPTS(set_defaults), .need = NEED_STORE, .check = set_check, .run = target_set},
+	{NULL},
+};
+
+static const cli_cmd pool_subs[] = {
+	{.name = "list", .summary = N_("a tier's reserve list, most ready first"),
+	 .spec = {"tidu pool list --tier N [--district CODE] [--officer NAME] [--json]", NULL,
+		  list_optv, 0, 0},
+	 CLI_OPTS(list_defaults), .need = NEED_STORE, .check = list_check, .run = pool_list},
+	{.name = "add", .summary = N_("put a firm on a tier's reserve list"),
+	 .spec = {"tidu pool add USCC --tier N [--officer NAME] [--reason TEXT]", NULL, add_optv, 1, 1},
+	 CLI_OPTS(add_defaults), .need = NEED_STORE, .check = add_check, .run = pool_add},
+	{.name = "remove", .summary = N_("take a firm off its reserve list"),
+	 .spec = {"tidu pool remove USCC --reason TEXT", NULL, remove_optv, 1, 1},
+	 CLI_OPTS(remove_defaults), .need = NEED_STORE, .check = remove_check, .run = pool_remove},
+	{.name = "targets", .summary = N_("the year's targets and progress per tier and district"),
+	 .spec = {"tidu pool targets [--year Y] [--json]", NULL, targets_optv, 0, 0},
+	 CLI_OPTS(targets_defaults), .need = NEED_STORE, .check = targets_check, .run = pool_targets},
+	{.name = "target", .summary = N_("city: set the year's targets"), .subs = target_subs},
+	{NULL},
+};
+
+const cli_cmd cmd_pool = {
+	.name = "pool",
+	.summary = N_("the reserve lists of the three tiers and the year's targets"),
+	.subs = pool_subs,
+};

@@ -1,0 +1,589 @@
+/*
+ * The reserve pool (include/tidu/pool.h, docs/pool.md): reserve lists as
+ * firm fields written through the firm's own path, readiness from the
+ * assessment, and the year's targets (the pool_target table, owned here),
+ * which the city publishes signed and each device takes.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "tidu/alloc.h"
+#include "tidu/dict.h"
+#include "tidu/error.h"
+#include "tidu/firm.h"
+#include "tidu/i18n.h"
+#include "tidu/json.h"
+#include "tidu/parse.h"
+#include "tidu/pool.h"
+#include "tidu/rules.h"
+#include "tidu/view.h"
+
+static int is_city(tidu_store *s)
+{
+	return !strcmp(tidu_store_role(s), "city");
+}
+
+static int check_tier(int tier)
+{
+	if (tier < 1 || tier > 3)
+		return tidu_error_set(TIDU_EINVAL,
+			_("unknown tier %d: 1 (innovative SME), 2 (provincial SRDI SME) or 3 (little giant)"),
+			tier);
+	return 0;
+}
+
+/* The firm's stored reserve tier (0: none) after checking it can be written. */
+static int reserve_of(tidu_store *s, const char *uscc_in, char uscc[TIDU_USCC_LEN + 1], int *tier)
+{
+	tidu_rec firm = TIDU_REC_INIT;
+	const char *v;
+	int error;
+
+	*tier = 0;
+	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
+		return error;
+	if ((error = tidu_view_rec_load(s, TIDU_ENTITY_FIRM, uscc, &firm)) < 0) {
+		if (error == TIDU_ENOTFOUND)
+			error = tidu_error_set(TIDU_ENOTFOUND,
+				_("firm '%s' is not in the store: add it with 'tidu firm add'"), uscc);
+		return error;
+	}
+	if ((v = tidu_view_rec_get(&firm, "reserve_tier")) && *v) {
+		int64_t t;
+
+		if (tidu_parse_int64(v, &t) == 0 && t >= 0 && t <= 3)
+			*tier = (int)t;
+	}
+	tidu_view_rec_clear(&firm);
+	return tidu_firm_check_writable(s, uscc);
+}
+
+int tidu_pool_add(tidu_store *s, const char *uscc_in, int tier, const char *officer,
+		  const char *reason, int *was_tier)
+{
+	char uscc[TIDU_USCC_LEN + 1], today[11], t[2];
+	tidu_kv kv[7];
+	size_t n = 0;
+	int error;
+
+	*was_tier = 0;
+	if ((error = check_tier(tier)) < 0 || (error = reserve_of(s, uscc_in, uscc, was_tier)) < 0)
+		return error;
+	if (*was_tier == tier)
+		return tidu_error_set(TIDU_EINVAL, _("firm '%s' is on the tier %d reserve list already"),
+				      uscc, tier);
+	tidu_date_today(today);
+	snprintf(t, sizeof(t), "%d", tier);
+	kv[n++] = (tidu_kv){"reserve_tier", t};
+	kv[n++] = (tidu_kv){"reserve_since", today};
+	kv[n++] = (tidu_kv){"reserve_reason", reason ? reason : ""};
+	kv[n++] = (tidu_kv){"reserve_left", ""};
+	kv[n++] = (tidu_kv){"reserve_left_reason", ""};
+	if (officer)
+		kv[n++] = (tidu_kv){"officer", officer};
+	return tidu_firm_set(s, uscc, kv, n);
+}
+
+int tidu_pool_remove(tidu_store *s, const char *uscc_in, const char *reason, int *was_tier)
+{
+	char uscc[TIDU_USCC_LEN + 1], today[11];
+	tidu_kv kv[3];
+	int error;
+
+	*was_tier = 0;
+	if (!reason || !*reason)
+		return tidu_error_set(TIDU_EINVAL, "%s",
+				      _("say why the firm leaves its reserve list (--reason)"));
+	if ((error = reserve_of(s, uscc_in, uscc, was_tier)) < 0)
+		return error;
+	if (*was_tier < 1)
+		return tidu_error_set(TIDU_EINVAL, _("firm '%s' is on no reserve list"), uscc);
+	tidu_date_today(today);
+	kv[0] = (tidu_kv){"reserve_tier", "0"};
+	kv[1] = (tidu_kv){"reserve_left", today};
+	kv[2] = (tidu_kv){"reserve_left_reason", reason};
+	return tidu_firm_set(s, uscc, kv, 3);
+}
+
+/* ---- the lists ------------------------------------------------------------------ */
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? tidu_strdup(s) : NULL;
+}
+
+static int status_rank(tidu_assess_status st)
+{
+	switch (st) {
+	case TIDU_ASSESS_PASS:
+		return 0;
+	case TIDU_ASSESS_UNDECIDED:
+		return 1;
+	case TIDU_ASSESS_INCOMPLETE:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+static int ready_cmp(const void *x, const void *y)
+{
+	const tidu_pool_entry *a = x, *b = y;
+	int c = status_rank(a->status) - status_rank(b->status);
+
+	if (c)
+		return c;
+	if (a->failed != b->failed)
+		return a->failed < b->failed ? -1 : 1;
+	if (a->scored != b->scored)
+		return b->scored - a->scored;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return strcmp(a->uscc, b->uscc);
+}
+
+/* The latest visit's date and follow-up due date. */
+static int visits_of(tidu_store *s, tidu_pool_entry *e)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT max(date), (SELECT follow_up_due FROM visit w WHERE w.uscc=?1 AND "
+		"w._deleted=0 AND coalesce(w.follow_up_due, '')<>'' ORDER BY w.date DESC, w.id DESC "
+		"LIMIT 1) FROM visit v WHERE v.uscc=?1 AND v._deleted=0");
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, e->uscc, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e->last_visit = tidu_view_column_text(st, 0);
+		e->follow_up_due = tidu_view_column_text(st, 1);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+		: tidu_store_sqlerr(s, rc, _("reading the visits"));
+}
+
+/* Fills the readiness of `e` for its tier from the assessment. */
+static int assess_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pack,
+			tidu_pool_entry *e)
+{
+	tidu_assess_input *in = NULL;
+	tidu_assessment *a = NULL;
+	const tidu_rec *firm;
+	size_t i;
+	int error;
+
+	if ((error = tidu_assess_input_load(s, e->uscc, &in)) < 0)
+		return error;
+	firm = tidu_assess_input_firm(in);
+	e->name = dup_or_null(tidu_view_rec_get(firm, "name"));
+	e->district = dup_or_null(tidu_view_rec_get(firm, "district"));
+	e->officer = dup_or_null(tidu_view_rec_get(firm, "officer"));
+	e->since = dup_or_null(tidu_view_rec_get(firm, "reserve_since"));
+	e->reason = dup_or_null(tidu_view_rec_get(firm, "reserve_reason"));
+	e->status = TIDU_ASSESS_INCOMPLETE;
+	if (pack && (error = tidu_assess_run(set, pack, in, 0, e->tier, &a)) == 0 && a->ntiers) {
+		const tidu_assess_tier *t = &a->tiers[0];
+
+		e->status = t->status;
+		e->scored = t->scored;
+		e->score = t->score;
+		e->pass_score = t->pass_score;
+		e->failed = t->nfailed;
+		e->missing = t->nmissing;
+		for (i = 0; i < t->nindicators; i++) {
+			const tidu_assess_indicator *d = &t->indicators[i];
+			double lost = d->max - d->points_max;
+
+			if (lost > 0 && lost > e->top_lost) {
+				e->top_lost = lost;
+				free(e->top_item);
+				e->top_item = tidu_strdup(d->label ? d->label : d->id);
+			}
+		}
+	}
+	tidu_assessment_free(a);
+	tidu_assess_input_free(in);
+	return error < 0 ? error : visits_of(s, e);
+}
+
+void tidu_pool_list_free(tidu_pool_entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].district);
+		free(v[i].officer);
+		free(v[i].since);
+		free(v[i].reason);
+		free(v[i].top_item);
+		free(v[i].last_visit);
+		free(v[i].follow_up_due);
+	}
+	free(v);
+}
+
+int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	tidu_packs *set = NULL;
+	const tidu_pack *pack;
+	tidu_pool_entry *v = NULL;
+	size_t cap = 0, i;
+	char today[11];
+	int rc, error;
+
+	*out = NULL;
+	*n = 0;
+	if ((error = check_tier(f->tier)) < 0)
+		return error;
+	if (f->district && !tidu_dict_district_name(f->district))
+		return tidu_error_set(TIDU_EINVAL, _("unknown district '%s'"), f->district);
+	st = tidu_store_stmt(s,
+		"SELECT uscc FROM firm WHERE _deleted=0 AND reserve_tier=?1 AND "
+		"(?2 IS NULL OR district=?2) AND (?3 IS NULL OR officer=?3) ORDER BY uscc");
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_int(st, 1, f->tier);
+	if (f->district)
+		sqlite3_bind_text(st, 2, f->district, -1, SQLITE_STATIC);
+	if (f->officer)
+		sqlite3_bind_text(st, 3, f->officer, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			v = tidu_reallocarray(v, cap, sizeof(*v));
+		}
+		memset(&v[*n], 0, sizeof(v[*n]));
+		snprintf(v[*n].uscc, sizeof(v[*n].uscc), "%s", sqlite3_column_text(st, 0));
+		v[*n].tier = f->tier;
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(s, rc, _("reading the reserve list"));
+		goto fail;
+	}
+	if ((error = tidu_rules_load(s, &set)) < 0)
+		goto fail;
+	tidu_date_today(today);
+	pack = tidu_packs_in_force(set, today);
+	for (i = 0; i < *n; i++)
+		if ((error = assess_entry(s, set, pack, &v[i])) < 0)
+			goto fail;
+	tidu_packs_free(set);
+	if (*n)
+		qsort(v, *n, sizeof(*v), ready_cmp);
+	*out = v;
+	return 0;
+fail:
+	tidu_packs_free(set);
+	tidu_pool_list_free(v, *n);
+	*n = 0;
+	return error;
+}
+
+/* ---- targets ---------------------------------------------------------------------- */
+
+static int check_year(int year)
+{
+	if (year < 2000 || year > 2100)
+		return tidu_error_set(TIDU_EINVAL, _("year %d is out of range (2000 to 2100)"), year);
+	return 0;
+}
+
+static int check_district(const char *d)
+{
+	if (!tidu_dict_district_name(d) || tidu_dict_is_city(d))
+		return tidu_error_set(TIDU_EINVAL, _("unknown district '%s'"), d);
+	return 0;
+}
+
+int tidu_pool_target_set(tidu_store *city, int year, int tier, const char *district,
+			 int64_t target)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int error;
+
+	if (!is_city(city))
+		return tidu_error_set(TIDU_EINVAL, "%s",
+			_("targets are set on the city's store (a district sees the city's with the next sync)"));
+	if ((error = check_year(year)) < 0 || (error = check_tier(tier)) < 0 ||
+	    (district && (error = check_district(district)) < 0))
+		return error;
+	if (target < 0 || target > 1000000)
+		return tidu_error_set(TIDU_EINVAL, _("target %lld is out of range (0 to 1000000)"),
+				      (long long)target);
+	tidu_date_today(now);
+	if (!(st = tidu_store_stmt(city,
+		"INSERT INTO pool_target(year, tier, district, target, updated) VALUES(?,?,?,?,?) "
+		"ON CONFLICT(year, tier, district) DO UPDATE SET target=excluded.target, "
+		"updated=excluded.updated")))
+		return TIDU_ERROR;
+	sqlite3_bind_int(st, 1, year);
+	sqlite3_bind_int(st, 2, tier);
+	sqlite3_bind_text(st, 3, district ? district : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, target);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
+	return tidu_store_exec(city, st, _("saving the target"));
+}
+
+double tidu_pool_completion(const tidu_pool_progress *p)
+{
+	if (p->target <= 0)
+		return -1;
+	return round(1000.0 * (double)p->recognised / (double)p->target) / 10.0;
+}
+
+static tidu_pool_progress *row_for(tidu_pool_tier_progress *t, const char *district)
+{
+	size_t i;
+
+	for (i = 0; i < t->ndistricts; i++)
+		if (!strcmp(t->districts[i].district, district))
+			return &t->districts[i];
+	t->districts = tidu_reallocarray(t->districts, t->ndistricts + 1, sizeof(*t->districts));
+	memset(&t->districts[t->ndistricts], 0, sizeof(*t->districts));
+	snprintf(t->districts[t->ndistricts].district, sizeof(t->districts->district), "%s",
+		 district);
+	t->districts[t->ndistricts].target = -1;
+	return &t->districts[t->ndistricts++];
+}
+
+static int rank_cmp(const void *x, const void *y)
+{
+	const tidu_pool_progress *a = x, *b = y;
+	double ca = tidu_pool_completion(a), cb = tidu_pool_completion(b);
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	if (a->recognised != b->recognised)
+		return a->recognised > b->recognised ? -1 : 1;
+	return strcmp(a->district, b->district);
+}
+
+void tidu_pool_targets_free(tidu_pool_tier_progress out[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		free(out[i].districts);
+		out[i].districts = NULL;
+		out[i].ndistricts = 0;
+	}
+}
+
+/* Adds the counts a query (district, tier, count) gives to the `field` of each row. */
+static int add_counts(tidu_store *s, const char *sql, int year, const char *own,
+		      tidu_pool_tier_progress out[3], size_t field)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s, sql);
+	int rc;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_int(st, 1, year);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 0);
+		int tier = sqlite3_column_int(st, 1);
+		int64_t c = sqlite3_column_int64(st, 2);
+		tidu_pool_progress *p;
+
+		if (tier < 1 || tier > 3 || (own && (!d || strcmp(d, own))))
+			continue; /* on a district's store, a firm the city moved away */
+		if (d && *d) {
+			p = row_for(&out[3 - tier], d);
+			*(int64_t *)(void *)((char *)p + field) += c;
+		}
+		*(int64_t *)(void *)((char *)&out[3 - tier].total + field) += c;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("counting the pool"));
+}
+
+int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3])
+{
+	const char *own = is_city(s) ? NULL : tidu_store_district(s);
+	sqlite3_stmt *st;
+	tidu_pool_entry *list = NULL;
+	size_t n = 0, i;
+	int rc, error, k;
+
+	memset(out, 0, 3 * sizeof(*out));
+	for (k = 0; k < 3; k++) {
+		out[k].tier = 3 - k;
+		out[k].total.target = -1;
+	}
+	if ((error = check_year(year)) < 0)
+		return error;
+	/* the targets: the city's own rows give the totals' targets */
+	if (!(st = tidu_store_stmt(s, "SELECT tier, district, target FROM pool_target WHERE year=?")))
+		return TIDU_ERROR;
+	sqlite3_bind_int(st, 1, year);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int tier = sqlite3_column_int(st, 0);
+		const char *d = (const char *)sqlite3_column_text(st, 1);
+
+		if (tier < 1 || tier > 3 || !d)
+			continue;
+		if (own ? !strcmp(d, own) : !*d)
+			out[3 - tier].total.target = sqlite3_column_int64(st, 2);
+		if (*d && (!own || !strcmp(d, own)))
+			row_for(&out[3 - tier], d)->target = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(s, rc, _("reading the targets"));
+		goto fail;
+	}
+	if ((error = add_counts(s,
+		"SELECT coalesce(district, ''), tier, count(*) FROM firm WHERE _deleted=0 AND "
+		"tier BETWEEN 1 AND 3 AND tier_year=? GROUP BY 1, 2", year, own, out,
+		offsetof(tidu_pool_progress, recognised))) < 0 ||
+	    (error = add_counts(s,
+		"SELECT coalesce(district, ''), reserve_tier, count(*) FROM firm WHERE _deleted=0 "
+		"AND reserve_tier BETWEEN 1 AND 3 AND ?1 = ?1 GROUP BY 1, 2", year, own, out,
+		offsetof(tidu_pool_progress, reserve))) < 0)
+		goto fail;
+	/* passing: each list's firms assessed for its tier */
+	for (k = 0; k < 3; k++) {
+		tidu_pool_filter f = {3 - k, NULL, NULL};
+
+		if ((error = tidu_pool_list(s, &f, &list, &n)) < 0)
+			goto fail;
+		for (i = 0; i < n; i++) {
+			const char *d = list[i].district;
+
+			if (list[i].status != TIDU_ASSESS_PASS || (own && (!d || strcmp(d, own))))
+				continue;
+			if (d)
+				row_for(&out[k], d)->passing++;
+			out[k].total.passing++;
+		}
+		tidu_pool_list_free(list, n);
+	}
+	for (k = 0; k < 3; k++)
+		if (out[k].ndistricts)
+			qsort(out[k].districts, out[k].ndistricts, sizeof(*out[k].districts), rank_cmp);
+	return 0;
+fail:
+	tidu_pool_targets_free(out);
+	return error;
+}
+
+/* ---- the city's document ------------------------------------------------------------ */
+
+static const char *what_doc = N_("the city's targets");
+
+int tidu_pool_targets_export(tidu_store *city, tidu_buf *doc, size_t *count)
+{
+	tidu_buf payload = TIDU_BUF_INIT;
+	tidu_json_writer w;
+	sqlite3_stmt *st;
+	int rc, error;
+
+	*count = 0;
+	if (!(st = tidu_store_stmt(city, "SELECT year, tier, district, target, updated FROM "
+					 "pool_target ORDER BY year, tier, district")))
+		return TIDU_ERROR;
+	tidu_trust_city_payload_begin(&w, &payload, TIDU_TARGETS_FORMAT, "targets");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_json_begin_object(&w);
+		tidu_json_write_key(&w, "year");
+		tidu_json_write_int64(&w, sqlite3_column_int64(st, 0));
+		tidu_json_write_key(&w, "tier");
+		tidu_json_write_int64(&w, sqlite3_column_int64(st, 1));
+		tidu_json_write_key(&w, "district");
+		tidu_json_write_string(&w, (const char *)sqlite3_column_text(st, 2));
+		tidu_json_write_key(&w, "target");
+		tidu_json_write_int64(&w, sqlite3_column_int64(st, 3));
+		tidu_json_write_key(&w, "updated");
+		tidu_json_write_string(&w, (const char *)sqlite3_column_text(st, 4));
+		tidu_json_end_object(&w);
+		(*count)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(city, rc, _("reading the targets"));
+		goto done;
+	}
+	error = tidu_trust_city_payload_sign(city, &w, &payload, TIDU_TARGETS_DOMAIN, *count, doc);
+done:
+	tidu_buf_free(&payload);
+	return error;
+}
+
+int tidu_pool_targets_import(tidu_store *s, const char *doc, size_t len, tidu_city_import *rep)
+{
+	const char *own = tidu_store_district(s);
+	tidu_json *tree = NULL;
+	const tidu_json *items;
+	sqlite3_stmt *del, *ins;
+	size_t i;
+	int error;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((error = tidu_trust_city_open(s, _(what_doc), TIDU_TARGETS_DOMAIN, TIDU_TARGETS_FORMAT,
+					  "targets", doc, len, &tree, &items)) < 0)
+		return error;
+	if ((error = tidu_store_begin(s)) < 0)
+		goto done;
+	if (!(del = tidu_store_stmt(s, "DELETE FROM pool_target")) ||
+	    (error = tidu_store_exec(s, del, _("replacing the targets"))) < 0) {
+		error = error < 0 ? error : TIDU_ERROR;
+		goto fail;
+	}
+	for (i = 0; i < tidu_json_count(items); i++) {
+		const tidu_json *e = tidu_json_at(items, i);
+		const char *d = tidu_json_as_string(tidu_json_get(e, "district"));
+		const char *up = tidu_json_as_string(tidu_json_get(e, "updated"));
+		int64_t year, tier, target;
+		tidu_buf why = TIDU_BUF_INIT;
+
+		if (!d || tidu_json_as_int64(tidu_json_get(e, "year"), &year) < 0 ||
+		    tidu_json_as_int64(tidu_json_get(e, "tier"), &tier) < 0 ||
+		    tidu_json_as_int64(tidu_json_get(e, "target"), &target) < 0 ||
+		    year < 2000 || year > 2100 || tier < 1 || tier > 3 || target < 0 ||
+		    (*d && check_district(d) < 0)) {
+			tidu_error_clear();
+			tidu_buf_printf(&why, _("target %zu: expected a year, a tier 1 to 3, a known district and a target of 0 or more"),
+					i + 1);
+			tidu_city_import_refuse(rep, why.ptr);
+			tidu_buf_free(&why);
+			continue;
+		}
+		if (*d && own && *own && strcmp(d, own) && !is_city(s))
+			continue; /* another district's: not this store's business */
+		if (!(ins = tidu_store_stmt(s, "INSERT OR REPLACE INTO pool_target(year, tier, "
+					       "district, target, updated) VALUES(?,?,?,?,?)"))) {
+			error = TIDU_ERROR;
+			goto fail;
+		}
+		sqlite3_bind_int64(ins, 1, year);
+		sqlite3_bind_int64(ins, 2, tier);
+		sqlite3_bind_text(ins, 3, d, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 4, target);
+		sqlite3_bind_text(ins, 5, up ? up : "", -1, SQLITE_TRANSIENT);
+		if ((error = tidu_store_exec(s, ins, _("saving the targets"))) < 0)
+			goto fail;
+		rep->taken++;
+	}
+	if ((error = tidu_store_commit(s)) < 0)
+		goto fail;
+	goto done;
+fail:
+	tidu_store_rollback(s);
+	rep->taken = 0;
+done:
+	tidu_json_free(tree);
+	return error;
+}

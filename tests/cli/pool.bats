@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# The reserve pool (docs/pool.md): reserve lists kept by the districts'
+# officers, targets set and published signed by the city, progress counted
+# per tier and district. Two districts and the city through a central
+# repository on the local disk.
+load helpers
+
+setup() {
+	setup_home
+	CITY="$BATS_TEST_TMPDIR/city"
+	A="$BATS_TEST_TMPDIR/a" # 410105 金水区
+	C="$BATS_TEST_TMPDIR/c" # 410102 中原区
+	URL="$BATS_TEST_TMPDIR/central.git"
+	F1=$(uscc 91410105MA1J8T9H5)
+	F2=$(uscc 91410105MA1J8T9J1)
+	F3=$(uscc 91410102MA1J8T9K7)
+}
+
+# progress JSON TIER [DISTRICT]: "target recognised completion reserve passing"
+progress() {
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+t = [t for t in d["tiers"] if t["tier"] == int(sys.argv[2])][0]
+if len(sys.argv) > 3:
+    t = [x for x in t["districts"] if x["district"] == sys.argv[3]][0]
+c = t["completion"]
+print(t["target"], t["recognised"], None if c is None else float(c), t["reserve"], t["passing"])' "$@"
+}
+
+@test "a firm joins, moves and leaves a reserve list; each change is in the firm's fields" {
+	init_store
+	add_assess_firm "$F1" 金水测试一
+	tidu firm add "$F2" --name 金水测试二 >/dev/null
+	run tidu pool add "$F1" --tier 1 --officer 李强 --reason 测评接近标准
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"added to the tier 1 reserve list"* ]]
+	tidu pool add "$F2" --tier 1 >/dev/null
+	run tidu pool list --tier 1 --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	python3 -c '
+import json, sys, datetime
+v = json.loads(sys.argv[1])
+assert [e["uscc"] for e in v] == [sys.argv[2], sys.argv[3]], v   # F1 has figures: it scores
+assert v[0]["officer"] == "李强" and v[0]["reason"] == "测评接近标准", v[0]
+assert v[0]["since"] == datetime.date.today().isoformat(), v[0]
+assert v[0]["score"] == 65 and v[0]["status"] == "pass", v[0]
+assert v[0]["top_deduction"] == "IP related to the main product" and v[0]["top_deduction_points"] == 10, v[0]
+assert v[1]["status"] == "incomplete" and v[1]["missing"] > 0, v[1]' "$output" "$F1" "$F2"
+	run tidu pool list --tier 1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 firms on the tier 1 reserve list"* ]]
+	[[ "$output" == *金水测试一* ]]
+	run tidu pool add "$F1" --tier 2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"moved from the tier 1 reserve list to tier 2"* ]]
+	[ "$(tidu firm show "$F1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reserve_tier"])')" = 2 ]
+	run tidu pool remove "$F1" --reason 已认定
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"taken off the tier 2 reserve list"* ]]
+	tidu firm show "$F1" --json | python3 -c '
+import json, sys
+f = json.load(sys.stdin)
+assert f["reserve_tier"] == 0 and f["reserve_left_reason"] == "已认定" and f["reserve_left"], f'
+	run tidu pool list --tier 2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"is empty"* ]]
+}
+
+@test "bad input to the pool: one line, exit 2, nothing changed" {
+	init_store
+	tidu firm add "$F1" --name 金水测试一 >/dev/null
+	tidu pool add "$F1" --tier 1 >/dev/null
+	before=$(home_digest)
+	run tidu pool add "$F1" --tier 4
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid tier '4'"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run tidu pool add "$F1" --tier 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"on the tier 1 reserve list already"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run tidu pool remove "$F2" --reason x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is not in the store"* ]]
+	tidu firm add "$F2" --name 金水测试二 >/dev/null
+	before=$(home_digest)
+	run tidu pool remove "$F2" --reason x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is on no reserve list"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run tidu pool remove "$F1"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--reason"* ]]
+	run tidu pool list --tier 1 --district 999999
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown district '999999'"* ]]
+	run tidu pool target set --year 2025 --tier 3 5
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"targets are set on the city's store"* ]]
+	[ "$(home_digest)" = "$before" ]
+}
+
+@test "the city's targets: bad values refused, nothing stored" {
+	tidu init --district 410100 --officer 市局 --role city >/dev/null
+	before=$(home_digest)
+	run tidu pool target set --year 2025 --tier 3 -- -1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid target '-1'"* ]]
+	run tidu pool target set --year 2025 --tier 3 --district 419999 4
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown district '419999'"* ]]
+	run tidu pool target set --year 2025 --tier 0 4
+	[ "$status" -eq 2 ]
+	run tidu pool target set --year 1800 --tier 3 4
+	[ "$status" -eq 2 ]
+	[ "$(home_digest)" = "$before" ]
+	run tidu pool targets --year 2025 --json
+	[ "$status" -eq 0 ]
+	[ "$(progress "$output" 3)" = "None 0 None 0 0" ]
+}
+
+@test "targets set on the city reach each district; progress counted by hand" {
+	network
+	on "$CITY" pool target set --year 2025 --tier 3 20 >/dev/null
+	on "$CITY" pool target set --year 2025 --tier 3 --district 410105 4 >/dev/null
+	on "$CITY" pool target set --year 2025 --tier 3 --district 410102 2 >/dev/null
+	on "$CITY" pool target set --year 2025 --tier 1 --district 410105 10 >/dev/null
+	# 金水区: F1 recognised tier 3 in 2025, F2 on the tier 3 list and passing tier 1 figures
+	TIDU_HOME=$A tidu firm add "$F1" --name 金水一 tier=3 tier_year=2025 >/dev/null
+	TIDU_HOME=$A add_assess_firm "$F2" 金水二
+	on "$A" pool add "$F2" --tier 1 --officer 王芳 >/dev/null
+	# 中原区: F3 recognised tier 3 in 2024 (not this year's), on the tier 3 list
+	TIDU_HOME=$C tidu firm add "$F3" --name 中原三 tier=3 tier_year=2024 >/dev/null
+	on "$C" pool add "$F3" --tier 3 --reason 已获专精特新 >/dev/null
+	run on "$CITY" sync --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"targets_published": 4'* ]]
+	git --git-dir="$URL" show refs/heads/city/targets:targets.json | grep -q '"format": "tidu-targets"'
+	for h in "$A" "$C"; do
+		run on "$h" sync --json
+		echo "$output"
+		[ "$status" -eq 0 ]
+	done
+	on "$CITY" sync >/dev/null
+	run on "$CITY" pool targets --year 2025 --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(progress "$output" 3)" = "20 1 5.0 1 0" ]
+	[ "$(progress "$output" 3 410105)" = "4 1 25.0 0 0" ]
+	[ "$(progress "$output" 3 410102)" = "2 0 0.0 1 0" ]
+	[ "$(progress "$output" 1 410105)" = "10 0 0.0 1 1" ]
+	# ranked by completion: 金水区 first
+	python3 -c '
+import json, sys
+t = [t for t in json.loads(sys.argv[1])["tiers"] if t["tier"] == 3][0]
+assert [d["district"] for d in t["districts"]] == ["410105", "410102"], t' "$output"
+	# each district sees its own target and counts
+	run on "$A" pool targets --year 2025 --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(progress "$output" 3)" = "4 1 25.0 0 0" ]
+	[[ "$output" != *410102* ]]
+	run on "$C" pool targets --year 2025 --json
+	[ "$(progress "$output" 3)" = "2 0 0.0 1 0" ]
+	[[ "$output" != *410105* ]]
+	run on "$C" pool targets --year 2025
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Zhongyuan District"* ]]
+	LANG=zh_CN.UTF-8 run on "$C" pool targets --year 2025
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *中原区* ]]
+	# the city's reserve list holds the districts' firms
+	run on "$CITY" pool list --tier 3 --json
+	[[ "$output" == *"$F3"* && "$output" == *已获专精特新* ]]
+}
