@@ -107,7 +107,7 @@ static void test_fields(void **state)
 		assert_string_equal(g->entity, "firm");
 		assert_ptr_equal(tidu_dict_field("firm", g->key), g);
 	}
-	assert_int_equal(i, 43); /* 39 + special_points and three judge.* (migration 005) */
+	assert_int_equal(i, 47); /* 39 + special_points and three judge.* (migration 005) + four reserve_* (009) */
 	for (i = 0; tidu_dict_nth("firm_year", i); i++)
 		;
 	assert_int_equal(i, 7);
