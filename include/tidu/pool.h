@@ -67,6 +67,73 @@ int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **o
 void tidu_pool_list_free(tidu_pool_entry *v, size_t n);
 
 /*
+ * The candidates for the tier `tier` list: firms on no list of that tier
+ * and not recognised at it or above, whose assessment for the tier passes,
+ * is undecided, or falls short by at most `within` points with at most one
+ * hard condition failed. In the order of tidu_pool_list (the entries'
+ * `tier` is the one suggested). `district` NULL: all.
+ */
+int tidu_pool_suggest(tidu_store *s, int tier, double within, const char *district,
+		      tidu_pool_entry **out, size_t *n);
+
+/* What `pool check` finds wrong with a firm of the pool. */
+typedef enum {
+	TIDU_POOL_NO_OFFICER = 1,   /* on a list with no assigned officer */
+	TIDU_POOL_CONFLICT,         /* unresolved conflicts (`tidu conflicts`) */
+	TIDU_POOL_TWO_DISTRICTS,    /* its district was written two ways (a conflict on it) */
+	TIDU_POOL_STALE             /* its newest yearly figures are older than the last full year */
+} tidu_pool_problem;
+
+typedef struct {
+	char uscc[TIDU_USCC_LEN + 1];
+	char *name, *district;
+	int tier;                   /* its list (0: none) */
+	tidu_pool_problem problem;
+	char *detail;               /* the year of the newest figures, the number of conflicts... */
+} tidu_pool_issue;
+
+/* Every problem of the firms on the lists (and conflicts of any firm), by firm. */
+int tidu_pool_check(tidu_store *s, tidu_pool_issue **out, size_t *n);
+void tidu_pool_issues_free(tidu_pool_issue *v, size_t n);
+
+/* One change of a firm's place on the lists (from the change log). */
+typedef struct {
+	int64_t wall_ms;            /* when it was written, on the writing device's clock */
+	const char *device;         /* the device that wrote it */
+	const char *field;          /* reserve_tier, officer, reserve_since, ... */
+	const char *value;          /* NULL: cleared */
+	const char *old;            /* the value before (NULL: empty) */
+} tidu_pool_change;
+
+typedef int (*tidu_pool_history_fn)(void *ctx, const tidu_pool_change *c);
+
+/* The history of firm `uscc` on the lists, oldest first. TIDU_ENOTFOUND if it is not stored. */
+int tidu_pool_history(tidu_store *s, const char *uscc, tidu_pool_history_fn fn, void *ctx);
+
+/* A follow-up that is due: a visit's `follow_up_due`. */
+typedef struct {
+	char uscc[TIDU_USCC_LEN + 1];
+	char *name, *district, *officer; /* the firm's assigned officer (else the visit's) */
+	char *visit, *visit_date, *due;
+	int tier;                   /* its list (0: none) */
+	int overdue;                /* due before today */
+} tidu_pool_due;
+
+typedef struct {
+	int overdue_only;
+	const char *district, *officer; /* NULL: all */
+} tidu_pool_due_filter;
+
+/*
+ * The open follow-ups: for each firm, its latest visit's follow_up_due when
+ * no later visit was made on or after that visit (a later visit answers it).
+ * Sorted by officer, then due date.
+ */
+int tidu_pool_due_list(tidu_store *s, const tidu_pool_due_filter *f, tidu_pool_due **out,
+		       size_t *n);
+void tidu_pool_due_free(tidu_pool_due *v, size_t n);
+
+/*
  * City: sets the year's target for a tier, for the city (`district` NULL)
  * or a district (a known district code of the city). `target` >= 0.
  * TIDU_EINVAL on a district's store or for a bad value.

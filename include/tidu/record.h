@@ -122,6 +122,18 @@ int tidu_record_field(tidu_store *s, const char *entity, const char *key,
 int tidu_record_pending(tidu_store *s, int64_t *out);
 
 /*
+ * The logged changes of one record, oldest first (by HLC): local writes and
+ * merged ones alike. `fields` is the change's JSON as logged:
+ * [[FIELD, VALUE or null, BASE], ...]. fn returns 0 to go on, < 0 to stop
+ * with that error. A full scan of the change log (no index: every write
+ * would pay for one); meant for one firm's history, not for loops.
+ */
+typedef int (*tidu_record_history_fn)(void *ctx, int64_t hlc, int64_t wall_ms,
+				      const char *device, const char *fields);
+int tidu_record_history(tidu_store *s, const char *entity, const char *key,
+			tidu_record_history_fn fn, void *ctx);
+
+/*
  * Keeps `value` of `field` of `entity` `key`, written by `device` at `hlc`
  * but not merged (a change set aside: docs/sync.md, "Whose firm it is"), as
  * an unresolved conflict against the stored value, so that it can be

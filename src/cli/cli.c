@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -562,4 +563,13 @@ int cli_run_cmd(cli_ctx *ctx, const cli_cmd *cmd, int argc, char **argv)
 	free(r.args);
 	free(r.opts);
 	return code;
+}
+
+void cli_local_minute(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, 32, "?");
 }

@@ -157,6 +157,9 @@ int cli_output_errno(int *reported);
  */
 const char *cli_safe_field(const tidu_field *f, const char *s);
 
+/* "2026-11-27 09:13": a time in milliseconds since the epoch, in local time ("?" if out of range). */
+void cli_local_minute(int64_t ms, char out[32]);
+
 /* Prints `s` (made safe: cli_safe) and spaces up to `cols` terminal columns (CJK count 2), at least one. */
 void cli_print_padded(FILE *f, const char *s, size_t cols);
 

@@ -45,15 +45,6 @@ void cli_changes_warn_aside(tidu_store *s)
 			 (long long)oc.aside);
 }
 
-static void local_minute(int64_t ms, char out[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (!localtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M", &tm))
-		snprintf(out, 32, "?");
-}
-
 static void pending_json(tidu_json_writer *w, const tidu_outbox_counts *oc,
 			 const tidu_outbox_item *it, size_t n, int all)
 {
@@ -134,7 +125,7 @@ static int changes_pending(cli_run *r)
 		printf(_("%lld changes are set aside: they cannot be sent as they are\n"),
 		       (long long)oc.aside);
 	for (i = 0; i < n; i++) {
-		local_minute(it[i].wall, when);
+		cli_local_minute(it[i].wall, when);
 		printf("  #%-8lld %-10s %s  %s  %s  ", (long long)it[i].id,
 		       it[i].reason ? _("set aside") : _("pending"), when,
 		       cli_safe(it[i].entity), cli_safe(it[i].key));

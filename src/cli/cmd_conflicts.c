@@ -12,11 +12,7 @@
 /* "2026-11-27 09:13" in local time, from an HLC. */
 static void hlc_time(int64_t hlc, char out[32])
 {
-	time_t t = (time_t)((hlc >> 16) / 1000);
-	struct tm tm;
-
-	if (!localtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M", &tm))
-		snprintf(out, 32, "?");
+	cli_local_minute((hlc >> 16), out);
 }
 
 /* Room for "officer (device)": who() never cuts a name. */

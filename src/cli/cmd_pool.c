@@ -158,20 +158,12 @@ static void json_str_or_null(tidu_json_writer *w, const char *key, const char *v
 		tidu_json_write_null(w);
 }
 
-static int pool_list(cli_run *r)
+/* The entries as a table or one JSON array; frees them. */
+static int print_entries(tidu_pool_entry *v, size_t n, int json)
 {
-	const list_opts *o = r->opts;
-	tidu_pool_filter f = {0, o->district, o->officer};
-	tidu_pool_entry *v = NULL;
-	size_t n = 0, i;
-	int64_t tier;
-	int error;
+	size_t i;
 
-	parse_range(o->tier, "tier", 1, 3, &tier);
-	f.tier = (int)tier;
-	if ((error = tidu_pool_list(r->store, &f, &v, &n)) < 0)
-		return cli_fail(error);
-	if (o->json) {
+	if (json) {
 		tidu_buf out = TIDU_BUF_INIT;
 		tidu_json_writer w;
 
@@ -215,12 +207,6 @@ static int pool_list(cli_run *r)
 		tidu_pool_list_free(v, n);
 		return cli_emit_json(&w, &out);
 	}
-	if (!n) {
-		printf(_("The tier %d reserve list (%s) is empty: add a firm with 'tidu pool add USCC --tier %d'.\n"),
-		       (int)tier, tier_label((int)tier), (int)tier);
-		tidu_pool_list_free(v, n);
-		return EXIT_OK;
-	}
 	cli_print_padded(stdout, _("USCC"), 20);
 	cli_print_padded(stdout, _("Status"), 12);
 	cli_print_padded(stdout, _("Score"), 8);
@@ -249,9 +235,311 @@ static int pool_list(cli_run *r)
 		printf("%s\n", cli_safe(e->name ? e->name : ""));
 		tidu_buf_free(&b);
 	}
+	tidu_pool_list_free(v, n);
+	return EXIT_OK;
+}
+
+static int pool_list(cli_run *r)
+{
+	const list_opts *o = r->opts;
+	tidu_pool_filter f = {0, o->district, o->officer};
+	tidu_pool_entry *v = NULL;
+	size_t n = 0;
+	int64_t tier;
+	int error, code;
+
+	parse_range(o->tier, "tier", 1, 3, &tier);
+	f.tier = (int)tier;
+	if ((error = tidu_pool_list(r->store, &f, &v, &n)) < 0)
+		return cli_fail(error);
+	if (!n && !o->json) {
+		printf(_("The tier %d reserve list (%s) is empty: add a firm with 'tidu pool add USCC --tier %d'.\n"),
+		       (int)tier, tier_label((int)tier), (int)tier);
+		tidu_pool_list_free(v, n);
+		return EXIT_OK;
+	}
+	if ((code = print_entries(v, n, o->json)) != EXIT_OK || o->json)
+		return code;
 	printf(_("%zu firms on the tier %d reserve list (%s), most ready first\n"), n, (int)tier,
 	       tier_label((int)tier));
-	tidu_pool_list_free(v, n);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ suggest */
+
+typedef struct {
+	const char *tier, *within, *district;
+	int json;
+} suggest_opts;
+
+static suggest_opts suggest_defaults;
+
+static const cli_opt suggest_optv[] = {
+	CLI_STRING("tier", "N", N_("the list: 1, 2 or 3"), suggest_defaults, tier),
+	CLI_STRING("within", "P", N_("at most P points short (default 5)"), suggest_defaults, within),
+	CLI_STRING("district", "CODE", N_("only firms of this district"), suggest_defaults, district),
+	CLI_FLAG("json", N_("print one JSON array"), suggest_defaults, json),
+	CLI_OPT_END,
+};
+
+static int suggest_check(cli_run *r)
+{
+	const suggest_opts *o = r->opts;
+	double d;
+	int64_t t;
+	int code;
+
+	if (!o->tier)
+		return cli_error(EXIT_USAGE, "%s", _("say which list with --tier 1, 2 or 3"));
+	if ((code = parse_range(o->tier, "tier", 1, 3, &t)) != EXIT_OK)
+		return code;
+	if (o->within && (tidu_parse_number(o->within, &d, NULL) < 0 || !(d >= 0) || d > 100)) {
+		tidu_error_clear();
+		return cli_error(EXIT_USAGE, _("invalid --within '%s': points from 0 to 100"), o->within);
+	}
+	return check_district(o->district);
+}
+
+static int pool_suggest(cli_run *r)
+{
+	const suggest_opts *o = r->opts;
+	tidu_pool_entry *v = NULL;
+	size_t n = 0;
+	double within = 5;
+	int64_t tier;
+	int error, code;
+
+	parse_range(o->tier, "tier", 1, 3, &tier);
+	if (o->within && tidu_parse_number(o->within, &within, NULL) < 0)
+		return cli_fail(TIDU_EINVAL);
+	if ((error = tidu_pool_suggest(r->store, (int)tier, within, o->district, &v, &n)) < 0)
+		return cli_fail(error);
+	if (!n && !o->json) {
+		printf(_("No firm off the tier %d list passes or falls short by %g points or less.\n"),
+		       (int)tier, within);
+		tidu_pool_list_free(v, n);
+		return EXIT_OK;
+	}
+	if ((code = print_entries(v, n, o->json)) != EXIT_OK || o->json)
+		return code;
+	printf(_("%zu candidates for the tier %d reserve list (%s): add one with 'tidu pool add USCC --tier %d'\n"),
+	       n, (int)tier, tier_label((int)tier), (int)tier);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ check */
+
+static const char *problem_text(tidu_pool_problem p)
+{
+	switch (p) {
+	case TIDU_POOL_NO_OFFICER:
+		return _("no assigned officer");
+	case TIDU_POOL_CONFLICT:
+		return _("unresolved conflicts");
+	case TIDU_POOL_TWO_DISTRICTS:
+		return _("claimed by two districts");
+	default:
+		return _("inputs older than the last full year");
+	}
+}
+
+static const char *problem_name(tidu_pool_problem p)
+{
+	switch (p) {
+	case TIDU_POOL_NO_OFFICER:
+		return "no_officer";
+	case TIDU_POOL_CONFLICT:
+		return "conflicts";
+	case TIDU_POOL_TWO_DISTRICTS:
+		return "two_districts";
+	default:
+		return "stale";
+	}
+}
+
+static int pool_check(cli_run *r)
+{
+	const cli_json_opts *o = r->opts;
+	tidu_pool_issue *v = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = tidu_pool_check(r->store, &v, &n)) < 0)
+		return cli_fail(error);
+	if (o->json) {
+		tidu_buf out = TIDU_BUF_INIT;
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_array(&w);
+		for (i = 0; i < n; i++) {
+			tidu_json_begin_object(&w);
+			tidu_json_write_key(&w, "uscc");
+			tidu_json_write_string(&w, v[i].uscc);
+			json_str_or_null(&w, "name", v[i].name);
+			json_str_or_null(&w, "district", v[i].district);
+			tidu_json_write_key(&w, "reserve_tier");
+			tidu_json_write_int64(&w, v[i].tier);
+			tidu_json_write_key(&w, "problem");
+			tidu_json_write_string(&w, problem_name(v[i].problem));
+			json_str_or_null(&w, "detail", v[i].detail);
+			tidu_json_end_object(&w);
+		}
+		tidu_json_end_array(&w);
+		tidu_pool_issues_free(v, n);
+		return cli_emit_json(&w, &out);
+	}
+	for (i = 0; i < n; i++) {
+		cli_print_padded(stdout, v[i].uscc, 20);
+		cli_print_padded(stdout, problem_text(v[i].problem), 30);
+		cli_print_padded(stdout, v[i].detail ? v[i].detail : "", 12);
+		printf("%s\n", cli_safe(v[i].name ? v[i].name : ""));
+	}
+	if (n)
+		printf(_("%zu problems in the pool\n"), n);
+	else
+		printf("%s\n", _("No problem in the pool: every firm on a list has an officer and recent figures, no firm has a conflict."));
+	tidu_pool_issues_free(v, n);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ history */
+
+typedef struct {
+	int json;
+	tidu_json_writer *w;
+	size_t n;
+} history_out;
+
+static int history_cb(void *ctx, const tidu_pool_change *c)
+{
+	history_out *h = ctx;
+	char when[32];
+
+	cli_local_minute(c->wall_ms, when);
+	h->n++;
+	if (h->json) {
+		tidu_json_begin_object(h->w);
+		tidu_json_write_key(h->w, "when");
+		tidu_json_write_string(h->w, when);
+		tidu_json_write_key(h->w, "device");
+		tidu_json_write_string(h->w, c->device ? c->device : "");
+		tidu_json_write_key(h->w, "field");
+		tidu_json_write_string(h->w, c->field);
+		json_str_or_null(h->w, "old", c->old);
+		json_str_or_null(h->w, "value", c->value);
+		tidu_json_end_object(h->w);
+		return 0;
+	}
+	cli_print_padded(stdout, when, 18);
+	cli_print_padded(stdout, c->device ? c->device : "", 18);
+	cli_print_padded(stdout, cli_safe_field(tidu_dict_field(TIDU_ENTITY_FIRM, c->field),
+						tidu_dict_label(tidu_dict_field(TIDU_ENTITY_FIRM, c->field))),
+			 32);
+	printf("%s", cli_safe(c->old ? c->old : "-"));
+	printf(" -> %s\n", cli_safe(c->value ? c->value : "-"));
+	return 0;
+}
+
+static int pool_history(cli_run *r)
+{
+	const cli_json_opts *o = r->opts;
+	tidu_buf out = TIDU_BUF_INIT;
+	tidu_json_writer w;
+	history_out h = {o->json, &w, 0};
+	int error;
+
+	if (o->json) {
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_array(&w);
+	}
+	if ((error = tidu_pool_history(r->store, r->args[0], history_cb, &h)) < 0) {
+		tidu_buf_free(&out);
+		return cli_fail(error);
+	}
+	if (o->json) {
+		tidu_json_end_array(&w);
+		return cli_emit_json(&w, &out);
+	}
+	if (!h.n)
+		printf("%s\n", _("This firm has never been on a reserve list."));
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ due */
+
+typedef struct {
+	const char *district, *officer;
+	int overdue, json;
+} due_opts;
+
+static due_opts due_defaults;
+
+static const cli_opt due_optv[] = {
+	CLI_FLAG("overdue", N_("only those past their date"), due_defaults, overdue),
+	CLI_STRING("district", "CODE", N_("only firms of this district"), due_defaults, district),
+	CLI_STRING("officer", "NAME", N_("only this officer's"), due_defaults, officer),
+	CLI_FLAG("json", N_("print one JSON array"), due_defaults, json),
+	CLI_OPT_END,
+};
+
+static int due_check(cli_run *r)
+{
+	const due_opts *o = r->opts;
+
+	return check_district(o->district);
+}
+
+static int pool_due(cli_run *r)
+{
+	const due_opts *o = r->opts;
+	tidu_pool_due_filter f = {o->overdue, o->district, o->officer};
+	tidu_pool_due *v = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = tidu_pool_due_list(r->store, &f, &v, &n)) < 0)
+		return cli_fail(error);
+	if (o->json) {
+		tidu_buf out = TIDU_BUF_INIT;
+		tidu_json_writer w;
+
+		tidu_json_writer_init(&w, &out, 1);
+		tidu_json_begin_array(&w);
+		for (i = 0; i < n; i++) {
+			tidu_json_begin_object(&w);
+			tidu_json_write_key(&w, "uscc");
+			tidu_json_write_string(&w, v[i].uscc);
+			json_str_or_null(&w, "name", v[i].name);
+			json_str_or_null(&w, "district", v[i].district);
+			json_str_or_null(&w, "officer", v[i].officer);
+			tidu_json_write_key(&w, "reserve_tier");
+			tidu_json_write_int64(&w, v[i].tier);
+			json_str_or_null(&w, "visit", v[i].visit);
+			json_str_or_null(&w, "visit_date", v[i].visit_date);
+			json_str_or_null(&w, "due", v[i].due);
+			tidu_json_write_key(&w, "overdue");
+			tidu_json_write_bool(&w, v[i].overdue);
+			tidu_json_end_object(&w);
+		}
+		tidu_json_end_array(&w);
+		tidu_pool_due_free(v, n);
+		return cli_emit_json(&w, &out);
+	}
+	for (i = 0; i < n; i++) {
+		if (!i || strcmp(v[i].officer ? v[i].officer : "", v[i - 1].officer ? v[i - 1].officer : ""))
+			printf("%s\n", cli_safe(v[i].officer && *v[i].officer ? v[i].officer : _("(no officer)")));
+		printf("  ");
+		cli_print_padded(stdout, v[i].due, 12);
+		cli_print_padded(stdout, v[i].overdue ? _("overdue") : "", 10);
+		cli_print_padded(stdout, v[i].uscc, 20);
+		printf("%s\n", cli_safe(v[i].name ? v[i].name : ""));
+	}
+	if (n)
+		printf(_("%zu follow-ups due\n"), n);
+	else
+		printf("%s\n", _("No follow-up is due."));
+	tidu_pool_due_free(v, n);
 	return EXIT_OK;
 }
 
@@ -458,6 +746,21 @@ static const cli_cmd pool_subs[] = {
 	 .spec = {"tidu pool list --tier N [--district CODE] [--officer NAME] [--json]", NULL,
 		  list_optv, 0, 0},
 	 CLI_OPTS(list_defaults), .need = NEED_STORE, .check = list_check, .run = pool_list},
+	{.name = "suggest", .summary = N_("firms to add to a tier's list: passing or close"),
+	 .spec = {"tidu pool suggest --tier N [--within P] [--district CODE] [--json]", NULL,
+		  suggest_optv, 0, 0},
+	 CLI_OPTS(suggest_defaults), .need = NEED_STORE, .check = suggest_check,
+	 .run = pool_suggest},
+	{.name = "check", .summary = N_("firms of the pool with no officer, conflicts, two districts or old figures"),
+	 .spec = {"tidu pool check [--json]", NULL, cli_json_array_optv, 0, 0},
+	 CLI_OPTS(cli_json_defaults), .need = NEED_STORE, .run = pool_check},
+	{.name = "history", .summary = N_("a firm's history on the reserve lists, from the change log"),
+	 .spec = {"tidu pool history USCC [--json]", NULL, cli_json_array_optv, 1, 1},
+	 CLI_OPTS(cli_json_defaults), .need = NEED_STORE, .run = pool_history},
+	{.name = "due", .summary = N_("the follow-ups due, by officer"),
+	 .spec = {"tidu pool due [--overdue] [--district CODE] [--officer NAME] [--json]", NULL,
+		  due_optv, 0, 0},
+	 CLI_OPTS(due_defaults), .need = NEED_STORE, .check = due_check, .run = pool_due},
 	{.name = "add", .summary = N_("put a firm on a tier's reserve list"),
 	 .spec = {"tidu pool add USCC --tier N [--officer NAME] [--reason TEXT]", NULL, add_optv, 1, 1},
 	 CLI_OPTS(add_defaults), .need = NEED_STORE, .check = add_check, .run = pool_add},

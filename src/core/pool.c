@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "tidu/alloc.h"
+#include "tidu/conflict.h"
 #include "tidu/dict.h"
 #include "tidu/error.h"
 #include "tidu/firm.h"
@@ -20,6 +21,7 @@
 #include "tidu/json.h"
 #include "tidu/parse.h"
 #include "tidu/pool.h"
+#include "tidu/record.h"
 #include "tidu/rules.h"
 #include "tidu/view.h"
 
@@ -169,19 +171,15 @@ static int visits_of(tidu_store *s, tidu_pool_entry *e)
 		: tidu_store_sqlerr(s, rc, _("reading the visits"));
 }
 
-/* Fills the readiness of `e` for its tier from the assessment. */
-static int assess_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pack,
-			tidu_pool_entry *e)
+/* Fills `e` (uscc and tier set) from the firm's input and its assessment for e->tier. */
+static int fill_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pack,
+		      const tidu_assess_input *in, tidu_pool_entry *e)
 {
-	tidu_assess_input *in = NULL;
 	tidu_assessment *a = NULL;
-	const tidu_rec *firm;
+	const tidu_rec *firm = tidu_assess_input_firm(in);
 	size_t i;
-	int error;
+	int error = 0;
 
-	if ((error = tidu_assess_input_load(s, e->uscc, &in)) < 0)
-		return error;
-	firm = tidu_assess_input_firm(in);
 	e->name = dup_or_null(tidu_view_rec_get(firm, "name"));
 	e->district = dup_or_null(tidu_view_rec_get(firm, "district"));
 	e->officer = dup_or_null(tidu_view_rec_get(firm, "officer"));
@@ -209,24 +207,42 @@ static int assess_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *p
 		}
 	}
 	tidu_assessment_free(a);
-	tidu_assess_input_free(in);
 	return error < 0 ? error : visits_of(s, e);
+}
+
+/* Fills the readiness of `e` for its tier from the assessment. */
+static int assess_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pack,
+			tidu_pool_entry *e)
+{
+	tidu_assess_input *in = NULL;
+	int error;
+
+	if ((error = tidu_assess_input_load(s, e->uscc, &in)) < 0)
+		return error;
+	error = fill_entry(s, set, pack, in, e);
+	tidu_assess_input_free(in);
+	return error;
+}
+
+static void entry_clear(tidu_pool_entry *e)
+{
+	free(e->name);
+	free(e->district);
+	free(e->officer);
+	free(e->since);
+	free(e->reason);
+	free(e->top_item);
+	free(e->last_visit);
+	free(e->follow_up_due);
+	memset(e, 0, sizeof(*e));
 }
 
 void tidu_pool_list_free(tidu_pool_entry *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].district);
-		free(v[i].officer);
-		free(v[i].since);
-		free(v[i].reason);
-		free(v[i].top_item);
-		free(v[i].last_visit);
-		free(v[i].follow_up_due);
-	}
+	for (i = 0; i < n; i++)
+		entry_clear(&v[i]);
 	free(v);
 }
 
@@ -289,6 +305,385 @@ fail:
 	tidu_pool_list_free(v, *n);
 	*n = 0;
 	return error;
+}
+
+/* ---- suggestions ------------------------------------------------------------------ */
+
+typedef struct {
+	tidu_store *s;
+	const tidu_packs *set;
+	const tidu_pack *pack;
+	int tier;
+	double within;
+	tidu_pool_entry *v;
+	size_t n, cap;
+} suggest_ctx;
+
+static int int_field(const tidu_rec *r, const char *key)
+{
+	const char *v = tidu_view_rec_get(r, key);
+	int64_t n;
+
+	return v && *v && tidu_parse_int64(v, &n) == 0 && n > 0 && n < 100 ? (int)n : 0;
+}
+
+static int suggest_one(void *vctx, const tidu_assess_input *in)
+{
+	suggest_ctx *c = vctx;
+	const tidu_rec *firm = tidu_assess_input_firm(in);
+	const char *uscc = tidu_view_rec_get(firm, "uscc");
+	tidu_pool_entry e;
+	double short_by;
+	int error;
+
+	if (!uscc || int_field(firm, "reserve_tier") == c->tier || int_field(firm, "tier") >= c->tier)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.uscc, sizeof(e.uscc), "%s", uscc);
+	e.tier = c->tier;
+	if ((error = fill_entry(c->s, c->set, c->pack, in, &e)) < 0) {
+		entry_clear(&e);
+		return error;
+	}
+	short_by = e.scored && e.score < e.pass_score ? e.pass_score - e.score : 0;
+	if (e.status == TIDU_ASSESS_PASS || e.status == TIDU_ASSESS_UNDECIDED ||
+	    (e.status == TIDU_ASSESS_FAIL && e.failed <= 1 && short_by <= c->within &&
+	     (e.scored || e.failed == 1))) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 64;
+			c->v = tidu_reallocarray(c->v, c->cap, sizeof(*c->v));
+		}
+		c->v[c->n++] = e;
+		return 0;
+	}
+	entry_clear(&e);
+	return 0;
+}
+
+int tidu_pool_suggest(tidu_store *s, int tier, double within, const char *district,
+		      tidu_pool_entry **out, size_t *n)
+{
+	suggest_ctx c;
+	tidu_packs *set = NULL;
+	char today[11];
+	int error;
+
+	*out = NULL;
+	*n = 0;
+	if ((error = check_tier(tier)) < 0)
+		return error;
+	if (!(within >= 0) || within > 100)
+		return tidu_error_set(TIDU_EINVAL, "%s", _("--within takes points from 0 to 100"));
+	if (district && !tidu_dict_district_name(district))
+		return tidu_error_set(TIDU_EINVAL, _("unknown district '%s'"), district);
+	if ((error = tidu_rules_load(s, &set)) < 0)
+		return error;
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.set = set;
+	tidu_date_today(today);
+	c.pack = tidu_packs_in_force(set, today);
+	c.tier = tier;
+	c.within = within;
+	error = c.pack ? tidu_assess_each(s, district, suggest_one, &c) : 0;
+	tidu_packs_free(set);
+	if (error < 0) {
+		tidu_pool_list_free(c.v, c.n);
+		return error;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), ready_cmp);
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+/* ---- check ---------------------------------------------------------------------------- */
+
+void tidu_pool_issues_free(tidu_pool_issue *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].district);
+		free(v[i].detail);
+	}
+	free(v);
+}
+
+typedef struct {
+	tidu_pool_issue *v;
+	size_t n, cap;
+} issues;
+
+static void issue_add(issues *is, const char *uscc, const tidu_rec *firm, tidu_pool_problem p,
+		      char *detail)
+{
+	tidu_pool_issue *x;
+
+	if (is->n == is->cap) {
+		is->cap = is->cap ? 2 * is->cap : 32;
+		is->v = tidu_reallocarray(is->v, is->cap, sizeof(*is->v));
+	}
+	x = &is->v[is->n++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->uscc, sizeof(x->uscc), "%s", uscc);
+	if (firm) {
+		x->name = dup_or_null(tidu_view_rec_get(firm, "name"));
+		x->district = dup_or_null(tidu_view_rec_get(firm, "district"));
+		x->tier = int_field(firm, "reserve_tier");
+	}
+	x->problem = p;
+	x->detail = detail;
+}
+
+static int issue_cmp(const void *a, const void *b)
+{
+	const tidu_pool_issue *x = a, *y = b;
+	int c = strcmp(x->uscc, y->uscc);
+
+	return c ? c : (int)x->problem - (int)y->problem;
+}
+
+int tidu_pool_check(tidu_store *s, tidu_pool_issue **out, size_t *n)
+{
+	tidu_conflict *cf = NULL;
+	size_t ncf = 0, i, k;
+	issues is = {NULL, 0, 0};
+	sqlite3_stmt *st;
+	char today[11];
+	int rc, error, last_full;
+
+	*out = NULL;
+	*n = 0;
+	tidu_date_today(today);
+	last_full = (today[0] - '0') * 1000 + (today[1] - '0') * 100 + (today[2] - '0') * 10 +
+		    (today[3] - '0') - 1;
+	/* the firms on the lists: an officer, and figures of the last full year */
+	if (!(st = tidu_store_stmt(s, "SELECT uscc FROM firm WHERE _deleted=0 AND "
+				      "reserve_tier BETWEEN 1 AND 3 ORDER BY uscc")))
+		return TIDU_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char uscc[TIDU_USCC_LEN + 1];
+		tidu_assess_input *in = NULL;
+		const tidu_rec *firm;
+		int year;
+
+		snprintf(uscc, sizeof(uscc), "%s", sqlite3_column_text(st, 0));
+		if ((error = tidu_assess_input_load(s, uscc, &in)) < 0) {
+			sqlite3_reset(st);
+			goto fail;
+		}
+		firm = tidu_assess_input_firm(in);
+		if (!tidu_view_rec_get(firm, "officer") || !*tidu_view_rec_get(firm, "officer"))
+			issue_add(&is, uscc, firm, TIDU_POOL_NO_OFFICER, NULL);
+		year = tidu_assess_default_year(in);
+		if (year < last_full)
+			issue_add(&is, uscc, firm, TIDU_POOL_STALE,
+				  year ? tidu_strprintf("%d", year) : NULL);
+		tidu_assess_input_free(in);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error = tidu_store_sqlerr(s, rc, _("reading the reserve list"));
+		goto fail;
+	}
+	/* unresolved conflicts of any firm, and its district written two ways */
+	if ((error = tidu_conflict_list(s, 0, &cf, &ncf)) < 0)
+		goto fail;
+	for (i = 0; i < ncf; i++) {
+		char uscc[TIDU_USCC_LEN + 1];
+		tidu_rec firm = TIDU_REC_INIT;
+		size_t count = 0;
+
+		if (strcmp(cf[i].entity, TIDU_ENTITY_FIRM) && strcmp(cf[i].entity, TIDU_ENTITY_FIRM_YEAR))
+			continue;
+		snprintf(uscc, sizeof(uscc), "%.*s", TIDU_USCC_LEN, cf[i].key);
+		for (k = 0; k < i; k++)
+			if (!strncmp(cf[k].key, uscc, TIDU_USCC_LEN) &&
+			    (!strcmp(cf[k].entity, TIDU_ENTITY_FIRM) ||
+			     !strcmp(cf[k].entity, TIDU_ENTITY_FIRM_YEAR)))
+				break;
+		if (k < i)
+			continue; /* counted with the first */
+		for (k = i; k < ncf; k++)
+			if (!strncmp(cf[k].key, uscc, TIDU_USCC_LEN) &&
+			    (!strcmp(cf[k].entity, TIDU_ENTITY_FIRM) ||
+			     !strcmp(cf[k].entity, TIDU_ENTITY_FIRM_YEAR)))
+				count++;
+		if (tidu_view_rec_load(s, TIDU_ENTITY_FIRM, uscc, &firm) < 0)
+			tidu_error_clear();
+		issue_add(&is, uscc, &firm, TIDU_POOL_CONFLICT, tidu_strprintf("%zu", count));
+		for (k = i; k < ncf; k++)
+			if (!strcmp(cf[k].entity, TIDU_ENTITY_FIRM) && !strcmp(cf[k].key, uscc) &&
+			    !strcmp(cf[k].field, "district"))
+				issue_add(&is, uscc, &firm, TIDU_POOL_TWO_DISTRICTS,
+					  tidu_strprintf("%s / %s", cf[k].current ? cf[k].current : "",
+							 cf[k].lost ? cf[k].lost : ""));
+		tidu_view_rec_clear(&firm);
+	}
+	tidu_conflict_list_free(cf, ncf);
+	if (is.n)
+		qsort(is.v, is.n, sizeof(*is.v), issue_cmp);
+	*out = is.v;
+	*n = is.n;
+	return 0;
+fail:
+	tidu_pool_issues_free(is.v, is.n);
+	return error;
+}
+
+/* ---- history --------------------------------------------------------------------------- */
+
+static const char *const reserve_fields[] = {
+	"reserve_tier", "officer", "reserve_since", "reserve_reason", "reserve_left",
+	"reserve_left_reason",
+};
+#define NRESERVE (sizeof(reserve_fields) / sizeof(reserve_fields[0]))
+
+typedef struct {
+	tidu_pool_history_fn fn;
+	void *ctx;
+	char *last[NRESERVE];
+} history_ctx;
+
+static int history_one(void *vctx, int64_t hlc, int64_t wall, const char *device,
+		       const char *fields)
+{
+	history_ctx *h = vctx;
+	tidu_json *doc = NULL;
+	size_t i, k;
+	int error = 0;
+
+	(void)hlc;
+	if (!fields || tidu_json_parse(fields, strlen(fields), &doc) < 0) {
+		tidu_error_clear();
+		return 0; /* a change this tidu cannot read: not part of the history */
+	}
+	for (i = 0; i < tidu_json_count(doc) && !error; i++) {
+		const tidu_json *f = tidu_json_at(doc, i);
+		const char *name = tidu_json_as_string(tidu_json_at(f, 0));
+		const char *value = tidu_json_as_string(tidu_json_at(f, 1));
+		tidu_pool_change c;
+
+		for (k = 0; name && k < NRESERVE; k++)
+			if (!strcmp(name, reserve_fields[k]))
+				break;
+		if (!name || k == NRESERVE)
+			continue;
+		c.wall_ms = wall;
+		c.device = device;
+		c.field = reserve_fields[k];
+		c.value = value && *value ? value : NULL;
+		c.old = h->last[k];
+		error = h->fn(h->ctx, &c);
+		free(h->last[k]);
+		h->last[k] = value && *value ? tidu_strdup(value) : NULL;
+	}
+	tidu_json_free(doc);
+	return error;
+}
+
+int tidu_pool_history(tidu_store *s, const char *uscc_in, tidu_pool_history_fn fn, void *ctx)
+{
+	char uscc[TIDU_USCC_LEN + 1];
+	history_ctx h;
+	size_t k;
+	int error;
+
+	if ((error = tidu_uscc_validate(uscc_in, uscc)) < 0)
+		return error;
+	if ((error = tidu_record_exists(s, TIDU_ENTITY_FIRM, uscc)) != TIDU_RECORD_LIVE)
+		return error < 0 ? error : tidu_error_set(TIDU_ENOTFOUND,
+			_("firm '%s' is not in the store"), uscc);
+	memset(&h, 0, sizeof(h));
+	h.fn = fn;
+	h.ctx = ctx;
+	error = tidu_record_history(s, TIDU_ENTITY_FIRM, uscc, history_one, &h);
+	for (k = 0; k < NRESERVE; k++)
+		free(h.last[k]);
+	return error;
+}
+
+/* ---- follow-ups due -------------------------------------------------------------------- */
+
+void tidu_pool_due_free(tidu_pool_due *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].district);
+		free(v[i].officer);
+		free(v[i].visit);
+		free(v[i].visit_date);
+		free(v[i].due);
+	}
+	free(v);
+}
+
+int tidu_pool_due_list(tidu_store *s, const tidu_pool_due_filter *f, tidu_pool_due **out,
+		       size_t *n)
+{
+	sqlite3_stmt *st;
+	tidu_pool_due *v = NULL;
+	size_t cap = 0;
+	char today[11];
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (f->district && !tidu_dict_district_name(f->district))
+		return tidu_error_set(TIDU_EINVAL, _("unknown district '%s'"), f->district);
+	tidu_date_today(today);
+	/* each firm's latest visit, when it set a follow-up date */
+	st = tidu_store_stmt(s,
+		"SELECT v.uscc, f.name, f.district, coalesce(nullif(f.officer, ''), v.officer), v.id, "
+		"v.date, v.follow_up_due, coalesce(f.reserve_tier, 0) FROM visit v JOIN firm f ON "
+		"f.uscc=v.uscc AND f._deleted=0 WHERE v._deleted=0 AND "
+		"coalesce(v.follow_up_due, '')<>'' AND NOT EXISTS (SELECT 1 FROM visit w WHERE "
+		"w.uscc=v.uscc AND w._deleted=0 AND (w.date>v.date OR (w.date=v.date AND w.id>v.id))) "
+		"AND (?1 IS NULL OR f.district=?1) AND "
+		"(?2 IS NULL OR coalesce(nullif(f.officer, ''), v.officer)=?2) AND "
+		"(?3 IS NULL OR v.follow_up_due<?3) "
+		"ORDER BY coalesce(nullif(f.officer, ''), v.officer), v.follow_up_due, v.uscc");
+	if (!st)
+		return TIDU_ERROR;
+	if (f->district)
+		sqlite3_bind_text(st, 1, f->district, -1, SQLITE_STATIC);
+	if (f->officer)
+		sqlite3_bind_text(st, 2, f->officer, -1, SQLITE_STATIC);
+	if (f->overdue_only)
+		sqlite3_bind_text(st, 3, today, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tidu_pool_due *d;
+
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			v = tidu_reallocarray(v, cap, sizeof(*v));
+		}
+		d = &v[(*n)++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->uscc, sizeof(d->uscc), "%s", sqlite3_column_text(st, 0));
+		d->name = tidu_view_column_text(st, 1);
+		d->district = tidu_view_column_text(st, 2);
+		d->officer = tidu_view_column_text(st, 3);
+		d->visit = tidu_view_column_text(st, 4);
+		d->visit_date = tidu_view_column_text(st, 5);
+		d->due = tidu_view_column_text(st, 6);
+		d->tier = sqlite3_column_int(st, 7);
+		d->overdue = d->due && strcmp(d->due, today) < 0;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		tidu_pool_due_free(v, *n);
+		*n = 0;
+		return tidu_store_sqlerr(s, rc, _("reading the visits"));
+	}
+	*out = v;
+	return 0;
 }
 
 /* ---- targets ---------------------------------------------------------------------- */

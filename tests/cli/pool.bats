@@ -178,3 +178,68 @@ assert [d["district"] for d in t["districts"]] == ["410105", "410102"], t' "$out
 	run on "$CITY" pool list --tier 3 --json
 	[[ "$output" == *"$F3"* && "$output" == *已获专精特新* ]]
 }
+
+@test "pool suggest, check, history and due" {
+	init_store
+	add_assess_firm "$F1" 金水测试一        # passes tier 1 (65 points)
+	tidu firm add "$F2" --name 金水测试二 tier=1 tier_year=2024 >/dev/null   # recognised at tier 1
+	tidu firm set "$F2" 2021.revenue=100 >/dev/null
+	run tidu pool suggest --tier 1 --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert [e["uscc"] for e in v] == [sys.argv[2]], v     # not F2: recognised at tier 1 already
+assert v[0]["status"] == "pass" and v[0]["tier"] == 1, v' "$output" "$F1"
+	run tidu pool suggest --tier 1 --within -3
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid --within '-3'"* ]]
+	tidu pool add "$F1" --tier 1 --reason 测评接近 >/dev/null
+	run tidu pool suggest --tier 1 --json
+	[ "$output" = "[]" ]
+	# check: F1 has no officer; F2 on a list with figures of 2021 only is stale
+	tidu pool add "$F2" --tier 2 --officer 李强 >/dev/null
+	run tidu pool check --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+got = sorted((e["uscc"], e["problem"], e["detail"]) for e in v)
+assert got == sorted([(sys.argv[2], "no_officer", None), (sys.argv[3], "stale", "2021")]), got' "$output" "$F1" "$F2"
+	run tidu pool check
+	[[ "$output" == *"no assigned officer"* && "$output" == *"2 problems in the pool"* ]]
+	# history: every change of the firm's place, old -> new, in order
+	tidu pool add "$F1" --tier 2 --officer 王芳 >/dev/null
+	tidu pool remove "$F1" --reason 已认定 >/dev/null
+	run tidu pool history "$F1" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+tiers = [(e["old"], e["value"]) for e in v if e["field"] == "reserve_tier"]
+assert tiers == [(None, "1"), ("1", "2"), ("2", "0")], tiers   # off the lists: tier 0
+assert [e["value"] for e in v if e["field"] == "reserve_left_reason"] == ["已认定"], v
+assert all(e["when"] and e["device"] for e in v), v' "$output"
+	run tidu pool history "$F3"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is not in the store"* ]]
+	# due: the latest visit's follow-up date, unless a later visit answered it
+	tidu visit add "$F1" --date 2026-01-10 follow_up_due=2026-02-01 >/dev/null
+	tidu visit add "$F2" --date 2026-01-05 follow_up_due=2099-01-01 >/dev/null
+	run tidu pool due --json
+	echo "$output"
+	python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert [(e["uscc"], e["due"], e["overdue"]) for e in v] == [(sys.argv[3], "2099-01-01", False), (sys.argv[2], "2026-02-01", True)], v' "$output" "$F1" "$F2"
+	run tidu pool due --overdue
+	[[ "$output" == *"$F1"* && "$output" != *"$F2"* && "$output" == *overdue* ]]
+	tidu visit add "$F1" --date 2026-02-03 >/dev/null   # the follow-up visit
+	run tidu pool due --overdue --json
+	[ "$output" = "[]" ]
+	run tidu pool due --district 999999
+	[ "$status" -eq 2 ]
+}
