@@ -53,7 +53,7 @@ typedef struct {
 } tidu_pool_entry;
 
 typedef struct {
-	int tier;              /* 1..3 */
+	int tier;              /* 1..3 (tidu_pool_export: 0 for all) */
 	const char *district;  /* NULL: all */
 	const char *officer;   /* NULL: all */
 } tidu_pool_filter;
@@ -132,6 +132,16 @@ typedef struct {
 int tidu_pool_due_list(tidu_store *s, const tidu_pool_due_filter *f, tidu_pool_due **out,
 		       size_t *n);
 void tidu_pool_due_free(tidu_pool_due *v, size_t n);
+
+/*
+ * Writes the lists (f->tier 0: all three) to `path`: CSV (UTF-8 with a BOM,
+ * one row per firm with its tier) or, with `xlsx`, a workbook with one
+ * sheet per tier (frozen header, numbers as numbers, dates as dates).
+ * Column titles in the current language. Written beside `path` and renamed:
+ * on an error the file at `path` is as it was. *rows: the firms written.
+ */
+int tidu_pool_export(tidu_store *s, const tidu_pool_filter *f, int xlsx, const char *path,
+		     size_t *rows);
 
 /*
  * City: sets the year's target for a tier, for the city (`district` NULL)

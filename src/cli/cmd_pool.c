@@ -122,7 +122,7 @@ static int pool_remove(cli_run *r)
 /* ------------------------------------------------------------ list */
 
 typedef struct {
-	const char *tier, *district, *officer;
+	const char *tier, *district, *officer, *csv, *xlsx;
 	int json;
 } list_opts;
 
@@ -133,6 +133,10 @@ static const cli_opt list_optv[] = {
 	CLI_STRING("district", "CODE", N_("only firms of this district"), list_defaults, district),
 	CLI_STRING("officer", "NAME", N_("only firms of this assigned officer"), list_defaults, officer),
 	CLI_FLAG("json", N_("print one JSON array"), list_defaults, json),
+	CLI_STRING("csv", "FILE", N_("write a CSV table to FILE (without --tier: all three lists)"),
+		   list_defaults, csv),
+	CLI_STRING("xlsx", "FILE", N_("write a workbook to FILE, one sheet per tier (without --tier: all three)"),
+		   list_defaults, xlsx),
 	CLI_OPT_END,
 };
 
@@ -142,11 +146,31 @@ static int list_check(cli_run *r)
 	int64_t t;
 	int code;
 
-	if (!o->tier)
+	if ((o->csv != NULL) + (o->xlsx != NULL) + o->json > 1)
+		return cli_error(EXIT_USAGE, "%s", _("--json, --csv and --xlsx go one at a time"));
+	if (!o->tier && !o->csv && !o->xlsx)
 		return cli_error(EXIT_USAGE, "%s", _("say which list with --tier 1, 2 or 3"));
-	if ((code = parse_range(o->tier, "tier", 1, 3, &t)) != EXIT_OK)
+	if (o->tier && (code = parse_range(o->tier, "tier", 1, 3, &t)) != EXIT_OK)
 		return code;
 	return check_district(o->district);
+}
+
+static int pool_export(cli_run *r)
+{
+	const list_opts *o = r->opts;
+	tidu_pool_filter f = {0, o->district, o->officer};
+	const char *path = o->csv ? o->csv : o->xlsx;
+	size_t rows = 0;
+	int64_t tier = 0;
+	int error;
+
+	if (o->tier)
+		parse_range(o->tier, "tier", 1, 3, &tier);
+	f.tier = (int)tier;
+	if ((error = tidu_pool_export(r->store, &f, o->xlsx != NULL, path, &rows)) < 0)
+		return cli_fail(error);
+	printf(_("%zu firms of the reserve lists written to '%s'\n"), rows, cli_safe(path));
+	return EXIT_OK;
 }
 
 static void json_str_or_null(tidu_json_writer *w, const char *key, const char *v)
@@ -248,6 +272,8 @@ static int pool_list(cli_run *r)
 	int64_t tier;
 	int error, code;
 
+	if (o->csv || o->xlsx)
+		return pool_export(r);
 	parse_range(o->tier, "tier", 1, 3, &tier);
 	f.tier = (int)tier;
 	if ((error = tidu_pool_list(r->store, &f, &v, &n)) < 0)
@@ -743,7 +769,7 @@ static const cli_cmd target_subs[] = {
 
 static const cli_cmd pool_subs[] = {
 	{.name = "list", .summary = N_("a tier's reserve list, most ready first"),
-	 .spec = {"tidu pool list --tier N [--district CODE] [--officer NAME] [--json]", NULL,
+	 .spec = {"tidu pool list --tier N [--district CODE] [--officer NAME] [--json | --csv FILE | --xlsx FILE]", NULL,
 		  list_optv, 0, 0},
 	 CLI_OPTS(list_defaults), .need = NEED_STORE, .check = list_check, .run = pool_list},
 	{.name = "suggest", .summary = N_("firms to add to a tier's list: passing or close"),

@@ -53,6 +53,33 @@ assert v[1]["status"] == "incomplete" and v[1]["missing"] > 0, v[1]' "$output" "
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"2 firms on the tier 1 reserve list"* ]]
 	[[ "$output" == *金水测试一* ]]
+	# exports: CSV with a BOM, XLSX read back by openpyxl, one sheet per tier
+	run tidu pool list --csv pool.csv
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 firms of the reserve lists written to 'pool.csv'"* ]]
+	head -c 3 pool.csv | od -An -tx1 | grep -q 'ef bb bf'
+	grep -q "^$F1,金水测试一,Jinshui District,1,李强," pool.csv
+	LANG=zh_CN.UTF-8 run tidu pool list --xlsx pool.xlsx
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 -c '
+import openpyxl, sys, datetime
+wb = openpyxl.load_workbook("pool.xlsx")
+assert len(wb.sheetnames) == 3 and "小巨人" in wb.sheetnames[0], wb.sheetnames
+ws = wb.worksheets[2]
+assert ws.freeze_panes == "A2", ws.freeze_panes
+rows = [[c.value for c in r] for r in ws.iter_rows()]
+assert rows[0][0] == "统一社会信用代码" and rows[0][1] == "企业名称", rows[0]
+assert rows[1][0] == sys.argv[1] and rows[1][1] == "金水测试一" and rows[1][2] == "金水区", rows[1]
+assert rows[1][3] == 1 and isinstance(rows[1][8], (int, float)) and rows[1][8] == 65, rows[1]
+assert isinstance(rows[1][5], datetime.datetime), rows[1]
+assert len(rows) == 3 and wb.worksheets[0].max_row == 1, rows' "$F1"
+	run tidu pool list --xlsx nodir/x.xlsx
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"cannot write 'nodir/x.xlsx'"* ]]
+	[ ! -e nodir ]
+	run tidu pool list --tier 1 --json --csv x.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"one at a time"* ]]
 	run tidu pool add "$F1" --tier 2
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"moved from the tier 1 reserve list to tier 2"* ]]
