@@ -3,7 +3,7 @@
  * output of `tidu assess`, laid out for one or two A4 pages. Built from the
  * assessment's structs and the pack's public accessors only. Everything
  * that is text (labels of the pack, the firm's fields, even translations)
- * goes through esc(): a firm name comes from a peer's change set as much as
+ * goes through html_esc(): a firm name comes from a peer's change set as much as
  * from the officer's keyboard.
  */
 #include <math.h>
@@ -27,116 +27,7 @@
 #define CHART_TEXT_X 885
 #define CHART_ROW 22
 
-static const char style[] =
-	"@page { size: A4; margin: 15mm }\n"
-	"html { font-family: \"Noto Sans CJK SC\", \"Noto Sans SC\", \"Microsoft YaHei\", "
-	"\"PingFang SC\", sans-serif;\n"
-	"  font-size: 9.5pt; line-height: 1.4; color: #111;\n"
-	"  -webkit-print-color-adjust: exact; print-color-adjust: exact }\n"
-	"body { margin: 0 }\n"
-	"@media screen { body { max-width: 180mm; margin: 10mm auto; padding: 0 5mm } }\n"
-	"h1 { font-size: 15pt; margin: 0 0 2mm }\n"
-	"h2 { font-size: 11.5pt; margin: 5mm 0 1.5mm; padding-bottom: 0.8mm;\n"
-	"  border-bottom: 0.4mm solid #333; break-after: avoid }\n"
-	"h3 { font-size: 9.5pt; margin: 2.5mm 0 1mm; break-after: avoid }\n"
-	"p { margin: 1mm 0 }\n"
-	"table { border-collapse: collapse; width: 100% }\n"
-	"th, td { border: 0.2mm solid #999; padding: 0.5mm 1.5mm; text-align: left;\n"
-	"  vertical-align: top }\n"
-	"th { background: #eee }\n"
-	"tr, li { break-inside: avoid }\n"
-	"td.n { text-align: right; white-space: nowrap }\n"
-	"table.meta th { width: 32mm }\n"
-	".status { font-weight: bold; border: 0.3mm solid; padding: 0 1.5mm; margin-left: 2mm }\n"
-	".pass { color: #1a7f37 } .fail { color: #b42318 }\n"
-	".undecided, .incomplete { color: #9a6700 }\n"
-	".cat { margin-right: 4mm; white-space: nowrap }\n"
-	"ul, ol { margin: 0; padding-left: 5mm }\n"
-	"ul.cols { columns: 2; column-gap: 8mm }\n"
-	"code { font-family: monospace; font-size: 0.9em; color: #444 }\n"
-	".small, .notes { font-size: 7.5pt; color: #444 }\n"
-	"svg.chart { display: block; width: 100%; height: auto; margin-top: 1.5mm;\n"
-	"  break-inside: avoid }\n"
-	"svg.chart text { font-size: 15px; fill: #111 }\n"
-	".pts { fill: #2f6fb0 } .maybe { fill: #a9c4e4 }\n"
-	".max { fill: #f2f2f2; stroke: #999; stroke-width: 1 }\n"
-	"svg.key { vertical-align: middle; margin: 0 1mm 0 3mm }\n"
-	"footer { margin-top: 4mm; border-top: 0.2mm solid #999; padding-top: 1mm }\n";
-
-/* `len` bytes of `s` as HTML text: controls and invalid bytes as escapes first. */
-static void esc_n(tidu_buf *out, const char *s, size_t len)
-{
-	tidu_buf safe = TIDU_BUF_INIT;
-	size_t i;
-
-	tidu_utf8_safe(&safe, s, len, 0);
-	for (i = 0; i < safe.len; i++) {
-		switch (safe.ptr[i]) {
-		case '&': tidu_buf_puts(out, "&amp;"); break;
-		case '<': tidu_buf_puts(out, "&lt;"); break;
-		case '>': tidu_buf_puts(out, "&gt;"); break;
-		case '"': tidu_buf_puts(out, "&quot;"); break;
-		case '\'': tidu_buf_puts(out, "&#39;"); break;
-		default: tidu_buf_putc(out, safe.ptr[i]); break;
-		}
-	}
-	tidu_buf_free(&safe);
-}
-
-static void esc(tidu_buf *out, const char *s)
-{
-	if (s)
-		esc_n(out, s, strlen(s));
-}
-
-/* <table class="CLASS"> with its header row of `heads` (NULL-ended), up to <tbody>. */
-static void table_head(tidu_buf *o, const char *cls, const char *const *heads)
-{
-	tidu_buf_printf(o, "<table class=\"%s\">\n<thead><tr>", cls);
-	for (; *heads; heads++) {
-		tidu_buf_puts(o, "<th>");
-		esc(o, *heads);
-		tidu_buf_puts(o, "</th>");
-	}
-	tidu_buf_puts(o, "</tr></thead>\n<tbody>\n");
-}
-
-/* Formatted text (a translation with its arguments), escaped. */
-static void esc_printf(tidu_buf *out, const char *fmt, ...) TIDU_PRINTF(2, 3);
-static void esc_printf(tidu_buf *out, const char *fmt, ...)
-{
-	tidu_buf b = TIDU_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	tidu_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	esc_n(out, b.ptr ? b.ptr : "", b.len);
-	tidu_buf_free(&b);
-}
-
-/* `s` cut to about `max` terminal columns, with "…" when cut. */
-static void esc_cut(tidu_buf *out, const char *s, size_t max)
-{
-	size_t len = strlen(s), i = 0, cols = 0;
-
-	if (tidu_utf8_columns(s) <= max) {
-		esc_n(out, s, len);
-		return;
-	}
-	while (i < len) {
-		uint32_t cp;
-		int n = tidu_utf8_decode(s + i, len - i, &cp);
-		size_t c = n ? (size_t)tidu_utf8_cp_columns(cp) : 1;
-
-		if (cols + c >= max)
-			break;
-		cols += c;
-		i += n ? (size_t)n : 1;
-	}
-	esc_n(out, s, i);
-	tidu_buf_puts(out, "…");
-}
+#include "core/html_int.h"
 
 static int is_pct(const tidu_assess_indicator *d)
 {
@@ -151,13 +42,6 @@ static int scale(double v, double top)
 	return (int)lround(fmin(v, top) / top * CHART_BAR_W);
 }
 
-static void meta_row(tidu_buf *o, const char *th)
-{
-	tidu_buf_puts(o, "<tr><th>");
-	esc(o, th);
-	tidu_buf_puts(o, "</th><td>");
-}
-
 static void put_head(tidu_buf *o, const tidu_assessment *a, const tidu_rec *firm,
 		     const char *today)
 {
@@ -166,45 +50,44 @@ static void put_head(tidu_buf *o, const tidu_assessment *a, const tidu_rec *firm
 	const char *district = tidu_view_rec_get(firm, "district");
 	const char *dname = district ? tidu_dict_district_name(district) : NULL;
 
-	tidu_buf_printf(o, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
-			tidu_i18n_is_zh() ? "zh-CN" : "en");
-	tidu_buf_puts(o, "<meta name=\"generator\" content=\"tidu " TIDU_VERSION "\">\n<title>");
-	esc(o, _("Assessment report"));
-	tidu_buf_puts(o, " — ");
-	esc(o, name ? name : uscc);
-	tidu_buf_printf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", style);
-	esc(o, _("Assessment report"));
+	tidu_buf b = TIDU_BUF_INIT;
+
+	tidu_buf_printf(&b, "%s — %s", _("Assessment report"), name ? name : uscc);
+	html_page_begin(o, b.ptr, "");
+	tidu_buf_free(&b);
+	tidu_buf_puts(o, "<header>\n<h1>");
+	html_esc(o, _("Assessment report"));
 	tidu_buf_puts(o, "</h1>\n<table class=\"meta\">\n");
-	meta_row(o, _("Name"));
-	esc(o, name ? name : "—");
+	html_meta_row(o, _("Name"));
+	html_esc(o, name ? name : "—");
 	tidu_buf_puts(o, "</td></tr>\n");
-	meta_row(o, _("USCC"));
-	esc(o, uscc);
+	html_meta_row(o, _("USCC"));
+	html_esc(o, uscc);
 	tidu_buf_puts(o, "</td></tr>\n");
 	if (district) {
-		meta_row(o, _("District"));
-		esc(o, dname ? dname : district);
+		html_meta_row(o, _("District"));
+		html_esc(o, dname ? dname : district);
 		tidu_buf_puts(o, " <code>");
-		esc(o, district);
+		html_esc(o, district);
 		tidu_buf_puts(o, "</code></td></tr>\n");
 	}
-	meta_row(o, _("Rules"));
-	esc(o, tidu_pack_title(a->pack));
+	html_meta_row(o, _("Rules"));
+	html_esc(o, tidu_pack_title(a->pack));
 	tidu_buf_puts(o, " <code>");
-	esc(o, tidu_pack_id(a->pack));
+	html_esc(o, tidu_pack_id(a->pack));
 	tidu_buf_puts(o, "</code> ");
-	esc(o, _("version"));
+	html_esc(o, _("version"));
 	tidu_buf_printf(o, " %d</td></tr>\n", tidu_pack_version(a->pack));
-	meta_row(o, _("Year"));
+	html_meta_row(o, _("Year"));
 	if (a->year)
 		tidu_buf_printf(o, "%d", a->year);
 	else
 		tidu_buf_puts(o, "—");
 	if (a->year && a->year_default)
-		esc(o, _(" (the latest with a revenue figure)"));
+		html_esc(o, _(" (the latest with a revenue figure)"));
 	tidu_buf_puts(o, "</td></tr>\n");
-	meta_row(o, _("Report date"));
-	esc(o, today);
+	html_meta_row(o, _("Report date"));
+	html_esc(o, today);
 	tidu_buf_puts(o, "</td></tr>\n</table>\n</header>\n");
 }
 
@@ -213,18 +96,18 @@ static void put_next(tidu_buf *o, const tidu_assess_indicator *d)
 {
 	if (!d->next.has) {
 		if (!d->known)
-			esc(o, _("inputs missing"));
+			html_esc(o, _("inputs missing"));
 		return;
 	}
 	if (d->next.has_value) {
-		esc(o, d->next.op);
+		html_esc(o, d->next.op);
 		tidu_buf_puts(o, " ");
 		tidu_assess_format(o, d->next.value);
 		if (is_pct(d))
 			tidu_buf_puts(o, "%");
 	} else {
 		tidu_buf_puts(o, "<code>");
-		esc(o, d->next.condition);
+		html_esc(o, d->next.condition);
 		tidu_buf_puts(o, "</code>");
 	}
 	tidu_buf_puts(o, " → ");
@@ -250,13 +133,13 @@ static void put_indicators(tidu_buf *o, const tidu_assess_tier *t)
 {
 	size_t i;
 
-	table_head(o, "ind", (const char *const[]){_("Indicator"), _("Points"), _("Value"),
+	html_table_head(o, "ind", (const char *const[]){_("Indicator"), _("Points"), _("Value"),
 						   _("To gain points"), NULL});
 	for (i = 0; i < t->nindicators; i++) {
 		const tidu_assess_indicator *d = &t->indicators[i];
 
 		tidu_buf_puts(o, "<tr><td>");
-		esc(o, d->label);
+		html_esc(o, d->label);
 		tidu_buf_puts(o, "</td><td class=\"n\">");
 		put_points(o, d);
 		tidu_buf_puts(o, "</td><td class=\"n\">");
@@ -278,7 +161,7 @@ static void key_box(tidu_buf *o, const char *cls, const char *text)
 {
 	tidu_buf_printf(o, "<svg class=\"key\" width=\"9\" height=\"9\" viewBox=\"0 0 9 9\">"
 			"<rect class=\"%s\" x=\"0.5\" y=\"0.5\" width=\"8\" height=\"8\"/></svg>", cls);
-	esc(o, text);
+	html_esc(o, text);
 }
 
 /* Points against the maximum, one bar per indicator, on one scale. */
@@ -295,14 +178,14 @@ static void put_chart(tidu_buf *o, const tidu_assess_tier *t)
 	tidu_buf_printf(o, "<svg class=\"chart\" "
 			"viewBox=\"0 0 1000 %d\" role=\"img\" aria-label=\"",
 			(int)t->nindicators * CHART_ROW + 4);
-	esc(o, _("Points against the maximum"));
+	html_esc(o, _("Points against the maximum"));
 	tidu_buf_puts(o, "\">\n");
 	for (i = 0; i < t->nindicators; i++) {
 		const tidu_assess_indicator *d = &t->indicators[i];
 		int y = (int)i * CHART_ROW + 2;
 
 		tidu_buf_printf(o, "<text x=\"0\" y=\"%d\">", y + 15);
-		esc_cut(o, d->label ? d->label : "", CHART_LABEL_COLUMNS);
+		html_esc_cut(o, d->label ? d->label : "", CHART_LABEL_COLUMNS);
 		tidu_buf_printf(o, "</text>\n<rect class=\"max\" x=\"%d\" y=\"%d\" width=\"%d\" "
 				"height=\"14\"/>\n", CHART_BAR_X, y + 3, scale(d->max, top));
 		if (!d->known && d->points_max > d->points)
@@ -328,7 +211,7 @@ static void put_score(tidu_buf *o, const tidu_assess_tier *t)
 	size_t i;
 
 	tidu_buf_puts(o, "<p><b>");
-	esc(o, _("Score"));
+	html_esc(o, _("Score"));
 	tidu_buf_puts(o, "</b> ");
 	tidu_assess_format(o, t->score);
 	if (t->score_max > t->score) {
@@ -338,13 +221,13 @@ static void put_score(tidu_buf *o, const tidu_assess_tier *t)
 	tidu_buf_puts(o, " / ");
 	tidu_assess_format(o, t->max);
 	tidu_assess_format(&b, t->pass_score);
-	esc_printf(o, _(" (pass: %s)"), b.ptr);
+	html_esc_printf(o, _(" (pass: %s)"), b.ptr);
 	tidu_buf_puts(o, "</p>\n<p>");
 	for (i = 0; i < t->ncategories; i++) {
 		const tidu_assess_category *c = &t->categories[i];
 
 		tidu_buf_puts(o, "<span class=\"cat\">");
-		esc(o, c->label);
+		html_esc(o, c->label);
 		tidu_buf_puts(o, " <b>");
 		tidu_assess_format(o, c->points);
 		tidu_buf_puts(o, "</b>/");
@@ -353,16 +236,16 @@ static void put_score(tidu_buf *o, const tidu_assess_tier *t)
 			tidu_buf_clear(&b);
 			tidu_assess_format(&b, c->floor);
 			tidu_buf_puts(o, " (");
-			esc_printf(o, _("floor %s"), b.ptr);
+			html_esc_printf(o, _("floor %s"), b.ptr);
 			tidu_buf_puts(o, ")");
 		}
 		tidu_buf_puts(o, "</span>");
 	}
 	if (t->rules) {
 		tidu_buf_puts(o, "<span class=\"small\">");
-		esc(o, _("Table:"));
+		html_esc(o, _("Table:"));
 		tidu_buf_puts(o, " <code>");
-		esc(o, t->rules);
+		html_esc(o, t->rules);
 		tidu_buf_puts(o, "</code></span>");
 	}
 	tidu_buf_puts(o, "</p>\n");
@@ -374,25 +257,25 @@ static void put_failed(tidu_buf *o, const tidu_assess_tier *t)
 	size_t i;
 
 	tidu_buf_puts(o, "<h3>");
-	esc(o, _("Conditions not met"));
+	html_esc(o, _("Conditions not met"));
 	tidu_buf_puts(o, "</h3>\n");
-	table_head(o, "cond", (const char *const[]){_("Condition"), _("Value"), _("Required"),
+	html_table_head(o, "cond", (const char *const[]){_("Condition"), _("Value"), _("Required"),
 						    NULL});
 	for (i = 0; i < t->nfailed; i++) {
 		const tidu_assess_failed *f = &t->failed[i];
 
 		tidu_buf_puts(o, "<tr><td>");
-		esc(o, f->label ? f->label : f->id);
+		html_esc(o, f->label ? f->label : f->id);
 		tidu_buf_puts(o, "</td><td class=\"n\">");
 		if (f->has_value)
 			tidu_assess_format(o, f->value);
 		else if (f->text)
-			esc(o, !strcmp(f->text, "no") ? _("no") : f->text);
+			html_esc(o, !strcmp(f->text, "no") ? _("no") : f->text);
 		else
 			tidu_buf_puts(o, "—");
 		tidu_buf_puts(o, "</td><td class=\"n\">");
 		if (f->op && f->has_threshold) {
-			esc(o, f->op);
+			html_esc(o, f->op);
 			tidu_buf_puts(o, " ");
 			tidu_assess_format(o, f->threshold);
 		}
@@ -416,18 +299,18 @@ static void put_missing_item(tidu_buf *o, const char *key)
 		f = tidu_dict_field(TIDU_ENTITY_FIRM, key);
 	tidu_buf_puts(o, "<li>");
 	if (f) {
-		esc(o, tidu_dict_label(f));
+		html_esc(o, tidu_dict_label(f));
 		tidu_buf_puts(o, " ");
 	}
 	tidu_buf_puts(o, "<code>");
-	esc(o, key);
+	html_esc(o, key);
 	tidu_buf_puts(o, "</code></li>\n");
 }
 
 static void heading(tidu_buf *o, const char *text, const char *list)
 {
 	tidu_buf_puts(o, "<h3>");
-	esc(o, text);
+	html_esc(o, text);
 	tidu_buf_printf(o, "</h3>\n<%s>\n", list);
 }
 
@@ -436,9 +319,9 @@ static void put_tier(tidu_buf *o, const tidu_assess_tier *t)
 	size_t i;
 
 	tidu_buf_puts(o, "<section class=\"tier\">\n<h2>");
-	esc_printf(o, _("Tier %d, %s"), t->tier, t->label ? t->label : "");
+	html_esc_printf(o, _("Tier %d, %s"), t->tier, t->label ? t->label : "");
 	tidu_buf_printf(o, "<span class=\"status %s\">", tidu_assess_status_name(t->status));
-	esc(o, tidu_assess_status_label(t->status));
+	html_esc(o, tidu_assess_status_label(t->status));
 	tidu_buf_puts(o, "</span></h2>\n");
 	if (t->scored) {
 		put_score(o, t);
@@ -451,7 +334,7 @@ static void put_tier(tidu_buf *o, const tidu_assess_tier *t)
 		heading(o, _("Direct conditions met"), "ul");
 		for (i = 0; i < t->ndirect; i++) {
 			tidu_buf_puts(o, "<li>");
-			esc(o, t->direct_labels[i] ? t->direct_labels[i] : t->direct[i]);
+			html_esc(o, t->direct_labels[i] ? t->direct_labels[i] : t->direct[i]);
 			tidu_buf_puts(o, "</li>\n");
 		}
 		tidu_buf_puts(o, "</ul>\n");
@@ -460,7 +343,7 @@ static void put_tier(tidu_buf *o, const tidu_assess_tier *t)
 		heading(o, _("Conditions held by their exemption"), "ul");
 		for (i = 0; i < t->nexempt; i++) {
 			tidu_buf_puts(o, "<li><code>");
-			esc(o, t->exempt[i]);
+			html_esc(o, t->exempt[i]);
 			tidu_buf_puts(o, "</code></li>\n");
 		}
 		tidu_buf_puts(o, "</ul>\n");
@@ -469,9 +352,9 @@ static void put_tier(tidu_buf *o, const tidu_assess_tier *t)
 		heading(o, _("For the officer to judge"), "ul");
 		for (i = 0; i < t->njudgement; i++) {
 			tidu_buf_puts(o, "<li>");
-			esc(o, t->judgement[i].question);
+			html_esc(o, t->judgement[i].question);
 			tidu_buf_puts(o, " <code>");
-			esc(o, t->judgement[i].field);
+			html_esc(o, t->judgement[i].field);
 			tidu_buf_puts(o, "</code></li>\n");
 		}
 		tidu_buf_puts(o, "</ul>\n");
@@ -498,7 +381,7 @@ static void put_notes(tidu_buf *o, const tidu_pack *p)
 
 		tidu_pack_note(p, i, &id, &text);
 		tidu_buf_puts(o, "<li>");
-		esc(o, text ? text : id);
+		html_esc(o, text ? text : id);
 		tidu_buf_puts(o, "</li>\n");
 	}
 	tidu_buf_puts(o, "</ol>\n</section>\n");
@@ -518,7 +401,7 @@ int tidu_assess_html(const tidu_assessment *a, const tidu_rec *firm, const char 
 	tidu_buf_puts(out, "</main>\n");
 	put_notes(out, a->pack);
 	tidu_buf_puts(out, "<footer class=\"small\">");
-	esc_printf(out, _("Made with tidu %s on %s."), TIDU_VERSION, today);
+	html_esc_printf(out, _("Made with tidu %s on %s."), TIDU_VERSION, today);
 	tidu_buf_puts(out, "</footer>\n</body>\n</html>\n");
 	return 0;
 }
