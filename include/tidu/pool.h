@@ -143,6 +143,17 @@ void tidu_pool_due_free(tidu_pool_due *v, size_t n);
 int tidu_pool_export(tidu_store *s, const tidu_pool_filter *f, int xlsx, const char *path,
 		     size_t *rows);
 
+/* Visits per month of `year` (months[0] is January), of `district` (NULL: all). */
+int tidu_pool_visit_months(tidu_store *s, int year, const char *district, int64_t months[12]);
+
+/*
+ * Appends the pool report of `year` to `out`: one self-contained HTML page
+ * for A4 (docs/pool.md), of `district` (NULL: the store's whole pool),
+ * dated `today`. Texts in the current language, every stored text escaped.
+ */
+int tidu_pool_report(tidu_store *s, int year, const char *district, const char *today,
+		     tidu_buf *out);
+
 /*
  * City: sets the year's target for a tier, for the city (`district` NULL)
  * or a district (a known district code of the city). `target` >= 0.

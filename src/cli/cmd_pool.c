@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "tidu/dict.h"
+#include "tidu/file.h"
 #include "tidu/i18n.h"
 #include "tidu/json.h"
 #include "tidu/parse.h"
@@ -29,6 +30,15 @@ static int check_district(const char *d)
 	if (d && (!tidu_dict_district_name(d) || tidu_dict_is_city(d)))
 		return cli_error(EXIT_USAGE, _("unknown district '%s'"), d);
 	return EXIT_OK;
+}
+
+static int this_year(void)
+{
+	char today[11];
+
+	tidu_date_today(today);
+	return (today[0] - '0') * 1000 + (today[1] - '0') * 100 + (today[2] - '0') * 10 +
+	       (today[3] - '0');
 }
 
 static const char *tier_label(int tier)
@@ -691,17 +701,13 @@ static int pool_targets(cli_run *r)
 {
 	const targets_opts *o = r->opts;
 	tidu_pool_tier_progress t[3];
-	char today[11];
 	int64_t year;
 	size_t i;
 	int error, k;
 
-	tidu_date_today(today);
+	year = this_year();
 	if (o->year)
 		parse_range(o->year, "year", 2000, 2100, &year);
-	else
-		year = (today[0] - '0') * 1000 + (today[1] - '0') * 100 + (today[2] - '0') * 10 +
-		       (today[3] - '0');
 	if ((error = tidu_pool_targets(r->store, (int)year, t)) < 0)
 		return cli_fail(error);
 	if (o->json) {
@@ -760,6 +766,55 @@ static int pool_targets(cli_run *r)
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------------ report */
+
+typedef struct {
+	const char *out, *year, *district;
+} report_opts;
+
+static report_opts report_defaults;
+
+static const cli_opt report_optv[] = {
+	CLI_STRING("out", "FILE", N_("the HTML file to write (required)"), report_defaults, out),
+	CLI_STRING("year", "Y", N_("the year (default: this year)"), report_defaults, year),
+	CLI_STRING("district", "CODE", N_("only this district"), report_defaults, district),
+	CLI_OPT_END,
+};
+
+static int report_check(cli_run *r)
+{
+	const report_opts *o = r->opts;
+	int64_t v;
+	int code;
+
+	if (!o->out)
+		return cli_error(EXIT_USAGE, "%s", _("give the file to write with --out FILE.html"));
+	if (o->year && (code = parse_range(o->year, "year", 2000, 2100, &v)) != EXIT_OK)
+		return code;
+	return check_district(o->district);
+}
+
+static int pool_report(cli_run *r)
+{
+	const report_opts *o = r->opts;
+	tidu_buf html = TIDU_BUF_INIT;
+	char today[11];
+	int64_t year = this_year();
+	int error;
+
+	if (o->year)
+		parse_range(o->year, "year", 2000, 2100, &year);
+	tidu_date_today(today);
+	if ((error = tidu_pool_report(r->store, (int)year, o->district, today, &html)) < 0 ||
+	    (error = tidu_file_write(o->out, html.ptr, html.len, 0644)) < 0) {
+		tidu_buf_free(&html);
+		return cli_fail(error);
+	}
+	tidu_buf_free(&html);
+	printf(_("Report written to '%s'\n"), cli_safe(o->out));
+	return EXIT_OK;
+}
+
 static const cli_cmd target_subs[] = {
 	{.name = "set", .summary = N_("city: set a year's target for a tier, for the city or a district"),
 	 .spec = {"tidu pool target set --year Y --tier N [--district CODE] COUNT", NULL, set_optv, 1, 1},
@@ -796,6 +851,10 @@ static const cli_cmd pool_subs[] = {
 	{.name = "targets", .summary = N_("the year's targets and progress per tier and district"),
 	 .spec = {"tidu pool targets [--year Y] [--json]", NULL, targets_optv, 0, 0},
 	 CLI_OPTS(targets_defaults), .need = NEED_STORE, .check = targets_check, .run = pool_targets},
+	{.name = "report", .summary = N_("the pool report: one HTML page for A4 (targets, districts, lists, visits, follow-ups)"),
+	 .spec = {"tidu pool report --out FILE.html [--year Y] [--district CODE]", NULL, report_optv,
+		  0, 0},
+	 CLI_OPTS(report_defaults), .need = NEED_STORE, .check = report_check, .run = pool_report},
 	{.name = "target", .summary = N_("city: set the year's targets"), .subs = target_subs},
 	{NULL},
 };

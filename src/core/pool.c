@@ -686,6 +686,35 @@ int tidu_pool_due_list(tidu_store *s, const tidu_pool_due_filter *f, tidu_pool_d
 	return 0;
 }
 
+int tidu_pool_visit_months(tidu_store *s, int year, const char *district, int64_t months[12])
+{
+	sqlite3_stmt *st;
+	char from[24], to[24];
+	int rc;
+
+	memset(months, 0, 12 * sizeof(*months));
+	snprintf(from, sizeof(from), "%04d-01-01", year);
+	snprintf(to, sizeof(to), "%04d-01-01", year + 1);
+	if (!(st = tidu_store_stmt(s,
+		"SELECT CAST(substr(v.date, 6, 2) AS INTEGER), count(*) FROM visit v "
+		"LEFT JOIN firm f ON f.uscc=v.uscc WHERE v._deleted=0 AND v.date>=?1 AND v.date<?2 "
+		"AND (?3 IS NULL OR f.district=?3) GROUP BY 1")))
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
+	if (district)
+		sqlite3_bind_text(st, 3, district, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int m = sqlite3_column_int(st, 0);
+
+		if (m >= 1 && m <= 12)
+			months[m - 1] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("reading the visits"));
+}
+
 /* ---- targets ---------------------------------------------------------------------- */
 
 static int check_year(int year)

@@ -25,17 +25,6 @@ report() {
 	env LANG=zh_CN.UTF-8 TIDU_FAKE_NOW_MS=$NOW "$TIDU" assess $U --html "$f" "$@" </dev/null
 }
 
-# chromium_run ARGS: headless Chromium on FILE (the last argument); its log
-# goes to chr.err, which must show no console message and no script error.
-chromium_run() {
-	command -v chromium >/dev/null || skip "chromium not installed (tools/deps installs it)"
-	local page=${!#}
-	set -- "${@:1:$#-1}"
-	timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
-		--user-data-dir="$BATS_TEST_TMPDIR/chr" --enable-logging=stderr --v=0 \
-		"$@" "file://$BATS_TEST_TMPDIR/$page" 2>>"$BATS_TEST_TMPDIR/chr.err"
-}
-
 # absent ERE FILE: FILE does not match (a bare `! grep` would not fail a test).
 absent() {
 	if grep -qiE "$1" "$2"; then
@@ -45,12 +34,6 @@ absent() {
 	fi
 }
 
-no_console_errors() {
-	if grep -E 'Uncaught|CONSOLE' "$BATS_TEST_TMPDIR/chr.err"; then
-		echo "chromium reported console messages (above)" >&2
-		return 1
-	fi
-}
 
 @test "the report holds the firm, the rules, each tier and the notes, in Chinese" {
 	run report r.html

@@ -63,3 +63,22 @@ network() {
 		[[ "$output" == *'"enrolled": true'* ]]
 	done
 }
+
+# chromium_run ARGS: headless Chromium on FILE (the last argument); its log
+# goes to chr.err, which must show no console message and no script error.
+chromium_run() {
+	command -v chromium >/dev/null || skip "chromium not installed (tools/deps installs it)"
+	local page=${!#}
+	set -- "${@:1:$#-1}"
+	timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
+		--user-data-dir="$BATS_TEST_TMPDIR/chr" --enable-logging=stderr --v=0 \
+		"$@" "file://$BATS_TEST_TMPDIR/$page" 2>>"$BATS_TEST_TMPDIR/chr.err"
+}
+
+# no_console_errors: chromium_run logged no console message and no script error.
+no_console_errors() {
+	if grep -E 'Uncaught|CONSOLE' "$BATS_TEST_TMPDIR/chr.err"; then
+		echo "chromium reported console messages (above)" >&2
+		return 1
+	fi
+}
