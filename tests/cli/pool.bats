@@ -28,6 +28,45 @@ c = t["completion"]
 print(t["target"], t["recognised"], None if c is None else float(c), t["reserve"], t["passing"])' "$@"
 }
 
+# report_matches DOM JSON [DISTRICT]: the report's targets table (as Chromium
+# rendered it) holds the numbers of pool targets --json, tier by tier.
+report_matches() {
+	python3 - "$@" <<'PY'
+import json, re, sys
+from html.parser import HTMLParser
+
+class T(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.on = False; self.rows = []; self.cell = None
+    def handle_starttag(self, tag, a):
+        if tag == "table" and ("class", "targets") in a: self.on = True
+        elif self.on and tag == "tr": self.rows.append([])
+        elif self.on and tag == "td": self.cell = ""
+    def handle_endtag(self, tag):
+        if tag == "table": self.on = False
+        elif self.on and tag == "td":
+            self.rows[-1].append(self.cell.strip()); self.cell = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell += d
+
+t = T(); t.feed(open(sys.argv[1], encoding="utf-8").read())
+rows = {int(re.search(r"\d", r[0]).group()): r[1:] for r in t.rows if r}
+want = json.loads(sys.argv[2])
+assert sorted(rows) == [1, 2, 3], rows
+for tier in want["tiers"]:
+    p = tier
+    if len(sys.argv) > 3:
+        p = [d for d in tier["districts"] if d["district"] == sys.argv[3]]
+        p = p[0] if p else {"target": None, "recognised": 0, "completion": None,
+                             "reserve": 0, "passing": 0}
+    num = lambda v: "—" if v is None else str(v)
+    c = p["completion"]
+    exp = [num(p["target"]), num(p["recognised"]),
+           "—" if c is None else "%.1f%%" % c, num(p["reserve"]), num(p["passing"])]
+    assert rows[tier["tier"]] == exp, (tier["tier"], rows[tier["tier"]], exp)
+PY
+}
+
 @test "a firm joins, moves and leaves a reserve list; each change is in the firm's fields" {
 	init_store
 	add_assess_firm "$F1" 金水测试一
@@ -185,6 +224,22 @@ assert f["reserve_tier"] == 0 and f["reserve_left_reason"] == "已认定" and f[
 import json, sys
 t = [t for t in json.loads(sys.argv[1])["tiers"] if t["tier"] == 3][0]
 assert [d["district"] for d in t["districts"]] == ["410105", "410102"], t' "$output"
+	# the report: rendered by Chromium, its targets table equals pool targets --json
+	TARGETS=$output
+	run on "$CITY" pool report --year 2025 --out "$BATS_TEST_TMPDIR/r.html"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	chromium_run --screenshot="$BATS_TEST_TMPDIR/r.png" --window-size=1240,1754 r.html
+	[ -s "$BATS_TEST_TMPDIR/r.png" ]
+	chromium_run --dump-dom r.html >"$BATS_TEST_TMPDIR/dom.html"
+	no_console_errors
+	report_matches "$BATS_TEST_TMPDIR/dom.html" "$TARGETS"
+	grep -q 'Zhongyuan District' "$BATS_TEST_TMPDIR/dom.html"
+	! grep -Eq '<(script|link|img)[ >]|https?://' "$BATS_TEST_TMPDIR/r.html"
+	run on "$CITY" pool report --year 2025 --district 410105 --out "$BATS_TEST_TMPDIR/d.html"
+	[ "$status" -eq 0 ]
+	chromium_run --dump-dom d.html >"$BATS_TEST_TMPDIR/ddom.html"
+	report_matches "$BATS_TEST_TMPDIR/ddom.html" "$TARGETS" 410105
 	# each district sees its own target and counts
 	run on "$A" pool targets --year 2025 --json
 	echo "$output"
