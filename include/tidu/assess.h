@@ -117,6 +117,8 @@ const char *tidu_assess_status_name(tidu_assess_status st);
 
 /* The status as a person reads it, in the current language. */
 const char *tidu_assess_status_label(tidu_assess_status st);
+/* The same in one word, for the columns of a table. */
+const char *tidu_assess_status_short(tidu_assess_status st);
 
 /* A number as the text and HTML reports show it: at most 2 decimals ("—" if not finite). */
 void tidu_assess_format(tidu_buf *out, double v);

@@ -73,6 +73,13 @@ int tidu_parse_date(const char *s, int *y, int *m, int *d);
 int tidu_date_today(char out[11]);
 
 /*
+ * The start of local day y-m-d (midnight, local time) in Unix ms, as the
+ * change log's wall clock counts. Errors: TIDU_EINVAL for a date mktime
+ * cannot place.
+ */
+int tidu_date_start_ms(int y, int m, int d, int64_t *ms);
+
+/*
  * Parses a yes/no answer: "1", "true", "yes", "y", "是" give 1; "0",
  * "false", "no", "n", "否" give 0 (ASCII case-insensitive, no spaces). The
  * canonical stored text is "1" or "0". Errors: TIDU_EINVAL.

@@ -143,6 +143,48 @@ void tidu_pool_due_free(tidu_pool_due *v, size_t n);
 int tidu_pool_export(tidu_store *s, const tidu_pool_filter *f, int xlsx, const char *path,
 		     size_t *rows);
 
+/* A firm's readiness for a tier at one moment. */
+typedef struct {
+	tidu_assess_status status;
+	int scored;
+	double score, pass_score;
+	size_t failed, missing;
+} tidu_pool_readiness;
+
+/* One firm of the look-back review (回头看) of a year. */
+typedef struct {
+	char uscc[TIDU_USCC_LEN + 1];
+	char *name, *district, *officer;
+	int tier_then, tier_now;    /* its list at the start and at the end (0: none) */
+	int tier;                   /* the tier it is assessed for */
+	char *left, *left_reason;   /* taken off a list in the year: when and why */
+	int64_t visits;             /* visits dated in the year */
+	char *last_visit;           /* the latest of them, or NULL */
+	tidu_pool_readiness then, now;
+	char **changed;             /* what changed in the year: firm fields and YEAR.KEY */
+	size_t nchanged;
+	size_t nchanges;            /* logged changes of the firm in the year */
+} tidu_pool_review_row;
+
+typedef struct {
+	int year;
+	const char *district, *officer; /* NULL: all */
+} tidu_pool_review_filter;
+
+/*
+ * The look-back review of `f->year`: every firm on a list at the start or
+ * the end of the year (or on one for part of it), with its visits of the
+ * year, its assessment with the inputs it had at the start of the year
+ * ("then", under the rule pack in force that day) and at the end of it, or
+ * now for the current year ("now"), and the fields its change log changed
+ * in between. The inputs of a moment are rebuilt from the change log (one
+ * pass over it): a change counts from its writer's wall clock. Sorted by
+ * tier (3 first), then readiness now.
+ */
+int tidu_pool_review(tidu_store *s, const tidu_pool_review_filter *f,
+		     tidu_pool_review_row **out, size_t *n);
+void tidu_pool_review_free(tidu_pool_review_row *v, size_t n);
+
 /* Visits per month of `year` (months[0] is January), of `district` (NULL: all). */
 int tidu_pool_visit_months(tidu_store *s, int year, const char *district, int64_t months[12]);
 

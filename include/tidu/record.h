@@ -134,6 +134,15 @@ int tidu_record_history(tidu_store *s, const char *entity, const char *key,
 			tidu_record_history_fn fn, void *ctx);
 
 /*
+ * Every logged change of `entity` (any key), oldest first (by HLC), with
+ * its key: one pass over the change log for a look-back over many records
+ * (pool review). fn returns 0 to go on, < 0 to stop with that error.
+ */
+typedef int (*tidu_record_log_fn)(void *ctx, const char *key, int64_t hlc, int64_t wall_ms,
+				  const char *fields);
+int tidu_record_log_each(tidu_store *s, const char *entity, tidu_record_log_fn fn, void *ctx);
+
+/*
  * Keeps `value` of `field` of `entity` `key`, written by `device` at `hlc`
  * but not merged (a change set aside: docs/sync.md, "Whose firm it is"), as
  * an unresolved conflict against the stored value, so that it can be

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tidu/buf.h"
 #include "tidu/dict.h"
 #include "tidu/file.h"
 #include "tidu/i18n.h"
@@ -255,7 +256,7 @@ static int print_entries(tidu_pool_entry *v, size_t n, int json)
 		tidu_buf b = TIDU_BUF_INIT;
 
 		cli_print_padded(stdout, e->uscc, 20);
-		cli_print_padded(stdout, tidu_assess_status_label(e->status), 12);
+		cli_print_padded(stdout, tidu_assess_status_short(e->status), 12);
 		if (e->scored)
 			tidu_assess_format(&b, e->score);
 		cli_print_padded(stdout, e->scored ? b.ptr : "-", 8);
@@ -579,6 +580,227 @@ static int pool_due(cli_run *r)
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------------ review */
+
+typedef struct {
+	const char *year, *district, *officer;
+	int json;
+} review_opts;
+
+static review_opts review_defaults;
+
+static const cli_opt review_optv[] = {
+	CLI_STRING("year", "Y", N_("the year to look back on (default: this year)"), review_defaults, year),
+	CLI_STRING("district", "CODE", N_("only firms of this district"), review_defaults, district),
+	CLI_STRING("officer", "NAME", N_("only this officer's firms"), review_defaults, officer),
+	CLI_FLAG("json", N_("print one JSON array"), review_defaults, json),
+	CLI_OPT_END,
+};
+
+static int review_check(cli_run *r)
+{
+	const review_opts *o = r->opts;
+	int64_t v;
+	int code;
+
+	if (o->year && (code = parse_range(o->year, "year", 2000, 2100, &v)) != EXIT_OK)
+		return code;
+	return check_district(o->district);
+}
+
+static void json_readiness(tidu_json_writer *w, const char *key, const tidu_pool_readiness *p)
+{
+	tidu_json_write_key(w, key);
+	tidu_json_begin_object(w);
+	tidu_json_write_key(w, "status");
+	tidu_json_write_string(w, tidu_assess_status_name(p->status));
+	tidu_json_write_key(w, "score");
+	if (p->scored)
+		tidu_json_write_double(w, p->score);
+	else
+		tidu_json_write_null(w);
+	tidu_json_write_key(w, "hard_failed");
+	tidu_json_write_int64(w, (int64_t)p->failed);
+	tidu_json_write_key(w, "missing");
+	tidu_json_write_int64(w, (int64_t)p->missing);
+	tidu_json_end_object(w);
+}
+
+static void json_tier(tidu_json_writer *w, const char *key, int tier)
+{
+	tidu_json_write_key(w, key);
+	if (tier)
+		tidu_json_write_int64(w, tier);
+	else
+		tidu_json_write_null(w);
+}
+
+/* "status score" of a readiness, as the table shows it. */
+static void readiness_text(tidu_buf *b, const tidu_pool_readiness *p)
+{
+	tidu_buf_clear(b);
+	tidu_buf_puts(b, tidu_assess_status_short(p->status));
+	if (p->scored) {
+		tidu_buf_putc(b, ' ');
+		tidu_assess_format(b, p->score);
+	}
+}
+
+/*
+ * What changed, as a person reads it: the labels of the firm's fields,
+ * then the years whose figures changed and how many values ("figures of
+ * 2024, 2025 (10)"); JSON has every key.
+ */
+static void print_changed(tidu_buf *b, const tidu_pool_review_row *e)
+{
+	size_t j, nfig = 0, n = 0;
+	const char *last_year = NULL;
+
+	tidu_buf_clear(b);
+	for (j = 0; j < e->nchanged; j++) {
+		const tidu_field *f;
+
+		if (strchr(e->changed[j], '.')) {
+			nfig++;
+			continue;
+		}
+		f = tidu_dict_field(TIDU_ENTITY_FIRM, e->changed[j]);
+		if (n++)
+			tidu_buf_puts(b, _(", "));
+		tidu_buf_puts(b, f ? tidu_dict_label(f) : e->changed[j]);
+	}
+	if (!nfig)
+		return;
+	if (n)
+		tidu_buf_puts(b, _(", "));
+	tidu_buf_puts(b, _("figures of"));
+	for (j = 0; j < e->nchanged; j++) {
+		const char *dot = strchr(e->changed[j], '.');
+
+		if (!dot || (last_year && !strncmp(last_year, e->changed[j], (size_t)(dot - e->changed[j]) + 1)))
+			continue;
+		tidu_buf_printf(b, "%s%.*s", last_year ? _(", ") : " ", (int)(dot - e->changed[j]),
+				e->changed[j]);
+		last_year = e->changed[j];
+	}
+	tidu_buf_printf(b, " (%zu)", nfig);
+}
+
+static int review_json(tidu_pool_review_row *v, size_t n, int year)
+{
+	tidu_buf out = TIDU_BUF_INIT;
+	tidu_json_writer w;
+	size_t i, j;
+
+	tidu_json_writer_init(&w, &out, 1);
+	tidu_json_begin_object(&w);
+	tidu_json_write_key(&w, "year");
+	tidu_json_write_int64(&w, year);
+	tidu_json_write_key(&w, "firms");
+	tidu_json_begin_array(&w);
+	for (i = 0; i < n; i++) {
+		const tidu_pool_review_row *e = &v[i];
+
+		tidu_json_begin_object(&w);
+		tidu_json_write_key(&w, "uscc");
+		tidu_json_write_string(&w, e->uscc);
+		json_str_or_null(&w, "name", e->name);
+		json_str_or_null(&w, "district", e->district);
+		json_str_or_null(&w, "officer", e->officer);
+		tidu_json_write_key(&w, "tier");
+		tidu_json_write_int64(&w, e->tier);
+		json_tier(&w, "tier_then", e->tier_then);
+		json_tier(&w, "tier_now", e->tier_now);
+		json_str_or_null(&w, "left", e->left);
+		json_str_or_null(&w, "left_reason", e->left_reason);
+		tidu_json_write_key(&w, "visits");
+		tidu_json_write_int64(&w, e->visits);
+		json_str_or_null(&w, "last_visit", e->last_visit);
+		json_readiness(&w, "then", &e->then);
+		json_readiness(&w, "now", &e->now);
+		tidu_json_write_key(&w, "changes");
+		tidu_json_write_int64(&w, (int64_t)e->nchanges);
+		tidu_json_write_key(&w, "changed");
+		tidu_json_begin_array(&w);
+		for (j = 0; j < e->nchanged; j++)
+			tidu_json_write_string(&w, e->changed[j]);
+		tidu_json_end_array(&w);
+		tidu_json_end_object(&w);
+	}
+	tidu_json_end_array(&w);
+	tidu_json_end_object(&w);
+	tidu_pool_review_free(v, n);
+	return cli_emit_json(&w, &out);
+}
+
+static int pool_review(cli_run *r)
+{
+	const review_opts *o = r->opts;
+	tidu_pool_review_row *v = NULL;
+	tidu_pool_review_filter f = {this_year(), o->district, o->officer};
+	tidu_buf b = TIDU_BUF_INIT;
+	size_t n = 0, i, unvisited = 0;
+	int64_t year = f.year;
+	int error;
+
+	if (o->year)
+		parse_range(o->year, "year", 2000, 2100, &year);
+	f.year = (int)year;
+	if ((error = tidu_pool_review(r->store, &f, &v, &n)) < 0)
+		return cli_fail(error);
+	if (o->json)
+		return review_json(v, n, f.year);
+	if (!n) {
+		printf(_("No firm was on a reserve list in %d.\n"), f.year);
+		tidu_pool_review_free(v, n);
+		return EXIT_OK;
+	}
+	cli_print_padded(stdout, _("USCC"), 20);
+	cli_print_padded(stdout, _("List"), 8);
+	cli_print_padded(stdout, _("Visits"), 8);
+	cli_print_padded(stdout, _("At the start"), 16);
+	cli_print_padded(stdout, _("At the end"), 16);
+	cli_print_padded(stdout, _("Changes"), 8);
+	cli_print_padded(stdout, _("Officer"), 12);
+	printf("%s\n", _("Name"));
+	for (i = 0; i < n; i++) {
+		const tidu_pool_review_row *e = &v[i];
+
+		tidu_buf_clear(&b);
+		if (e->tier_then != e->tier_now)
+			tidu_buf_printf(&b, "%c→%c", e->tier_then ? '0' + e->tier_then : '-',
+					e->tier_now ? '0' + e->tier_now : '-');
+		else
+			tidu_buf_printf(&b, "%d", e->tier_now);
+		cli_print_padded(stdout, e->uscc, 20);
+		cli_print_padded(stdout, b.ptr, 8);
+		tidu_buf_clear(&b);
+		tidu_buf_printf(&b, "%lld", (long long)e->visits);
+		cli_print_padded(stdout, b.ptr, 8);
+		unvisited += e->visits == 0;
+		readiness_text(&b, &e->then);
+		cli_print_padded(stdout, b.ptr, 16);
+		readiness_text(&b, &e->now);
+		cli_print_padded(stdout, b.ptr, 16);
+		tidu_buf_clear(&b);
+		tidu_buf_printf(&b, "%zu", e->nchanges);
+		cli_print_padded(stdout, b.ptr, 8);
+		cli_print_padded(stdout, e->officer ? e->officer : "-", 12);
+		printf("%s\n", cli_safe(e->name ? e->name : ""));
+		if (e->left)
+			printf("    %s %s: %s\n", _("left the list on"), e->left,
+			       cli_safe(e->left_reason ? e->left_reason : ""));
+		if (e->nchanged) {
+			print_changed(&b, e);
+			printf("    %s %s\n", _("changed:"), cli_safe(b.ptr));
+		}
+	}
+	tidu_buf_free(&b);
+	printf(_("%zu firms of the lists in %d; %zu not visited in the year\n"), n, f.year, unvisited);
+	tidu_pool_review_free(v, n);
+	return EXIT_OK;
+}
+
 /* ------------------------------------------------------------ targets */
 
 typedef struct {
@@ -842,6 +1064,10 @@ static const cli_cmd pool_subs[] = {
 	 .spec = {"tidu pool due [--overdue] [--district CODE] [--officer NAME] [--json]", NULL,
 		  due_optv, 0, 0},
 	 CLI_OPTS(due_defaults), .need = NEED_STORE, .check = due_check, .run = pool_due},
+	{.name = "review", .summary = N_("the look-back review of a year: visits, assessment then and now, changes"),
+	 .spec = {"tidu pool review [--year Y] [--district CODE] [--officer NAME] [--json]", NULL,
+		  review_optv, 0, 0},
+	 CLI_OPTS(review_defaults), .need = NEED_STORE, .check = review_check, .run = pool_review},
 	{.name = "add", .summary = N_("put a firm on a tier's reserve list"),
 	 .spec = {"tidu pool add USCC --tier N [--officer NAME] [--reason TEXT]", NULL, add_optv, 1, 1},
 	 CLI_OPTS(add_defaults), .need = NEED_STORE, .check = add_check, .run = pool_add},

@@ -913,6 +913,16 @@ const char *tidu_assess_status_label(tidu_assess_status st)
 	}
 }
 
+const char *tidu_assess_status_short(tidu_assess_status st)
+{
+	switch (st) {
+	case TIDU_ASSESS_PASS: return _("pass");
+	case TIDU_ASSESS_FAIL: return _("fail");
+	case TIDU_ASSESS_UNDECIDED: return _("undecided");
+	default: return _("incomplete");
+	}
+}
+
 void tidu_assess_format(tidu_buf *out, double v)
 {
 	if (!isfinite(v)) {

@@ -25,6 +25,8 @@
 #include "tidu/rules.h"
 #include "tidu/view.h"
 
+#include "pool_int.h"
+
 static int is_city(tidu_store *s)
 {
 	return !strcmp(tidu_store_role(s), "city");
@@ -114,12 +116,12 @@ int tidu_pool_remove(tidu_store *s, const char *uscc_in, const char *reason, int
 
 /* ---- the lists ------------------------------------------------------------------ */
 
-static char *dup_or_null(const char *s)
+char *pool_dup(const char *s)
 {
 	return s && *s ? tidu_strdup(s) : NULL;
 }
 
-static int status_rank(tidu_assess_status st)
+int pool_status_rank(tidu_assess_status st)
 {
 	switch (st) {
 	case TIDU_ASSESS_PASS:
@@ -136,7 +138,7 @@ static int status_rank(tidu_assess_status st)
 static int ready_cmp(const void *x, const void *y)
 {
 	const tidu_pool_entry *a = x, *b = y;
-	int c = status_rank(a->status) - status_rank(b->status);
+	int c = pool_status_rank(a->status) - pool_status_rank(b->status);
 
 	if (c)
 		return c;
@@ -180,11 +182,11 @@ static int fill_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pac
 	size_t i;
 	int error = 0;
 
-	e->name = dup_or_null(tidu_view_rec_get(firm, "name"));
-	e->district = dup_or_null(tidu_view_rec_get(firm, "district"));
-	e->officer = dup_or_null(tidu_view_rec_get(firm, "officer"));
-	e->since = dup_or_null(tidu_view_rec_get(firm, "reserve_since"));
-	e->reason = dup_or_null(tidu_view_rec_get(firm, "reserve_reason"));
+	e->name = pool_dup(tidu_view_rec_get(firm, "name"));
+	e->district = pool_dup(tidu_view_rec_get(firm, "district"));
+	e->officer = pool_dup(tidu_view_rec_get(firm, "officer"));
+	e->since = pool_dup(tidu_view_rec_get(firm, "reserve_since"));
+	e->reason = pool_dup(tidu_view_rec_get(firm, "reserve_reason"));
 	e->status = TIDU_ASSESS_INCOMPLETE;
 	if (pack && (error = tidu_assess_run(set, pack, in, 0, e->tier, &a)) == 0 && a->ntiers) {
 		const tidu_assess_tier *t = &a->tiers[0];
@@ -430,8 +432,8 @@ static void issue_add(issues *is, const char *uscc, const tidu_rec *firm, tidu_p
 	memset(x, 0, sizeof(*x));
 	snprintf(x->uscc, sizeof(x->uscc), "%s", uscc);
 	if (firm) {
-		x->name = dup_or_null(tidu_view_rec_get(firm, "name"));
-		x->district = dup_or_null(tidu_view_rec_get(firm, "district"));
+		x->name = pool_dup(tidu_view_rec_get(firm, "name"));
+		x->district = pool_dup(tidu_view_rec_get(firm, "district"));
 		x->tier = int_field(firm, "reserve_tier");
 	}
 	x->problem = p;

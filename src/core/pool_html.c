@@ -181,7 +181,7 @@ static void put_funnel(tidu_buf *o, tidu_pool_entry *const *lists, const size_t 
 		snprintf(text, sizeof(text), "%zu", passing);
 		bar(o, 2, _("passing today"), (double)passing, top, text, "bar");
 		snprintf(text, sizeof(text), "%lld", (long long)p->recognised);
-		bar(o, 3, _("recognised this year"), (double)p->recognised, top, text, "bar");
+		bar(o, 3, _("recognised this year (all firms)"), (double)p->recognised, top, text, "bar");
 		tidu_buf_puts(o, "</svg>\n");
 	}
 	tidu_buf_puts(o, "</section>\n");

@@ -945,3 +945,22 @@ int tidu_record_history(tidu_store *s, const char *entity, const char *key,
 		return error;
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("reading the change log"));
 }
+
+int tidu_record_log_each(tidu_store *s, const char *entity, tidu_record_log_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = tidu_store_stmt(s,
+		"SELECT key, hlc, wall, fields FROM change WHERE entity=? ORDER BY hlc, id");
+	int rc = SQLITE_DONE, error = 0;
+
+	if (!st)
+		return TIDU_ERROR;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		error = fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+			   sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (error)
+		return error;
+	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("reading the change log"));
+}

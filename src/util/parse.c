@@ -352,6 +352,22 @@ int tidu_date_today(char out[11])
 	return 0;
 }
 
+int tidu_date_start_ms(int y, int m, int d, int64_t *ms)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_isdst = -1;
+	if ((t = mktime(&tm)) == (time_t)-1)
+		return tidu_error_set(TIDU_EINVAL, _("cannot place the date %04d-%02d-%02d"), y, m, d);
+	*ms = (int64_t)t * 1000;
+	return 0;
+}
+
 /* ASCII-only case-insensitive equality (strcasecmp depends on the locale). */
 static int ascii_ieq(const char *a, const char *b)
 {

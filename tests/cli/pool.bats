@@ -325,3 +325,69 @@ assert [(e["uscc"], e["due"], e["overdue"]) for e in v] == [(sys.argv[3], "2099-
 	run tidu pool due --district 999999
 	[ "$status" -eq 2 ]
 }
+
+@test "pool review: visits of the year, the assessment then and now rebuilt from the change log" {
+	export TIDU_FAKE_NOW_MS=1717200000000 # 2024-06-01
+	init_store
+	tidu firm add "$F1" --name 金水测试一 >/dev/null
+	tidu pool add "$F1" --tier 1 --officer 王芳 >/dev/null
+	tidu firm add "$F2" --name 金水测试二 >/dev/null
+	tidu pool add "$F2" --tier 2 --officer 李强 >/dev/null
+	tidu visit add "$F1" --date 2024-06-01 >/dev/null
+	TIDU_FAKE_NOW_MS=1740787200000 tidu pool remove "$F2" --reason 已认定 >/dev/null # 2025-03-01
+	# 2025-05-01: the figures that make F1 pass tier 1 (65 points)
+	TIDU_FAKE_NOW_MS=1746057600000 tidu firm set "$F1" ip_class1=2 ip_class1_self=0 \
+		ip_class1_high_value=0 ip_class2=1 product_field=other high_tech_title=0 \
+		st_award=none rd_institution=none 2023.equity_financing=0 2024.equity_financing=0 \
+		2025.equity_financing=0 2024.revenue=9000 2024.main_revenue=8000 \
+		2025.revenue=10000 2025.main_revenue=8800 2025.rd_expense=250 \
+		2025.total_assets=10000 2025.total_liabilities=6000 >/dev/null
+	TIDU_FAKE_NOW_MS=1746057600000 tidu visit add "$F1" --date 2025-05-01 >/dev/null
+	TIDU_FAKE_NOW_MS=1756684800000 tidu visit add "$F1" --date 2025-05-20 >/dev/null
+	export TIDU_FAKE_NOW_MS=1756684800000 # 2025-09-01
+	run tidu pool review --year 2025 --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	python3 - "$output" "$F1" "$F2" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["year"] == 2025, d
+f = {e["uscc"]: e for e in d["firms"]}
+assert sorted(f) == sorted(sys.argv[2:4]), f
+a, b = f[sys.argv[2]], f[sys.argv[3]]
+assert (a["tier_then"], a["tier_now"], a["visits"], a["last_visit"]) == (1, 1, 2, "2025-05-20"), a
+assert a["then"]["status"] == "incomplete" and a["then"]["missing"] == 14, a
+assert a["now"]["status"] == "pass" and a["now"]["score"] == 65, a
+assert "ip_class1" in a["changed"] and "2025.revenue" in a["changed"], a
+assert "name" not in a["changed"] and a["changes"] == 4, a   # firm set: the firm, 3 years
+assert (b["tier_then"], b["tier_now"], b["tier"]) == (2, None, 2), b
+assert (b["left"], b["left_reason"], b["visits"]) == ("2025-03-01", "已认定", 0), b
+PY
+	# 2024 looked back on from 2025: its end is before the figures came
+	run tidu pool review --year 2024 --json
+	echo "$output"
+	python3 - "$output" "$F1" <<'PY'
+import json, sys
+f = {e["uscc"]: e for e in json.loads(sys.argv[1])["firms"]}
+a = f[sys.argv[2]]
+assert (a["tier_then"], a["tier_now"], a["visits"]) == (None, 1, 1), a
+assert a["now"]["status"] == "incomplete" and "2025.revenue" not in a["changed"], a
+assert "name" in a["changed"], a
+PY
+	run tidu pool review --year 2025
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"left the list on 2025-03-01: 已认定"* ]]
+	[[ "$output" == *"2 firms of the lists in 2025; 1 not visited in the year"* ]]
+	[[ "$output" == *"Science and technology award, figures of 2023, 2024, 2025 (10)"* ]]
+	LANG=zh_CN.UTF-8 run tidu pool review --year 2025
+	[ "$status" -eq 0 ]
+	[[ "$output" == *金水测试一* ]]
+	run tidu pool review --year 1999
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid year '1999'"* ]]
+	run tidu pool review --district 999999
+	[ "$status" -eq 2 ]
+	run tidu pool review --year 2023
+	[[ "$output" == *"No firm was on a reserve list in 2023."* ]]
+}
