@@ -135,7 +135,7 @@ static int review_change(review_ctx *c, const char *entity_year_key, const char 
 	const char *year = NULL;
 	size_t i;
 
-	if (!key || strlen(key) < TIDU_USCC_LEN)
+	if (!c->n || !key || strlen(key) < TIDU_USCC_LEN)
 		return 0;
 	if (entity_year_key) {
 		if (key[TIDU_USCC_LEN] != '/')
