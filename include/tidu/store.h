@@ -108,6 +108,18 @@ const char *tidu_store_officer(const tidu_store *s);
 const char *tidu_store_role(const tidu_store *s);
 int tidu_store_schema_version(const tidu_store *s);
 
+/*
+ * The progress of a long operation on the store (assessing a reserve list,
+ * the pool's review...): `what` names it (translated text, never data),
+ * `done` of `total` items (total 0: not known). tidu_store_progress_end
+ * says it is over (the callback gets `what` NULL). The CLI draws it on a
+ * terminal's stderr; core only reports.
+ */
+typedef void (*tidu_progress_fn)(void *ctx, const char *what, size_t done, size_t total);
+void tidu_store_set_progress(tidu_store *s, tidu_progress_fn fn, void *ctx);
+void tidu_store_progress(tidu_store *s, const char *what, size_t done, size_t total);
+void tidu_store_progress_end(tidu_store *s);
+
 /* Transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK. */
 int tidu_store_begin(tidu_store *s);
 int tidu_store_commit(tidu_store *s);

@@ -11,7 +11,9 @@
 #include "cli.h"
 #include "tidu/agent.h"
 #include "tidu/alloc.h"
+#include "tidu/clock.h"
 #include "tidu/file.h"
+#include "tidu/parse.h"
 #include "tidu/trust.h"
 #include "tidu/utf8.h"
 
@@ -72,9 +74,67 @@ const char *cli_safe_field(const tidu_field *f, const char *s)
 }
 
 /* Writes one message line to stderr: "tidu: " `prefix` message, made safe. */
+/* ---- the progress line of long operations (tidu_store_set_progress) ---- */
+
+typedef struct {
+	int shown;        /* a line is on the terminal */
+	int64_t start;    /* mono ms of the operation's first report (0: none) */
+	int64_t last;     /* of the last drawing */
+	int64_t delay;    /* ms before the first drawing: short runs draw nothing */
+} progress_ui;
+
+static progress_ui progress_state;
+
+static void progress_clear(void)
+{
+	if (progress_state.shown)
+		fputs("\r\033[K", stderr);
+	progress_state.shown = 0;
+}
+
+static void progress_draw(void *ctx, const char *what, size_t done, size_t total)
+{
+	progress_ui *ui = ctx;
+	int64_t now = tidu_clock_mono_ms();
+
+	if (!what) {
+		progress_clear();
+		ui->start = 0;
+		return;
+	}
+	if (!ui->start)
+		ui->start = now ? now : 1;
+	if (now - ui->start < ui->delay || (ui->shown && now - ui->last < 100))
+		return;
+	ui->last = now;
+	fprintf(stderr, "\r\033[K%s: ", what);
+	if (total)
+		fprintf(stderr, "%3u%% (%zu/%zu)", (unsigned)(done * 100 / total), done, total);
+	else
+		fprintf(stderr, "%zu", done);
+	fflush(stderr);
+	ui->shown = 1;
+}
+
+/* On a terminal's stderr, the store's long operations draw a progress line. */
+static void progress_attach(tidu_store *s)
+{
+	const char *env = getenv("TIDU_PROGRESS_DELAY_MS");
+	int64_t delay;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	progress_state.delay = 500;
+	if (env && tidu_parse_int64(env, &delay) == 0 && delay >= 0 && delay <= 60000)
+		progress_state.delay = delay;
+	tidu_store_set_progress(s, progress_draw, &progress_state);
+}
+
 static void message_line(const char *prefix, const char *fmt, va_list ap)
 {
 	tidu_buf b = TIDU_BUF_INIT, safe = TIDU_BUF_INIT;
+
+	progress_clear();
 
 	tidu_buf_vprintf(&b, fmt, ap);
 	tidu_utf8_safe(&safe, b.ptr ? b.ptr : "", b.len, 0);
@@ -484,9 +544,11 @@ int cli_run_need(cli_run *r, unsigned need)
 {
 	int code, error;
 
-	if ((need & NEED_STORE) && !r->store &&
-	    (code = cli_open_store(r->ctx, &r->store)) != EXIT_OK)
-		return code;
+	if ((need & NEED_STORE) && !r->store) {
+		if ((code = cli_open_store(r->ctx, &r->store)) != EXIT_OK)
+			return code;
+		progress_attach(r->store);
+	}
 	if ((need & NEED_KEYS & ~NEED_STORE) && (error = tidu_trust_ensure_keys(r->store)) < 0)
 		return cli_fail(error);
 	if ((need & NEED_CITY & ~NEED_KEYS) && strcmp(tidu_store_role(r->store), "city") != 0)

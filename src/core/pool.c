@@ -294,15 +294,19 @@ int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **o
 		goto fail;
 	tidu_date_today(today);
 	pack = tidu_packs_in_force(set, today);
-	for (i = 0; i < *n; i++)
+	for (i = 0; i < *n; i++) {
+		tidu_store_progress(s, _("Assessing the reserve list"), i, *n);
 		if ((error = assess_entry(s, set, pack, &v[i])) < 0)
 			goto fail;
+	}
+	tidu_store_progress_end(s);
 	tidu_packs_free(set);
 	if (*n)
 		qsort(v, *n, sizeof(*v), ready_cmp);
 	*out = v;
 	return 0;
 fail:
+	tidu_store_progress_end(s);
 	tidu_packs_free(set);
 	tidu_pool_list_free(v, *n);
 	*n = 0;
@@ -319,6 +323,7 @@ typedef struct {
 	double within;
 	tidu_pool_entry *v;
 	size_t n, cap;
+	size_t seen;            /* firms assessed so far (the progress) */
 } suggest_ctx;
 
 static int int_field(const tidu_rec *r, const char *key)
@@ -338,6 +343,7 @@ static int suggest_one(void *vctx, const tidu_assess_input *in)
 	double short_by;
 	int error;
 
+	tidu_store_progress(c->s, _("Assessing the firms"), ++c->seen, 0);
 	if (!uscc || int_field(firm, "reserve_tier") == c->tier || int_field(firm, "tier") >= c->tier)
 		return 0;
 	memset(&e, 0, sizeof(e));
@@ -388,6 +394,7 @@ int tidu_pool_suggest(tidu_store *s, int tier, double within, const char *distri
 	c.tier = tier;
 	c.within = within;
 	error = c.pack ? tidu_assess_each(s, district, suggest_one, &c) : 0;
+	tidu_store_progress_end(s);
 	tidu_packs_free(set);
 	if (error < 0) {
 		tidu_pool_list_free(c.v, c.n);

@@ -429,7 +429,10 @@ int tidu_pool_review(tidu_store *s, const tidu_pool_review_filter *f,
 	m.to_date = to;
 	rows = tidu_reallocarray(NULL, c.n ? c.n : 1, sizeof(*rows));
 	for (i = 0; i < c.n; i++) {
-		int in = error < 0 ? error : fill_row(s, &m, &c.v[i]);
+		int in;
+
+		tidu_store_progress(s, _("Reviewing the reserve firms"), i, c.n);
+		in = error < 0 ? error : fill_row(s, &m, &c.v[i]);
 
 		acc_clear_fields(&c.v[i]);
 		if (in == 1)
@@ -439,6 +442,7 @@ int tidu_pool_review(tidu_store *s, const tidu_pool_review_filter *f,
 		if (in < 0)
 			error = in;
 	}
+	tidu_store_progress_end(s);
 	if (error < 0)
 		goto done;
 	if (nrows)

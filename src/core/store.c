@@ -48,6 +48,8 @@ struct tidu_store {
 	stmt_entry *cache; /* tidu_store_stmt(): see there */
 	size_t ncache, cache_cap;
 	uint64_t cache_clock; /* ticks once per tidu_store_stmt() */
+	tidu_progress_fn progress; /* tidu_store_set_progress() */
+	void *progress_ctx;
 };
 
 int tidu_store_home(const char *home, tidu_buf *out)
@@ -798,4 +800,22 @@ const char *tidu_store_device(const tidu_store *s) { return s->device; }
 const char *tidu_store_district(const tidu_store *s) { return s->district; }
 const char *tidu_store_officer(const tidu_store *s) { return s->officer; }
 const char *tidu_store_role(const tidu_store *s) { return s->role; }
+
+void tidu_store_set_progress(tidu_store *s, tidu_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+}
+
+void tidu_store_progress(tidu_store *s, const char *what, size_t done, size_t total)
+{
+	if (s->progress)
+		s->progress(s->progress_ctx, what, done, total);
+}
+
+void tidu_store_progress_end(tidu_store *s)
+{
+	if (s->progress)
+		s->progress(s->progress_ctx, NULL, 0, 0);
+}
 int tidu_store_schema_version(const tidu_store *s) { return s->schema_version; }

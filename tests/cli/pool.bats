@@ -391,3 +391,38 @@ PY
 	run tidu pool review --year 2023
 	[[ "$output" == *"No firm was on a reserve list in 2023."* ]]
 }
+
+@test "long pool operations draw a progress line on a terminal's stderr, and only there" {
+	init_store
+	add_assess_firm "$F1" 金水测试一
+	tidu pool add "$F1" --tier 1 >/dev/null
+	# stderr on a pty (stdout a pipe): the line is drawn, then erased
+	python3 - "$TIDU" <<'PY'
+import os, subprocess, sys
+for args in (["pool", "list", "--tier", "1"], ["pool", "review"], ["pool", "suggest", "--tier", "2"]):
+    m, s = os.openpty()
+    p = subprocess.run([sys.argv[1]] + args, stdout=subprocess.PIPE, stderr=s, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, TIDU_PROGRESS_DELAY_MS="0"))
+    os.close(s)
+    err = b""
+    while True:
+        try:
+            d = os.read(m, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        err += d
+    os.close(m)
+    assert p.returncode == 0, (args, p.returncode, err)
+    want = {"list": b"Assessing the reserve list:   0% (0/1)", "review": b"Reviewing the reserve firms:",
+            "suggest": b"Assessing the firms: 1"}[args[1]]
+    assert b"\r\x1b[K" + want in err, (args, err)
+    assert err.endswith(b"\r\x1b[K"), (args, err)     # erased before the output
+    assert b"\r" not in p.stdout and b"\x1b" not in p.stdout, (args, p.stdout)
+    print(args, err)
+PY
+	run tidu pool list --tier 1
+	[ "$status" -eq 0 ]
+	[[ "$output" != *Assessing* && "$output" != *$'\r'* ]]
+}
