@@ -2,7 +2,7 @@
 # The reserve pool (docs/pool.md): reserve lists kept by the districts'
 # officers, targets set and published signed by the city, progress counted
 # per tier and district. Two districts and the city through a central
-# repository on the local disk.
+# repository served by git daemon on loopback.
 load helpers
 
 setup() {
@@ -14,6 +14,10 @@ setup() {
 	F1=$(uscc 91410105MA1J8T9H5)
 	F2=$(uscc 91410105MA1J8T9J1)
 	F3=$(uscc 91410102MA1J8T9K7)
+}
+
+teardown() {
+	if declare -F servers_stop >/dev/null; then servers_stop; fi
 }
 
 # progress JSON TIER [DISTRICT]: "target recognised completion reserve passing"
@@ -188,7 +192,13 @@ assert f["reserve_tier"] == 0 and f["reserve_left_reason"] == "已认定" and f[
 	[ "$(progress "$output" 3)" = "None 0 None 0 0" ]
 }
 
-@test "targets set on the city reach each district; progress counted by hand" {
+@test "over git daemon: targets set on the city reach each district; progress counted by hand" {
+	. "$BATS_TEST_DIRNAME/../servers/servers.bash"
+	SRV="$BATS_TEST_TMPDIR/srv"
+	mkdir -p "$SRV"
+	central_repo "$SRV" central.git
+	git_daemon_start "$SRV"
+	URL="$GIT_DAEMON_URL/central.git"
 	network
 	on "$CITY" pool target set --year 2025 --tier 3 20 >/dev/null
 	on "$CITY" pool target set --year 2025 --tier 3 --district 410105 4 >/dev/null
@@ -205,7 +215,8 @@ assert f["reserve_tier"] == 0 and f["reserve_left_reason"] == "已认定" and f[
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"targets_published": 4'* ]]
-	git --git-dir="$URL" show refs/heads/city/targets:targets.json | grep -q '"format": "tidu-targets"'
+	git --git-dir="$SRV/central.git" show refs/heads/city/targets:targets.json |
+		grep -q '"format": "tidu-targets"'
 	for h in "$A" "$C"; do
 		run on "$h" sync --json
 		echo "$output"
@@ -256,9 +267,19 @@ assert [d["district"] for d in t["districts"]] == ["410105", "410102"], t' "$out
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *中原区* ]]
-	# the city's reserve list holds the districts' firms
+	# the city's reserve list holds the districts' firms, and so does its workbook
 	run on "$CITY" pool list --tier 3 --json
 	[[ "$output" == *"$F3"* && "$output" == *已获专精特新* ]]
+	LANG=zh_CN.UTF-8 run on "$CITY" pool list --xlsx "$BATS_TEST_TMPDIR/city.xlsx"
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 - "$BATS_TEST_TMPDIR/city.xlsx" "$F2" "$F3" <<'PY'
+import openpyxl, sys
+wb = openpyxl.load_workbook(sys.argv[1])
+rows = {ws.title: [[c.value for c in r] for r in ws.iter_rows()][1:] for ws in wb.worksheets}
+got = sorted((r[0], r[2], r[3]) for v in rows.values() for r in v)
+assert got == sorted([(sys.argv[2], "金水区", 1), (sys.argv[3], "中原区", 3)]), got
+assert [r[0] for r in rows[wb.sheetnames[0]]] == [sys.argv[3]], rows    # tier 3 first
+PY
 }
 
 @test "pool suggest, check, history and due" {

@@ -21,6 +21,10 @@ setup() {
 	EOF
 }
 
+teardown() {
+	if declare -F servers_stop >/dev/null; then servers_stop; fi
+}
+
 # The answers of a.json with one key changed: answers KEY JSONVALUE > FILE
 answers() {
 	python3 -c '
