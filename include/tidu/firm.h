@@ -70,6 +70,7 @@ typedef struct {
 	size_t rows;      /* data rows read */
 	size_t added;     /* firms added */
 	size_t updated;   /* firms already stored and updated */
+	size_t skipped;   /* rows of firms not stored, with TIDU_IMPORT_EXISTING */
 	const char *encoding; /* "UTF-8", "GB18030", ... (static) */
 } tidu_import_result;
 
@@ -82,9 +83,13 @@ typedef void (*tidu_import_error_cb)(void *ctx, size_t line, const char *message
  * without BOM, or GBK/GB18030 as Excel and WPS save it. New firms are added,
  * stored firms updated; an empty cell leaves a field as it is. All or
  * nothing: on any bad row nothing is written, `on_error` hears of every bad
- * row and TIDU_EINVAL is returned.
+ * row and TIDU_EINVAL is returned. With TIDU_IMPORT_EXISTING in `flags`,
+ * only firms already stored are updated and the rows of others are
+ * skipped (counted): the province's published list of recognitions holds
+ * every district's firms.
  */
-int tidu_firm_import(tidu_store *s, const char *data, size_t len,
+#define TIDU_IMPORT_EXISTING 1u
+int tidu_firm_import(tidu_store *s, const char *data, size_t len, unsigned flags,
 		     tidu_import_result *result, tidu_import_error_cb on_error,
 		     void *ctx);
 

@@ -17,7 +17,7 @@
 #include "tidu/trust.h"
 #include "tidu/utf8.h"
 
-static int exit_code_for(int error)
+int cli_exit_code(int error)
 {
 	switch (error) {
 	case TIDU_EINVAL:
@@ -159,7 +159,7 @@ int cli_fail(int error)
 	const char *msg = tidu_error_message();
 
 	message("", "%s", *msg ? msg : _("unknown error"));
-	return exit_code_for(error);
+	return cli_exit_code(error);
 }
 
 int cli_error(int code, const char *fmt, ...)

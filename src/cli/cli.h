@@ -78,6 +78,8 @@ void cli_help(const cli_spec *spec);
 
 /* Prints "tidu: <message>" for the last libtidu error; returns its exit code. */
 int cli_fail(int code);
+/* The exit code for a libtidu error (EXIT_USAGE for bad input...), printing nothing. */
+int cli_exit_code(int error);
 
 /* Prints "tidu: <formatted message>" to stderr and returns `code`. */
 int cli_error(int code, const char *fmt, ...) TIDU_PRINTF(2, 3);

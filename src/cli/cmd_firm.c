@@ -274,14 +274,33 @@ done:
 	return code;
 }
 
+typedef struct {
+	int existing;
+} import_opts;
+
+static import_opts import_defaults;
+
+static const cli_opt import_optv[] = {
+	CLI_FLAG("existing", N_("only update firms already stored; skip the rows of others (the province's list)"),
+		 import_defaults, existing),
+	CLI_OPT_END,
+};
+
+typedef struct {
+	const char *file;
+	char *said;    /* the last problem printed: the final error is not said twice */
+} import_ui;
+
 static void import_error(void *ctx, size_t line, const char *message)
 {
-	const char *file = ctx;
+	import_ui *ui = ctx;
 
 	if (line)
-		fprintf(stderr, _("tidu: %s:%zu: %s\n"), cli_safe(file), line, cli_safe(message));
+		fprintf(stderr, _("tidu: %s:%zu: %s\n"), cli_safe(ui->file), line, cli_safe(message));
 	else
-		fprintf(stderr, "tidu: %s: %s\n", cli_safe(file), cli_safe(message));
+		fprintf(stderr, "tidu: %s: %s\n", cli_safe(ui->file), cli_safe(message));
+	free(ui->said);
+	ui->said = tidu_strdup(message);
 }
 
 #define MAX_IMPORT_BYTES ((size_t)1 << 30)
@@ -289,9 +308,11 @@ static void import_error(void *ctx, size_t line, const char *message)
 /* Not NEED_STORE in the table: the file is read before the passphrase is asked. */
 static int firm_import(cli_run *r)
 {
+	const import_opts *o = r->opts;
 	char **args = r->args;
 	tidu_buf data = TIDU_BUF_INIT;
 	tidu_import_result res;
+	import_ui ui = {args[0], NULL};
 	int code, error;
 
 	if ((error = tidu_file_read(args[0], MAX_IMPORT_BYTES, &data)) < 0) {
@@ -300,15 +321,20 @@ static int firm_import(cli_run *r)
 	}
 	if ((code = cli_run_need(r, NEED_STORE)) != EXIT_OK)
 		goto done;
-	error = tidu_firm_import(r->store, data.ptr ? data.ptr : "", data.len, &res,
-				 import_error, args[0]);
+	error = tidu_firm_import(r->store, data.ptr ? data.ptr : "", data.len,
+				 o->existing ? TIDU_IMPORT_EXISTING : 0, &res, import_error, &ui);
 	if (error < 0) {
-		code = cli_fail(error);
+		/* the problem of the file was said, with its name: once is enough */
+		code = ui.said && !strcmp(ui.said, tidu_error_message()) ? cli_exit_code(error)
+									  : cli_fail(error);
 		goto done;
 	}
 	printf(_("Imported %zu rows from %s (%s): %zu firms added, %zu updated\n"),
 	       res.rows, cli_safe(args[0]), res.encoding, res.added, res.updated);
+	if (res.skipped)
+		printf(_("%zu rows skipped: their firms are not in this store\n"), res.skipped);
 done:
+	free(ui.said);
 	tidu_buf_free(&data);
 	return code;
 }
@@ -376,7 +402,8 @@ static const cli_cmd firm_subs[] = {
 	 CLI_OPTS(firm_defaults), .need = NEED_STORE, .check = list_check,
 	 .run = firm_list},
 	{.name = "import", .summary = N_("add or update firms from a CSV file (all or nothing)"),
-	 .spec = {"tidu firm import FILE.csv", NULL, NULL, 1, 1}, .run = firm_import},
+	 .spec = {"tidu firm import FILE.csv [--existing]", NULL, import_optv, 1, 1},
+	 CLI_OPTS(import_defaults), .run = firm_import},
 	{.name = "delete", .summary = N_("delete a firm (a tombstone that syncs; its visits stay)"),
 	 .spec = {"tidu firm delete USCC", NULL, NULL, 1, 1},
 	 .need = NEED_STORE, .run = firm_delete},

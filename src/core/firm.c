@@ -498,6 +498,7 @@ typedef struct {
 	tidu_import_result *result;
 	tidu_import_error_cb on_error;
 	void *ctx;
+	unsigned flags;         /* TIDU_IMPORT_* */
 } import_run;
 
 /* The header: one known, unrepeated field per column, and a 'uscc' column. */
@@ -605,6 +606,19 @@ static int import_write_rows(tidu_store *s, import_run *im)
 			kv[n].value = v;
 			n++;
 		}
+		if (im->flags & TIDU_IMPORT_EXISTING) {
+			int live = tidu_record_exists(s, TIDU_ENTITY_FIRM, im->order[i].uscc);
+
+			if (live < 0) {
+				error = live;
+				im->on_error(im->ctx, line, tidu_error_message());
+				break;
+			}
+			if (live != TIDU_RECORD_LIVE) {
+				im->result->skipped++;
+				continue;
+			}
+		}
 		error = firm_write(s, im->order[i].uscc, kv, n, MODE_UPSERT, NULL, &added);
 		if (error == TIDU_EINVAL || error == TIDU_ENOTFOUND ||
 		    error == TIDU_EEXISTS) {
@@ -641,7 +655,7 @@ static void import_free(import_run *im)
 	tidu_csv_free(im->csv);
 }
 
-int tidu_firm_import(tidu_store *s, const char *data, size_t len,
+int tidu_firm_import(tidu_store *s, const char *data, size_t len, unsigned flags,
 		     tidu_import_result *result, tidu_import_error_cb on_error,
 		     void *ctx)
 {
@@ -655,6 +669,7 @@ int tidu_firm_import(tidu_store *s, const char *data, size_t len,
 	im.result = result;
 	im.on_error = on_error;
 	im.ctx = ctx;
+	im.flags = flags;
 	if ((error = tidu_csv_to_utf8(data, len, &utf8, &result->encoding)) < 0 ||
 	    (error = tidu_csv_parse(utf8.ptr ? utf8.ptr : "", utf8.len, &im.csv)) < 0) {
 		on_error(ctx, 0, tidu_error_message());
@@ -694,7 +709,7 @@ done:
 	if (began)
 		tidu_store_rollback(s);
 	if (error < 0)
-		result->added = result->updated = 0;
+		result->added = result->updated = result->skipped = 0;
 	import_free(&im);
 	tidu_buf_free(&utf8);
 	return error;

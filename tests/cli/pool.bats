@@ -447,3 +447,29 @@ PY
 	[ "$status" -eq 0 ]
 	[[ "$output" != *Assessing* && "$output" != *$'\r'* ]]
 }
+
+@test "recognitions from the province's published list: firm import --existing" {
+	init_store
+	tidu firm add "$F1" --name 金水测试一 >/dev/null
+	tidu pool add "$F1" --tier 2 >/dev/null
+	printf '统一社会信用代码,当前认定层级,认定年份\n%s,2,2025\n%s,3,2025\n' "$F1" "$F3" >list.csv
+	run tidu firm import list.csv
+	[ "$status" -eq 2 ]   # F3 is not stored (and has no name): all or nothing
+	[[ "$output" == *"list.csv:3:"* ]]
+	[ "$(tidu firm show "$F1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tier"])')" = None ]
+	run tidu firm import list.csv --existing
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 firms added"* || "$output" == *"0 firms added, 1 updated"* ]]
+	[[ "$output" == *"1 rows skipped: their firms are not in this store"* ]]
+	run tidu pool targets --year 2025 --json
+	[ "$(progress "$output" 2)" = "None 1 None 1 0" ]
+	run tidu firm list --json
+	[[ "$output" != *"$F3"* ]]
+	# a bad header: one line naming the file and the column
+	printf 'uscc,梯度\n%s,2\n' "$F1" >bad.csv
+	run tidu firm import bad.csv --existing
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"bad.csv"*"梯度"* ]]
+}
