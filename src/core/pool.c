@@ -25,7 +25,7 @@
 #include "tidu/rules.h"
 #include "tidu/view.h"
 
-#include "pool_int.h"
+#include "core/pool_int.h"
 
 static int is_city(tidu_store *s)
 {
@@ -226,7 +226,7 @@ static int assess_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *p
 	return error;
 }
 
-static void entry_clear(tidu_pool_entry *e)
+void pool_entry_clear(tidu_pool_entry *e)
 {
 	free(e->name);
 	free(e->district);
@@ -244,11 +244,12 @@ void tidu_pool_list_free(tidu_pool_entry *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		entry_clear(&v[i]);
+		pool_entry_clear(&v[i]);
 	free(v);
 }
 
-int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **out, size_t *n)
+/* The entries of `f` (f->tier 0: every list) assessed, in USCC order. */
+static int list_load(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **out, size_t *n)
 {
 	sqlite3_stmt *st;
 	tidu_packs *set = NULL;
@@ -260,12 +261,11 @@ int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **o
 
 	*out = NULL;
 	*n = 0;
-	if ((error = check_tier(f->tier)) < 0)
-		return error;
 	if (f->district && !tidu_dict_district_name(f->district))
 		return tidu_error_set(TIDU_EINVAL, _("unknown district '%s'"), f->district);
 	st = tidu_store_stmt(s,
-		"SELECT uscc FROM firm WHERE _deleted=0 AND reserve_tier=?1 AND "
+		"SELECT uscc, reserve_tier FROM firm WHERE _deleted=0 AND reserve_tier BETWEEN 1 AND 3 "
+		"AND (?1=0 OR reserve_tier=?1) AND "
 		"(?2 IS NULL OR district=?2) AND (?3 IS NULL OR officer=?3) ORDER BY uscc");
 	if (!st)
 		return TIDU_ERROR;
@@ -281,7 +281,7 @@ int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **o
 		}
 		memset(&v[*n], 0, sizeof(v[*n]));
 		snprintf(v[*n].uscc, sizeof(v[*n].uscc), "%s", sqlite3_column_text(st, 0));
-		v[*n].tier = f->tier;
+		v[*n].tier = sqlite3_column_int(st, 1);
 		(*n)++;
 	}
 	sqlite3_reset(st);
@@ -301,8 +301,6 @@ int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **o
 	}
 	tidu_store_progress_end(s);
 	tidu_packs_free(set);
-	if (*n)
-		qsort(v, *n, sizeof(*v), ready_cmp);
 	*out = v;
 	return 0;
 fail:
@@ -311,6 +309,58 @@ fail:
 	tidu_pool_list_free(v, *n);
 	*n = 0;
 	return error;
+}
+
+/* Tier 3 first, then as ready_cmp. */
+static int tier_ready_cmp(const void *x, const void *y)
+{
+	const tidu_pool_entry *a = x, *b = y;
+
+	return a->tier != b->tier ? b->tier - a->tier : ready_cmp(x, y);
+}
+
+int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **out, size_t *n)
+{
+	int error;
+
+	*out = NULL;
+	*n = 0;
+	if ((error = check_tier(f->tier)) < 0)
+		return error;
+	if ((error = list_load(s, f, out, n)) < 0)
+		return error;
+	if (*n)
+		qsort(*out, *n, sizeof(**out), ready_cmp);
+	return 0;
+}
+
+int pool_lists(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry *lists[3], size_t n[3])
+{
+	tidu_pool_filter all = *f;
+	tidu_pool_entry *v = NULL;
+	size_t nv = 0, i, at = 0;
+	int error, k;
+
+	all.tier = 0;
+	for (k = 0; k < 3; k++) {
+		lists[k] = NULL;
+		n[k] = 0;
+	}
+	if ((error = list_load(s, &all, &v, &nv)) < 0)
+		return error;
+	if (nv)
+		qsort(v, nv, sizeof(*v), tier_ready_cmp);
+	for (k = 2; k >= 0; k--) {
+		for (i = at; i < nv && v[i].tier == k + 1; i++)
+			;
+		lists[k] = tidu_reallocarray(NULL, i - at ? i - at : 1, sizeof(*v));
+		if (i > at)
+			memcpy(lists[k], v + at, (i - at) * sizeof(*v));
+		n[k] = i - at;
+		at = i;
+	}
+	free(v);
+	return 0;
 }
 
 /* ---- suggestions ------------------------------------------------------------------ */
@@ -350,7 +400,7 @@ static int suggest_one(void *vctx, const tidu_assess_input *in)
 	snprintf(e.uscc, sizeof(e.uscc), "%s", uscc);
 	e.tier = c->tier;
 	if ((error = fill_entry(c->s, c->set, c->pack, in, &e)) < 0) {
-		entry_clear(&e);
+		pool_entry_clear(&e);
 		return error;
 	}
 	short_by = e.scored && e.score < e.pass_score ? e.pass_score - e.score : 0;
@@ -364,7 +414,7 @@ static int suggest_one(void *vctx, const tidu_assess_input *in)
 		c->v[c->n++] = e;
 		return 0;
 	}
-	entry_clear(&e);
+	pool_entry_clear(&e);
 	return 0;
 }
 
@@ -646,16 +696,21 @@ int tidu_pool_due_list(tidu_store *s, const tidu_pool_due_filter *f, tidu_pool_d
 	if (f->district && !tidu_dict_district_name(f->district))
 		return tidu_error_set(TIDU_EINVAL, _("unknown district '%s'"), f->district);
 	tidu_date_today(today);
-	/* each firm's latest visit, when it set a follow-up date */
+	/*
+	 * Each firm's latest visit, when it set a follow-up date: those visits
+	 * first (materialized), then one scan of the firms that looks them up.
+	 * Looking up the firm of each visit instead reads the big firm rows at
+	 * random: three times slower at 300,000 visits (docs/benchmarks.md, j).
+	 */
 	st = tidu_store_stmt(s,
+		"WITH last AS MATERIALIZED (SELECT v.uscc, v.id, v.date, v.follow_up_due, v.officer "
+		"FROM visit v WHERE v._deleted=0 AND coalesce(v.follow_up_due, '')<>'' AND "
+		"(?3 IS NULL OR v.follow_up_due<?3) AND NOT EXISTS (SELECT 1 FROM visit w WHERE "
+		"w.uscc=v.uscc AND w._deleted=0 AND (w.date>v.date OR (w.date=v.date AND w.id>v.id)))) "
 		"SELECT v.uscc, f.name, f.district, coalesce(nullif(f.officer, ''), v.officer), v.id, "
-		"v.date, v.follow_up_due, coalesce(f.reserve_tier, 0) FROM visit v JOIN firm f ON "
-		"f.uscc=v.uscc AND f._deleted=0 WHERE v._deleted=0 AND "
-		"coalesce(v.follow_up_due, '')<>'' AND NOT EXISTS (SELECT 1 FROM visit w WHERE "
-		"w.uscc=v.uscc AND w._deleted=0 AND (w.date>v.date OR (w.date=v.date AND w.id>v.id))) "
-		"AND (?1 IS NULL OR f.district=?1) AND "
-		"(?2 IS NULL OR coalesce(nullif(f.officer, ''), v.officer)=?2) AND "
-		"(?3 IS NULL OR v.follow_up_due<?3) "
+		"v.date, v.follow_up_due, coalesce(f.reserve_tier, 0) FROM firm f CROSS JOIN last v "
+		"ON v.uscc=f.uscc WHERE f._deleted=0 AND (?1 IS NULL OR f.district=?1) AND "
+		"(?2 IS NULL OR coalesce(nullif(f.officer, ''), v.officer)=?2) "
 		"ORDER BY coalesce(nullif(f.officer, ''), v.officer), v.follow_up_due, v.uscc");
 	if (!st)
 		return TIDU_ERROR;
@@ -704,10 +759,18 @@ int tidu_pool_visit_months(tidu_store *s, int year, const char *district, int64_
 	memset(months, 0, 12 * sizeof(*months));
 	snprintf(from, sizeof(from), "%04d-01-01", year);
 	snprintf(to, sizeof(to), "%04d-01-01", year + 1);
-	if (!(st = tidu_store_stmt(s,
-		"SELECT CAST(substr(v.date, 6, 2) AS INTEGER), count(*) FROM visit v "
-		"LEFT JOIN firm f ON f.uscc=v.uscc WHERE v._deleted=0 AND v.date>=?1 AND v.date<?2 "
-		"AND (?3 IS NULL OR f.district=?3) GROUP BY 1")))
+	/*
+	 * The whole store: one scan of the visits. A district: from its firms
+	 * (an index) to their visits; a lookup of the firm for every visit
+	 * reads the big firm rows at random, 30 times slower at 300,000 visits.
+	 */
+	if (!(st = district ? tidu_store_stmt(s,
+		"SELECT CAST(substr(v.date, 6, 2) AS INTEGER), count(*) FROM firm f JOIN visit v "
+		"ON v.uscc=f.uscc WHERE f.district=?3 AND v._deleted=0 AND v.date>=?1 AND v.date<?2 "
+		"GROUP BY 1")
+			    : tidu_store_stmt(s,
+		"SELECT CAST(substr(date, 6, 2) AS INTEGER), count(*) FROM visit "
+		"WHERE _deleted=0 AND date>=?1 AND date<?2 GROUP BY 1")))
 		return TIDU_ERROR;
 	sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
@@ -843,12 +906,12 @@ static int add_counts(tidu_store *s, const char *sql, int year, const char *own,
 	return rc == SQLITE_DONE ? 0 : tidu_store_sqlerr(s, rc, _("counting the pool"));
 }
 
-int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3])
+int pool_targets_lists(tidu_store *s, int year, tidu_pool_entry *const lists[3],
+		       const size_t n[3], tidu_pool_tier_progress out[3])
 {
 	const char *own = is_city(s) ? NULL : tidu_store_district(s);
 	sqlite3_stmt *st;
-	tidu_pool_entry *list = NULL;
-	size_t n = 0, i;
+	size_t i;
 	int rc, error, k;
 
 	memset(out, 0, 3 * sizeof(*out));
@@ -887,13 +950,11 @@ int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3])
 		"AND reserve_tier BETWEEN 1 AND 3 AND ?1 = ?1 GROUP BY 1, 2", year, own, out,
 		offsetof(tidu_pool_progress, reserve))) < 0)
 		goto fail;
-	/* passing: each list's firms assessed for its tier */
+	/* passing: each list's firms assessed for its tier (out[k] is tier 3 - k) */
 	for (k = 0; k < 3; k++) {
-		tidu_pool_filter f = {3 - k, NULL, NULL};
+		const tidu_pool_entry *list = lists[2 - k];
 
-		if ((error = tidu_pool_list(s, &f, &list, &n)) < 0)
-			goto fail;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n[2 - k]; i++) {
 			const char *d = list[i].district;
 
 			if (list[i].status != TIDU_ASSESS_PASS || (own && (!d || strcmp(d, own))))
@@ -902,7 +963,6 @@ int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3])
 				row_for(&out[k], d)->passing++;
 			out[k].total.passing++;
 		}
-		tidu_pool_list_free(list, n);
 	}
 	for (k = 0; k < 3; k++)
 		if (out[k].ndistricts)
@@ -910,6 +970,27 @@ int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3])
 	return 0;
 fail:
 	tidu_pool_targets_free(out);
+	return error;
+}
+
+int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3])
+{
+	tidu_pool_entry *lists[3] = {NULL, NULL, NULL};
+	size_t n[3] = {0, 0, 0};
+	int error = 0, k;
+
+	memset(out, 0, 3 * sizeof(*out));
+	if ((error = check_year(year)) < 0)
+		return error;
+	{
+		tidu_pool_filter f = {0, NULL, NULL};
+
+		error = pool_lists(s, &f, lists, n);
+	}
+	if (!error)
+		error = pool_targets_lists(s, year, lists, n, out);
+	for (k = 0; k < 3; k++)
+		tidu_pool_list_free(lists[k], n[k]);
 	return error;
 }
 

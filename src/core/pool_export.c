@@ -13,6 +13,7 @@
 
 #include <xlsxwriter.h>
 
+#include "core/pool_int.h"
 #include "tidu/alloc.h"
 #include "tidu/csv.h"
 #include "tidu/dict.h"
@@ -226,15 +227,13 @@ int tidu_pool_export(tidu_store *s, const tidu_pool_filter *f, int xlsx, const c
 	int k, error = 0;
 
 	*rows = 0;
-	for (k = 0; k < 3 && !error; k++) {
-		tidu_pool_filter one = *f;
-
-		if (f->tier && f->tier != k + 1)
-			continue;
-		one.tier = k + 1;
-		error = tidu_pool_list(s, &one, &lists[k], &counts[k]);
-		*rows += counts[k];
+	if (f->tier) {
+		error = tidu_pool_list(s, f, &lists[f->tier - 1], &counts[f->tier - 1]);
+	} else {
+		error = pool_lists(s, f, lists, counts); /* one pass over the firms */
 	}
+	for (k = 0; k < 3; k++)
+		*rows += counts[k];
 	if (!error)
 		error = xlsx ? write_xlsx(path, lists, counts, f->tier) : write_csv(path, lists, counts);
 	for (k = 0; k < 3; k++)

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/html_int.h"
+#include "core/pool_int.h"
 #include "tidu/alloc.h"
 #include "tidu/dict.h"
 #include "tidu/error.h"
@@ -307,6 +308,21 @@ static void put_overdue(tidu_buf *o, const tidu_pool_due *d, size_t n)
 	tidu_buf_puts(o, "</section>\n");
 }
 
+/* Keeps the entries of `district` (in their order); frees the others. */
+static void keep_district(tidu_pool_entry *v, size_t *n, const char *district)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (v[i].district && !strcmp(v[i].district, district)) {
+			v[j++] = v[i];
+			continue;
+		}
+		pool_entry_clear(&v[i]);
+	}
+	*n = j;
+}
+
 int tidu_pool_report(tidu_store *s, int year, const char *district, const char *today,
 		     tidu_buf *out)
 {
@@ -317,17 +333,21 @@ int tidu_pool_report(tidu_store *s, int year, const char *district, const char *
 	tidu_pool_due_filter df = {1, district, NULL};
 	int64_t months[12];
 	tidu_buf title = TIDU_BUF_INIT;
-	int k, error;
+	int k, error = 0;
 
 	if (district && (!tidu_dict_district_name(district) || tidu_dict_is_city(district)))
 		return tidu_error_set(TIDU_EINVAL, _("unknown district '%s'"), district);
-	if ((error = tidu_pool_targets(s, year, t)) < 0)
-		return error;
-	for (k = 0; k < 3 && !error; k++) {
-		tidu_pool_filter f = {k + 1, district, NULL};
+	memset(t, 0, sizeof(t));
+	/* the lists are assessed once: for the targets' passing, then the district's */
+	{
+		tidu_pool_filter f = {0, NULL, NULL};
 
-		error = tidu_pool_list(s, &f, &lists[k], &n[k]);
+		error = pool_lists(s, &f, lists, n);
 	}
+	if (!error)
+		error = pool_targets_lists(s, year, lists, n, t);
+	for (k = 0; k < 3 && !error && district; k++)
+		keep_district(lists[k], &n[k], district);
 	if (!error)
 		error = tidu_pool_due_list(s, &df, &due, &ndue);
 	if (!error)

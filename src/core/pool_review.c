@@ -28,7 +28,7 @@
 #include "tidu/rules.h"
 #include "tidu/view.h"
 
-#include "pool_int.h"
+#include "core/pool_int.h"
 
 /* One field of one firm as the log has it. */
 typedef struct {
