@@ -175,7 +175,7 @@ static int visits_of(tidu_store *s, tidu_pool_entry *e)
 
 /* Fills `e` (uscc and tier set) from the firm's input and its assessment for e->tier. */
 static int fill_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pack,
-		      const tidu_assess_input *in, tidu_pool_entry *e)
+		      const tidu_assess_input *in, int visits, tidu_pool_entry *e)
 {
 	tidu_assessment *a = NULL;
 	const tidu_rec *firm = tidu_assess_input_firm(in);
@@ -209,19 +209,19 @@ static int fill_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pac
 		}
 	}
 	tidu_assessment_free(a);
-	return error < 0 ? error : visits_of(s, e);
+	return error < 0 ? error : visits ? visits_of(s, e) : 0;
 }
 
 /* Fills the readiness of `e` for its tier from the assessment. */
 static int assess_entry(tidu_store *s, const tidu_packs *set, const tidu_pack *pack,
-			tidu_pool_entry *e)
+			int visits, tidu_pool_entry *e)
 {
 	tidu_assess_input *in = NULL;
 	int error;
 
 	if ((error = tidu_assess_input_load(s, e->uscc, &in)) < 0)
 		return error;
-	error = fill_entry(s, set, pack, in, e);
+	error = fill_entry(s, set, pack, in, visits, e);
 	tidu_assess_input_free(in);
 	return error;
 }
@@ -248,8 +248,12 @@ void tidu_pool_list_free(tidu_pool_entry *v, size_t n)
 	free(v);
 }
 
-/* The entries of `f` (f->tier 0: every list) assessed, in USCC order. */
-static int list_load(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **out, size_t *n)
+/*
+ * The entries of `f` (f->tier 0: every list) assessed, in USCC order; with
+ * `visits`, their latest visit and follow-up too.
+ */
+static int list_load(tidu_store *s, const tidu_pool_filter *f, int visits, tidu_pool_entry **out,
+		     size_t *n)
 {
 	sqlite3_stmt *st;
 	tidu_packs *set = NULL;
@@ -296,7 +300,7 @@ static int list_load(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry *
 	pack = tidu_packs_in_force(set, today);
 	for (i = 0; i < *n; i++) {
 		tidu_store_progress(s, _("Assessing the reserve list"), i, *n);
-		if ((error = assess_entry(s, set, pack, &v[i])) < 0)
+		if ((error = assess_entry(s, set, pack, visits, &v[i])) < 0)
 			goto fail;
 	}
 	tidu_store_progress_end(s);
@@ -327,14 +331,15 @@ int tidu_pool_list(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry **o
 	*n = 0;
 	if ((error = check_tier(f->tier)) < 0)
 		return error;
-	if ((error = list_load(s, f, out, n)) < 0)
+	if ((error = list_load(s, f, 1, out, n)) < 0)
 		return error;
 	if (*n)
 		qsort(*out, *n, sizeof(**out), ready_cmp);
 	return 0;
 }
 
-int pool_lists(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry *lists[3], size_t n[3])
+int pool_lists(tidu_store *s, const tidu_pool_filter *f, int visits, tidu_pool_entry *lists[3],
+	       size_t n[3])
 {
 	tidu_pool_filter all = *f;
 	tidu_pool_entry *v = NULL;
@@ -346,7 +351,7 @@ int pool_lists(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry *lists[
 		lists[k] = NULL;
 		n[k] = 0;
 	}
-	if ((error = list_load(s, &all, &v, &nv)) < 0)
+	if ((error = list_load(s, &all, visits, &v, &nv)) < 0)
 		return error;
 	if (nv)
 		qsort(v, nv, sizeof(*v), tier_ready_cmp);
@@ -399,7 +404,7 @@ static int suggest_one(void *vctx, const tidu_assess_input *in)
 	memset(&e, 0, sizeof(e));
 	snprintf(e.uscc, sizeof(e.uscc), "%s", uscc);
 	e.tier = c->tier;
-	if ((error = fill_entry(c->s, c->set, c->pack, in, &e)) < 0) {
+	if ((error = fill_entry(c->s, c->set, c->pack, in, 1, &e)) < 0) {
 		pool_entry_clear(&e);
 		return error;
 	}
@@ -985,7 +990,7 @@ int tidu_pool_targets(tidu_store *s, int year, tidu_pool_tier_progress out[3])
 	{
 		tidu_pool_filter f = {0, NULL, NULL};
 
-		error = pool_lists(s, &f, lists, n);
+		error = pool_lists(s, &f, 0, lists, n); /* passing: no visit needed */
 	}
 	if (!error)
 		error = pool_targets_lists(s, year, lists, n, out);

@@ -230,7 +230,7 @@ int tidu_pool_export(tidu_store *s, const tidu_pool_filter *f, int xlsx, const c
 	if (f->tier) {
 		error = tidu_pool_list(s, f, &lists[f->tier - 1], &counts[f->tier - 1]);
 	} else {
-		error = pool_lists(s, f, lists, counts); /* one pass over the firms */
+		error = pool_lists(s, f, 1, lists, counts); /* one pass over the firms */
 	}
 	for (k = 0; k < 3; k++)
 		*rows += counts[k];

@@ -342,7 +342,7 @@ int tidu_pool_report(tidu_store *s, int year, const char *district, const char *
 	{
 		tidu_pool_filter f = {0, NULL, NULL};
 
-		error = pool_lists(s, &f, lists, n);
+		error = pool_lists(s, &f, 0, lists, n); /* the page shows no firm's visits */
 	}
 	if (!error)
 		error = pool_targets_lists(s, year, lists, n, t);

@@ -23,7 +23,9 @@ int pool_targets_lists(tidu_store *s, int year, tidu_pool_entry *const lists[3],
 		       const size_t n[3], tidu_pool_tier_progress out[3]);
 /*
  * Every list of `f` (its tier is not read) in one pass over the firms:
- * lists[k] is the tier k + 1 list, each most ready first.
+ * lists[k] is the tier k + 1 list, each most ready first. Without
+ * `visits`, the entries' last_visit and follow_up_due stay NULL.
  */
-int pool_lists(tidu_store *s, const tidu_pool_filter *f, tidu_pool_entry *lists[3], size_t n[3]);
+int pool_lists(tidu_store *s, const tidu_pool_filter *f, int visits, tidu_pool_entry *lists[3],
+	       size_t n[3]);
 #endif
