@@ -64,6 +64,10 @@
 #define TIDU_CHANGESET_VISIT 3
 #define TIDU_CHANGESET_RESPONSE 4   /* a survey response (docs/surveys.md) */
 #define TIDU_CHANGESET_ATTACHMENT 5 /* a part of a response's file */
+#define TIDU_CHANGESET_REFERRAL 6   /* a referral to a service institution (docs/services.md) */
+#define TIDU_CHANGESET_EVENT 7      /* an event: matchmaking, training, competition */
+#define TIDU_CHANGESET_ATTENDANCE 8 /* a firm at an event */
+#define TIDU_CHANGESET_LAST TIDU_CHANGESET_ATTENDANCE
 
 /* The store's name of an entity ("firm", "firm_year", "visit", ...), or NULL. */
 const char *tidu_changeset_entity_name(int entity);

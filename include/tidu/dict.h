@@ -16,6 +16,9 @@
 #define TIDU_ENTITY_VISIT "visit"         /* key: UUIDv7 */
 #define TIDU_ENTITY_RESPONSE "response"   /* key: UUIDv7 (a survey response) */
 #define TIDU_ENTITY_ATTACHMENT "attachment" /* key: UUIDv7 "/" part */
+#define TIDU_ENTITY_REFERRAL "referral"   /* key: UUIDv7 (docs/services.md) */
+#define TIDU_ENTITY_EVENT "event"         /* key: UUIDv7; no firm: its `district` */
+#define TIDU_ENTITY_ATTENDANCE "attendance" /* key: UUIDv7 (a firm at an event) */
 
 typedef enum {
 	TIDU_T_TEXT,     /* one line of UTF-8: no control characters, not blank */

@@ -84,6 +84,8 @@ typedef struct {
 	size_t forms_published;  /* city: forms on refs/heads/city/forms, committed now */
 	size_t targets_taken;    /* device: the city's targets taken now (rows) */
 	size_t targets_published; /* city: targets on refs/heads/city/targets, committed now */
+	size_t services_taken;   /* device: the city's service institutions taken now */
+	size_t services_published; /* city: institutions on refs/heads/city/services, committed now */
 	int64_t ahead_ms;        /* a device's clock was this far ahead (0: none) */
 	char ahead_device[TIDU_DEVICE_ID_LEN + 1];
 	char **problems;         /* one line per refusal, for the user */

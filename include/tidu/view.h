@@ -22,6 +22,8 @@ typedef struct {
 					NaN otherwise; NULL when not kept */
 	int64_t year;                /* firm_year rows: the year */
 	char uscc[20];               /* firm_year rows: the firm */
+	char id[48];                 /* rows keyed by an id (visit, response, referral,
+					event, attendance) read by a query: the id */
 	void *mem;                   /* private: the one allocation that holds
 					fields, values, numbers and the texts */
 } tidu_rec;

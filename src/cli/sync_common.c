@@ -152,6 +152,10 @@ static int sync_json(const tidu_sync_report *r, int error, const char *from,
 	tidu_json_write_int64(&w, (int64_t)r->targets_taken);
 	tidu_json_write_key(&w, "targets_published");
 	tidu_json_write_int64(&w, (int64_t)r->targets_published);
+	tidu_json_write_key(&w, "services_taken");
+	tidu_json_write_int64(&w, (int64_t)r->services_taken);
+	tidu_json_write_key(&w, "services_published");
+	tidu_json_write_int64(&w, (int64_t)r->services_published);
 	json_lines(&w, "problems", r->problems, r->nproblems);
 	json_lines(&w, "notes", r->notes, r->nnotes);
 	tidu_json_write_key(&w, "error");
@@ -207,6 +211,12 @@ int cli_sync_finish(const tidu_sync_report *r, int error, int json, const char *
 		if (r->targets_published)
 			printf(_("Published the city's targets (%zu) on refs/heads/city/targets.\n"),
 			       r->targets_published);
+		if (r->services_taken)
+			printf(_("The city's service institutions are here (%zu): 'tidu service list'.\n"),
+			       r->services_taken);
+		if (r->services_published)
+			printf(_("Published the city's service institutions (%zu) on refs/heads/city/services.\n"),
+			       r->services_published);
 		if (r->enroll_published)
 			printf("%s\n", _("Published this device's enrollment request: the city approves it with 'tidu admin pending'."));
 		if (r->requests)

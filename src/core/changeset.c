@@ -248,12 +248,13 @@ static int valid_base(const unsigned char *s, size_t len)
 /* ---- entities ------------------------------------------------------------ */
 
 static const char *const entity_names[] = {
-	NULL, "firm", "firm_year", "visit", "response", "attachment",
+	NULL, "firm", "firm_year", "visit", "response", "attachment", "referral", "event",
+	"attendance",
 };
 
 const char *tidu_changeset_entity_name(int entity)
 {
-	if (entity < TIDU_CHANGESET_FIRM || entity > TIDU_CHANGESET_ATTACHMENT)
+	if (entity < TIDU_CHANGESET_FIRM || entity > TIDU_CHANGESET_LAST)
 		return NULL;
 	return entity_names[entity];
 }
@@ -262,7 +263,7 @@ int tidu_changeset_entity_code(const char *name)
 {
 	int i;
 
-	for (i = TIDU_CHANGESET_FIRM; name && i <= TIDU_CHANGESET_ATTACHMENT; i++)
+	for (i = TIDU_CHANGESET_FIRM; name && i <= TIDU_CHANGESET_LAST; i++)
 		if (strcmp(name, entity_names[i]) == 0)
 			return i;
 	return 0;

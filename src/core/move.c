@@ -68,7 +68,31 @@ static int add_survey_record(void *ctx, const char *entity, const char *key,
 	return put_all(list_add(ctx, entity, key), r);
 }
 
-/* The edits that carry the live yearly figures, visits and responses of `uscc`. */
+/* The live records of `entity` (keyed by id, with a `uscc` field) of firm `uscc`. */
+static int collect_by_id(tidu_store *s, const char *entity, const char *uscc, edit_list *l)
+{
+	tidu_query_filter filter = {.uscc = uscc, .order = TIDU_ORDER_KEY};
+	tidu_rec r = TIDU_REC_INIT;
+	tidu_query *q = NULL;
+	int error;
+
+	if ((error = tidu_view_query_open(s, entity, &filter, &q)) < 0)
+		return error;
+	while ((error = tidu_view_query_next(q, &r)) > 0) {
+		error = put_all(list_add(l, entity, r.id), &r);
+		tidu_view_rec_clear(&r);
+		if (error < 0)
+			break;
+	}
+	tidu_view_rec_clear(&r);
+	tidu_view_query_free(q);
+	return error < 0 ? error : 0;
+}
+
+/*
+ * The edits that carry the live yearly figures, visits, responses,
+ * referrals and attendances of `uscc`.
+ */
 static int collect(tidu_store *s, const char *uscc, edit_list *l)
 {
 	tidu_query_filter filter = {.uscc = uscc, .order = TIDU_ORDER_KEY};
@@ -88,9 +112,11 @@ static int collect(tidu_store *s, const char *uscc, edit_list *l)
 	}
 	tidu_view_rec_clear(&r);
 	tidu_view_query_free(q);
-	if (error < 0 || (error = tidu_visit_list(s, uscc, add_visit, l)) < 0)
+	if (error < 0 || (error = tidu_visit_list(s, uscc, add_visit, l)) < 0 ||
+	    (error = tidu_survey_each_record(s, uscc, add_survey_record, l)) < 0 ||
+	    (error = collect_by_id(s, TIDU_ENTITY_REFERRAL, uscc, l)) < 0)
 		return error;
-	return tidu_survey_each_record(s, uscc, add_survey_record, l);
+	return collect_by_id(s, TIDU_ENTITY_ATTENDANCE, uscc, l);
 }
 
 int tidu_firm_move(tidu_store *s, const char *uscc_in, const char *district,
@@ -204,7 +230,8 @@ int tidu_firm_merge_check(tidu_store *s, const char *device, const char *distric
 
 	if (!strcmp(device, tidu_store_device(s)) || !district || !*district)
 		return 1;
-	if (!strcmp(entity, TIDU_ENTITY_FIRM))
+	/* a firm or an event filed under another district than its writer's */
+	if (!strcmp(entity, TIDU_ENTITY_FIRM) || !strcmp(entity, TIDU_ENTITY_EVENT))
 		for (i = 0; i < n; i++)
 			if (!strcmp(f[i].field, "district") &&
 			    (!f[i].value || strcmp(f[i].value, district)))

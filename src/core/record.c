@@ -27,6 +27,9 @@ static const entity_def entities[] = {
 	{TIDU_ENTITY_VISIT, "id=?1", "id", 1, 0},
 	{TIDU_ENTITY_RESPONSE, "id=?1", "id", 1, 0},
 	{TIDU_ENTITY_ATTACHMENT, "id=?1 AND part=?2", "id, part", 2, 0},
+	{TIDU_ENTITY_REFERRAL, "id=?1", "id", 1, 0},
+	{TIDU_ENTITY_EVENT, "id=?1", "id", 1, 0},
+	{TIDU_ENTITY_ATTENDANCE, "id=?1", "id", 1, 0},
 };
 
 typedef struct {
@@ -522,7 +525,7 @@ static int current_value(tidu_store *s, const tidu_edit *e, const char *field, c
  */
 static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_LEN + 1])
 {
-	const char *v, *uscc = e->key1;
+	const char *v = NULL, *uscc = e->key1;
 	char *found_uscc = NULL, *district = NULL;
 	tidu_edit *firm = NULL;
 	int error = 0;
@@ -534,7 +537,15 @@ static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_
 		district = tidu_strdup(e->as_district);
 	else if (e->entity == &entities[0] && (v = edit_value(e, "district")))
 		district = tidu_strdup(v);
-	if (!e->entity->firm_in_key) {
+	if (!strcmp(e->entity->name, TIDU_ENTITY_EVENT)) {
+		/* an event concerns no firm: its district's (none: the city's) */
+		if (!district && !(v = edit_value(e, "district")) &&
+		    (error = current_value(s, e, "district", &district)) < 0)
+			goto done;
+		if (!district && v)
+			district = tidu_strdup(v);
+		uscc = NULL;
+	} else if (!e->entity->firm_in_key) {
 		if ((v = edit_value(e, "uscc")))
 			uscc = v;
 		else if ((error = current_value(s, e, "uscc", &found_uscc)) < 0)

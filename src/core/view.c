@@ -220,6 +220,8 @@ static int query_sql(tidu_store *s, const char *entity, const char *where,
 	}
 	if (!strcmp(entity, TIDU_ENTITY_FIRM_YEAR))
 		tidu_buf_puts(&sql, ", year, uscc");
+	else if (strcmp(entity, TIDU_ENTITY_FIRM) && strcmp(entity, TIDU_ENTITY_ATTACHMENT))
+		tidu_buf_puts(&sql, ", id"); /* the key of a visit, a response, a referral... */
 	tidu_buf_printf(&sql, " FROM %s WHERE _deleted=0%s%s%s%s", entity,
 			where ? " AND (" : "", where ? where : "", where ? ")" : "",
 			order ? " ORDER BY " : "");
@@ -341,6 +343,10 @@ int tidu_view_query_next(tidu_query *q, tidu_rec *r)
 
 		r->year = sqlite3_column_int64(q->st, (int)r->n);
 		snprintf(r->uscc, sizeof(r->uscc), "%s", u ? (const char *)u : "");
+	} else if (strcmp(q->entity, TIDU_ENTITY_FIRM) && strcmp(q->entity, TIDU_ENTITY_ATTACHMENT)) {
+		const unsigned char *u = sqlite3_column_text(q->st, (int)r->n);
+
+		snprintf(r->id, sizeof(r->id), "%s", u ? (const char *)u : "");
 	}
 	return 1;
 }

@@ -219,7 +219,11 @@ static void test_entities(void **state)
 	assert_null(tidu_changeset_entity_name(0));
 	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_RESPONSE), "response");
 	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_ATTACHMENT), "attachment");
-	assert_null(tidu_changeset_entity_name(6));
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_REFERRAL), "referral");
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_EVENT), "event");
+	assert_string_equal(tidu_changeset_entity_name(TIDU_CHANGESET_ATTENDANCE), "attendance");
+	assert_null(tidu_changeset_entity_name(TIDU_CHANGESET_LAST + 1));
+	assert_int_equal(tidu_changeset_entity_code("attendance"), TIDU_CHANGESET_ATTENDANCE);
 	assert_int_equal(tidu_changeset_entity_code("visit"), TIDU_CHANGESET_VISIT);
 	assert_int_equal(tidu_changeset_entity_code("attachment"), TIDU_CHANGESET_ATTACHMENT);
 	assert_int_equal(tidu_changeset_entity_code("firm_year"), TIDU_CHANGESET_FIRM_YEAR);
@@ -334,7 +338,7 @@ static void test_body_add_rejects(void **state)
 		assert_int_equal(body.len, before); \
 	} while (0)
 	bad = c; bad.entity = 0; REJECT(bad);
-	bad = c; bad.entity = 6; REJECT(bad);
+	bad = c; bad.entity = TIDU_CHANGESET_LAST + 1; REJECT(bad);
 	bad = c; bad.key = ""; REJECT(bad);
 	bad = c; bad.key = NULL; REJECT(bad);
 	bad = c; bad.key = long_key; REJECT(bad);
@@ -441,7 +445,7 @@ static int reads(void (*tail)(tidu_buf *))
 
 static void t_nothing(tidu_buf *b) { (void)b; }
 static void t_entity0(tidu_buf *b) { raw_head(b, 0, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
-static void t_entity6(tidu_buf *b) { raw_head(b, 6, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
+static void t_entity6(tidu_buf *b) { raw_head(b, TIDU_CHANGESET_LAST + 1, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_entity255(tidu_buf *b) { raw_head(b, 255, "k", 2, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_hlc_same(tidu_buf *b) { raw_head(b, 1, "k", 1, 1); raw_field(b, "a", 0, NULL, 0, ""); }
 static void t_hlc_back(tidu_buf *b) { raw_head(b, 1, "k", 0, 1); raw_field(b, "a", 0, NULL, 0, ""); }

@@ -2,7 +2,8 @@
  * The city's other signed documents through the repository, one ref each
  * (a table below): the rule packs on refs/heads/city/rules (rules.h) and
  * the survey forms on refs/heads/city/forms (forms.h), the year's targets
- * on refs/heads/city/targets (pool.h). The city commits the
+ * on refs/heads/city/targets (pool.h), the service institutions on
+ * refs/heads/city/services (service.h). The city commits the
  * document of what it published; devices verify it against the pinned city
  * key and take what is new. Modelled on keyring.c.
  */
@@ -17,6 +18,7 @@
 #include "tidu/i18n.h"
 #include "tidu/pool.h"
 #include "tidu/rules.h"
+#include "tidu/service.h"
 #include "core/sync/sync_int.h"
 
 typedef struct {
@@ -37,6 +39,9 @@ static const citydoc docs[] = {
 	{"targets", CITY_TARGETS_REF, TARGETS_FILE, N_("targets"), tidu_pool_targets_import,
 	 tidu_pool_targets_export, offsetof(tidu_sync_report, targets_taken),
 	 offsetof(tidu_sync_report, targets_published)},
+	{"services", CITY_SERVICES_REF, SERVICES_FILE, N_("service institutions"),
+	 tidu_service_import_doc, tidu_service_export, offsetof(tidu_sync_report, services_taken),
+	 offsetof(tidu_sync_report, services_published)},
 };
 
 #define NDOCS (sizeof(docs) / sizeof(docs[0]))

@@ -37,6 +37,9 @@ int sync_wanted(const sync_ctx *c, const char *name)
 }
 
 /* Sets the remote-tracking refs to what the server advertised; drops the rest. */
+/* Refspecs of a fetch: four of a district's own, one per city document, the relay's. */
+#define FETCH_SPECS 12
+
 static int track(sync_ctx *c)
 {
 	git_reference_iterator *it = NULL;
@@ -157,8 +160,8 @@ int sync_fetch(sync_ctx *c)
 	git_proxy_options proxy;
 	git_fetch_options fo;
 	git_remote *remote = NULL;
-	tidu_buf spec[8];
-	char *specs[8];
+	tidu_buf spec[FETCH_SPECS];
+	char *specs[FETCH_SPECS];
 	const char *doc;
 	git_strarray sa;
 	size_t n = 0, i;
@@ -185,10 +188,10 @@ int sync_fetch(sync_ctx *c)
 				c->net.remote);
 		tidu_buf_printf(&spec[n++], "+refs/heads/city/%s/*:refs/remotes/%s/city/%s/*",
 				c->district, c->net.remote, c->district);
-		for (i = 0; (doc = sync_citydoc_ref(i)) && n < 7; i++)
+		for (i = 0; (doc = sync_citydoc_ref(i)) && n < FETCH_SPECS - 1; i++)
 			tidu_buf_printf(&spec[n++], "+%s:refs/remotes/%s/%s", doc, c->net.remote,
 					doc + 11);
-		if (c->relay && n < 8)
+		if (c->relay && n < FETCH_SPECS)
 			tidu_buf_printf(&spec[n++], "+refs/heads/enroll/%s/*:refs/remotes/%s/enroll/%s/*",
 					c->district, c->net.remote, c->district);
 	}

@@ -40,6 +40,8 @@
 #define FORMS_FILE "forms.json"
 #define CITY_TARGETS_REF "refs/heads/city/targets"
 #define TARGETS_FILE "targets.json"
+#define CITY_SERVICES_REF "refs/heads/city/services"
+#define SERVICES_FILE "services.json"
 
 /* ---- util.c: small helpers ---------------------------------------------- */
 
