@@ -229,7 +229,7 @@ extern const cli_opt cli_json_array_optv[];  /* "print one JSON array" */
 /* Commands: main.c's table. */
 int cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cmd_passwd(cli_ctx *ctx, int argc, char **argv);
-extern const cli_cmd cmd_agent, cmd_assess, cmd_pool, cmd_service, cmd_rules, cmd_form, cmd_survey, cmd_firm, cmd_visit, cmd_status, cmd_export,
+extern const cli_cmd cmd_agent, cmd_assess, cmd_pool, cmd_service, cmd_event, cmd_rules, cmd_form, cmd_survey, cmd_firm, cmd_visit, cmd_status, cmd_export,
 	cmd_check, cmd_id, cmd_enroll, cmd_admin, cmd_keyring, cmd_conflicts,
 	cmd_changes, cmd_sync, cmd_remote, cmd_relay;
 

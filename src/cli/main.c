@@ -20,7 +20,7 @@ static const cli_cmd cmd_passwd_raw = {
 
 /* In the order of `tidu --help`. */
 static const cli_cmd *const commands[] = {
-	&cmd_init_raw, &cmd_firm, &cmd_visit, &cmd_assess, &cmd_pool, &cmd_service, &cmd_rules, &cmd_form, &cmd_survey, &cmd_status, &cmd_export, &cmd_check,
+	&cmd_init_raw, &cmd_firm, &cmd_visit, &cmd_assess, &cmd_pool, &cmd_service, &cmd_event, &cmd_rules, &cmd_form, &cmd_survey, &cmd_status, &cmd_export, &cmd_check,
 	&cmd_changes, &cmd_conflicts, &cmd_passwd_raw, &cmd_agent, &cmd_id,
 	&cmd_enroll, &cmd_admin, &cmd_keyring, &cmd_sync, &cmd_remote, &cmd_relay,
 	NULL,
