@@ -77,8 +77,9 @@ typedef struct {
  * its visits, and the items its assessment (for the tier it works towards:
  * its reserve list, else the one above its recognition) fails or loses
  * points on, mapped to needs by schema/service_map.csv. Each need is
- * weighed (a failed hard condition 3, a need or problem recorded at a
- * visit 2, lost points by their share of the item); institutions that
+ * weighed (a failed hard condition 3, a problem found at a visit 3, a
+ * need recorded at a visit 2, lost points twice their share of the item's
+ * maximum); institutions that
  * serve the firm's district, the need and the tier, heaviest need first.
  */
 int tidu_service_match(tidu_store *s, const char *uscc, tidu_service_match_result *out);

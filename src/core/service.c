@@ -732,8 +732,9 @@ static int visit_needs(tidu_store *s, const char *uscc, needs_acc *a)
 					tidu_buf_printf(&why, _("%s (visit of %s)"), reason,
 							date ? date : "");
 				}
+				/* a problem the officer found weighs as a failed condition */
 				if (need)
-					need_add(a, need, 2, why.ptr);
+					need_add(a, need, k == 1 ? 2 : 3, why.ptr);
 			}
 		}
 	}
