@@ -61,6 +61,9 @@ const char *tidu_dict_label(const tidu_field *f);
 /* The label of a choice in the current language, or NULL if unknown. */
 const char *tidu_dict_choice_label(const char *list, const char *value);
 
+/* The code of a choice given as its code or its Chinese or English label, or NULL. */
+const char *tidu_dict_choice_code(const char *list, const char *text);
+
 /* Comma-separated values of a choice list (for messages and help). */
 const char *tidu_dict_choice_values(const char *list);
 

@@ -417,8 +417,8 @@ static int service_referrals(cli_run *r)
 }
 
 static const cli_cmd service_subs[] = {
-	{.name = "import", .summary = N_("import the service institutions from a CSV file (the city's list, or a district's own)"),
-	 .spec = {"tidu service import FILE.csv", NULL, NULL, 1, 1}, .run = service_import},
+	{.name = "import", .summary = N_("import the service institutions from a CSV or XLSX file (the city's list, or a district's own)"),
+	 .spec = {"tidu service import FILE.csv|FILE.xlsx", NULL, NULL, 1, 1}, .run = service_import},
 	{.name = "list", .summary = N_("the service institutions"),
 	 .spec = {"tidu service list [--need CODE] [--district CODE] [--json]", NULL, list_optv, 0, 0},
 	 CLI_OPTS(list_defaults), .need = NEED_STORE, .check = list_check, .run = service_list},

@@ -230,6 +230,19 @@ static const choice *find_choice(const char *list, const char *value)
 	return NULL;
 }
 
+const char *tidu_dict_choice_code(const char *list, const char *text)
+{
+	size_t i;
+
+	ensure_loaded();
+	for (i = 0; i < dict.nchoices; i++)
+		if (!strcmp(dict.choices[i].list, list) &&
+		    (!strcmp(dict.choices[i].value, text) || !strcmp(dict.choices[i].zh, text) ||
+		     !strcmp(dict.choices[i].en, text)))
+			return dict.choices[i].value;
+	return NULL;
+}
+
 const char *tidu_dict_choice_label(const char *list, const char *value)
 {
 	const choice *c = find_choice(list, value);

@@ -28,6 +28,7 @@
 #include "tidu/service.h"
 #include "tidu/uscc.h"
 #include "tidu/view.h"
+#include "tidu/xlsx.h"
 
 static int is_city(tidu_store *s)
 {
@@ -132,31 +133,7 @@ void tidu_institutions_free(tidu_institution *v, size_t n)
 /* A choice code of `list` given as its code or its label (either language). */
 static const char *choice_code(const char *list, const char *text)
 {
-	const char *all = tidu_dict_choice_values(list);
-	static char code[64];
-	const char *p = all, *q;
-
-	if (tidu_dict_choice_label(list, text))
-		return text;
-	while (p && *p) {
-		size_t n;
-
-		q = strchr(p, ',');
-		n = q ? (size_t)(q - p) : strlen(p);
-		while (n && p[n - 1] == ' ')
-			n--;
-		if (n < sizeof(code)) {
-			memcpy(code, p, n);
-			code[n] = '\0';
-			if (tidu_dict_choice_label(list, code) &&
-			    !strcmp(tidu_dict_choice_label(list, code), text))
-				return code;
-		}
-		p = q ? q + 1 : NULL;
-		while (p && *p == ' ')
-			p++;
-	}
-	return NULL;
+	return tidu_dict_choice_code(list, text);
 }
 
 /*
@@ -320,11 +297,43 @@ static int delete_origin(tidu_store *s, const char *origin)
 	return tidu_store_exec(s, st, _("replacing the institutions"));
 }
 
+/* The first sheet of a workbook as CSV text (Excel and WPS users keep lists there). */
+static int xlsx_to_csv(const char *data, size_t len, tidu_buf *out)
+{
+	tidu_xlsx *x = NULL;
+	tidu_xlsx_sheet *sh = NULL;
+	size_t r, c, rows, cols;
+	int error;
+
+	if ((error = tidu_xlsx_open_mem(_("the workbook"), data, len, NULL, &x)) < 0 ||
+	    (error = tidu_xlsx_sheet_read(x, 0, &sh)) < 0)
+		goto done;
+	rows = tidu_xlsx_rows(sh);
+	cols = tidu_xlsx_cols(sh);
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < cols; c++) {
+			const char *v = tidu_xlsx_cell(sh, r, c);
+
+			/* quoted as it is: no formula guard, the text goes back in */
+			tidu_buf_putc(out, '"');
+			for (; v && *v; v++) {
+				if (*v == '"')
+					tidu_buf_putc(out, '"');
+				tidu_buf_putc(out, *v);
+			}
+			tidu_buf_puts(out, c + 1 == cols ? "\"\r\n" : "\",");
+		}
+done:
+	tidu_xlsx_sheet_free(sh);
+	tidu_xlsx_free(x);
+	return error;
+}
+
 int tidu_service_import(tidu_store *s, const char *data, size_t len, size_t *count,
 			tidu_import_error_cb on_error, void *ctx)
 {
 	const char *origin = is_city(s) ? "city" : "local";
-	tidu_buf utf8 = TIDU_BUF_INIT;
+	tidu_buf utf8 = TIDU_BUF_INIT, sheet = TIDU_BUF_INIT;
 	tidu_csv *csv = NULL;
 	tidu_institution *rows = NULL;
 	const char *enc;
@@ -334,6 +343,14 @@ int tidu_service_import(tidu_store *s, const char *data, size_t len, size_t *cou
 	int error, k, j;
 
 	*count = 0;
+	if (len >= 4 && !memcmp(data, "PK\003\004", 4)) {
+		if ((error = xlsx_to_csv(data, len, &sheet)) < 0) {
+			on_error(ctx, 0, tidu_error_message());
+			goto done;
+		}
+		data = sheet.ptr ? sheet.ptr : "";
+		len = sheet.len;
+	}
 	if ((error = tidu_csv_to_utf8(data, len, &utf8, &enc)) < 0 ||
 	    (error = tidu_csv_parse(utf8.ptr ? utf8.ptr : "", utf8.len, &csv)) < 0) {
 		on_error(ctx, 0, tidu_error_message());
@@ -410,6 +427,7 @@ done:
 	tidu_institutions_free(rows, n);
 	tidu_csv_free(csv);
 	tidu_buf_free(&utf8);
+	tidu_buf_free(&sheet);
 	return error;
 }
 

@@ -154,3 +154,34 @@ PY
 	tidu service outcome "$id" done >/dev/null
 	[ "$(tidu service referrals --outcome done --json | count)" = 1 ]
 }
+
+@test "institutions from a workbook (as Excel and WPS save it) import like the CSV, text as it is" {
+	init_store
+	/usr/bin/python3 - <<'PY'
+import openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.append(["名称", "类型", "服务需求", "服务区县", "服务层级", "联系方式"])
+ws.append(["金水知识产权服务中心", "知识产权服务机构", "知识产权 融资", "410105", 3, "+86 371 1234567"])
+ws.append(["郑州大学技术转移中心", "university", "rd", None, None, "-zzu \"tt\", 李老师"])
+wb.save("inst.xlsx")
+PY
+	run tidu service import inst.xlsx
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 local service institutions imported"* ]]
+	run tidu service list --json
+	python3 - "$output" <<'PY'
+import json, sys
+v = {i["name"]: i for i in json.loads(sys.argv[1])}
+a = v["金水知识产权服务中心"]
+assert (a["kind"], a["needs"], a["districts"], a["tiers"], a["contact"], a["origin"]) == \
+    ("ip_agency", "ip financing", "410105", "3", "+86 371 1234567", "local"), a
+assert v["郑州大学技术转移中心"]["contact"] == '-zzu "tt", 李老师', v
+PY
+	printf 'PK\003\004not a zip' >broken.xlsx
+	run tidu service import broken.xlsx
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(tidu service list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ]
+}
