@@ -60,7 +60,7 @@ typedef struct {
 typedef struct {
 	int64_t pending;         /* waiting to be sealed */
 	int64_t aside;           /* set aside */
-	int64_t by_entity[8];    /* pending, by entity code (changeset.h) */
+	int64_t by_entity[TIDU_CHANGESET_LAST + 1]; /* pending, by entity code (changeset.h) */
 } tidu_outbox_counts;
 
 /* How many changes wait and how many are set aside. */

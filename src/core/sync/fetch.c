@@ -212,7 +212,7 @@ int sync_fetch(sync_ctx *c)
 		goto done;
 done:
 	git_remote_free(remote);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < FETCH_SPECS; i++)
 		tidu_buf_free(&spec[i]);
 	return error;
 }
