@@ -498,6 +498,52 @@ int cli_emit_json(tidu_json_writer *w, tidu_buf *out)
 	return code;
 }
 
+void cli_json_str(tidu_json_writer *w, const char *key, const char *v)
+{
+	tidu_json_write_key(w, key);
+	if (v && *v)
+		tidu_json_write_string(w, v);
+	else
+		tidu_json_write_null(w);
+}
+
+int cli_check_district(const char *d)
+{
+	if (d && (!tidu_dict_district_name(d) || tidu_dict_is_city(d)))
+		return cli_error(EXIT_USAGE, _("unknown district '%s'"), d);
+	return EXIT_OK;
+}
+
+const char *cli_choice(const char *list, const char *code)
+{
+	const char *l = code ? tidu_dict_choice_label(list, code) : NULL;
+
+	return l ? l : code ? code : "";
+}
+
+void cli_import_error(void *ctx, size_t line, const char *message)
+{
+	cli_import_ui *ui = ctx;
+
+	if (line)
+		fprintf(stderr, _("tidu: %s:%zu: %s\n"), cli_safe(ui->file), line, cli_safe(message));
+	else
+		fprintf(stderr, "tidu: %s: %s\n", cli_safe(ui->file), cli_safe(message));
+	free(ui->said);
+	ui->said = tidu_strdup(message);
+}
+
+int cli_import_fail(cli_import_ui *ui, int error)
+{
+	/* the problem of the file was said, with its name: once is enough */
+	int code = ui->said && !strcmp(ui->said, tidu_error_message()) ? cli_exit_code(error)
+									 : cli_fail(error);
+
+	free(ui->said);
+	ui->said = NULL;
+	return code;
+}
+
 /* The first failed write to stdout: its errno, and whether it was said. */
 static int out_errno, out_reported;
 

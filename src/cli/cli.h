@@ -126,6 +126,28 @@ void cli_print_json(tidu_buf *json);
  */
 int cli_emit_json(tidu_json_writer *w, tidu_buf *out);
 
+/* Writes `key` and `v` as a string, or null when `v` is NULL or empty. */
+void cli_json_str(tidu_json_writer *w, const char *key, const char *v);
+
+/* EXIT_OK for NULL or a known district code (not the city itself), else one line and EXIT_USAGE. */
+int cli_check_district(const char *d);
+
+/* The label of choice `code` of `list` in the current language ("" for NULL; the code if unknown). */
+const char *cli_choice(const char *list, const char *code);
+
+/*
+ * The problems of an import (tidu_import_error_cb): one line each, naming
+ * `file` and the line. It remembers the last message, so that the final
+ * error, when it is that same problem, is not said twice (cli_import_fail).
+ */
+typedef struct {
+	const char *file;
+	char *said;
+} cli_import_ui;
+void cli_import_error(void *ctx, size_t line, const char *message);
+/* The exit code of a failed import, printing its error unless already said; frees ui->said. */
+int cli_import_fail(cli_import_ui *ui, int error);
+
 /*
  * `s` made safe to print on a terminal (tidu_utf8_safe: controls, escapes,
  * bidi overrides and invalid bytes shown as visible escapes). Every text

@@ -14,13 +14,6 @@
 #include "tidu/json.h"
 #include "tidu/parse.h"
 
-static const char *kind_label(const char *kind)
-{
-	const char *l = kind ? tidu_dict_choice_label("event_kind", kind) : NULL;
-
-	return l ? l : kind ? kind : "";
-}
-
 /* "U1,U2 U3": the firms of --firms, split on commas and spaces. */
 static char **split_firms(const char *list, size_t *n)
 {
@@ -79,9 +72,7 @@ static int add_check(cli_run *r)
 		return cli_error(EXIT_USAGE, "%s", _("give the event's date with --date YYYY-MM-DD"));
 	if (!o->title)
 		return cli_error(EXIT_USAGE, "%s", _("give the event's title with --title"));
-	if (o->district && (!tidu_dict_district_name(o->district) || tidu_dict_is_city(o->district)))
-		return cli_error(EXIT_USAGE, _("unknown district '%s'"), o->district);
-	return EXIT_OK;
+	return cli_check_district(o->district);
 }
 
 static int event_add(cli_run *r)
@@ -149,15 +140,6 @@ static const cli_opt list_optv[] = {
 	CLI_OPT_END,
 };
 
-static void json_str(tidu_json_writer *w, const char *key, const char *v)
-{
-	tidu_json_write_key(w, key);
-	if (v && *v)
-		tidu_json_write_string(w, v);
-	else
-		tidu_json_write_null(w);
-}
-
 static int event_list(cli_run *r)
 {
 	const list_opts *o = r->opts;
@@ -176,13 +158,13 @@ static int event_list(cli_run *r)
 		tidu_json_begin_array(&w);
 		for (i = 0; i < n; i++) {
 			tidu_json_begin_object(&w);
-			json_str(&w, "id", v[i].id);
-			json_str(&w, "district", v[i].district);
-			json_str(&w, "kind", v[i].kind);
-			json_str(&w, "date", v[i].date);
-			json_str(&w, "title", v[i].title);
-			json_str(&w, "place", v[i].place);
-			json_str(&w, "note", v[i].note);
+			cli_json_str(&w, "id", v[i].id);
+			cli_json_str(&w, "district", v[i].district);
+			cli_json_str(&w, "kind", v[i].kind);
+			cli_json_str(&w, "date", v[i].date);
+			cli_json_str(&w, "title", v[i].title);
+			cli_json_str(&w, "place", v[i].place);
+			cli_json_str(&w, "note", v[i].note);
 			tidu_json_write_key(&w, "firms");
 			tidu_json_write_int64(&w, v[i].firms);
 			tidu_json_write_key(&w, "people");
@@ -203,7 +185,7 @@ static int event_list(cli_run *r)
 
 		snprintf(num, sizeof(num), "%lld", (long long)v[i].firms);
 		cli_print_padded(stdout, v[i].date ? v[i].date : "-", 12);
-		cli_print_padded(stdout, kind_label(v[i].kind), 22);
+		cli_print_padded(stdout, cli_choice("event_kind", v[i].kind), 22);
 		cli_print_padded(stdout, num, 6);
 		cli_print_padded(stdout, v[i].id, 38);
 		printf("%s\n", cli_safe(v[i].title ? v[i].title : ""));

@@ -286,23 +286,6 @@ static const cli_opt import_optv[] = {
 	CLI_OPT_END,
 };
 
-typedef struct {
-	const char *file;
-	char *said;    /* the last problem printed: the final error is not said twice */
-} import_ui;
-
-static void import_error(void *ctx, size_t line, const char *message)
-{
-	import_ui *ui = ctx;
-
-	if (line)
-		fprintf(stderr, _("tidu: %s:%zu: %s\n"), cli_safe(ui->file), line, cli_safe(message));
-	else
-		fprintf(stderr, "tidu: %s: %s\n", cli_safe(ui->file), cli_safe(message));
-	free(ui->said);
-	ui->said = tidu_strdup(message);
-}
-
 #define MAX_IMPORT_BYTES ((size_t)1 << 30)
 
 /* Not NEED_STORE in the table: the file is read before the passphrase is asked. */
@@ -312,7 +295,7 @@ static int firm_import(cli_run *r)
 	char **args = r->args;
 	tidu_buf data = TIDU_BUF_INIT;
 	tidu_import_result res;
-	import_ui ui = {args[0], NULL};
+	cli_import_ui ui = {args[0], NULL};
 	int code, error;
 
 	if ((error = tidu_file_read(args[0], MAX_IMPORT_BYTES, &data)) < 0) {
@@ -322,11 +305,9 @@ static int firm_import(cli_run *r)
 	if ((code = cli_run_need(r, NEED_STORE)) != EXIT_OK)
 		goto done;
 	error = tidu_firm_import(r->store, data.ptr ? data.ptr : "", data.len,
-				 o->existing ? TIDU_IMPORT_EXISTING : 0, &res, import_error, &ui);
+				 o->existing ? TIDU_IMPORT_EXISTING : 0, &res, cli_import_error, &ui);
 	if (error < 0) {
-		/* the problem of the file was said, with its name: once is enough */
-		code = ui.said && !strcmp(ui.said, tidu_error_message()) ? cli_exit_code(error)
-									  : cli_fail(error);
+		code = cli_import_fail(&ui, error);
 		goto done;
 	}
 	printf(_("Imported %zu rows from %s (%s): %zu firms added, %zu updated\n"),

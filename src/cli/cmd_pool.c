@@ -26,13 +26,6 @@ static int parse_range(const char *s, const char *what, int64_t lo, int64_t hi, 
 	return EXIT_OK;
 }
 
-static int check_district(const char *d)
-{
-	if (d && (!tidu_dict_district_name(d) || tidu_dict_is_city(d)))
-		return cli_error(EXIT_USAGE, _("unknown district '%s'"), d);
-	return EXIT_OK;
-}
-
 static int this_year(void)
 {
 	char today[11];
@@ -163,7 +156,7 @@ static int list_check(cli_run *r)
 		return cli_error(EXIT_USAGE, "%s", _("say which list with --tier 1, 2 or 3"));
 	if (o->tier && (code = parse_range(o->tier, "tier", 1, 3, &t)) != EXIT_OK)
 		return code;
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static int pool_export(cli_run *r)
@@ -184,15 +177,6 @@ static int pool_export(cli_run *r)
 	return EXIT_OK;
 }
 
-static void json_str_or_null(tidu_json_writer *w, const char *key, const char *v)
-{
-	tidu_json_write_key(w, key);
-	if (v)
-		tidu_json_write_string(w, v);
-	else
-		tidu_json_write_null(w);
-}
-
 /* The entries as a table or one JSON array; frees them. */
 static int print_entries(tidu_pool_entry *v, size_t n, int json)
 {
@@ -210,13 +194,13 @@ static int print_entries(tidu_pool_entry *v, size_t n, int json)
 			tidu_json_begin_object(&w);
 			tidu_json_write_key(&w, "uscc");
 			tidu_json_write_string(&w, e->uscc);
-			json_str_or_null(&w, "name", e->name);
-			json_str_or_null(&w, "district", e->district);
+			cli_json_str(&w, "name", e->name);
+			cli_json_str(&w, "district", e->district);
 			tidu_json_write_key(&w, "tier");
 			tidu_json_write_int64(&w, e->tier);
-			json_str_or_null(&w, "officer", e->officer);
-			json_str_or_null(&w, "since", e->since);
-			json_str_or_null(&w, "reason", e->reason);
+			cli_json_str(&w, "officer", e->officer);
+			cli_json_str(&w, "since", e->since);
+			cli_json_str(&w, "reason", e->reason);
 			tidu_json_write_key(&w, "status");
 			tidu_json_write_string(&w, tidu_assess_status_name(e->status));
 			tidu_json_write_key(&w, "score");
@@ -228,14 +212,14 @@ static int print_entries(tidu_pool_entry *v, size_t n, int json)
 			tidu_json_write_int64(&w, (int64_t)e->failed);
 			tidu_json_write_key(&w, "missing");
 			tidu_json_write_int64(&w, (int64_t)e->missing);
-			json_str_or_null(&w, "top_deduction", e->top_item);
+			cli_json_str(&w, "top_deduction", e->top_item);
 			tidu_json_write_key(&w, "top_deduction_points");
 			if (e->top_item)
 				tidu_json_write_double(&w, e->top_lost);
 			else
 				tidu_json_write_null(&w);
-			json_str_or_null(&w, "last_visit", e->last_visit);
-			json_str_or_null(&w, "follow_up_due", e->follow_up_due);
+			cli_json_str(&w, "last_visit", e->last_visit);
+			cli_json_str(&w, "follow_up_due", e->follow_up_due);
 			tidu_json_end_object(&w);
 		}
 		tidu_json_end_array(&w);
@@ -334,7 +318,7 @@ static int suggest_check(cli_run *r)
 		tidu_error_clear();
 		return cli_error(EXIT_USAGE, _("invalid --within '%s': points from 0 to 100"), o->within);
 	}
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static int pool_suggest(cli_run *r)
@@ -413,13 +397,13 @@ static int pool_check(cli_run *r)
 			tidu_json_begin_object(&w);
 			tidu_json_write_key(&w, "uscc");
 			tidu_json_write_string(&w, v[i].uscc);
-			json_str_or_null(&w, "name", v[i].name);
-			json_str_or_null(&w, "district", v[i].district);
+			cli_json_str(&w, "name", v[i].name);
+			cli_json_str(&w, "district", v[i].district);
 			tidu_json_write_key(&w, "reserve_tier");
 			tidu_json_write_int64(&w, v[i].tier);
 			tidu_json_write_key(&w, "problem");
 			tidu_json_write_string(&w, problem_name(v[i].problem));
-			json_str_or_null(&w, "detail", v[i].detail);
+			cli_json_str(&w, "detail", v[i].detail);
 			tidu_json_end_object(&w);
 		}
 		tidu_json_end_array(&w);
@@ -463,8 +447,8 @@ static int history_cb(void *ctx, const tidu_pool_change *c)
 		tidu_json_write_string(h->w, c->device ? c->device : "");
 		tidu_json_write_key(h->w, "field");
 		tidu_json_write_string(h->w, c->field);
-		json_str_or_null(h->w, "old", c->old);
-		json_str_or_null(h->w, "value", c->value);
+		cli_json_str(h->w, "old", c->old);
+		cli_json_str(h->w, "value", c->value);
 		tidu_json_end_object(h->w);
 		return 0;
 	}
@@ -524,7 +508,7 @@ static int due_check(cli_run *r)
 {
 	const due_opts *o = r->opts;
 
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static int pool_due(cli_run *r)
@@ -547,14 +531,14 @@ static int pool_due(cli_run *r)
 			tidu_json_begin_object(&w);
 			tidu_json_write_key(&w, "uscc");
 			tidu_json_write_string(&w, v[i].uscc);
-			json_str_or_null(&w, "name", v[i].name);
-			json_str_or_null(&w, "district", v[i].district);
-			json_str_or_null(&w, "officer", v[i].officer);
+			cli_json_str(&w, "name", v[i].name);
+			cli_json_str(&w, "district", v[i].district);
+			cli_json_str(&w, "officer", v[i].officer);
 			tidu_json_write_key(&w, "reserve_tier");
 			tidu_json_write_int64(&w, v[i].tier);
-			json_str_or_null(&w, "visit", v[i].visit);
-			json_str_or_null(&w, "visit_date", v[i].visit_date);
-			json_str_or_null(&w, "due", v[i].due);
+			cli_json_str(&w, "visit", v[i].visit);
+			cli_json_str(&w, "visit_date", v[i].visit_date);
+			cli_json_str(&w, "due", v[i].due);
 			tidu_json_write_key(&w, "overdue");
 			tidu_json_write_bool(&w, v[i].overdue);
 			tidu_json_end_object(&w);
@@ -605,7 +589,7 @@ static int review_check(cli_run *r)
 
 	if (o->year && (code = parse_range(o->year, "year", 2000, 2100, &v)) != EXIT_OK)
 		return code;
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static void json_readiness(tidu_json_writer *w, const char *key, const tidu_pool_readiness *p)
@@ -704,18 +688,18 @@ static int review_json(tidu_pool_review_row *v, size_t n, int year)
 		tidu_json_begin_object(&w);
 		tidu_json_write_key(&w, "uscc");
 		tidu_json_write_string(&w, e->uscc);
-		json_str_or_null(&w, "name", e->name);
-		json_str_or_null(&w, "district", e->district);
-		json_str_or_null(&w, "officer", e->officer);
+		cli_json_str(&w, "name", e->name);
+		cli_json_str(&w, "district", e->district);
+		cli_json_str(&w, "officer", e->officer);
 		tidu_json_write_key(&w, "tier");
 		tidu_json_write_int64(&w, e->tier);
 		json_tier(&w, "tier_then", e->tier_then);
 		json_tier(&w, "tier_now", e->tier_now);
-		json_str_or_null(&w, "left", e->left);
-		json_str_or_null(&w, "left_reason", e->left_reason);
+		cli_json_str(&w, "left", e->left);
+		cli_json_str(&w, "left_reason", e->left_reason);
 		tidu_json_write_key(&w, "visits");
 		tidu_json_write_int64(&w, e->visits);
-		json_str_or_null(&w, "last_visit", e->last_visit);
+		cli_json_str(&w, "last_visit", e->last_visit);
 		json_readiness(&w, "then", &e->then);
 		json_readiness(&w, "now", &e->now);
 		tidu_json_write_key(&w, "changes");
@@ -829,7 +813,7 @@ static int set_check(cli_run *r)
 	    (code = parse_range(o->tier, "tier", 1, 3, &v)) != EXIT_OK ||
 	    (code = parse_range(r->args[0], "target", 0, 1000000, &v)) != EXIT_OK)
 		return code;
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static int target_set(cli_run *r)
@@ -1013,7 +997,7 @@ static int report_check(cli_run *r)
 		return cli_error(EXIT_USAGE, "%s", _("give the file to write with --out FILE.html"));
 	if (o->year && (code = parse_range(o->year, "year", 2000, 2100, &v)) != EXIT_OK)
 		return code;
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static int pool_report(cli_run *r)

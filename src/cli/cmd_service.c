@@ -14,30 +14,6 @@
 #include "tidu/json.h"
 #include "tidu/service.h"
 
-static int check_district(const char *d)
-{
-	if (d && (!tidu_dict_district_name(d) || tidu_dict_is_city(d)))
-		return cli_error(EXIT_USAGE, _("unknown district '%s'"), d);
-	return EXIT_OK;
-}
-
-static void json_str(tidu_json_writer *w, const char *key, const char *v)
-{
-	tidu_json_write_key(w, key);
-	if (v && *v)
-		tidu_json_write_string(w, v);
-	else
-		tidu_json_write_null(w);
-}
-
-/* "bank" as a person reads it: 银行 / Bank. */
-static const char *choice(const char *list, const char *code)
-{
-	const char *l = code ? tidu_dict_choice_label(list, code) : NULL;
-
-	return l ? l : code ? code : "";
-}
-
 /* Space-separated need codes as labels: "融资、知识产权". */
 static void needs_text(tidu_buf *b, const char *needs)
 {
@@ -52,7 +28,7 @@ static void needs_text(tidu_buf *b, const char *needs)
 		if (n && n < sizeof(code)) {
 			memcpy(code, p, n);
 			code[n] = '\0';
-			tidu_buf_printf(b, "%s%s", b->len ? _(", ") : "", choice("need", code));
+			tidu_buf_printf(b, "%s%s", b->len ? _(", ") : "", cli_choice("need", code));
 		}
 		p += n + (p[n] == ' ');
 	}
@@ -60,35 +36,23 @@ static void needs_text(tidu_buf *b, const char *needs)
 
 static void json_inst(tidu_json_writer *w, const tidu_institution *i)
 {
-	json_str(w, "id", i->id);
-	json_str(w, "name", i->name);
-	json_str(w, "kind", i->kind);
-	json_str(w, "needs", i->needs);
-	json_str(w, "districts", i->districts);
-	json_str(w, "tiers", i->tiers);
-	json_str(w, "contact", i->contact);
-	json_str(w, "origin", i->origin);
+	cli_json_str(w, "id", i->id);
+	cli_json_str(w, "name", i->name);
+	cli_json_str(w, "kind", i->kind);
+	cli_json_str(w, "needs", i->needs);
+	cli_json_str(w, "districts", i->districts);
+	cli_json_str(w, "tiers", i->tiers);
+	cli_json_str(w, "contact", i->contact);
+	cli_json_str(w, "origin", i->origin);
 }
 
 /* ------------------------------------------------------------ import */
-
-static void import_error(void *ctx, size_t line, const char *message)
-{
-	char **said = ctx;
-
-	if (line)
-		fprintf(stderr, _("tidu: %s:%zu: %s\n"), cli_safe(said[0]), line, cli_safe(message));
-	else
-		fprintf(stderr, "tidu: %s: %s\n", cli_safe(said[0]), cli_safe(message));
-	free(said[1]);
-	said[1] = tidu_strdup(message);
-}
 
 /* Not NEED_STORE in the table: the file is read before the passphrase is asked. */
 static int service_import(cli_run *r)
 {
 	tidu_buf data = TIDU_BUF_INIT;
-	char *said[2] = {r->args[0], NULL};
+	cli_import_ui ui = {r->args[0], NULL};
 	size_t n = 0;
 	int code, error;
 
@@ -98,11 +62,10 @@ static int service_import(cli_run *r)
 	}
 	if ((code = cli_run_need(r, NEED_STORE)) != EXIT_OK)
 		goto done;
-	error = tidu_service_import(r->store, data.ptr ? data.ptr : "", data.len, &n, import_error,
-				    said);
+	error = tidu_service_import(r->store, data.ptr ? data.ptr : "", data.len, &n,
+				    cli_import_error, &ui);
 	if (error < 0) {
-		code = said[1] && !strcmp(said[1], tidu_error_message()) ? cli_exit_code(error)
-									  : cli_fail(error);
+		code = cli_import_fail(&ui, error);
 		goto done;
 	}
 	if (!strcmp(tidu_store_role(r->store), "city"))
@@ -111,7 +74,7 @@ static int service_import(cli_run *r)
 	else
 		printf(_("%zu local service institutions imported (this district's own)\n"), n);
 done:
-	free(said[1]);
+	free(ui.said);
 	tidu_buf_free(&data);
 	return code;
 }
@@ -137,7 +100,7 @@ static int list_check(cli_run *r)
 {
 	const list_opts *o = r->opts;
 
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static int service_list(cli_run *r)
@@ -176,7 +139,7 @@ static int service_list(cli_run *r)
 	printf("%s\n", _("Needs"));
 	for (i = 0; i < n; i++) {
 		cli_print_padded(stdout, v[i].id, 13);
-		cli_print_padded(stdout, choice("institution_kind", v[i].kind), 18);
+		cli_print_padded(stdout, cli_choice("institution_kind", v[i].kind), 18);
 		cli_print_padded(stdout, v[i].name, 30);
 		needs_text(&b, v[i].needs);
 		printf("%s%s\n", cli_safe(b.ptr), strcmp(v[i].origin, "local") ? "" : _(" (local)"));
@@ -217,7 +180,7 @@ static int service_match(cli_run *r)
 			tidu_json_write_int64(&w, m.credit_tier);
 			tidu_json_write_key(&w, "max_10k_cny");
 			tidu_json_write_int64(&w, max);
-			json_str(&w, "text", credit);
+			cli_json_str(&w, "text", credit);
 			tidu_json_end_object(&w);
 		} else {
 			tidu_json_write_null(&w);
@@ -228,10 +191,10 @@ static int service_match(cli_run *r)
 			tidu_json_begin_object(&w);
 			tidu_json_write_key(&w, "rank");
 			tidu_json_write_int64(&w, (int64_t)i + 1);
-			json_str(&w, "need", m.v[i].need);
+			cli_json_str(&w, "need", m.v[i].need);
 			tidu_json_write_key(&w, "weight");
 			tidu_json_write_double(&w, m.v[i].weight);
-			json_str(&w, "reasons", m.v[i].reasons);
+			cli_json_str(&w, "reasons", m.v[i].reasons);
 			tidu_json_write_key(&w, "institution");
 			tidu_json_begin_object(&w);
 			json_inst(&w, &m.v[i].inst);
@@ -256,7 +219,7 @@ static int service_match(cli_run *r)
 		tidu_buf_printf(&b, "%zu.", i + 1);
 		printf("  ");
 		cli_print_padded(stdout, b.ptr, 4);
-		cli_print_padded(stdout, choice("need", p->need), 16);
+		cli_print_padded(stdout, cli_choice("need", p->need), 16);
 		cli_print_padded(stdout, p->inst.name, 30);
 		printf("%s\n", cli_safe(p->inst.contact));
 		printf("      %s %s\n", _("why:"), cli_safe(p->reasons));
@@ -265,7 +228,7 @@ static int service_match(cli_run *r)
 		printf("  %s\n", _("no institution matches: no need recorded or found, or none serves it here"));
 	for (i = 0; i < m.nopen; i++)
 		printf(_("  No institution serves the need '%s' in this firm's district and tier.\n"),
-		       choice("need", m.open_needs[i]));
+		       cli_choice("need", m.open_needs[i]));
 	if (credit)
 		printf(_("Credit for its recognised tier %d: %s\n"), m.credit_tier, credit);
 	tidu_buf_free(&b);
@@ -330,7 +293,7 @@ static int service_outcome(cli_run *r)
 
 	if ((error = tidu_service_outcome(r->store, r->args[0], r->args[1], o->note)) < 0)
 		return cli_fail(error);
-	printf(_("Referral %s: %s\n"), cli_safe(r->args[0]), choice("referral_outcome", r->args[1]));
+	printf(_("Referral %s: %s\n"), cli_safe(r->args[0]), cli_choice("referral_outcome", r->args[1]));
 	return EXIT_OK;
 }
 
@@ -357,7 +320,7 @@ static int referrals_check(cli_run *r)
 {
 	const referrals_opts *o = r->opts;
 
-	return check_district(o->district);
+	return cli_check_district(o->district);
 }
 
 static int service_referrals(cli_run *r)
@@ -378,18 +341,18 @@ static int service_referrals(cli_run *r)
 		tidu_json_begin_array(&w);
 		for (i = 0; i < n; i++) {
 			tidu_json_begin_object(&w);
-			json_str(&w, "id", v[i].id);
-			json_str(&w, "uscc", v[i].uscc);
-			json_str(&w, "name", v[i].name);
-			json_str(&w, "district", v[i].district);
-			json_str(&w, "institution", v[i].institution);
-			json_str(&w, "institution_name", v[i].institution_name);
-			json_str(&w, "need", v[i].need);
-			json_str(&w, "date", v[i].date);
-			json_str(&w, "officer", v[i].officer);
-			json_str(&w, "outcome", v[i].outcome);
-			json_str(&w, "follow_up_due", v[i].follow_up_due);
-			json_str(&w, "note", v[i].note);
+			cli_json_str(&w, "id", v[i].id);
+			cli_json_str(&w, "uscc", v[i].uscc);
+			cli_json_str(&w, "name", v[i].name);
+			cli_json_str(&w, "district", v[i].district);
+			cli_json_str(&w, "institution", v[i].institution);
+			cli_json_str(&w, "institution_name", v[i].institution_name);
+			cli_json_str(&w, "need", v[i].need);
+			cli_json_str(&w, "date", v[i].date);
+			cli_json_str(&w, "officer", v[i].officer);
+			cli_json_str(&w, "outcome", v[i].outcome);
+			cli_json_str(&w, "follow_up_due", v[i].follow_up_due);
+			cli_json_str(&w, "note", v[i].note);
 			tidu_json_end_object(&w);
 		}
 		tidu_json_end_array(&w);
@@ -404,8 +367,8 @@ static int service_referrals(cli_run *r)
 	printf("%s\n", _("Name"));
 	for (i = 0; i < n; i++) {
 		cli_print_padded(stdout, v[i].date ? v[i].date : "-", 12);
-		cli_print_padded(stdout, choice("referral_outcome", v[i].outcome), 10);
-		cli_print_padded(stdout, choice("need", v[i].need), 16);
+		cli_print_padded(stdout, cli_choice("referral_outcome", v[i].outcome), 10);
+		cli_print_padded(stdout, cli_choice("need", v[i].need), 16);
 		cli_print_padded(stdout, v[i].institution_name ? v[i].institution_name
 							     : v[i].institution ? v[i].institution : "-", 28);
 		cli_print_padded(stdout, v[i].uscc, 20);

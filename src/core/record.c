@@ -19,17 +19,18 @@ typedef struct {
 	const char *key_cols;  /* key column list */
 	int nkeys;
 	int firm_in_key; /* the firm is the key's first part; else its `uscc` field */
+	int no_firm;     /* concerns no firm: its own `district` field says whose it is */
 } entity_def;
 
 static const entity_def entities[] = {
-	{TIDU_ENTITY_FIRM, "uscc=?1", "uscc", 1, 1},
-	{TIDU_ENTITY_FIRM_YEAR, "uscc=?1 AND year=?2", "uscc, year", 2, 1},
-	{TIDU_ENTITY_VISIT, "id=?1", "id", 1, 0},
-	{TIDU_ENTITY_RESPONSE, "id=?1", "id", 1, 0},
-	{TIDU_ENTITY_ATTACHMENT, "id=?1 AND part=?2", "id, part", 2, 0},
-	{TIDU_ENTITY_REFERRAL, "id=?1", "id", 1, 0},
-	{TIDU_ENTITY_EVENT, "id=?1", "id", 1, 0},
-	{TIDU_ENTITY_ATTENDANCE, "id=?1", "id", 1, 0},
+	{TIDU_ENTITY_FIRM, "uscc=?1", "uscc", 1, 1, 0},
+	{TIDU_ENTITY_FIRM_YEAR, "uscc=?1 AND year=?2", "uscc, year", 2, 1, 0},
+	{TIDU_ENTITY_VISIT, "id=?1", "id", 1, 0, 0},
+	{TIDU_ENTITY_RESPONSE, "id=?1", "id", 1, 0, 0},
+	{TIDU_ENTITY_ATTACHMENT, "id=?1 AND part=?2", "id, part", 2, 0, 0},
+	{TIDU_ENTITY_REFERRAL, "id=?1", "id", 1, 0, 0},
+	{TIDU_ENTITY_EVENT, "id=?1", "id", 1, 0, 1},
+	{TIDU_ENTITY_ATTENDANCE, "id=?1", "id", 1, 0, 0},
 };
 
 typedef struct {
@@ -535,15 +536,13 @@ static int author_of(tidu_store *s, const tidu_edit *e, char out[TIDU_DEVICE_ID_
 		return 0;
 	if (e->as_district)
 		district = tidu_strdup(e->as_district);
-	else if (e->entity == &entities[0] && (v = edit_value(e, "district")))
+	else if ((e->entity == &entities[0] || e->entity->no_firm) &&
+		 (v = edit_value(e, "district")))
 		district = tidu_strdup(v);
-	if (!strcmp(e->entity->name, TIDU_ENTITY_EVENT)) {
-		/* an event concerns no firm: its district's (none: the city's) */
-		if (!district && !(v = edit_value(e, "district")) &&
-		    (error = current_value(s, e, "district", &district)) < 0)
+	if (e->entity->no_firm) {
+		/* an event: its district's (none: the city's own) */
+		if (!district && (error = current_value(s, e, "district", &district)) < 0)
 			goto done;
-		if (!district && v)
-			district = tidu_strdup(v);
 		uscc = NULL;
 	} else if (!e->entity->firm_in_key) {
 		if ((v = edit_value(e, "uscc")))

@@ -460,7 +460,7 @@ PY
 	run tidu firm import list.csv --existing
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"1 firms added"* || "$output" == *"0 firms added, 1 updated"* ]]
+	[[ "$output" == *"Imported 2 rows from list.csv (UTF-8): 0 firms added, 1 updated"* ]]
 	[[ "$output" == *"1 rows skipped: their firms are not in this store"* ]]
 	run tidu pool targets --year 2025 --json
 	[ "$(progress "$output" 2)" = "None 1 None 1 0" ]
